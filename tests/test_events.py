@@ -1,0 +1,159 @@
+"""The event contract: round trips, errors that name the field, JSON Lines, schema."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from engine import events as ev
+
+TZ = timezone(timedelta(hours=8))
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+
+
+def _samples() -> list[ev.Event]:
+    case = {"hall_id": "H1", "case_id": "C1", "department_id": "D1"}
+    return [
+        ev.ItemPublished(
+            event_id="i1",
+            ts=T0,
+            hall_id="H1",
+            item_id="I1",
+            department_id="D1",
+            name="营业执照",
+            promised_days=5,
+            fee_standard=0.0,
+            steps=(ev.StepSpec("review", "review", 2.0),),
+        ),
+        ev.StaffAuthorised(
+            event_id="a1",
+            ts=T0,
+            hall_id="H1",
+            staff_id="S1",
+            department_id="D1",
+            posts=("decide",),
+            may_decide=("I1",),
+        ),
+        ev.SourceHeartbeat(event_id="hb", ts=T0, source_id="H1-approvals", hall_id="H1"),
+        ev.CaseSubmitted(event_id="e1", ts=T0, item_id="I1", channel="online", case_type="promised", **case),
+        ev.CaseAccepted(
+            event_id="e2",
+            ts=T0,
+            item_id="I1",
+            staff_id="S2",
+            case_type="promised",
+            stated_at=T0 - timedelta(hours=3),
+            **case,
+        ),
+        ev.StepStarted(event_id="e3", ts=T0, step="review", post="review", staff_id="S3", **case),
+        ev.StepCompleted(event_id="e4", ts=T0, step="review", post="review", staff_id="S3", **case),
+        ev.CaseSuspended(event_id="e5", ts=T0, reason="supplement", staff_id="S3", notice_id="N1", **case),
+        ev.CaseResumed(event_id="e6", ts=T0, staff_id="S3", **case),
+        ev.FeeCharged(event_id="e7", ts=T0, amount=12.5, staff_id="S2", **case),
+        ev.CaseDecided(event_id="e8", ts=T0, approver_id="S1", decision="approve", **case),
+        ev.CertificateIssued(event_id="e9", ts=T0, certificate_no="Z-1", staff_id="S2", **case),
+        ev.CaseClosed(event_id="e10", ts=T0, staff_id="S2", outcome="approved", **case),
+        ev.TenderPublished(
+            event_id="t1",
+            ts=T0,
+            tender_id="T1",
+            category="construction",
+            control_price=1e6,
+            tenderer_id="O1",
+            agent_id="A1",
+        ),
+        ev.BidSubmitted(
+            event_id="t2",
+            ts=T0,
+            tender_id="T1",
+            bidder_id="B1",
+            price=8.5e5,
+            traces=ev.BidTraces(ip="10.0.0.1", mac="aa:bb", dongle_serial="D-9"),
+        ),
+        ev.BidsOpened(event_id="t3", ts=T0, tender_id="T1", n_bids=1),
+        ev.ExpertScored(event_id="t4", ts=T0, tender_id="T1", expert_id="X1", bidder_id="B1", score=88),
+        ev.TenderAwarded(event_id="t5", ts=T0, tender_id="T1", winner_id="B1", price=8.5e5),
+        ev.PresenceDetected(
+            event_id="c1",
+            ts=T0,
+            hall_id="H1",
+            camera_id="K1",
+            zone="seat",
+            present=False,
+            confidence=0.93,
+            window_id="W1",
+        ),
+        ev.QueueCount(event_id="c2", ts=T0, hall_id="H1", camera_id="K2", zone="queue", count=7),
+        ev.CameraHeartbeat(event_id="c3", ts=T0, hall_id="H1", camera_id="K1"),
+        ev.AudioAlert(
+            event_id="c4", ts=T0, hall_id="H1", camera_id="K1", sound="raised_voice", confidence=0.7
+        ),
+        ev.StaffClockIn(event_id="s1", ts=T0, hall_id="H1", staff_id="S2", window_id="W1"),
+        ev.StaffClockOut(event_id="s2", ts=T0, hall_id="H1", staff_id="S2"),
+    ]
+
+
+def test_every_event_type_has_a_sample_and_round_trips() -> None:
+    samples = _samples()
+    assert {type(e) for e in samples} == set(ev.EVENT_TYPES)
+    for event in samples:
+        assert ev.decode_event(ev.encode_event(event)) == event
+
+
+def test_wire_format_is_tagged_with_kind_and_carries_the_offset() -> None:
+    wire = json.loads(ev.encode_event(_samples()[4]))
+    assert wire["kind"] == "case.accepted"
+    assert wire["ts"] == "2025-03-03T09:00:00+08:00"
+    assert "window_id" not in wire  # defaults are omitted on the wire
+
+
+@pytest.mark.parametrize(
+    ("index", "patch", "fragment"),
+    [
+        (4, {"case_id": None}, "$.case_id"),  # case.accepted with a null id
+        (0, {"promised_days": -1}, "$.promised_days"),  # item.published with a negative limit
+        (4, {"colour": "red"}, "colour"),  # unknown field
+        (4, {"kind": "case.teleported"}, "case.teleported"),  # unknown kind
+    ],
+)
+def test_bad_events_name_the_field(index: int, patch: dict[str, object], fragment: str) -> None:
+    base = json.loads(ev.encode_event(_samples()[index]))
+    base.update(patch)
+    with pytest.raises(ev.EventDecodeError) as info:
+        ev.decode_event(json.dumps(base), where="upload.jsonl:7")
+    assert "upload.jsonl:7" in str(info.value)
+    assert fragment in str(info.value)
+
+
+def test_naive_timestamps_are_rejected() -> None:
+    raw = (
+        b'{"kind":"camera.heartbeat","event_id":"x","ts":"2025-01-01T09:00:00","hall_id":"H","camera_id":"K"}'
+    )
+    with pytest.raises(ev.EventDecodeError, match="timezone"):
+        ev.decode_event(raw)
+
+
+def test_jsonl_round_trip_and_line_numbers_in_errors(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    assert ev.write_jsonl(_samples(), path) == len(_samples())
+    assert list(ev.read_jsonl(path)) == _samples()
+    path.write_bytes(path.read_bytes() + b'{"kind":"case.closed"}\n')
+    with pytest.raises(ev.EventDecodeError, match=r"events.jsonl:25"):
+        list(ev.read_jsonl(path))
+
+
+def test_decode_array_names_the_index() -> None:
+    body = msgspec.json.encode([_samples()[3], {"kind": "case.closed", "event_id": "z"}])
+    with pytest.raises(ev.EventDecodeError, match=r"\$\[1\]"):
+        ev.decode_events(body)
+
+
+def test_schema_is_generated_and_covers_every_kind() -> None:
+    text = json.dumps(ev.event_json_schema())
+    for cls in ev.EVENT_TYPES:
+        tag = cls.__struct_config__.tag
+        assert f'"{tag}"' in text
