@@ -1,0 +1,170 @@
+"""The rule base class: estimator-style parameters and River-style per-event methods.
+
+Rule designers sweep thresholds, so a rule behaves like a scikit-learn estimator: its
+thresholds are keyword-only ``__init__`` parameters stored unchanged under the same names,
+:meth:`Rule.get_params` / :meth:`Rule.set_params` read and change them, and
+:meth:`Rule.clone` makes a fresh, unbound copy to run in another engine. Validation waits
+until :meth:`Rule.bind`, as scikit-learn waits until ``fit``, so that ``get_params`` always
+returns exactly what was passed.
+
+At run time the engine calls the ``*_one`` methods (River's naming): ``check_one`` for every
+applied event whose kind is in :attr:`Rule.kinds` (after the engine has updated the case
+state with it), ``timer_one`` when one of the rule's timers fires, and ``alert_one`` for
+every alert when :attr:`Rule.observes_alerts` is set. Rules talk to the engine only through
+:class:`RuleContext`, which keeps them testable and keeps the runtime swappable.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, Self
+
+from engine.alerts import Alert, Evidence
+from engine.calendar import WorkingCalendar
+from engine.cases import CaseState
+from engine.catalogue import Catalogue, ItemInfo
+from engine.timers import TimerKey
+
+__all__ = ["Rule", "RuleContext"]
+
+
+class RuleContext(Protocol):
+    """What a bound rule may use from the engine."""
+
+    calendar: WorkingCalendar
+    catalogue: Catalogue
+    day_seconds: float
+
+    def emit(
+        self,
+        rule: Rule,
+        subject: str,
+        when: datetime,
+        *,
+        hall_id: str | None,
+        department_id: str | None,
+        staff_id: str | None,
+        evidence: Evidence,
+        discriminator: str = "",
+    ) -> Alert | None:
+        """Raise an alert; returns None when this (rule, subject, discriminator) already fired."""
+        ...
+
+    def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool: ...
+
+    def schedule(self, case: CaseState, key: TimerKey, index: float) -> None:
+        """Arm ``key`` for the latest instant whose calendar index is ``index``; it fires
+        once the watermark is past that instant, and ``timer_one`` gets the instant."""
+        ...
+
+    def cancel(self, key: TimerKey) -> None: ...
+
+    def to_index(self, t: datetime) -> float: ...
+
+
+_PARAMS: dict[type, tuple[str, ...]] = {}
+
+
+class Rule:
+    """Base class of every rule; subclasses set the class attributes and override ``*_one``."""
+
+    #: Rule name, also the ``rule`` field of its alerts (``deadline.overdue``...).
+    name: ClassVar[str] = ""
+    #: Level of the alerts this rule raises.
+    level: ClassVar[str] = "warning"
+    #: Rulebook section (under ``rules``) whose fields of the same names configure it.
+    section: ClassVar[str | None] = None
+    #: Event kinds (``kind`` tags) passed to :meth:`check_one`.
+    kinds: ClassVar[tuple[str, ...]] = ()
+    #: Whether :meth:`alert_one` should see every alert the engine raises.
+    observes_alerts: ClassVar[bool] = False
+
+    ctx: RuleContext
+
+    def __init__(self) -> None:
+        """Rules without thresholds take no parameters (subclasses add keyword-only ones)."""
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """The keyword-only parameters of ``__init__``, in declaration order."""
+        names = _PARAMS.get(cls)
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = tuple(p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY)
+            _PARAMS[cls] = names
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        valid = self.param_names()
+        for name in params:
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__}.set_params: unknown parameter {name!r} "
+                    f"(valid: {', '.join(valid) or 'none'})"
+                )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def clone(self) -> Self:
+        """An unbound copy with deep-copied parameters and fresh state."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- life cycle -----------------------------------------------------------------
+
+    def bind(self, ctx: RuleContext) -> None:
+        """Attach to an engine: validate the parameters and reset run-time state."""
+        self.ctx = ctx
+        self.validate()
+        self.reset()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` for unusable parameter values (called by :meth:`bind`)."""
+
+    def reset(self) -> None:
+        """Clear run-time state (called by :meth:`bind`)."""
+
+    # --- per-event methods ----------------------------------------------------------
+
+    def check_one(self, event: Any, case: CaseState) -> None:
+        """Look at one applied event of a watched kind, with its case state already updated."""
+
+    def timer_one(self, case: CaseState, key: TimerKey, when: datetime) -> None:
+        """One of this rule's timers fired at ``when`` for an open ``case``."""
+
+    def alert_one(self, alert: Alert) -> None:
+        """Another alert was raised (only when :attr:`observes_alerts`)."""
+
+    # --- helpers for subclasses -----------------------------------------------------
+
+    def item_of(self, case: CaseState) -> ItemInfo | None:
+        return None if case.item_id is None else self.ctx.catalogue.items.get(case.item_id)
+
+    def emit_case(
+        self,
+        case: CaseState,
+        when: datetime,
+        *,
+        staff_id: str | None,
+        evidence: Evidence,
+        discriminator: str = "",
+    ) -> Alert | None:
+        return self.ctx.emit(
+            self,
+            case.subject,
+            when,
+            hall_id=case.hall_id,
+            department_id=case.department_id,
+            staff_id=staff_id,
+            evidence=evidence,
+            discriminator=discriminator,
+        )

@@ -1,0 +1,286 @@
+"""The runtime: event time, watermark, late/future side output, duplicates, timers, cards."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import msgspec
+import numpy as np
+from case_streams import CaseScript, StepScript, Suspension, heartbeat, stream, wd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import events as ev
+from engine.rulebook import Rulebook
+from engine.runtime import Engine, SideRecord, detect
+from engine.timers import TimerKey, TimerWheel
+
+LATENESS = Rulebook.default().allowed_lateness
+OPEN = replace(CaseScript(), decided=None, certificate=None, closed=None)
+
+
+def _mixed_stream() -> list[ev.Event]:
+    """A dozen cases with most violation kinds, interleaved by shifting each case in time."""
+    c = CaseScript()
+    scripts = [
+        c,
+        OPEN,
+        replace(c, steps=c.steps[:1]),
+        replace(c, fee=80.0),
+        replace(c, approver="X9"),
+        replace(c, decided_stated=wd(2, "08:00")),
+        replace(OPEN, suspensions=(Suspension(wd(1, "09:00"), wd(1, "11:00"), "leader_away", None),)),
+        replace(OPEN, suspensions=(Suspension(wd(1, "09:00"), wd(2, "09:00")),)),
+        replace(c, decision="reject"),
+        replace(c, acceptor="A1"),
+        replace(
+            c,
+            steps=(
+                StepScript("review", "R1", wd(0, "09:30"), wd(2, "14:00")),
+                StepScript("check", "K1", wd(1, "09:30"), wd(1, "11:00")),
+            ),
+        ),
+        replace(OPEN, steps=()),
+    ]
+    events: list[ev.Event] = []
+    for i, script in enumerate(scripts):
+        shift = timedelta(minutes=37 * i)
+        for e in stream(replace(script, case_id=f"C{i:02d}")):
+            if isinstance(e, ev.ItemPublished | ev.StaffAuthorised):
+                if i == 0:
+                    events.append(e)
+                continue
+            events.append(msgspec.structs.replace(e, ts=e.ts + shift))
+    events.append(heartbeat(wd(30, "10:00")))
+    events.sort(key=lambda e: (e.ts, e.event_id))
+    return events
+
+
+MIXED = _mixed_stream()
+BASELINE = detect(MIXED)
+
+
+def test_mixed_stream_baseline_is_rich() -> None:
+    rules = {a.rule for a in BASELINE.alerts}
+    assert len(rules) >= 11
+    assert BASELINE.side_output == []
+    assert BASELINE.stats["late"] == BASELINE.stats["future"] == BASELINE.stats["duplicates"] == 0
+    assert BASELINE.alerts == sorted(BASELINE.alerts, key=lambda a: (a.ts, a.alert_id))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shuffle_within_lateness_and_duplicates_give_identical_alerts(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Arrival order: event time plus a random delay shorter than the allowed lateness.
+    arrives_at = np.array([e.ts.timestamp() for e in MIXED]) + rng.uniform(0, LATENESS * 0.999, len(MIXED))
+    arrival = [MIXED[int(i)] for i in np.argsort(arrives_at, kind="stable")]
+    # Re-send a few events later in the stream.
+    n_dup = int(rng.integers(1, 8))
+    for i in rng.choice(len(arrival), n_dup, replace=False):
+        arrival.insert(int(rng.integers(int(i) + 1, len(arrival) + 1)), arrival[int(i)])
+    result = detect(arrival)
+    assert result.alerts == BASELINE.alerts
+    assert result.stats["duplicates"] + result.stats["late"] == n_dup
+    assert all(rec.reason == "late" for rec in result.side_output)
+
+
+def test_process_one_matches_process_many() -> None:
+    eng = Engine()
+    alerts = []
+    for e in MIXED:
+        alerts += eng.process_one(e)
+    alerts += eng.finish()
+    assert sorted(alerts, key=lambda a: (a.ts, a.alert_id)) == BASELINE.alerts
+    assert eng.stats == BASELINE.stats
+
+
+def test_alerts_released_when_the_watermark_passes_the_deadline() -> None:
+    eng = Engine()
+    assert eng.process_many(stream(OPEN)) == []
+    # A jump of days is held until the next event confirms it (the future-event rule):
+    # the watermark stays behind the last record, Tuesday 15:00.
+    assert eng.process_one(heartbeat(wd(7, "09:00"), "hb0")) == []
+    assert eng.watermark == wd(1, "14:50")
+    # Deadline Mon 09:05 next week; watermark = newest event time - 10 minutes.
+    assert [a.rule for a in eng.process_one(heartbeat(wd(7, "09:14"), "hb1"))] == ["deadline.warning"]
+    assert eng.process_one(heartbeat(wd(7, "09:15"), "hb2")) == []  # watermark exactly at the deadline
+    assert [a.rule for a in eng.process_one(heartbeat(wd(7, "09:16"), "hb3"))] == ["deadline.overdue"]
+    assert eng.watermark == wd(7, "09:06")
+
+
+def test_events_wait_in_the_buffer_until_the_watermark_passes_them() -> None:
+    eng = Engine()
+    first = stream()[0]
+    assert eng.process_one(first) == []
+    assert eng.stats["buffered"] == 1 and eng.stats["applied"] == 0
+    eng.process_one(heartbeat(first.ts + timedelta(seconds=LATENESS), "hb"))
+    assert eng.stats["applied"] == 1
+    assert eng.finish() == []
+    assert eng.stats["buffered"] == 0 and eng.stats["applied"] == 2
+
+
+def test_late_event_goes_to_side_output_and_is_not_applied() -> None:
+    events = stream(OPEN)  # the last record is Tuesday 15:00
+    late_close = ev.CaseClosed(
+        event_id="late-close", ts=wd(0, "10:00"), hall_id="H1", case_id="C1", department_id="D1",
+        staff_id="A1", outcome="approved",
+    )  # fmt: skip
+    result = detect([*events, late_close, heartbeat(wd(30, "10:00"))])
+    expected = SideRecord(event_id="late-close", kind="case.closed", ts=wd(0, "10:00"), reason="late")
+    assert result.side_output == [expected]
+    assert result.stats["late"] == 1
+    assert {a.rule for a in result.alerts} == {"deadline.warning", "deadline.overdue", "deadline.severe"}
+
+
+def test_future_event_goes_to_side_output_in_replay() -> None:
+    events = stream(CaseScript())
+    cut = next(i for i, e in enumerate(events) if e.ts >= wd(1, "10:00"))
+    stray = heartbeat(wd(1, "10:00") + timedelta(hours=3), "stray")
+    result = detect([*events[:cut], stray, *events[cut:]])
+    assert [(r.event_id, r.reason) for r in result.side_output] == [("stray", "future")]
+    assert result.stats["future"] == 1 and result.stats["late"] == 0
+    assert result.alerts == []
+
+
+def test_night_without_heartbeats_is_not_future() -> None:
+    # The clean case jumps from Monday 09:30 to Tuesday 10:00 with nothing in between.
+    result = detect(stream(CaseScript()))
+    assert result.stats["future"] == 0 and result.stats["applied"] == result.stats["events_in"]
+
+
+def test_final_heartbeat_far_ahead_is_applied() -> None:
+    result = detect(stream(OPEN, end=wd(30, "10:00")))
+    assert result.stats["future"] == 0
+    assert {a.rule for a in result.alerts} == {"deadline.warning", "deadline.overdue", "deadline.severe"}
+
+
+def test_injected_reference_clock_decides_future() -> None:
+    now = wd(0, "12:00")
+    eng = Engine(clock=lambda: now.timestamp())
+    eng.process_one(heartbeat(now + timedelta(minutes=30), "near"))
+    eng.process_one(heartbeat(now + timedelta(hours=2), "far"))
+    assert [(r.event_id, r.reason) for r in eng.side_output] == [("far", "future")]
+    assert eng.stats["future"] == 1
+
+
+def test_duplicates_are_ignored_and_counted() -> None:
+    events = stream(replace(CaseScript(), fee=80.0), end=wd(30, "10:00"))
+    twice = [e for e in events for _ in (0, 1)]
+    result = detect(twice)
+    assert result.stats["duplicates"] == len(events)
+    assert result.alerts == detect(events).alerts
+    assert [a.rule for a in result.alerts] == ["logic.excess_fee"]
+
+
+def test_closed_case_cancels_timers_and_stops_being_watched() -> None:
+    eng = Engine()
+    eng.process_many(stream(CaseScript()))
+    eng.finish()
+    assert eng.stats["open_cases"] == 0
+    assert len(eng.timers) == 0
+    after = ev.CertificateIssued(
+        event_id="after", ts=wd(3, "09:00"), hall_id="H1", case_id="C1", department_id="D1",
+        certificate_no="Z-2", staff_id="X9",
+    )  # fmt: skip
+    assert eng.process_many([after, heartbeat(wd(3, "10:00"), "hb")]) == []
+    eng.finish()
+    assert eng.stats["after_close"] == 1
+
+
+def test_card_level_only_goes_up() -> None:
+    # The open case reaches red; a logic warning on it afterwards is recorded, the card stays red.
+    cert = ev.CertificateIssued(
+        event_id="cert", ts=wd(20, "09:00"), hall_id="H1", case_id="C1", department_id="D1",
+        certificate_no="Z-9", staff_id="A1",
+    )  # fmt: skip
+    events = sorted([*stream(OPEN, end=wd(30, "10:00")), cert], key=lambda e: e.ts)
+    result = detect(events)
+    assert [a.level for a in result.alerts] == ["warning", "yellow", "red", "warning"]
+    assert result.alerts[-1].rule == "logic.certificate_without_approval"
+    assert result.card_levels == {"case:C1": "red"}
+
+
+def test_stats_count_alerts_by_rule() -> None:
+    stats = BASELINE.stats
+    per_rule = {k: v for k, v in stats.items() if k.startswith("alerts.")}
+    assert sum(per_rule.values()) == stats["alerts"] == len(BASELINE.alerts)
+    assert stats["alerts.logic.excess_fee"] == 1
+    assert set(per_rule) == {f"alerts.{n}" for n in Rulebook.default().rules.enabled}
+
+
+def test_calendar_comes_from_the_rulebook() -> None:
+    from engine.rulebook import decode_rulebook
+
+    # One 8-hour period a day and a local holiday on Tuesday: five working days from
+    # Mon 09:05 skip that Tuesday and end on Tuesday of the next week.
+    rb = decode_rulebook('calendar: {periods: [["09:00", "17:00"]], extra_holidays: [2025-03-04]}')
+    result = detect(stream(OPEN, end=wd(30, "10:00")), rb)
+    overdue = [a.ts for a in result.alerts if a.rule == "deadline.overdue"]
+    assert overdue == [wd(8, "09:05")]
+
+
+# --- the timer queue ------------------------------------------------------------------
+
+
+def test_timer_wheel_matches_a_sorted_reference() -> None:
+    rng = np.random.default_rng(7)
+    wheel = TimerWheel(width=100.0)
+    live: dict[TimerKey, float] = {}
+    fired: list[tuple[float, TimerKey]] = []
+    expected: list[tuple[float, TimerKey]] = []
+    limit = 0.0
+    for _ in range(300):
+        op = rng.integers(0, 4)
+        key: TimerKey = ("r", f"c{int(rng.integers(0, 40))}", "")
+        if op <= 1:
+            due = limit + float(rng.uniform(0, 1000))
+            wheel.schedule(key, due)
+            live[key] = due
+        elif op == 2:
+            wheel.cancel(key)
+            live.pop(key, None)
+        else:
+            limit += float(rng.uniform(0, 300))
+            ready = sorted((d, k) for k, d in live.items() if d < limit)
+            expected += ready
+            for _, k in ready:
+                del live[k]
+            wheel.fire_until(limit, lambda k, due: fired.append((due, k)))
+            assert fired == expected
+    assert len(wheel) == len(live)
+
+
+def test_timer_callbacks_may_schedule_timers_that_fire_in_the_same_pass() -> None:
+    wheel = TimerWheel(width=10.0)
+    order: list[str] = []
+
+    def cb(key: TimerKey, due: float) -> None:
+        order.append(key[1])
+        if key[1] == "a":
+            wheel.schedule(("r", "b", ""), 5.0)
+            wheel.schedule(("r", "c", ""), 50.0)
+
+    wheel.schedule(("r", "a", ""), 1.0)
+    wheel.fire_until(20.0, cb)
+    assert order == ["a", "b"]
+    assert wheel.horizon <= 50.0 and len(wheel) == 1
+
+
+def test_card_board_keeps_the_highest_level() -> None:
+    from engine.alerts import Alert
+    from engine.cards import CardBoard
+
+    def alert(level: str, subject: str = "department:D1") -> Alert:
+        return Alert(
+            alert_id=f"r:{level}:{subject}", rule="r", level=level, subject=subject, ts=wd(0, "10:00")
+        )
+
+    board = CardBoard()
+    assert board.record(alert("yellow")) is True
+    assert board.record(alert("red")) is True
+    assert board.record(alert("warning")) is False
+    assert board.record(alert("yellow")) is False
+    assert board.record(alert("warning", "case:C9")) is True
+    assert board.levels() == {"case:C9": "warning", "department:D1": "red"}
