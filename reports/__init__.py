@@ -1,0 +1,28 @@
+"""Accuracy and KPIs of a run: alerts matched to ground truth, with intervals, and hall figures.
+
+``evaluate`` turns a run's events, alerts and truth into an :class:`Evaluation` (the content of
+``metrics.json``); ``render_table`` and ``render_markdown`` present it. ``reports`` may read
+the truth because it is the judge, not a detector: the engine never imports it.
+"""
+
+from __future__ import annotations
+
+from reports.accuracy import Latency, Score
+from reports.evaluation import Evaluation, LookalikeScore, RunFacts, evaluate
+from reports.kpis import HallKpis
+from reports.matching import RULE_TO_TRUTH, match_alerts
+from reports.summary import render_markdown, render_table
+
+__all__ = [
+    "RULE_TO_TRUTH",
+    "Evaluation",
+    "HallKpis",
+    "Latency",
+    "LookalikeScore",
+    "RunFacts",
+    "Score",
+    "evaluate",
+    "match_alerts",
+    "render_markdown",
+    "render_table",
+]
