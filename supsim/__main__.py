@@ -1,0 +1,7 @@
+"""``python -m supsim`` is the same as the ``supsim`` command."""
+
+import sys
+
+from supsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""End to end through the command line: run, determinism, detect on an exported file, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from supsim.cli import main
+
+SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
+DATA_FILES = ("events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "smoke"
+    assert main(["run", str(SMOKE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_run_writes_every_output(smoke_run: Path) -> None:
+    for name in (*DATA_FILES, "summary.md", "timings.json"):
+        assert (smoke_run / name).stat().st_size > 0, name
+
+
+def test_same_seed_gives_byte_identical_outputs(smoke_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert main(["run", str(SMOKE), "--out", str(again), "--quiet"]) == 0
+    for name in DATA_FILES:
+        assert (again / name).read_bytes() == (smoke_run / name).read_bytes(), name
+
+
+def test_other_seed_gives_another_world(smoke_run: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    assert main(["run", str(SMOKE), "--seed", "12345", "--out", str(other), "--quiet"]) == 0
+    assert (other / "events.jsonl").read_bytes() != (smoke_run / "events.jsonl").read_bytes()
+
+
+def test_clean_stream_is_scored_perfectly(smoke_run: Path) -> None:
+    """On the simulator's clean stream every deadline and logic rule is exact, and no look-alike is hit."""
+    evaluation = json.loads((smoke_run / "metrics.json").read_bytes())["evaluation"]
+    scored = {row["name"]: row for row in evaluation["rules"] if row["episodes"] or row["alerts"]}
+    assert {"deadline.overdue", "logic.excess_fee", "logic.backdated"} <= set(scored)
+    for name, row in scored.items():
+        assert (row["fp"], row["fn"]) == (0, 0), (name, row)
+    assert evaluation["lookalikes_flagged"] == 0
+    assert all(look["episodes"] > 0 for look in evaluation["lookalikes"])
+
+
+def test_detect_on_the_exported_events_reproduces_the_run(smoke_run: Path, tmp_path: Path) -> None:
+    events = tmp_path / "export.jsonl"
+    events.write_bytes((smoke_run / "events.jsonl").read_bytes())  # nothing else from the run folder
+    out = tmp_path / "alerts.jsonl"
+    rulebook = SMOKE.parent / "rulebooks" / "default.yaml"
+    assert main(["detect", str(events), "--rulebook", str(rulebook), "--out", str(out)]) == 0
+    assert out.read_bytes() == (smoke_run / "alerts.jsonl").read_bytes()
+
+
+def test_run_prints_the_table_and_where_outputs_are(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(SMOKE), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "deadline.overdue" in printed
+    assert str(tmp_path / "p" / "alerts.jsonl") in printed
+
+
+def test_bad_scenario_fails_with_file_and_field_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = SMOKE.read_text(encoding="utf-8")
+    bad.write_text(text + "\nsurprise_field: 1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "surprise_field" in err
+    assert not out.exists()
+    assert main(["validate", str(bad)]) == 2
+
+
+def test_bad_event_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"kind":"case.closed","event_id":"x","ts":"2025-03-03T09:00:00+08:00"}\n')
+    out = tmp_path / "alerts.jsonl"
+    assert main(["detect", str(events), "--out", str(out)]) == 2
+    assert "events.jsonl:1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("what", ["events", "scenario", "rulebook"])
+def test_schema_commands_print_json_schema(what: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", what]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "$defs" in schema or "properties" in schema
