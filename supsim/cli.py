@@ -106,10 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from engine.events import EventDecodeError
     from engine.rulebook import RulebookError
     from sim.scenario import ScenarioError
-
-    from engine.events import EventDecodeError
 
     return (UserError, ScenarioError, RulebookError, EventDecodeError, FileNotFoundError, IsADirectoryError)
 

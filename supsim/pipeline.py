@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
-from engine.rulebook import Rulebook, load_rulebook
-from engine.runtime import Engine, detect
-from sim.scenario import Scenario, load_scenario
-from sim.world import simulate
 
 from engine.alerts import write_alerts
 from engine.events import Event, read_jsonl, write_jsonl
+from engine.rulebook import Rulebook, load_rulebook
+from engine.runtime import Engine, detect
+from sim.scenario import Scenario, load_scenario
 from sim.truth import write_truth
+from sim.world import simulate
 from supsim.progress import Progress
 
 __all__ = ["RunResult", "detect_file", "run_scenario"]
