@@ -22,6 +22,7 @@ from engine.alerts import write_alerts
 from engine.events import Event, read_jsonl, write_jsonl
 from engine.rulebook import Rulebook, load_rulebook
 from engine.runtime import Engine, detect
+from engine.scoring import score_units
 from sim.scenario import Scenario, load_scenario
 from sim.truth import write_truth
 from sim.world import simulate
@@ -76,6 +77,7 @@ def run_scenario(
 ) -> RunResult:
     """Simulate, detect and evaluate one scenario; write the run folder."""
     from reports import evaluate, render_markdown, render_table
+    from reports.scorecard import render_scorecard_markdown, render_scorecard_table
 
     scenario = load_scenario(scenario_path)
     rulebook_path, book = _rulebook_for(scenario, scenario_path, rulebook)
@@ -103,9 +105,18 @@ def run_scenario(
 
     t0 = time.perf_counter()
     evaluation = evaluate(world.events, alerts, world.truth, calendar=world.calendar, seed=seed)
+    scorecard = score_units(alerts, world.events, book.scoring)
     timings["evaluate_s"] = time.perf_counter() - t0
 
-    files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
+    files = [
+        "events.jsonl",
+        "truth.jsonl",
+        "alerts.jsonl",
+        "metrics.json",
+        "scores.json",
+        "summary.md",
+        "timings.json",
+    ]
     write_jsonl(world.events, out / "events.jsonl")
     write_truth(world.truth, out / "truth.jsonl")
     write_alerts(alerts, out / "alerts.jsonl")
@@ -126,10 +137,13 @@ def run_scenario(
         "evaluation": evaluation,
     }
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
+    (out / "scores.json").write_bytes(msgspec.json.format(msgspec.json.encode(scorecard), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
-    (out / "summary.md").write_text(render_markdown(evaluation, title=title), encoding="utf-8")
+    summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+    (out / "summary.md").write_text(summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
-    return RunResult(out_dir=out, table=render_table(evaluation), files=files, timings=timings)
+    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    return RunResult(out_dir=out, table=table, files=files, timings=timings)
 
 
 def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:

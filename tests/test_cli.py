@@ -21,7 +21,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_run_writes_every_output(smoke_run: Path) -> None:
-    for name in (*DATA_FILES, "summary.md", "timings.json"):
+    for name in (*DATA_FILES, "scores.json", "summary.md", "timings.json"):
         assert (smoke_run / name).stat().st_size > 0, name
 
 
