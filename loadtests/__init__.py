@@ -1,0 +1,1 @@
+"""Locust load tests that replay scenario streams against a live deployment."""
