@@ -16,6 +16,8 @@ from pathlib import Path
 
 import msgspec
 
+from engine.events import read_records, write_records
+
 __all__ = ["Alert", "alert_id", "read_alerts", "write_alerts"]
 
 Evidence = dict[str, str | int | float | bool | list[str] | None]
@@ -39,25 +41,11 @@ def alert_id(rule: str, level: str, subject: str, discriminator: str = "") -> st
     return f"{rule}:{level}:{subject}{tail}"
 
 
-_ENC = msgspec.json.Encoder()
-_DEC = msgspec.json.Decoder(Alert)
-
-
 def write_alerts(alerts: Iterable[Alert], path: str | Path) -> int:
-    n = 0
-    with Path(path).open("wb") as fh:
-        for alert in alerts:
-            fh.write(_ENC.encode(alert) + b"\n")
-            n += 1
-    return n
+    """Alerts as JSON Lines; returns the count."""
+    return write_records(alerts, path)
 
 
 def read_alerts(path: str | Path) -> Iterator[Alert]:
-    path = Path(path)
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield _DEC.decode(line)
-                except msgspec.ValidationError as exc:
-                    raise ValueError(f"{path}:{lineno}: {exc}") from None
+    """Alerts from a JSON Lines file; errors name the file and line."""
+    return read_records(path, Alert)

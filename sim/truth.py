@@ -18,6 +18,8 @@ from typing import Literal
 
 import msgspec
 
+from engine.events import read_records, write_records
+
 __all__ = ["LOOKALIKE_KINDS", "VIOLATION_KINDS", "Episode", "read_truth", "write_truth"]
 
 #: Violation kinds of the approval world (later families add theirs).
@@ -63,25 +65,11 @@ class Episode(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     params: Params = msgspec.field(default_factory=dict)
 
 
-_ENC = msgspec.json.Encoder()
-_DEC = msgspec.json.Decoder(Episode)
-
-
 def write_truth(episodes: Iterable[Episode], path: str | Path) -> int:
-    n = 0
-    with Path(path).open("wb") as fh:
-        for ep in episodes:
-            fh.write(_ENC.encode(ep) + b"\n")
-            n += 1
-    return n
+    """Truth episodes as JSON Lines; returns the count."""
+    return write_records(episodes, path)
 
 
 def read_truth(path: str | Path) -> Iterator[Episode]:
-    path = Path(path)
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield _DEC.decode(line)
-                except msgspec.ValidationError as exc:
-                    raise ValueError(f"{path}:{lineno}: {exc}") from None
+    """Truth episodes from a JSON Lines file; errors name the file and line."""
+    return read_records(path, Episode)

@@ -157,3 +157,20 @@ def test_schema_is_generated_and_covers_every_kind() -> None:
     for cls in ev.EVENT_TYPES:
         tag = cls.__struct_config__.tag
         assert f'"{tag}"' in text
+
+
+def test_alert_and_truth_files_round_trip_and_name_bad_lines(tmp_path: Path) -> None:
+    from engine.alerts import Alert, read_alerts, write_alerts
+    from sim.truth import Episode, read_truth, write_truth
+
+    alerts = [Alert(alert_id="a", rule="logic.excess_fee", level="warning", subject="case:C1", ts=T0)]
+    episodes = [
+        Episode(episode_id="e", kind="excess_fee", subject="case:C1", onset=T0, params={"amount": 5.0})
+    ]
+    assert write_alerts(alerts, tmp_path / "alerts.jsonl") == 1
+    assert write_truth(episodes, tmp_path / "truth.jsonl") == 1
+    assert list(read_alerts(tmp_path / "alerts.jsonl")) == alerts
+    assert list(read_truth(tmp_path / "truth.jsonl")) == episodes
+    (tmp_path / "truth.jsonl").write_bytes(b'\n{"episode_id": "x"}\n')
+    with pytest.raises(ValueError, match=r"truth.jsonl:2: .*kind"):
+        list(read_truth(tmp_path / "truth.jsonl"))
