@@ -102,15 +102,29 @@ def build_parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["events", "scenario", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
+
+    from supsim import cmd_loadtest, cmd_serve
+
+    cmd_serve.register(sub)
+    cmd_loadtest.register(sub)
     return parser
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from engine.auth import AuthError
     from engine.events import EventDecodeError
     from engine.rulebook import RulebookError
     from sim.scenario import ScenarioError
 
-    return (UserError, ScenarioError, RulebookError, EventDecodeError, FileNotFoundError, IsADirectoryError)
+    return (
+        UserError,
+        AuthError,
+        ScenarioError,
+        RulebookError,
+        EventDecodeError,
+        FileNotFoundError,
+        IsADirectoryError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

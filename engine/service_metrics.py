@@ -1,0 +1,103 @@
+"""Counters of the live service and their Prometheus text exposition.
+
+Why hand-written rather than a client library: a dozen series, all updated from one event
+loop and one writer thread, do not need a registry; and the exposition format is plain
+text. Counters only go up; rates are for Prometheus to compute (``rate()``), except the
+short-window ingest rate that the supervision-centre page shows without a Prometheus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+__all__ = ["COMMIT_BUCKETS", "Metrics"]
+
+COMMIT_BUCKETS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+_RATE_WINDOW_S = 10.0
+
+
+def _esc(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class Metrics:
+    """Service counters. ``clock`` is injectable so tests can drive the rate window."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.requests: dict[int, int] = {}
+        self.events_accepted = 0
+        self.events_duplicate = 0
+        self.alerts_by_rule: dict[str, int] = {}
+        self.commit_buckets = [0] * (len(COMMIT_BUCKETS) + 1)
+        self.commit_sum = 0.0
+        self.commit_count = 0
+        self.group_events_sum = 0
+        self._recent: deque[tuple[float, int]] = deque()
+
+    def request(self, status: int) -> None:
+        self.requests[status] = self.requests.get(status, 0) + 1
+
+    def committed(self, seconds: float, accepted: int, duplicates: int, alerts: dict[str, int]) -> None:
+        """Record one group commit (called from the writer thread; ints and floats only)."""
+        i = 0
+        while i < len(COMMIT_BUCKETS) and seconds > COMMIT_BUCKETS[i]:
+            i += 1
+        self.commit_buckets[i] += 1
+        self.commit_sum += seconds
+        self.commit_count += 1
+        self.group_events_sum += accepted + duplicates
+        self.events_accepted += accepted
+        self.events_duplicate += duplicates
+        for rule, n in alerts.items():
+            self.alerts_by_rule[rule] = self.alerts_by_rule.get(rule, 0) + n
+        self._recent.append((self._clock(), accepted))
+
+    def ingest_rate(self) -> float:
+        """Accepted events per second over the last ten seconds."""
+        now = self._clock()
+        recent = self._recent
+        while recent and recent[0][0] < now - _RATE_WINDOW_S:
+            recent.popleft()
+        return sum(n for _, n in list(recent)) / _RATE_WINDOW_S
+
+    def render(self, *, queue_depth: int, queue_bound: int, engine: dict[str, int]) -> str:
+        lines: list[str] = []
+
+        def family(name: str, kind: str, text: str) -> None:
+            lines.append(f"# HELP {name} {text}")
+            lines.append(f"# TYPE {name} {kind}")
+
+        family("supsim_ingest_requests_total", "counter", "Ingest requests by HTTP status.")
+        for status, n in sorted(self.requests.items()):
+            lines.append(f'supsim_ingest_requests_total{{code="{status}"}} {n}')
+        family("supsim_ingest_events_total", "counter", "Events acknowledged, by outcome.")
+        lines.append(f'supsim_ingest_events_total{{result="accepted"}} {self.events_accepted}')
+        lines.append(f'supsim_ingest_events_total{{result="duplicate"}} {self.events_duplicate}')
+        family("supsim_ingest_rate_events_per_second", "gauge", "Accepted events/s over the last 10 s.")
+        lines.append(f"supsim_ingest_rate_events_per_second {self.ingest_rate():.3f}")
+        family("supsim_ingest_queue_events", "gauge", "Events waiting for the group commit.")
+        lines.append(f"supsim_ingest_queue_events {queue_depth}")
+        family("supsim_ingest_queue_bound_events", "gauge", "Queue bound; above it ingest answers 429.")
+        lines.append(f"supsim_ingest_queue_bound_events {queue_bound}")
+        family("supsim_engine_side_output_total", "counter", "Events not applied by the engine, by reason.")
+        for reason in ("late", "future", "after_close", "calendar_errors"):
+            lines.append(f'supsim_engine_side_output_total{{reason="{reason}"}} {engine.get(reason, 0)}')
+        family("supsim_engine_open_cases", "gauge", "Cases the engine is watching.")
+        lines.append(f"supsim_engine_open_cases {engine.get('open_cases', 0)}")
+        family("supsim_alerts_total", "counter", "Alerts raised since this process started, by rule.")
+        for rule, n in sorted(self.alerts_by_rule.items()):
+            lines.append(f'supsim_alerts_total{{rule="{_esc(rule)}"}} {n}')
+        family("supsim_commit_seconds", "histogram", "Latency of one group commit (engine + fsync).")
+        cumulative = 0
+        for bound, n in zip(COMMIT_BUCKETS, self.commit_buckets, strict=False):
+            cumulative += n
+            lines.append(f'supsim_commit_seconds_bucket{{le="{bound}"}} {cumulative}')
+        lines.append(f'supsim_commit_seconds_bucket{{le="+Inf"}} {self.commit_count}')
+        lines.append(f"supsim_commit_seconds_sum {self.commit_sum:.6f}")
+        lines.append(f"supsim_commit_seconds_count {self.commit_count}")
+        family("supsim_commit_group_events_total", "counter", "Events written by group commits.")
+        lines.append(f"supsim_commit_group_events_total {self.group_events_sum}")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""The replay plan: sources keep their order, copies are distinct halls, schedules are bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import events as ev
+from loadtests.plan import compressed_offsets, hall_scale_peak, load_plan, make_plan, step_offsets, write_plan
+from loadtests.slo import SLO, judge
+from sim.scenario import load_scenario
+from sim.world import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def stream() -> list[ev.Event]:
+    return simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events
+
+
+def test_plan_partitions_by_source_in_order_and_renames_copies(
+    stream: list[ev.Event], tmp_path: Path
+) -> None:
+    plan = make_plan(stream, scenario="smoke", duration_s=20, halls=3)
+    assert [s.source for s in plan.sources] == ["H1/window", "H1~r1/window", "H1~r2/window"]
+    assert plan.events == 3 * len(stream)
+    first = plan.sources[0]
+    assert first.event_ids == [e.event_id for e in stream]
+    decoded = [e for send in first.sends for e in ev.decode_events(send.body)]
+    assert [e.event_id for e in decoded] == first.event_ids
+    copy = [e for send in plan.sources[2].sends for e in ev.decode_events(send.body)]
+    assert all(getattr(e, "hall_id", "").endswith("~r2") for e in copy)
+    assert len(set(first.event_ids) & set(plan.sources[2].event_ids)) == 0
+    ats = [s.at for s in first.sends]
+    assert ats == sorted(ats) and ats[-1] <= 20 + 1.0
+    write_plan(plan, tmp_path / "p.msgpack")
+    assert load_plan(tmp_path / "p.msgpack") == plan
+
+
+def test_schedules() -> None:
+    assert compressed_offsets([0, 10, 1000, 1010], 10.0, 5.0) == [0.0, 1.0, 6.0, 7.0]
+    offs = step_offsets(30, [10, 20], 1.0)
+    assert len(offs) == 30 and offs[10] == pytest.approx(1.0) and offs[11] == pytest.approx(1.05)
+
+
+def test_hall_scale_peak_and_peak_plan(stream: list[ev.Event]) -> None:
+    peak = hall_scale_peak(stream)
+    plan = make_plan(stream, scenario="smoke", duration_s=5, peak=1.0)
+    assert plan.peak_rate == pytest.approx(peak)  # busiest hour plays at 1 × hall-scale peak
+    assert plan.events < len(stream)  # bounded by the duration
+
+
+def test_slo_judgement() -> None:
+    ok = judge(
+        SLO(), requests=100, failures=0, p95_ms=10, p99_ms=20, delivered=99, planned=100, cpu_warning=False
+    )
+    assert ok.passed and ok.valid
+    bad = judge(
+        SLO(), requests=100, failures=5, p95_ms=10, p99_ms=900, delivered=50, planned=100, cpu_warning=True
+    )
+    assert not bad.passed and not bad.valid and len(bad.reasons) == 4

@@ -1,0 +1,68 @@
+"""A short Locust run of the smoke scenario against a local deployment: nothing lost, same alerts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from supsim.cmd_loadtest import register
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_smoke_loadtest_loses_nothing_and_matches_in_process(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.yaml"
+    specs = [
+        {"token": "lt-admin-token-000000", "role": "admin"},
+        {"token": "lt-super-token-000000", "role": "supervisor"},
+        {"token": "lt-window-H1-token-00", "role": "window", "hall": "H1"},
+    ]
+    tokens.write_text(yaml.safe_dump({"tokens": specs}))
+    cfg = tmp_path / "service.yaml"
+    cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": specs}))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        parser = argparse.ArgumentParser()
+        register(parser.add_subparsers())
+        out = tmp_path / "run"
+        args = parser.parse_args(
+            ["loadtest", str(ROOT / "scenarios" / "smoke.yaml"), "--host", url, "--duration", "4",
+             "--tokens", str(tokens), "--out", str(out), "--tick", "0.25"]
+        )  # fmt: skip
+        code = args.func(args)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    report = json.loads((out / "loadtest.json").read_text())
+    assert report["events_acknowledged"] == report["events_planned"] > 3000
+    assert report["lost_events"] == 0
+    assert report["alerts_missing"] == report["alerts_extra"] == report["alerts_differing"] == 0
+    assert report["alerts_live"] > 100 and report["accuracy_equal"]
+    assert (out / "locust_stats.csv").exists() and (out / "locust.html").exists()
+    assert code == (0 if report["slo"]["passed"] else 1)

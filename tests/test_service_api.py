@@ -1,0 +1,222 @@
+"""The ingest API in process: acknowledgement, duplicates, errors, scopes, overload, reads."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from engine import events as ev
+from engine.auth import ROLES, TokenSpec
+from engine.service import create_app
+from engine.service_config import ServiceConfig
+from sim.scenario import load_scenario
+from sim.world import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKENS = {
+    "admin": TokenSpec(token="admin-token-000000", role="admin"),
+    "supervisor": TokenSpec(token="super-token-000000", role="supervisor"),
+    "window": TokenSpec(token="window-H1-token-00", role="window", hall="H1"),
+    "window2": TokenSpec(token="window-H2-token-00", role="window", hall="H2"),
+    "camera": TokenSpec(token="camera-H1-token-00", role="camera", hall="H1"),
+    "trading": TokenSpec(token="trading-token-0000", role="trading"),
+}
+
+
+def auth(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[name].token}"}
+
+
+@pytest.fixture(scope="module")
+def stream() -> list[ev.Event]:
+    return simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events
+
+
+def body(events: list[ev.Event]) -> bytes:
+    return b"[" + b",".join(ev.encode_event(e) for e in events) + b"]"
+
+
+def make_config(tmp_path: Path, **kw: object) -> ServiceConfig:
+    return ServiceConfig(db=str(tmp_path / "log.db"), tokens=list(TOKENS.values()), **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_config(tmp_path, max_batch_events=500, max_body_bytes=400_000))) as c:
+        deadline = time.monotonic() + 5
+        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        yield c
+
+
+def test_ack_counts_and_duplicates_are_ignored(client: TestClient, stream: list[ev.Event]) -> None:
+    first = client.post("/v1/events", content=body(stream[:300]), headers=auth("window"))
+    assert first.status_code == 202 and first.json() == {"accepted": 300, "duplicates": 0}
+    again = client.post("/v1/events", content=body(stream[250:400]), headers=auth("window"))
+    assert again.json() == {"accepted": 100, "duplicates": 50}
+    stats = client.get("/v1/stats", headers=auth("supervisor")).json()
+    assert stats["events_stored"] == 400 and stats["events_duplicate"] == 50
+    assert stats["engine"]["duplicates"] == 0  # the store filtered them before the engine
+
+
+def test_ndjson_is_accepted(client: TestClient, stream: list[ev.Event]) -> None:
+    lines = b"\n".join(ev.encode_event(e) for e in stream[:20]) + b"\n"
+    r = client.post(
+        "/v1/events", content=lines, headers={**auth("admin"), "Content-Type": "application/x-ndjson"}
+    )
+    assert r.status_code == 202 and r.json()["accepted"] == 20
+
+
+def test_bad_events_are_named_and_batch_not_applied(client: TestClient, stream: list[ev.Event]) -> None:
+    good = msgspec.json.decode(ev.encode_event(stream[20]))
+    bad = dict(good, event_id="bad-1")
+    del bad["hall_id"]
+    worse = dict(good, event_id="bad-2", ts="2025-03-03T10:00:00")  # no offset
+    payload = msgspec.json.encode([good, bad, worse])
+    r = client.post("/v1/events", content=payload, headers=auth("admin"))
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert [e["index"] for e in errors] == [1, 2]
+    assert errors[0]["field"] == "$.hall_id" and errors[1]["field"] == "$.ts"
+    stats = client.get("/v1/stats", headers=auth("supervisor")).json()
+    assert stats["events_stored"] == 0  # all-or-nothing
+
+
+def test_malformed_oversize_and_unauthenticated(client: TestClient, stream: list[ev.Event]) -> None:
+    assert client.post("/v1/events", content=b"[{", headers=auth("admin")).status_code == 400
+    assert client.post("/v1/events", content=b"{}", headers=auth("admin")).status_code == 422
+    assert client.post("/v1/events", content=body(stream[:600]), headers=auth("admin")).status_code == 413
+    big = b"[" + b" " * 500_000 + b"]"
+    assert client.post("/v1/events", content=big, headers=auth("admin")).status_code == 413
+    assert client.post("/v1/events", content=b"[]").status_code == 401
+    assert (
+        client.post("/v1/events", content=b"[]", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )
+    assert client.get("/v1/alerts").status_code == 401
+
+
+def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
+    """One event of each family: approval of H1, approval of H2, camera of H1, tendering."""
+    case = next(e for e in stream if isinstance(e, ev.CaseSubmitted))
+    ts = case.ts
+    return {
+        "approval_H1": case,
+        "approval_H2": msgspec.structs.replace(case, event_id="h2-case", hall_id="H2"),
+        "camera_H1": ev.QueueCount(event_id="cam-1", ts=ts, hall_id="H1", camera_id="C1", zone="z", count=3),
+        "camera_H2": ev.QueueCount(event_id="cam-2", ts=ts, hall_id="H2", camera_id="C1", zone="z", count=3),
+        "tendering": ev.TenderPublished(
+            event_id="t-1", ts=ts, tender_id="T1", category="procurement", control_price=1.0, tenderer_id="X"
+        ),
+    }
+
+
+ALLOWED = {
+    "admin": {"approval_H1", "approval_H2", "camera_H1", "camera_H2", "tendering"},
+    "window": {"approval_H1"},
+    "window2": {"approval_H2"},
+    "camera": {"camera_H1"},
+    "trading": {"tendering"},
+    "supervisor": set(),
+}
+
+
+def test_scopes_for_every_role_and_family(client: TestClient, stream: list[ev.Event]) -> None:
+    sample = _sample(stream)
+    for who, what in itertools.product(ALLOWED, sample):
+        r = client.post("/v1/events", content=body([sample[what]]), headers=auth(who))
+        expected = 202 if what in ALLOWED[who] else 403
+        assert r.status_code == expected, (who, what, r.text)
+    for who in ALLOWED:
+        reads = client.get("/v1/alerts", headers=auth(who)).status_code
+        assert reads == (200 if who in ("admin", "supervisor") else 403), who
+    assert set(ROLES) == {TOKENS[k].role for k in ALLOWED}
+
+
+def test_alerts_filters_and_cursor(client: TestClient, stream: list[ev.Event]) -> None:
+    for i in range(0, len(stream), 500):
+        assert (
+            client.post("/v1/events", content=body(stream[i : i + 500]), headers=auth("window")).status_code
+            == 202
+        )
+    page = client.get("/v1/alerts?limit=7", headers=auth("supervisor")).json()
+    assert len(page["alerts"]) == 7 and page["more"]
+    seen = [a["alert_id"] for a in page["alerts"]]
+    cursor = page["next_cursor"]
+    while True:
+        page = client.get(f"/v1/alerts?limit=50&cursor={cursor}", headers=auth("supervisor")).json()
+        seen += [a["alert_id"] for a in page["alerts"]]
+        cursor = page["next_cursor"]
+        if not page["more"]:
+            break
+    assert len(seen) == len(set(seen)) > 50
+    red = client.get("/v1/alerts?level=red&limit=5000", headers=auth("supervisor")).json()["alerts"]
+    assert red and all(a["level"] == "red" for a in red)
+    assert client.get("/v1/alerts?since=yesterday", headers=auth("supervisor")).status_code == 422
+    metrics = client.get("/metrics").text
+    assert (
+        'supsim_ingest_events_total{result="accepted"}' in metrics
+        and "supsim_commit_seconds_bucket" in metrics
+    )
+    assert client.get("/openapi.json").json()["paths"]["/v1/events"]["post"]
+    assert "Supervision centre" in client.get("/").text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    payload=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+            lambda c: (
+                st.lists(c, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(["kind", "event_id", "ts", "hall_id", "case_id", "x"]), c, max_size=5
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda v: msgspec.json.encode(v if isinstance(v, list) else [v])),
+    )
+)
+def test_fuzzed_bodies_never_give_5xx(client: TestClient, payload: bytes) -> None:
+    r = client.post("/v1/events", content=payload, headers=auth("admin"))
+    assert r.status_code < 500, r.text
+
+
+def test_overload_gives_429_then_recovers(tmp_path: Path, stream: list[ev.Event]) -> None:
+    app = create_app(make_config(tmp_path, queue_bound_events=250, retry_after_s=2))
+    writer = app.state.service.writer
+    slow = writer._commit_group
+
+    def commit_slowly(group):  # type: ignore[no-untyped-def]
+        time.sleep(0.2)
+        return slow(group)
+
+    writer._commit_group = commit_slowly
+
+    async def scenario() -> tuple[list[int], str | None, int]:
+        async with app.router.lifespan_context(app):
+            while not writer.ready:
+                await asyncio.sleep(0.01)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                batches = [body(stream[i : i + 100]) for i in range(0, 2000, 100)]
+                rs = await asyncio.gather(
+                    *(c.post("/v1/events", content=b, headers=auth("window")) for b in batches)
+                )
+                retry = next((r.headers.get("retry-after") for r in rs if r.status_code == 429), None)
+                again = await c.post("/v1/events", content=batches[-1], headers=auth("window"))
+                return [r.status_code for r in rs], retry, again.status_code
+
+    codes, retry, later = asyncio.run(scenario())
+    assert set(codes) == {202, 429} and retry == "2"
+    assert later == 202  # recovered once the queue drained
