@@ -19,6 +19,7 @@ venv: $(STAMP)
 
 demo: venv
 	$(BIN)/supsim run $(DEMO_SCENARIO) --out $(DEMO_OUT)
+	$(BIN)/supsim report $(DEMO_OUT) --out $(DEMO_OUT)/report.html
 
 lint: venv
 	$(BIN)/ruff check .

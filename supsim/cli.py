@@ -103,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("what", choices=["events", "scenario", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
 
-    from supsim import cmd_loadtest, cmd_serve
+    from supsim import cmd_calibrate, cmd_loadtest, cmd_report, cmd_serve
 
+    cmd_report.register(sub)
+    cmd_calibrate.register(sub)
     cmd_serve.register(sub)
     cmd_loadtest.register(sub)
     return parser

@@ -1,0 +1,177 @@
+"""What a report says, gathered from run folders into one JSON-able structure (``report.json``).
+
+The HTML and Markdown renderers only format this structure, so the three files always agree.
+A run folder is what ``supsim run`` writes; the optional pieces are picked up when present:
+
+* ``sweep.json`` — a threshold sweep: ``{"param": name, "rows": [{"value": x, "precision": p,
+  "recall": r, "f1": f}, ...]}`` (one row per swept value);
+* ``locust_stats.csv`` / ``locust_stats_history.csv`` / ``slo.json`` / ``loadtest.json`` —
+  a ``supsim loadtest`` run (Locust's own CSV names);
+* ``bench.json`` — a pytest-benchmark result file (``make bench``), or one given explicitly.
+
+Detection latencies for the histograms are recomputed from ``alerts.jsonl`` and
+``truth.jsonl`` with the same matching as the evaluation, counted on the default working
+calendar (China, 09:00–12:00 and 13:30–17:30) unless a calendar is passed in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from engine.alerts import read_alerts
+from engine.calendar import WorkingCalendar
+from reports.accuracy import working_latency_h
+from reports.matching import RULE_TO_TRUTH, family_of, match_alerts
+from reports.provenance import provenance
+from sim.truth import read_truth
+
+__all__ = ["build_report", "load_run"]
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_bytes()) if path.exists() else None
+
+
+def _latencies(run: Path, tolerance_s: float, calendar: WorkingCalendar) -> dict[str, list[float]]:
+    alerts = list(read_alerts(run / "alerts.jsonl"))
+    truth = list(read_truth(run / "truth.jsonl"))
+    matching = match_alerts(alerts, truth, tolerance_s=tolerance_s, rule_to_truth=RULE_TO_TRUTH)
+    out: dict[str, list[float]] = defaultdict(list)
+    for a, t in matching.pairs:
+        hours = working_latency_h(alerts[a].ts, truth[t].onset, calendar)
+        out[family_of(alerts[a].rule)].append(round(hours, 6))
+    return {k: sorted(out[k]) for k in sorted(out)}
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _float(x: str | None) -> float | None:
+    try:
+        return None if x is None or x in ("", "N/A") else float(x)
+    except ValueError:
+        return None
+
+
+def _loadtest(run: Path) -> dict[str, Any] | None:
+    stats = _csv_rows(run / "locust_stats.csv")
+    history = [r for r in _csv_rows(run / "locust_stats_history.csv") if r.get("Name") == "Aggregated"]
+    slo, summary = _json(run / "slo.json"), _json(run / "loadtest.json")
+    if not (stats or history or slo or summary):
+        return None
+    keep = (
+        "Type",
+        "Name",
+        "Request Count",
+        "Failure Count",
+        "Median Response Time",
+        "95%",
+        "99%",
+        "Requests/s",
+    )
+    t0 = _float(history[0].get("Timestamp")) if history else None
+    return {
+        "stats": [{k: r.get(k, "") for k in keep} for r in stats],
+        "history": [
+            {
+                "t_s": (_float(r.get("Timestamp")) or 0.0) - (t0 or 0.0),
+                "rps": _float(r.get("Requests/s")) or 0.0,
+                "p95_ms": _float(r.get("95%")),
+            }
+            for r in history
+        ],
+        "slo": slo,
+        "summary": summary,
+    }
+
+
+def _bench(path: Path | None) -> list[dict[str, Any]] | None:
+    data = _json(path) if path is not None else None
+    if not data:
+        return None
+    rows = []
+    for b in data.get("benchmarks", []):
+        st = b.get("stats", {})
+        rows.append(
+            {
+                "name": b.get("name", "?"),
+                "mean_s": st.get("mean"),
+                "stddev_s": st.get("stddev"),
+                "rounds": st.get("rounds"),
+                "ops": st.get("ops"),
+                "extra_info": b.get("extra_info", {}),
+            }
+        )
+    return sorted(rows, key=lambda r: str(r["name"]))
+
+
+def _sweep(run: Path) -> dict[str, Any] | None:
+    data = _json(run / "sweep.json")
+    if not data:
+        return None
+    rows = data if isinstance(data, list) else data.get("rows", [])
+    param = "threshold" if isinstance(data, list) else str(data.get("param", "threshold"))
+    rows = sorted((r for r in rows if isinstance(r.get("value"), int | float)), key=lambda r: r["value"])
+    return {"param": param, "rows": rows} if rows else None
+
+
+def load_run(run: Path, *, calendar: WorkingCalendar | None = None) -> dict[str, Any]:
+    """One run folder as a report section (raises ``FileNotFoundError`` without ``metrics.json``)."""
+    metrics = json.loads((run / "metrics.json").read_bytes())
+    ev = metrics["evaluation"]
+    cal = calendar if calendar is not None else WorkingCalendar.china()
+    scored = [r for r in ev["rules"] if r["episodes"] or r["alerts"]]
+    return {
+        "name": run.name,
+        "scenario": metrics.get("scenario"),
+        "scenario_file": metrics.get("scenario_file"),
+        "seed": metrics.get("seed"),
+        "start": metrics.get("start"),
+        "end": metrics.get("end"),
+        "facts": ev["facts"],
+        "kpis": {k: v for k, v in ev["kpis"].items() if k != "departments"},
+        "ci_level": ev["ci_level"],
+        "bootstrap": ev["bootstrap"],
+        "tolerance_s": ev["tolerance_s"],
+        "families": ev["families"],
+        "overall": ev["overall"],
+        "rules": scored,
+        "lookalikes": ev["lookalikes"],
+        "lookalikes_flagged": ev["lookalikes_flagged"],
+        "latencies_h": _latencies(run, float(ev["tolerance_s"]), cal),
+        "engine": {
+            k: metrics.get("engine_stats", {}).get(k)
+            for k in ("events_in", "duplicates", "late", "future", "alerts")
+        },
+        "timings": _json(run / "timings.json"),
+        "sweep": _sweep(run),
+        "loadtest": _loadtest(run),
+        "bench": _bench(run / "bench.json"),
+    }
+
+
+def build_report(
+    runs: list[Path], *, bench: Path | None = None, source_dir: Path | None = None
+) -> dict[str, Any]:
+    """The whole report: one section per run, the bench file if given, and the provenance."""
+    if not runs:
+        raise ValueError("a report needs at least one run folder")
+    sections = [load_run(r) for r in runs]
+    metrics = [(r.name, json.loads((r / "metrics.json").read_bytes())) for r in runs]
+    prov = provenance(metrics, source_dir=source_dir)
+    import msgspec
+
+    return {
+        "title": "supsim report — " + ", ".join(f"{s['scenario']} (seed {s['seed']})" for s in sections),
+        "runs": sections,
+        "bench": _bench(bench),
+        "provenance": msgspec.to_builtins(prov),
+    }
