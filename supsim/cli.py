@@ -103,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("what", choices=["events", "scenario", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
 
-    from supsim import cmd_calibrate, cmd_loadtest, cmd_report, cmd_serve
+    from supsim import cmd_calibrate, cmd_loadtest, cmd_plan, cmd_report, cmd_serve, cmd_sweep
 
+    cmd_sweep.register(sub)
+    cmd_plan.register(sub)
     cmd_report.register(sub)
     cmd_calibrate.register(sub)
     cmd_serve.register(sub)
@@ -116,11 +118,15 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from engine.auth import AuthError
     from engine.events import EventDecodeError
     from engine.rulebook import RulebookError
+    from reports.plan import PlanSpecError
+    from reports.sweep_grid import GridError
     from sim.scenario import ScenarioError
 
     return (
         UserError,
         AuthError,
+        GridError,
+        PlanSpecError,
         ScenarioError,
         RulebookError,
         EventDecodeError,

@@ -1,0 +1,69 @@
+"""Capacity planning: targets, staffing variation, the sizing table and the engine nodes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from reports.plan import parse_target, parse_vary, run_plan
+from reports.plan_engine import engine_nodes
+from sim.planning import allocate, with_windows
+from sim.scenario import load_scenario
+
+
+def test_parse_target_and_vary() -> None:
+    t = parse_target("wait_p90<=15min, overdue_rate<=0.5%")
+    assert [(x.metric, x.limit) for x in t] == [("wait_p90", 15.0), ("overdue_rate", 0.005)]
+    assert parse_vary("windows=10..20:5") == ("windows", [10, 15, 20])
+    with pytest.raises(ValueError):
+        parse_target("queue<=3")
+    with pytest.raises(ValueError):
+        parse_vary("staff=1..2")
+
+
+def test_allocate_keeps_total_and_one_each() -> None:
+    split = allocate([3, 3, 2, 1], 13)
+    assert sum(split) == 13 and min(split) >= 1 and split[0] >= split[3]
+    sc = with_windows(load_scenario("scenarios/county_hall.yaml"), 40)
+    assert sum(d.windows for d in sc.halls[0].departments) == 40
+
+
+def test_more_windows_shorter_waits_and_smallest_level() -> None:
+    sc = load_scenario("scenarios/county_hall.yaml")
+    table = run_plan(sc, "windows", [20, 28, 40], parse_target("wait_p90<=15min"), replications=2)
+    means = [r.metrics["wait_mean"].mean or 0.0 for r in table.rows]
+    assert means[0] > means[1] > means[2]
+    first_ok = next(r.level for r in table.rows if r.meets)
+    assert table.smallest == first_ok and table.rows[0].meets is False
+
+
+def test_engine_nodes() -> None:
+    assert engine_nodes(halls=20, peak_per_hall=5.0, node_eps=100.0, headroom=0.5) == 2
+    assert engine_nodes(halls=1, peak_per_hall=1.0, node_eps=1e6, headroom=0.0) == 1
+
+
+def test_plan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from supsim.cmd_plan import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(
+        [
+            "plan",
+            "scenarios/county_hall.yaml",
+            "--target",
+            "wait_p90<=15min",
+            "--vary",
+            "windows=24..36:6",
+            "--replications",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "smallest level meeting it" in out and "Erlang C" in out
+    assert (tmp_path / "plan.png").stat().st_size > 1000
