@@ -31,6 +31,7 @@ __all__ = [
     "LEGAL_SUSPENSION_REASONS",
     "BackdatingSection",
     "CalendarSection",
+    "CollusionSection",
     "DeadlineSection",
     "DepartmentRepeatSection",
     "FeeSection",
@@ -100,6 +101,26 @@ class SamePersonSection(_Section, frozen=True):
     promised_only: bool = True
 
 
+class CollusionSection(_Section, frozen=True):
+    """Thresholds of the collusion rules (sources in ``scenarios/rulebooks/default.yaml``)."""
+
+    min_bids: Annotated[int, Meta(ge=3)] = 4
+    cv_threshold: Annotated[float, Meta(gt=0)] = 0.05
+    spd_threshold: Annotated[float, Meta(gt=0)] = 0.13
+    rd_threshold: Annotated[float, Meta(gt=0)] = 1.0
+    score_threshold: Fraction = 0.65
+    pattern_tolerance: Annotated[float, Meta(ge=0, le=0.5)] = 0.01
+    pattern_min_bids: Annotated[int, Meta(ge=3)] = 4
+    expert_deviation: Annotated[float, Meta(gt=0)] = 0.30
+    favour_margin: Annotated[float, Meta(ge=0)] = 0.10
+    pairing_min: Annotated[int, Meta(ge=2)] = 3
+    agent_close_gap: Annotated[float, Meta(ge=0)] = 0.005
+    debar_days: Annotated[float, Meta(ge=0)] = 365.0
+    expert_card_after: Annotated[int, Meta(ge=1)] = 2
+    ring_min_shared: Annotated[int, Meta(ge=1)] = 3
+    ring_min_ratio: Fraction = 0.5
+
+
 class RulesSection(_Section, frozen=True):
     enabled: tuple[str, ...] = RULE_NAMES
     deadline: DeadlineSection = DeadlineSection()
@@ -108,6 +129,7 @@ class RulesSection(_Section, frozen=True):
     backdating: BackdatingSection = BackdatingSection()
     fee: FeeSection = FeeSection()
     same_person: SamePersonSection = SamePersonSection()
+    collusion: CollusionSection = CollusionSection()
 
 
 class ScoringSection(_Section, frozen=True):

@@ -47,6 +47,7 @@ from engine.cases import CaseState, CaseUpdate, case_updates
 from engine.catalogue import Catalogue
 from engine.rulebook import Rulebook
 from engine.rules import Rule, build_rules
+from engine.tendering import TenderBook
 from engine.timers import CalendarTimers, TimerKey
 
 __all__ = ["DetectResult", "Engine", "SideRecord", "detect"]
@@ -100,6 +101,10 @@ class Engine:
         self.day_seconds = float(self.calendar.day_seconds)
         self.catalogue = Catalogue()
         self.cases: dict[str, CaseState] = {}
+        #: Non-case state families: each has ``event_types``, ``apply(event) -> state | None``
+        #: and ``after_rules(event, state)``; rules watching those kinds get the state.
+        self.tenders = TenderBook()
+        self.families: tuple[Any, ...] = (self.tenders,)
         self.legal_reasons = frozenset(self.rulebook.rules.deadline.legal_suspension_reasons)
         self.timers = CalendarTimers(self.calendar)
         self.cards = CardBoard()
@@ -197,6 +202,12 @@ class Engine:
         if self._max_seen > self._wm:
             self._wm = self._max_seen
         self._release(self._wm)
+        if self._wm != -math.inf:
+            when = datetime.fromtimestamp(self._wm, self.calendar.tz)
+            for rule in self.rules:  # rules judging whole histories (rings) speak last
+                finish_one = getattr(rule, "finish_one", None)
+                if finish_one is not None:
+                    finish_one(when)
         return out
 
     @property
@@ -371,7 +382,24 @@ class Engine:
             tag = etype.__struct_config__.tag
             checks = tuple(r.check_one for r in self.rules if tag in r.kinds)
             dispatch[etype] = self._case_handler(update, checks, closes=etype is ev.CaseClosed)
+        for family in self.families:
+            for etype in family.event_types:
+                tag = etype.__struct_config__.tag
+                checks = tuple(r.check_one for r in self.rules if tag in r.kinds)
+                dispatch[etype] = self._family_handler(family, checks)
         return dispatch
+
+    @staticmethod
+    def _family_handler(family: Any, checks: tuple[Callable[[Any, Any], None], ...]) -> Callable[[Any], None]:
+        def handle(event: Any) -> None:
+            state = family.apply(event)
+            if state is None:
+                return
+            for check in checks:
+                check(event, state)
+            family.after_rules(event, state)
+
+        return handle
 
     def _case_handler(
         self, update: CaseUpdate | None, checks: tuple[Callable[[Any, CaseState], None], ...], *, closes: bool

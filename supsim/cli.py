@@ -49,10 +49,11 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.bidding_scenario import is_market_file, load_market_scenario
     from sim.scenario import load_scenario
 
     for path in args.files:
-        scenario = load_scenario(path)
+        scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
         print(f"{path}: ok ({scenario.name})")
     return 0
 
@@ -66,6 +67,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         from sim.scenario import scenario_json_schema
 
         schema = scenario_json_schema()
+    elif args.what == "market":
+        from sim.bidding_scenario import market_scenario_json_schema
+
+        schema = market_scenario_json_schema()
     else:
         from engine.rulebook import rulebook_json_schema
 
@@ -100,13 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_cmd_validate)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
-    sch.add_argument("what", choices=["events", "scenario", "rulebook"])
+    sch.add_argument("what", choices=["events", "scenario", "market", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
 
-    from supsim import cmd_calibrate, cmd_loadtest, cmd_plan, cmd_report, cmd_serve, cmd_sweep
+    from supsim import cmd_calibrate, cmd_loadtest, cmd_plan, cmd_report, cmd_screens, cmd_serve, cmd_sweep
 
     cmd_sweep.register(sub)
     cmd_plan.register(sub)
+    cmd_screens.register(sub)
     cmd_report.register(sub)
     cmd_calibrate.register(sub)
     cmd_serve.register(sub)

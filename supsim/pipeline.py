@@ -28,7 +28,7 @@ from sim.truth import write_truth
 from sim.world import simulate
 from supsim.progress import Progress
 
-__all__ = ["RunResult", "detect_file", "run_scenario"]
+__all__ = ["RunResult", "detect_file", "run_market_scenario", "run_scenario"]
 
 VERSION = "0.1.0"
 
@@ -76,6 +76,10 @@ def run_scenario(
     progress: bool = True,
 ) -> RunResult:
     """Simulate, detect and evaluate one scenario; write the run folder."""
+    from sim.bidding_scenario import is_market_file
+
+    if is_market_file(scenario_path):
+        return run_market_scenario(scenario_path, seed=seed, out_dir=out_dir, rulebook=rulebook)
     from reports import evaluate, render_markdown, render_table
     from reports.scorecard import render_scorecard_markdown, render_scorecard_table
 
@@ -144,6 +148,62 @@ def run_scenario(
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
+
+
+def run_market_scenario(
+    scenario_path: Path, *, seed: int | None = None, out_dir: Path | None = None, rulebook: Path | None = None
+) -> RunResult:
+    """``run_scenario`` for a bidding-market scenario: same files, a collusion evaluation."""
+    from reports.collusion import TICINO, evaluate_collusion
+    from reports.collusion_render import render_collusion_markdown, render_collusion_table
+    from sim.bidding_scenario import load_market_scenario
+    from sim.bidding_world import simulate_market
+
+    scenario = load_market_scenario(scenario_path)
+    rulebook_path = rulebook if rulebook is not None else scenario.rulebook_path(scenario_path)
+    book = load_rulebook(rulebook_path)
+    seed = scenario.seed if seed is None else seed
+    out = out_dir if out_dir is not None else Path("runs") / f"{scenario_path.stem}-seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    world = simulate_market(scenario, seed=seed)
+    timings["simulate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = detect(world.events, book, calendar=world.calendar)
+    timings["engine_s"] = time.perf_counter() - t0
+    timings["engine_events_per_s"] = len(world.events) / max(timings["engine_s"], 1e-9)
+    t0 = time.perf_counter()
+    reference = Path(__file__).resolve().parents[2] / TICINO
+    collusion = evaluate_collusion(
+        world.events, result.alerts, world.truth, rulebook=book, reference=reference
+    )
+    timings["evaluate_s"] = time.perf_counter() - t0
+    write_jsonl(world.events, out / "events.jsonl")
+    write_truth(world.truth, out / "truth.jsonl")
+    write_alerts(result.alerts, out / "alerts.jsonl")
+    metrics = {
+        "supsim_version": VERSION,
+        "scenario": scenario.name,
+        "scenario_file": scenario_path.name,
+        "scenario_sha256": _sha256(scenario_path),
+        "rulebook_sha256": _sha256(rulebook_path),
+        "seed": seed,
+        "start": world.start.isoformat(),
+        "end": world.end.isoformat(),
+        "events_sha256": _sha256(out / "events.jsonl"),
+        "truth_sha256": _sha256(out / "truth.jsonl"),
+        "alerts_sha256": _sha256(out / "alerts.jsonl"),
+        "sim_stats": world.stats,
+        "engine_stats": result.stats,
+        "collusion": collusion,
+    }
+    (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
+    title = f"{scenario.name} — seed {seed}"
+    (out / "summary.md").write_text(render_collusion_markdown(collusion, title=title), encoding="utf-8")
+    (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
+    files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
+    return RunResult(out_dir=out, table=render_collusion_table(collusion), files=files, timings=timings)
 
 
 def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:

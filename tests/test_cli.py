@@ -90,7 +90,7 @@ def test_bad_event_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert not out.exists()
 
 
-@pytest.mark.parametrize("what", ["events", "scenario", "rulebook"])
+@pytest.mark.parametrize("what", ["events", "scenario", "market", "rulebook"])
 def test_schema_commands_print_json_schema(what: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", what]) == 0
     schema = json.loads(capsys.readouterr().out)

@@ -12,6 +12,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.rules.base import Rule, RuleContext
+from engine.rules.collusion import Art40Rule, DaqingRule, FujianRule, SameIpRule
+from engine.rules.collusion_parties import (
+    AgentPairingRule,
+    CardRule,
+    DebarredPartyRule,
+    ExpertDeviationRule,
+    ExpertPairingRule,
+)
+from engine.rules.collusion_rings import RingRule
+from engine.rules.collusion_screens import PricePatternRule, ScreenRule
 from engine.rules.deadline import DeadlineOverdue, DeadlineSevere, DeadlineWarning, StepOverdue
 from engine.rules.escalation import DepartmentRepeat
 from engine.rules.logic import (
@@ -30,6 +40,7 @@ if TYPE_CHECKING:
     from engine.rulebook import Rulebook
 
 __all__ = [
+    "COLLUSION_RULE_NAMES",
     "LOGIC_RULE_NAMES",
     "REGISTRY",
     "RULE_NAMES",
@@ -56,11 +67,24 @@ REGISTRY: dict[str, type[Rule]] = {
         SamePersonAcceptApprove,
         Backdated,
         IllegalSuspension,
+        Art40Rule,
+        FujianRule,
+        DaqingRule,
+        SameIpRule,
+        PricePatternRule,
+        ScreenRule,
+        ExpertDeviationRule,
+        ExpertPairingRule,
+        AgentPairingRule,
+        CardRule,
+        DebarredPartyRule,
+        RingRule,
     )
 }
 
 RULE_NAMES: tuple[str, ...] = tuple(REGISTRY)
 LOGIC_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("logic."))
+COLLUSION_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("collusion."))
 
 
 def rule_class(name: str) -> type[Rule]:

@@ -1,0 +1,58 @@
+"""The shipped market scenario end to end: the measurements the issue asks for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from supsim.pipeline import run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bm")
+    run_scenario(ROOT / "scenarios" / "bidding_market.yaml", out_dir=out, progress=False)
+    return out
+
+
+def test_writes_the_run_files_and_the_collusion_section(run_dir: Path) -> None:
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    c = metrics["collusion"]
+    assert set(c) >= {
+        "tenders",
+        "by_strategy",
+        "by_camouflage",
+        "trace_rules",
+        "lookalikes",
+        "rings",
+        "realism",
+    }
+    assert {"cover", "rotation", "surrounding", "pattern", "agent", "expert"} == set(c["by_strategy"])
+    assert "## Collusion" in (run_dir / "summary.md").read_text(encoding="utf-8")
+
+
+def test_trace_rules_are_exact_where_traces_were_left(run_dir: Path) -> None:
+    c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
+    for rule, row in c["trace_rules"].items():
+        assert row["tp"] > 0, rule
+        assert row["precision"] == 1.0 and row["recall"] == 1.0, rule
+    for kind, row in c["lookalikes"].items():
+        assert row["trace_flagged"] == 0, kind
+
+
+def test_default_targets(run_dir: Path) -> None:
+    c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
+    assert c["rings"]["ari"] >= 0.8
+    assert c["tenders"]["fpr_clean"] <= 0.07  # 0.063 at the shipped seed; see docs/bidding.md
+    assert c["tenders"]["recall"] >= 0.9
+    assert c["tenders"]["roc_auc_screen_score_firm_rings"] >= 0.75
+
+
+def test_same_seed_byte_identical(run_dir: Path, tmp_path: Path) -> None:
+    run_scenario(ROOT / "scenarios" / "bidding_market.yaml", out_dir=tmp_path, progress=False)
+    for name in ("events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json"):
+        assert (tmp_path / name).read_bytes() == (run_dir / name).read_bytes(), name

@@ -1,0 +1,100 @@
+"""Trace rules as the regulations state them, and the look-alikes they must ignore."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.collusion_streams import COMPETITIVE, own, run, tender
+
+TRACE = ("collusion.art40", "collusion.fujian", "collusion.daqing", "collusion.same_ip")
+
+
+def _two_sharing(**shared: str) -> list:
+    bids = [
+        ("F1", COMPETITIVE[0], own("F1", **shared)),
+        ("F2", COMPETITIVE[1], own("F2", **shared)),
+        ("F3", COMPETITIVE[2], own("F3")),
+        ("F4", COMPETITIVE[3], own("F4")),
+    ]
+    return tender("Z1", bids)
+
+
+def _fired(alerts: list, rule: str) -> list:
+    return [a for a in alerts if a.rule == rule]
+
+
+@pytest.mark.parametrize(
+    ("field", "clause"),
+    [
+        ("author", "art40.1 same preparer"),
+        ("ca_serial", "art40.2 same handler"),
+        ("project_manager", "art40.3 same project member"),
+        ("file_creation_id", "art40.4 identical documents"),
+        ("bond_account", "art40.6 same bond account"),
+    ],
+)
+def test_art40_each_clause_names_its_evidence(field: str, clause: str) -> None:
+    alerts = _fired(run(_two_sharing(**{field: "SHARED"}), *TRACE), "collusion.art40")
+    assert len(alerts) == 1
+    ev = alerts[0].evidence
+    assert (alerts[0].subject, alerts[0].level) == ("tender:Z1", "red")
+    assert ev["clause"] == clause and ev["fields"] == [field] and ev["value"] == "SHARED"
+    assert ev["bidders"] == ["F1", "F2"] and ev["bid_events"] == ["Z1:bid:F1", "Z1:bid:F2"]
+
+
+def test_fujian_needs_mac_cpu_and_disk_together() -> None:
+    two_of_three = run(_two_sharing(mac="M", cpu_serial="C"), *TRACE)
+    assert _fired(two_of_three, "collusion.fujian") == []
+    assert [a.evidence["clause"] for a in _fired(two_of_three, "collusion.daqing")] == [
+        "daqing cpu",
+        "daqing mac",
+    ]
+    all_three = run(_two_sharing(mac="M", cpu_serial="C", disk_serial="D"), *TRACE)
+    fujian = _fired(all_three, "collusion.fujian")
+    assert [a.evidence["clause"] for a in fujian] == ["fujian mac+cpu+disk"]
+    assert fujian[0].evidence["value"] == "M|C|D"
+
+
+@pytest.mark.parametrize("field", ["dongle_serial", "file_creation_id"])
+def test_fujian_and_daqing_on_one_dongle_or_file_id(field: str) -> None:
+    alerts = run(_two_sharing(**{field: "X"}), *TRACE)
+    assert len(_fired(alerts, "collusion.fujian")) == 1
+    assert len(_fired(alerts, "collusion.daqing")) == 1
+
+
+@pytest.mark.parametrize("field", ["mac", "cpu_serial", "disk_serial"])
+def test_daqing_any_one_machine_code(field: str) -> None:
+    alerts = run(_two_sharing(**{field: "X"}), *TRACE)
+    assert len(_fired(alerts, "collusion.daqing")) == 1
+    assert _fired(alerts, "collusion.fujian") == [] and _fired(alerts, "collusion.art40") == []
+
+
+def test_business_park_ip_is_only_a_weak_signal() -> None:
+    alerts = run(_two_sharing(ip="61.1.1.1"), *TRACE)
+    assert [(a.rule, a.level) for a in alerts] == [("collusion.same_ip", "warning")]
+    cards = run(_two_sharing(ip="61.1.1.1"), *TRACE, "collusion.card")
+    assert not [a for a in cards if a.rule == "collusion.card"]
+
+
+def test_popular_vendor_consortium_and_honest_firms_raise_nothing() -> None:
+    # One vendor: same serial prefix, different serials. A consortium: one bid for two firms.
+    bids = [
+        ("F1", COMPETITIVE[0], own("F1", dongle_serial="GLD-10001")),
+        ("F2", COMPETITIVE[1], own("F2", dongle_serial="GLD-10002")),
+        ("C1", COMPETITIVE[2], own("C1", bond_account="acct-F9", project_manager="pm-F9")),
+        ("F4", COMPETITIVE[3], own("F4", dongle_serial="GLD-10004")),
+    ]
+    assert run(tender("Z1", bids), *TRACE) == []
+
+
+def test_traces_shared_across_tenders_are_not_same_tender_evidence() -> None:
+    a = tender("Z1", [("F1", 900.0, own("F1")), ("F2", 950.0, own("F2"))])
+    b = tender("Z2", [("F1", 900.0, own("F1")), ("F3", 960.0, own("F3", author="author-F2"))], day=1)
+    assert run(a + b, *TRACE) == []
+
+
+def test_missing_traces_never_match() -> None:
+    from engine.events import BidTraces
+
+    bids = [("F1", 900.0, BidTraces()), ("F2", 910.0, BidTraces()), ("F3", 990.0, BidTraces())]
+    assert run(tender("Z1", bids), *TRACE) == []
