@@ -64,6 +64,9 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     timezone: str = "Asia/Shanghai"
     calendar: CalendarSpec = CalendarSpec()
     rulebook: str = "rulebooks/default.yaml"
+    #: Published figures this scenario claims to reproduce (``targets/x.yaml`` or ``targets/x.yaml#tag``,
+    #: relative to the scenario file); ``supsim run`` then prints the calibration table.
+    targets: str | None = None
     halls: Annotated[list[Hall], Meta(min_length=1)]
     arrivals: Arrivals
     service: Service = Service()
@@ -121,6 +124,15 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         """The rulebook file, resolved against the directory of ``scenario_file``."""
         path = Path(self.rulebook)
         return path if path.is_absolute() else Path(scenario_file).parent / path
+
+    def targets_path(self, scenario_file: str | Path) -> str | None:
+        """The targets reference resolved like the rulebook's, keeping any ``#tag``."""
+        if self.targets is None:
+            return None
+        file, sep, tag = self.targets.partition("#")
+        path = Path(file)
+        resolved = path if path.is_absolute() else Path(scenario_file).parent / path
+        return f"{resolved}{sep}{tag}"
 
 
 _AT_PATH = re.compile(r"^(?P<reason>.*) - at `(?P<path>\$[^`]*)`$", re.DOTALL)

@@ -147,6 +147,11 @@ def run_scenario(
     (out / "summary.md").write_text(summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    targets = scenario.targets_path(scenario_path)
+    if targets is not None:
+        from reports.calibration import calibration_table
+
+        table += "\n\n" + calibration_table(scenario_path, targets, [out])
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
 
 

@@ -95,3 +95,25 @@ def test_schema_commands_print_json_schema(what: str, capsys: pytest.CaptureFixt
     assert main(["schema", what]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "$defs" in schema or "properties" in schema
+
+
+def test_run_prints_the_calibration_table_when_the_scenario_names_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "rulebooks").mkdir()
+    (tmp_path / "rulebooks" / "default.yaml").write_bytes(
+        (SMOKE.parent / "rulebooks" / "default.yaml").read_bytes()
+    )
+    (tmp_path / "targets.yaml").write_text(
+        "place: test hall\nsource: hand-written\nfigures:\n"
+        "  - {id: items, metric: items, value: 12, basis: size}\n"
+        "  - {id: windows, metric: windows, value: 50, basis: size}\n",
+        encoding="utf-8",
+    )
+    scenario = tmp_path / "smoke_with_targets.yaml"
+    scenario.write_text(SMOKE.read_text(encoding="utf-8") + "\ntargets: targets.yaml\n", encoding="utf-8")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    table = printed[printed.index("calibration of") :]
+    rows = {line.split()[0]: line.split()[-1] for line in table.splitlines()[3:5]}
+    assert rows == {"items": "yes", "windows": "NO"}  # smoke has 12 items and 5 windows
