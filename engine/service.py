@@ -20,6 +20,7 @@ Routes (see ``docs/deployment.md`` and ``GET /openapi.json``):
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from importlib import resources
@@ -117,6 +118,7 @@ class _Service:
         return events
 
     async def ingest(self, request: Request) -> Response:
+        t0 = time.perf_counter()
         events = await self._checked_events(request, parse=False)
         if isinstance(events, Response):
             return events
@@ -127,6 +129,7 @@ class _Service:
         except Unavailable as exc:
             return self._fail(503, str(exc), self.retry)
         self.metrics.request(202)
+        self.metrics.ingest_served(time.perf_counter() - t0)
         return _json({"accepted": accepted, "duplicates": duplicates}, 202)
 
     async def parse_only(self, request: Request) -> Response:

@@ -12,14 +12,44 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["COMMIT_BUCKETS", "Metrics"]
+__all__ = ["COMMIT_BUCKETS", "INGEST_BUCKETS", "Histogram", "Metrics"]
 
 COMMIT_BUCKETS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+INGEST_BUCKETS: tuple[float, ...] = (
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+)  # fmt: skip
 _RATE_WINDOW_S = 10.0
 
 
 def _esc(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class Histogram:
+    """A Prometheus-style histogram with fixed bounds (seconds); not cumulative until rendered."""
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.total = 0.0
+        self.n = 0
+
+    def observe(self, seconds: float) -> None:
+        i = 0
+        while i < len(self.bounds) and seconds > self.bounds[i]:
+            i += 1
+        self.counts[i] += 1
+        self.total += seconds
+        self.n += 1
+
+    def render(self, name: str, lines: list[str]) -> None:
+        cumulative = 0
+        for bound, n in zip(self.bounds, self.counts, strict=False):
+            cumulative += n
+            lines.append(f'{name}_bucket{{le="{bound}"}} {cumulative}')
+        lines.append(f'{name}_bucket{{le="+Inf"}} {self.n}')
+        lines.append(f"{name}_sum {self.total:.6f}")
+        lines.append(f"{name}_count {self.n}")
 
 
 class Metrics:
@@ -35,10 +65,19 @@ class Metrics:
         self.commit_sum = 0.0
         self.commit_count = 0
         self.group_events_sum = 0
+        self.ingest_seconds = Histogram(INGEST_BUCKETS)
         self._recent: deque[tuple[float, int]] = deque()
 
     def request(self, status: int) -> None:
         self.requests[status] = self.requests.get(status, 0) + 1
+
+    def ingest_served(self, seconds: float) -> None:
+        """Record the server-side time of one acknowledged ``POST /v1/events`` (arrival to 202).
+
+        Set beside a client's latency, it splits a slow answer into the server's share and the
+        network's, the client's and the scheduler's.
+        """
+        self.ingest_seconds.observe(seconds)
 
     def committed(self, seconds: float, accepted: int, duplicates: int, alerts: dict[str, int]) -> None:
         """Record one group commit (called from the writer thread; ints and floats only)."""
@@ -98,6 +137,8 @@ class Metrics:
         lines.append(f'supsim_commit_seconds_bucket{{le="+Inf"}} {self.commit_count}')
         lines.append(f"supsim_commit_seconds_sum {self.commit_sum:.6f}")
         lines.append(f"supsim_commit_seconds_count {self.commit_count}")
+        family("supsim_ingest_request_seconds", "histogram", "Server time of acknowledged ingest requests.")
+        self.ingest_seconds.render("supsim_ingest_request_seconds", lines)
         family("supsim_commit_group_events_total", "counter", "Events written by group commits.")
         lines.append(f"supsim_commit_group_events_total {self.group_events_sum}")
         return "\n".join(lines) + "\n"

@@ -11,6 +11,14 @@ Why a bound on queued *events*: the queue is the only place where load can pile 
 it is full the service answers 429 with ``Retry-After`` at once, instead of letting
 latency and memory grow without limit; clients resend (ingest is idempotent).
 
+Why ``gc.freeze()`` after the rebuild: everything alive then (modules, the rulebook, the
+engine state replayed from the log) lives as long as the process. CPython's full
+collections scan every tracked object, so on a service holding a big state each one stalls
+the event loop and the writer for tens of milliseconds (measured: 16 ms for a bare service,
+60 ms with a month of ``city_hall`` replayed), and those pauses land in the ingest p99.
+Freezing moves that long-lived heap out of the collector's sight; only what is allocated
+afterwards is scanned.
+
 If a commit fails the writer marks the service broken (``/readyz`` fails, ingest answers
 503): the engine may have applied events that are not in the log, and only a restart,
 which rebuilds the engine from the log, makes them agree again.
@@ -19,6 +27,7 @@ which rebuilds the engine from the log, makes them agree again.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -111,6 +120,8 @@ class IngestWriter:
             self._board[(hall or "", dept or "", level)] += count
         self.metrics.alerts_by_rule.update(self.store.alert_rules())
         self._publish()
+        gc.collect()
+        gc.freeze()
         self.ready = True
 
     # --- the request side -------------------------------------------------------------

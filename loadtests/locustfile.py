@@ -12,6 +12,14 @@ Here every request has an *intended* send instant from the plan, and its latency
 measured from that instant; a source that falls behind sends at once and its lateness
 counts. A source stays sequential (its events keep their order, as a terminal's do).
 
+Which process replays which source: process ``w`` of ``SUPSIM_WORKERS`` takes the sources
+with ``index % workers == w`` (every source exactly once across processes). Inside a
+process the sources are dealt, when the replay starts, to the source users Locust gave that
+process — a user of the source's role if there is one, else any — and a user replays each of
+its sources in its own greenlet. Locust deals users to workers round-robin over all user
+classes together, so how many users of a role a worker gets is not known in advance; dealing
+the sources afterwards means none is left unsent whatever the distribution.
+
 Each ``POST /v1/events`` is reported with ``response_length`` = the number of events it
 carried, so Locust's aggregated stats (also across workers) hold the events delivered.
 """
@@ -32,7 +40,16 @@ from locust.env import Environment
 from loadtests.plan import Plan, SourcePlan, load_plan
 from loadtests.slo import install_slo_listener
 
-__all__ = ["CameraUser", "PlanShape", "SupervisorConsole", "TradingPlatformUser", "WindowTerminalUser"]
+__all__ = [
+    "CameraUser",
+    "PlanShape",
+    "SupervisorConsole",
+    "TradingPlatformUser",
+    "WindowTerminalUser",
+    "deal",
+    "grace_s",
+    "share",
+]
 
 _PLAN: Plan | None = load_plan(os.environ["SUPSIM_PLAN"]) if os.environ.get("SUPSIM_PLAN") else None
 _TOKENS: dict[str, str] = (
@@ -42,9 +59,13 @@ _TOKENS: dict[str, str] = (
 )
 _OUT = Path(os.environ.get("SUPSIM_OUT", "."))
 _WORKERS = max(int(os.environ.get("SUPSIM_WORKERS", "1")), 1)
-_GRACE_S = 1.0
 _MAX_RETRY_S = 5.0
-_state: dict[str, Any] = {"epoch": None, "acked": {}}
+_state: dict[str, Any] = {"epoch": None, "acked": {}, "users": [], "dealt": None}
+
+
+def grace_s() -> float:
+    """Seconds from the test start to the first send: time for Locust to spawn every user."""
+    return 1.0 + (len(_PLAN.sources) / 400.0 if _PLAN else 0.0)
 
 
 def _sources(role: str) -> list[SourcePlan]:
@@ -53,8 +74,29 @@ def _sources(role: str) -> list[SourcePlan]:
 
 @events.test_start.add_listener
 def _on_start(environment: Environment, **_: Any) -> None:
-    _state["epoch"] = time.monotonic() + _GRACE_S
+    _state["epoch"] = time.monotonic() + grace_s()
     _state["acked"] = {}
+    _state["users"] = []
+    _state["dealt"] = None
+
+
+def share(worker_index: int, workers: int) -> list[SourcePlan]:
+    """The sources process ``worker_index`` of ``workers`` replays."""
+    return [s for i, s in enumerate(_PLAN.sources if _PLAN else []) if i % workers == worker_index]
+
+
+def deal(sources: list[SourcePlan], users: list[Any]) -> dict[int, list[SourcePlan]]:
+    """Sources → users (by ``id``): round-robin over the users of the source's role, else over all."""
+    out: dict[int, list[SourcePlan]] = {id(u): [] for u in users}
+    turn: dict[str, int] = {}
+    for src in sources:
+        pool = [u for u in users if u.role == src.role] or users
+        if not pool:
+            continue
+        k = turn.get(src.role, 0)
+        turn[src.role] = k + 1
+        out[id(pool[k % len(pool)])].append(src)
+    return out
 
 
 @events.test_stop.add_listener
@@ -74,25 +116,31 @@ class _SourceUser(FastHttpUser):
 
     abstract = True
     role: ClassVar[str] = ""
-    _counter: ClassVar[int] = 0
     network_timeout = 30.0
     connection_timeout = 10.0
+    concurrency = 64  # connections of this user: one per source it replays
 
     def on_start(self) -> None:
-        cls = type(self)
-        ordinal = cls._counter
-        cls._counter += 1
-        index = getattr(self.environment.runner, "worker_index", 0) + ordinal * _WORKERS
-        mine = _sources(self.role)
-        self.source: SourcePlan | None = mine[index] if index < len(mine) else None
+        _state["users"].append(self)
+
+    def _mine(self) -> list[SourcePlan]:
+        if _state["dealt"] is None:
+            index = int(getattr(self.environment.runner, "worker_index", 0))
+            _state["dealt"] = deal(share(index, _WORKERS), list(_state["users"]))
+        return list(_state["dealt"].get(id(self), []))
 
     @task
     def replay(self) -> None:
-        src = self.source
         epoch = _state["epoch"] or time.monotonic()
-        if src is None:
-            gevent.sleep(3600)
-            return
+        gevent.sleep(max(0.0, epoch - time.monotonic()))
+        mine = self._mine()
+        if len(mine) == 1:
+            self._replay(mine[0], epoch)
+        elif mine:
+            gevent.joinall([gevent.spawn(self._replay, src, epoch) for src in mine])
+        gevent.sleep(3600)  # done: idle until the shape ends the run
+
+    def _replay(self, src: SourcePlan, epoch: float) -> None:
         headers = {"Authorization": f"Bearer {_TOKENS.get(src.source, _TOKENS.get('admin', ''))}"}
         headers["Content-Type"] = "application/json"
         deadline = epoch + (_PLAN.duration_s if _PLAN else 0) + 30.0
@@ -102,13 +150,13 @@ class _SourceUser(FastHttpUser):
             delay = intended - time.monotonic()
             if delay > 0:
                 gevent.sleep(delay)
-            if not self._deliver(send.body, send.n, intended, headers, deadline):
+            warm = _PLAN is not None and send.at < _PLAN.warmup_s
+            if not self._deliver(send.body, send.n, intended, headers, deadline, warm):
                 break
             acked[src.source] = i + 1
-        gevent.sleep(3600)  # done: idle until the shape ends the run
 
     def _deliver(
-        self, body: bytes, n: int, intended: float, headers: dict[str, str], deadline: float
+        self, body: bytes, n: int, intended: float, headers: dict[str, str], deadline: float, warm: bool
     ) -> bool:
         """Send until acknowledged (429/503/network errors are retried); False if abandoned."""
         while time.monotonic() < deadline:
@@ -116,7 +164,7 @@ class _SourceUser(FastHttpUser):
                 "/v1/events",
                 data=cast(Any, body),  # bytes go out as they are; the stub says str
                 headers=headers,
-                name="POST /v1/events",
+                name="POST /v1/events (warm-up)" if warm else "POST /v1/events",
                 catch_response=True,
             ) as resp:
                 resp.request_meta["response_time"] = (time.monotonic() - intended) * 1000.0
@@ -184,6 +232,6 @@ class PlanShape(LoadTestShape):
         if _PLAN is None:
             return None
         users = len(_PLAN.sources) + 1
-        if self.get_run_time() > _PLAN.duration_s + _GRACE_S + 1.5:
+        if self.get_run_time() > _PLAN.duration_s + grace_s() + 1.5:
             return None
         return users, float(max(users, 100))

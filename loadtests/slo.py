@@ -83,6 +83,14 @@ def judge(
     )
 
 
+def _judged_events(plan: Any) -> int:
+    """Planned events the SLOs judge: all but the warm-up's (reference data of a capacity run)."""
+    if plan is None:
+        return 0
+    warm = float(getattr(plan, "warmup_s", 0.0))
+    return sum(s.n for src in plan.sources for s in src.sends if s.at >= warm)
+
+
 def install_slo_listener(events: Any, plan: Callable[[], Any], out: Path) -> None:
     """Register the quitting listener: judge, write ``slo.json``, set the exit code.
 
@@ -105,7 +113,7 @@ def install_slo_listener(events: Any, plan: Callable[[], Any], out: Path) -> Non
             p95_ms=float(entry.get_response_time_percentile(0.95) or 0.0),
             p99_ms=float(entry.get_response_time_percentile(0.99) or 0.0),
             delivered=int(entry.total_content_length),
-            planned=int(p.events) if p is not None else 0,
+            planned=_judged_events(p),
             cpu_warning=bool(
                 getattr(runner, "cpu_warning_emitted", False)
                 or getattr(runner, "worker_cpu_warning_emitted", False)

@@ -7,12 +7,20 @@ One server process (uvicorn, uvloop, httptools), one run:
   no store, no engine) — target ≥ 20 % of the parse-only rate;
 * single-event POST latency (p50/p99) sent open-model at the hall-scale peak of ``city_hall``
   (1.16 events/s, see ``docs/deployment.md``), raised to 20 events/s so that a p99 has enough
-  samples — target p99 ≤ 50 ms.
+  samples — target p99 ≤ 50 ms — against the same paced sends to the parse-only route.
+
+Why the extra figures: on a shared machine a p99 of a few hundred samples is set by the few
+moments the server was not running at all. Beside each latency run the bench records how
+long the server's threads waited for a CPU (``/proc/PID/task/*/schedstat``), the machine's
+CPU and I/O pressure (``/proc/pressure``), and the server's own view of the same requests
+(``supsim_ingest_request_seconds``, handler entry to 202, fsync included), so a slow p99 can
+be told apart: the service's own work, the disk's fsync, or a CPU taken by other processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -34,6 +42,8 @@ pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-admin-token-000000"
 HALL_PEAK = 1.155  # city_hall, events/s (docs/deployment.md)
+RATE = 20.0  # single-event POSTs per second (the hall peak raised for enough samples)
+SINGLES = 500
 
 
 def _free_port() -> int:
@@ -59,7 +69,7 @@ async def _blast(url: str, path: str, bodies: list[bytes], concurrency: int) -> 
         return len(bodies) * 100 / (time.perf_counter() - t0)
 
 
-def _paced(url: str, events: list[ev.Event], rate: float) -> list[float]:
+def _paced(url: str, events: list[ev.Event], rate: float, path: str = "/v1/events") -> list[float]:
     """Open model: event i is due at i/rate and latency counts from that instant.
 
     One connection, sent in order (a terminal's forwarder); a slow answer delays the next
@@ -72,13 +82,70 @@ def _paced(url: str, events: list[ev.Event], rate: float) -> list[float]:
         for i, e in enumerate(events):
             due = t0 + i / rate
             time.sleep(max(0.0, due - time.perf_counter()))
-            r = client.post("/v1/events", content=b"[" + ev.encode_event(e) + b"]")
+            r = client.post(path, content=b"[" + ev.encode_event(e) + b"]")
             assert r.status_code == 202
             lat.append(time.perf_counter() - due)
     return lat
 
 
-def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _runqueue_wait_s(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a CPU (Linux)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
+def _pressure_us(kind: str) -> int:
+    """Cumulative µs during which some task stalled on ``kind`` (cpu, io), or 0 without PSI."""
+    try:
+        first = Path(f"/proc/pressure/{kind}").read_text().splitlines()[0]
+    except OSError:
+        return 0
+    return int(first.rsplit("total=", 1)[1])
+
+
+def _histogram(url: str, name: str) -> list[tuple[float, int]]:
+    """(upper bound, cumulative count) of one histogram of ``GET /metrics``."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    out = []
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            out.append((float("inf") if bound == "+Inf" else float(bound), int(line.rsplit(" ", 1)[1])))
+    return out
+
+
+def _bucket_quantile(before: list[tuple[float, int]], after: list[tuple[float, int]], q: float) -> float:
+    """Upper bound (ms) of the bucket holding quantile ``q`` of the observations between two scrapes."""
+    counts = [(b, n - m) for (b, n), (_, m) in zip(after, before, strict=True)]
+    total = counts[-1][1] if counts else 0
+    for bound, n in counts:
+        if total and n >= q * total:
+            return bound * 1000
+    return float("nan")
+
+
+def _paced_phase(url: str, path: str, pid: int, events: list[ev.Event], rate: float) -> dict[str, float]:
+    """One open-model latency run with the contention seen meanwhile."""
+    wait0, cpu0, io0, t0 = _runqueue_wait_s(pid), _pressure_us("cpu"), _pressure_us("io"), time.monotonic()
+    before = _histogram(url, "supsim_ingest_request_seconds")
+    lat = np.array(_paced(url, events, rate, path)) * 1000
+    after = _histogram(url, "supsim_ingest_request_seconds")
+    elapsed = time.monotonic() - t0
+    return {
+        "p50_ms": round(float(np.percentile(lat, 50)), 2),
+        "p99_ms": round(float(np.percentile(lat, 99)), 2),
+        "max_ms": round(float(lat.max()), 1),
+        "server_p99_bucket_ms": _bucket_quantile(before, after, 0.99) if path == "/v1/events" else 0.0,
+        "server_cpu_wait_ms": round((_runqueue_wait_s(pid) - wait0) * 1000, 1),
+        "cpu_pressure_pct": round((_pressure_us("cpu") - cpu0) / 1e4 / elapsed, 1),
+        "io_pressure_pct": round((_pressure_us("io") - io0) / 1e4 / elapsed, 1),
+    }
+
+
+def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
     stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events
     events = [e for copy in range(8) for e in replicate(stream, copy)]
     bodies = [
@@ -112,8 +179,9 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:  # type:
             results["ingest"] = asyncio.run(_blast(url, "/v1/events", bodies, 8))
 
         benchmark.pedantic(ingest, rounds=1, iterations=1)
-        singles = replicate(stream, 99)[:600]
-        lat = np.array(_paced(url, singles, 20.0)) * 1000
+        singles = replicate(stream, 99)[:SINGLES]
+        base = _paced_phase(url, "/v1/events/parse-only", proc.pid, singles, RATE)
+        live = _paced_phase(url, "/v1/events", proc.pid, singles, RATE)
     finally:
         proc.kill()
         proc.wait(10)
@@ -123,12 +191,100 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:  # type:
             "ingest_events_per_s": round(results["ingest"]),
             "parse_only_events_per_s": round(parse_rate),
             "ingest_to_parse_only": round(ratio, 3),
-            "single_post_p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "single_post_p99_ms": round(float(np.percentile(lat, 99)), 2),
-            "single_post_rate_per_s": 20.0,
+            "single_post_p50_ms": live["p50_ms"],
+            "single_post_p99_ms": live["p99_ms"],
+            "single_post_p99_to_parse_only": round(live["p99_ms"] / max(base["p99_ms"], 1e-3), 2),
+            "single_post_rate_per_s": RATE,
+            "single_post": live,
+            "single_post_parse_only": base,
             "hall_scale_peak_events_per_s": HALL_PEAK,
         }
     )
-    benchmark.extra_info["single_post_slowest_ms"] = sorted(lat.round(1).tolist())[-8:]
     print(benchmark.extra_info)
-    assert ratio > 0 and len(lat) == len(singles)
+    assert ratio > 0 and live["p50_ms"] > 0
+
+
+def _serve(cfg: Path, port: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
+
+    def pin() -> None:
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return proc
+
+
+def test_halls_per_node(benchmark, tmp_path: Path) -> None:
+    """How many ``city_hall``s at their peak one service process carries (p99 ≤ 200 ms, nothing lost).
+
+    Steps K (``SUPSIM_HALL_STEPS``, default 25,50,100,200,400) until a step fails: K copies of
+    ``city_hall`` replayed from their busiest hour at K × the hall-scale peak for
+    ``SUPSIM_HALL_STEP_S`` seconds (default 30), one fresh service per step pinned to CPU 0
+    and Locust pinned to CPU 1 (so the two do not take each other's core; a step whose
+    Locust CPU warning fired is invalid and ends the search). City hall is simulated once.
+    """
+    import argparse
+
+    from supsim.cmd_loadtest import drive, register
+
+    scenario_path = ROOT / "scenarios" / "city_hall.yaml"
+    scenario = load_scenario(scenario_path)
+    world = simulate(scenario)
+    steps = [int(k) for k in os.environ.get("SUPSIM_HALL_STEPS", "25,50,100,200,400").split(",")]
+    seconds = os.environ.get("SUPSIM_HALL_STEP_S", "30")
+    two_cores = len(os.sched_getaffinity(0)) >= 2
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(yaml.safe_dump({"tokens": [{"token": TOKEN, "role": "admin"}]}))
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    rows: list[dict[str, object]] = []
+
+    def search() -> None:
+        for k in steps:
+            cfg = tmp_path / f"service-{k}.yaml"
+            cfg.write_text(yaml.safe_dump({"db": str(tmp_path / f"log-{k}.db"), "tokens": [
+                {"token": TOKEN, "role": "admin"}]}))  # fmt: skip
+            port = _free_port()
+            proc = _serve(cfg, port, {0} if two_cores else None)
+            out = tmp_path / f"run-{k}"
+            argv = ["loadtest", str(scenario_path), "--host", f"http://127.0.0.1:{port}", "--halls", str(k),
+                    "--peak", str(k), "--from-busiest", "--duration", seconds, "--tick", "1",
+                    "--tokens", str(tokens), "--out", str(out)]  # fmt: skip
+            if two_cores:
+                argv += ["--locust-cpus", "1"]
+            try:
+                t0 = time.monotonic()
+                code = drive(parser.parse_args(argv), scenario, world, scenario.seed)
+            finally:
+                proc.kill()
+                proc.wait(10)
+            report = yaml.safe_load((out / "loadtest.json").read_text())
+            slo = report["slo"]
+            row = {
+                "halls": k, "exit": code, "events_per_s": round(report["planned_peak_events_per_s"], 1),
+                "events": report["events_acknowledged"], "planned": report["events_planned"],
+                "p95_ms": slo.get("p95_ms"), "p99_ms": slo.get("p99_ms"), "lost": report["lost_events"],
+                "alerts_missing": report["alerts_missing"], "alerts_extra": report["alerts_extra"],
+                "cpu_warning": slo.get("cpu_warning"), "wall_s": round(time.monotonic() - t0, 1),
+            }  # fmt: skip
+            rows.append(row)
+            print(row, flush=True)
+            if code != 0 or slo.get("cpu_warning"):
+                return
+
+    benchmark.pedantic(search, rounds=1, iterations=1)
+    carried = [int(str(r["halls"])) for r in rows if r["exit"] == 0 and not r["cpu_warning"]]
+    benchmark.extra_info.update({"halls_per_node": max(carried, default=0), "steps": rows})
+    print(benchmark.extra_info)
+    assert rows
