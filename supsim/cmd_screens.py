@@ -54,7 +54,8 @@ def run_screens(args: argparse.Namespace) -> int:
             f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "
             f"{args.folds}-fold CV x {args.repeats}\n"
             f"  accuracy {r.accuracy:.3f}  balanced accuracy {r.balanced_accuracy:.3f}  "
-            f"ROC AUC {r.auc:.3f}  (CV alone: AUC {r.auc_cv_alone:.3f})"
+            f"ROC AUC {r.auc:.3f}  (CV alone: AUC {r.auc_cv_alone:.3f})\n"
+            f"  features by importance: " + ", ".join(f"{n} {v:.2f}" for n, v in r.importances[:5])
         )
     return 0
 

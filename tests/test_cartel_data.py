@@ -66,3 +66,29 @@ def test_brazil_screens_separate_cartel_tenders() -> None:
     assert "Tender" not in res.features and "Competitors" not in res.features
     assert res.auc > 0.75 and res.auc_cv_alone > 0.75
     assert res.balanced_accuracy > 0.65
+
+
+def test_a_consortium_is_one_bid_and_the_winner_is_read(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "Tender,Bid_value,Consortium,Winner\n1,100,1,1\n1,100,1,1\n1,100,1,1\n1,112,0,0\n1,130,0,0\n",
+    )
+    tb = load_bids_csv(path)["1"]
+    assert (tb.bids, tb.rows, tb.winning_bid) == ([100.0, 112.0, 130.0], 5, 100.0)
+    assert load_bids_csv(path, collapse_consortia=False)["1"].bids == [100.0] * 3 + [112.0, 130.0]
+    ts = tender_screens(path, feature_set="full")
+    assert ts.features[0, ts.names.index("DIFFP")] == pytest.approx(0.12)
+    assert ts.features[0, ts.names.index("N")] == 3
+    assert ts.features[0, ts.names.index("WIN_RANK")] == 0.0
+    assert tender_screens(path, feature_set="reference").names == (*SCREEN_NAMES, "N")
+
+
+def test_oob_threshold_maximises_balanced_accuracy_on_the_training_scores() -> None:
+    import numpy as np
+
+    from reports.cartel_data import _oob_threshold
+
+    scores = np.asarray([0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97])
+    labels = np.asarray([0, 0, 0, 1, 1, 1, 1, 1])
+    assert _oob_threshold(scores, labels) == pytest.approx(0.7)
+    assert _oob_threshold(scores, np.ones(8, dtype=np.int64)) == 0.5

@@ -98,3 +98,15 @@ def test_missing_traces_never_match() -> None:
 
     bids = [("F1", 900.0, BidTraces()), ("F2", 910.0, BidTraces()), ("F3", 990.0, BidTraces())]
     assert run(tender("Z1", bids), *TRACE) == []
+
+
+def test_screens_need_the_winner_set_apart_not_only_tight_bids() -> None:
+    # Tight, evenly spaced honest bids: low CV and SPD, but the lowest is not apart (RD < 1.25).
+    tight = [(f"T{i}", 950_000.0 + 8_000.0 * i, own(f"T{i}")) for i in range(6)]
+    # Cover bidding: the same tight covers, and a designated winner 5 % below them.
+    covered = [("W", 900_000.0, own("W"))] + [
+        (f"C{i}", 950_000.0 + 3_000.0 * i, own(f"C{i}")) for i in range(5)
+    ]
+    alerts = run(tender("Z1", tight) + tender("Z2", covered, day=1), "collusion.screens")
+    assert [a.evidence["tender_id"] for a in alerts] == ["Z2"]
+    assert alerts[0].evidence["RD"] >= 1.25
