@@ -50,14 +50,17 @@ __all__ = [
     "QueueCount",
     "SourceHeartbeat",
     "StaffAuthorised",
+    "StaffBreak",
     "StaffClockIn",
     "StaffClockOut",
+    "StaffRoster",
     "StepCompleted",
     "StepSpec",
     "StepStarted",
     "TenderAwarded",
     "TenderPublished",
     "TenderingEvent",
+    "TimeSpan",
     "decode_event",
     "decode_events",
     "encode_event",
@@ -338,6 +341,39 @@ class StaffClockOut(Event, frozen=True, tag="staff.clock_out"):
     window_id: Id | None = None
 
 
+class TimeSpan(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A half-open interval ``[start, end)`` of event time."""
+
+    start: datetime
+    end: datetime
+
+
+class StaffRoster(Event, frozen=True, tag="staff.roster"):
+    """One staff member's shift at a window for one day, with the scheduled rests (排班表).
+
+    Halls publish rosters in advance; it is reference data, like ``item.published``, that
+    lets a rule excuse a scheduled rest without seeing anything but the stream.
+    """
+
+    hall_id: Id
+    staff_id: Id
+    window_id: Id
+    department_id: Id
+    shift_start: datetime
+    shift_end: datetime
+    breaks: tuple[TimeSpan, ...] = ()
+
+
+class StaffBreak(Event, frozen=True, kw_only=True, tag="staff.break"):
+    """A declared temporary leave (暂离) at the window terminal, with its reason and planned end."""
+
+    hall_id: Id
+    staff_id: Id
+    window_id: Id | None = None
+    reason: Literal["rest", "escort", "meeting", "other"]
+    until: datetime
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ItemPublished,
     StaffAuthorised,
@@ -363,6 +399,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AudioAlert,
     StaffClockIn,
     StaffClockOut,
+    StaffRoster,
+    StaffBreak,
 )
 
 AnyEvent = (
@@ -374,6 +412,8 @@ AnyEvent = (
     | CameraEvent
     | StaffClockIn
     | StaffClockOut
+    | StaffRoster
+    | StaffBreak
 )
 
 

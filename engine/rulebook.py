@@ -34,6 +34,7 @@ __all__ = [
     "CollusionSection",
     "DeadlineSection",
     "DepartmentRepeatSection",
+    "DisciplineSection",
     "FeeSection",
     "Rulebook",
     "RulebookError",
@@ -121,6 +122,30 @@ class CollusionSection(_Section, frozen=True):
     ring_min_ratio: Fraction = 0.5
 
 
+class DisciplineSection(_Section, frozen=True):
+    """Hall discipline on camera streams (sources in ``scenarios/rulebooks/default.yaml``)."""
+
+    absence_minutes: Annotated[float, Meta(gt=0)] = 15.0
+    min_confidence: Fraction = 0.6
+    leave_debounce_s: Annotated[float, Meta(ge=0)] = 30.0
+    return_debounce_s: Annotated[float, Meta(ge=0)] = 30.0
+    heartbeat_grace_s: Annotated[float, Meta(gt=0)] = 150.0
+    offline_minutes: Annotated[float, Meta(gt=0)] = 5.0
+    queue_threshold: Annotated[int, Meta(ge=1)] = 3
+    queue_hysteresis: Annotated[int, Meta(ge=0)] = 0
+    queue_window: Annotated[int, Meta(ge=1)] = 3
+    empty_minutes: Annotated[float, Meta(gt=0)] = 5.0
+    late_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
+    early_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
+    dispute_min_alerts: Annotated[int, Meta(ge=1)] = 2
+    dispute_window_minutes: Annotated[float, Meta(gt=0)] = 3.0
+    dispute_min_confidence: Fraction = 0.6
+    dispute_cooldown_minutes: Annotated[float, Meta(ge=0)] = 10.0
+    blue_after: Annotated[int, Meta(ge=1)] = 1
+    yellow_after: Annotated[int, Meta(ge=1)] = 2
+    red_after: Annotated[int, Meta(ge=1)] = 3
+
+
 class RulesSection(_Section, frozen=True):
     enabled: tuple[str, ...] = RULE_NAMES
     deadline: DeadlineSection = DeadlineSection()
@@ -130,6 +155,7 @@ class RulesSection(_Section, frozen=True):
     fee: FeeSection = FeeSection()
     same_person: SamePersonSection = SamePersonSection()
     collusion: CollusionSection = CollusionSection()
+    discipline: DisciplineSection = DisciplineSection()
 
 
 class ScoringSection(_Section, frozen=True):
@@ -142,6 +168,14 @@ class ScoringSection(_Section, frozen=True):
     red_card: Annotated[float, Meta(ge=0)] = 3.0
     below_standard_rules: tuple[str, ...] = LOGIC_RULE_NAMES
     late_rules: tuple[str, ...] = ("deadline.overdue",)
+    #: Points deducted per discipline alert, from the staff member and their department.
+    discipline_deductions: dict[str, Annotated[float, Meta(ge=0)]] = msgspec.field(
+        default_factory=lambda: {
+            "discipline.absence": 3.0,
+            "discipline.early_departure": 1.0,
+            "discipline.late_arrival": 1.0,
+        }
+    )
     class_one_fraction: Fraction = 0.2
     class_two_fraction: Fraction = 0.6
 
@@ -198,6 +232,9 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
         if name in seen:
             raise RulebookError(f"{where}: `$.rules.enabled[{i}]` - rule {name!r} listed twice")
         seen.add(name)
+    for name in rb.scoring.discipline_deductions:
+        if name not in known:
+            raise RulebookError(f"{where}: `$.scoring.discipline_deductions` - unknown rule {name!r}")
     for field in ("below_standard_rules", "late_rules"):
         for i, name in enumerate(getattr(rb.scoring, field)):
             if name not in known:

@@ -18,6 +18,8 @@ How alerts become deductions, per unit and per case (the table is ``rulebook.sco
 * A red card on the department itself (repeated yellow cards) → ``red_card`` once each.
 * Warnings that are neither (deadline warnings, step warnings) cost nothing: a case at
   risk is not yet a failure.
+* Hall discipline alerts listed in ``discipline_deductions`` (leaving the post −3, late
+  arrival and early departure −1) cost their points to the staff member and the department.
 
 Attribution: a case's alerts count against its department (``alert.department_id``, or the
 case's department from the events) and against the official named by ``alert.staff_id``.
@@ -132,9 +134,10 @@ def _rows(
     population: Iterable[str],
     table: ScoringSection,
     bonus: Mapping[str, float],
+    discipline: Mapping[str, float],
 ) -> list[ScoreRow]:
     rows: list[ScoreRow] = []
-    for uid in sorted(set(population) | set(flags) | set(unit_reds)):
+    for uid in sorted(set(population) | set(flags) | set(unit_reds) | set(discipline)):
         counts = {"below_standard": 0, "late": 0, "both": 0, "red": 0}
         for case_flags in flags.get(uid, {}).values():
             outcome = case_outcome(case_flags.below, case_flags.late, case_flags.red)
@@ -146,6 +149,7 @@ def _rows(
             + counts["late"] * table.late
             + counts["both"] * table.both
             + reds * table.red_card
+            + discipline.get(uid, 0.0)
         )
         extra = float(bonus.get(f"{unit}:{uid}", 0.0))
         rows.append(
@@ -184,8 +188,15 @@ def score_units(
     dept_flags: dict[str, dict[str, _Flags]] = {}
     staff_flags: dict[str, dict[str, _Flags]] = {}
     dept_reds: dict[str, int] = {}
+    points: dict[str, dict[str, float]] = {"department": {}, "staff": {}}
     for alert in alerts:
         kind, _, sid = alert.subject.partition(":")
+        cost = table.discipline_deductions.get(alert.rule)
+        if cost is not None:  # hall discipline: the person and their department pay
+            for unit, uid in (("staff", alert.staff_id), ("department", alert.department_id)):
+                if uid is not None:
+                    points[unit][uid] = points[unit].get(uid, 0.0) + cost
+            continue
         if kind == "department":
             if alert.level == "red":
                 dept_reds[sid] = dept_reds.get(sid, 0) + 1
@@ -210,6 +221,6 @@ def score_units(
             f.red |= red
     bonus = bonus or {}
     return Scorecard(
-        departments=_rows("department", dept_flags, dept_reds, depts, table, bonus),
-        staff=_rows("staff", staff_flags, {}, staff, table, bonus),
+        departments=_rows("department", dept_flags, dept_reds, depts, table, bonus, points["department"]),
+        staff=_rows("staff", staff_flags, {}, staff, table, bonus, points["staff"]),
     )

@@ -24,6 +24,7 @@ import msgspec
 from msgspec import Meta
 
 from engine.calendar import WorkingCalendar
+from sim.camera_spec import Cameras
 from sim.scenario_checks import check_scenario
 from sim.scenario_types import (
     Arrivals,
@@ -74,6 +75,8 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     lookalikes: Lookalikes = Lookalikes()
     injection: Injection = Injection()
     truth: TruthSpec = TruthSpec()
+    #: Optional camera layer (staff conduct, presence/queue/audio analytics); see ``sim.camera_spec``.
+    cameras: Cameras | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------
 

@@ -108,13 +108,22 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
     causes = {cid: "injected" for cid, kind in case_kind.items() if kind in _TIMING_KINDS}
     timing = timing_episodes(events, calendar, end, scenario.truth, causes)
     truth = sorted([*rec.truth, *timing], key=lambda ep: (ep.onset, ep.episode_id))
+    stats = _stats(n_cases, events, truth, steps, rec.counts)
+    if scenario.cameras is not None:  # a layer on the hall's output, with its own generator
+        from sim.camera_world import simulate_cameras
+
+        (r_cameras,) = rng.spawn(1)
+        cams = simulate_cameras(scenario.cameras, halls, events, calendar, start, end, r_cameras)
+        events = sorted([*events, *cams.events], key=lambda e: (e.ts, e.event_id))
+        truth = sorted([*truth, *cams.truth], key=lambda ep: (ep.onset, ep.episode_id))
+        stats = {**stats, **cams.stats, "events": len(events)}
     return SimResult(
         events=events,
         truth=truth,
         start=start,
         end=end,
         calendar=calendar,
-        stats=_stats(n_cases, events, truth, steps, rec.counts),
+        stats=stats,
         staff_names={s.id: s.name for hall in halls for d in hall.departments for s in d.staff()},
     )
 

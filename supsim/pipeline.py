@@ -110,6 +110,13 @@ def run_scenario(
     t0 = time.perf_counter()
     evaluation = evaluate(world.events, alerts, world.truth, calendar=world.calendar, seed=seed)
     scorecard = score_units(alerts, world.events, book.scoring)
+    discipline = None
+    if scenario.cameras is not None:  # the camera layer: episode-level discipline scores
+        from reports.discipline import evaluate_discipline
+
+        discipline = evaluate_discipline(
+            alerts, world.truth, calendar=world.calendar, section=book.rules.discipline
+        )
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -140,10 +147,18 @@ def run_scenario(
         "engine_stats": engine.stats,
         "evaluation": evaluation,
     }
+    if discipline is not None:
+        metrics["discipline"] = discipline
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
     (out / "scores.json").write_bytes(msgspec.json.format(msgspec.json.encode(scorecard), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
     summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    if discipline is not None:
+        from reports.discipline import render_discipline
+
+        summary += "\n" + render_discipline(discipline)
+        table += "\n\n" + render_discipline(discipline)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)

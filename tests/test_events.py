@@ -94,6 +94,25 @@ def _samples() -> list[ev.Event]:
         ),
         ev.StaffClockIn(event_id="s1", ts=T0, hall_id="H1", staff_id="S2", window_id="W1"),
         ev.StaffClockOut(event_id="s2", ts=T0, hall_id="H1", staff_id="S2"),
+        ev.StaffRoster(
+            event_id="s3",
+            ts=T0,
+            hall_id="H1",
+            staff_id="S2",
+            window_id="W1",
+            department_id="D1",
+            shift_start=T0,
+            shift_end=T0 + timedelta(hours=8),
+            breaks=(ev.TimeSpan(start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=2, minutes=10)),),
+        ),
+        ev.StaffBreak(
+            event_id="s4",
+            ts=T0,
+            hall_id="H1",
+            staff_id="S2",
+            reason="escort",
+            until=T0 + timedelta(minutes=8),
+        ),
     ]
 
 
@@ -142,8 +161,19 @@ def test_jsonl_round_trip_and_line_numbers_in_errors(tmp_path: Path) -> None:
     assert ev.write_jsonl(_samples(), path) == len(_samples())
     assert list(ev.read_jsonl(path)) == _samples()
     path.write_bytes(path.read_bytes() + b'{"kind":"case.closed"}\n')
-    with pytest.raises(ev.EventDecodeError, match=r"events.jsonl:25"):
+    with pytest.raises(ev.EventDecodeError, match=rf"events.jsonl:{len(_samples()) + 1}"):
         list(ev.read_jsonl(path))
+
+
+def test_roster_and_break_events_are_checked() -> None:
+    bad = (
+        b'{"kind":"staff.break","event_id":"b","ts":"2025-03-03T09:00:00+08:00","hall_id":"H",'
+        b'"staff_id":"S","reason":"nap","until":"2025-03-03T09:10:00+08:00"}'
+    )
+    with pytest.raises(ev.EventDecodeError, match="reason"):
+        ev.decode_event(bad)
+    roster = next(e for e in _samples() if isinstance(e, ev.StaffRoster))
+    assert b'"breaks":[{"start":' in ev.encode_event(roster)
 
 
 def test_decode_array_names_the_index() -> None:

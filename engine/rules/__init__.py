@@ -23,6 +23,15 @@ from engine.rules.collusion_parties import (
 from engine.rules.collusion_rings import RingRule
 from engine.rules.collusion_screens import PricePatternRule, ScreenRule
 from engine.rules.deadline import DeadlineOverdue, DeadlineSevere, DeadlineWarning, StepOverdue
+from engine.rules.discipline import AbsenceRule, CameraOfflineRule, EmptyWindowRule
+from engine.rules.discipline_conduct import (
+    BlueCardRule,
+    DisputeRule,
+    EarlyDepartureRule,
+    LateArrivalRule,
+    RedCardRule,
+    YellowCardRule,
+)
 from engine.rules.escalation import DepartmentRepeat
 from engine.rules.logic import (
     Backdated,
@@ -41,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLLUSION_RULE_NAMES",
+    "DISCIPLINE_RULE_NAMES",
     "LOGIC_RULE_NAMES",
     "REGISTRY",
     "RULE_NAMES",
@@ -79,12 +89,22 @@ REGISTRY: dict[str, type[Rule]] = {
         CardRule,
         DebarredPartyRule,
         RingRule,
+        AbsenceRule,
+        CameraOfflineRule,
+        EmptyWindowRule,
+        LateArrivalRule,
+        EarlyDepartureRule,
+        DisputeRule,
+        BlueCardRule,
+        YellowCardRule,
+        RedCardRule,
     )
 }
 
 RULE_NAMES: tuple[str, ...] = tuple(REGISTRY)
 LOGIC_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("logic."))
 COLLUSION_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("collusion."))
+DISCIPLINE_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("discipline."))
 
 
 def rule_class(name: str) -> type[Rule]:
