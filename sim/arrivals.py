@@ -23,11 +23,14 @@ __all__ = ["Arrivals", "draw_arrivals"]
 
 @dataclass(slots=True)
 class Arrivals:
-    """One hall's arrivals in time order: SimPy times, item indices and online flags."""
+    """One hall's arrivals in time order: SimPy times, item indices and online flags, and
+    the working-time index of each arrival (``clock.index(t)`` for every ``t`` in ``times``,
+    already at hand, for callers that work in index seconds such as capacity planning)."""
 
     times: list[int]
     items: list[int]
     online: list[bool]
+    index: np.ndarray
 
     def __len__(self) -> int:
         return len(self.times)
@@ -60,11 +63,15 @@ def draw_arrivals(
             indices.append(np.sort(base + offsets))
         day += timedelta(days=1)
     xs = np.concatenate(indices) if indices else np.zeros(0)
-    # latest=True: the instant at which an index starts, never the end of the previous period
-    times = [clock.at(cal.from_index(float(x), latest=True)) for x in xs]
-    times = [t for t in times if t < clock.at(clock.end)]
-    n = len(times)
+    # latest=True: the instant at which an index starts, never the end of the previous period.
+    # One vectorised pass: a year of a city hall is half a million arrivals.
+    epoch = cal.from_index_many(xs, latest=True)
+    start_epoch = clock.start.timestamp()
+    times_np = np.ceil(epoch - start_epoch).astype(np.int64)
+    inside = times_np < clock.at(clock.end)
+    times_np, xs = times_np[inside], xs[inside]
+    n = times_np.size
     popularity = np.array([item.popularity for item in hall.items], dtype=np.float64)
     items = rng.choice(len(hall.items), size=n, p=popularity / popularity.sum()).tolist()
     online = (rng.random(n) < online_share).tolist()
-    return Arrivals(times, items, online)
+    return Arrivals(times_np.tolist(), items, online, xs)

@@ -61,6 +61,7 @@ class Case(CaseRef):
         "item",
         "kind",
         "online",
+        "prefix",
         "seq",
         "skipped",
         "stated_target",
@@ -86,4 +87,5 @@ class Case(CaseRef):
         self.clerk: StaffModel | None = None
         self.stated_target = ""
         self.seq = 0
+        self.prefix = case_id + "."  # of the case's event ids (``sim.case_events``)
         self.skipped = ""  # the catalogue step left out (``skipped_step``)

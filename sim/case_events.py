@@ -12,6 +12,7 @@ from collections.abc import Generator
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import numpy as np
 import simpy
 
 from engine.events import (
@@ -37,6 +38,9 @@ __all__ = ["CaseEvents", "Proc"]
 
 Proc = Generator[simpy.Event, Any, None]
 
+#: ``f"{n:02d}"`` for the sequence numbers a case reaches (formatting each was a hot spot).
+_SEQ = tuple(f"{n:02d}" for n in range(100))
+
 
 class CaseEvents:
     """How each kind of record is made; shared by the instant and promised flows."""
@@ -55,10 +59,24 @@ class CaseEvents:
         self.injection = injection
         self.rec = recorder
         self._events = recorder.events
+        # The columns the flow reads, as Python lists: a scalar read from a list is several
+        # times cheaper than from a numpy array, and the loop makes a dozen per case.
+        self.accept_s: list[float] = np.asarray(draws.accept_s).tolist()
+        self.instant_s: list[float] = np.asarray(draws.instant_s).tolist()
+        self.intake_s: list[float] = np.asarray(draws.intake_s).tolist()
+        self.decision_s: list[float] = np.asarray(draws.decision_s).tolist()
+        self.approver_s: list[float] = np.asarray(draws.approver_s).tolist()
+        self.handling_s: list[list[float]] = np.asarray(draws.handling_s).tolist()
+        self.fraction: list[list[float]] = np.asarray(draws.fraction).tolist()
+        self.overrun_days: list[list[float]] = np.asarray(draws.overrun_days).tolist()
+        self.suspend_days: list[float] = np.asarray(draws.suspend_days).tolist()
+        self.suspend_u: list[float] = np.asarray(draws.suspend_u).tolist()
+        self.approve: list[bool] = np.asarray(draws.approve).tolist()
+        self.shape: list[list[float]] = np.asarray(draws.shape).tolist()
 
     def eid(self, c: Case) -> str:
-        c.seq += 1
-        return f"{c.id}.{c.seq:02d}"
+        c.seq = seq = c.seq + 1
+        return c.prefix + (_SEQ[seq] if seq < 100 else str(seq))
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
@@ -66,7 +84,7 @@ class CaseEvents:
     def submit(self, c: Case) -> None:
         if c.kind in ("backdated", "stated_time_within_tolerance"):
             targets = ["accepted", *(f"step:{s.name}" for s in c.item.steps), "decided"]
-            c.stated_target = targets[min(int(self.draws.shape[c.i][0] * len(targets)), len(targets) - 1)]
+            c.stated_target = targets[min(int(self.shape[c.i][0] * len(targets)), len(targets) - 1)]
         self.emit(
             CaseSubmitted(
                 event_id=self.eid(c),
@@ -85,7 +103,7 @@ class CaseEvents:
         """The ``stated_at`` of a record: ``None`` unless this is the case's falsified record."""
         if record != c.stated_target:
             return None
-        u = self.draws.shape[c.i][1]
+        u = self.shape[c.i][1]
         if c.kind == "backdated":
             hours = lerp(self.injection.backdate_hours, u)
             stated = self.clock.shift_working(ts, round(hours * 3600))
@@ -149,7 +167,7 @@ class CaseEvents:
     def suspend(self, c: Case, staff: StaffModel, days: float, *, legal: bool) -> Proc:
         """Suspend the clock for ``days`` working days: legally (补正, with a notice) or not."""
         ts = self.clock.dt(self.env.now)
-        u = self.draws.shape[c.i][0]
+        u = self.shape[c.i][0]
         if legal:
             reasons = ("supplement", "supplement", "expert_review", "inspection", "testing", "hearing")
             reason, notice = reasons[min(int(u * len(reasons)), len(reasons) - 1)], f"{c.id}-BZ"
@@ -258,7 +276,7 @@ class CaseEvents:
 
     def fee_amount(self, c: Case) -> float | None:
         std = c.item.fee_standard
-        u = self.draws.shape[c.i][1]
+        u = self.shape[c.i][1]
         if c.kind == "excess_fee":
             if std > 0:
                 return max(round(std * lerp(self.injection.excess_factor, u), 2), round(std + 1.0, 2))

@@ -28,21 +28,25 @@ SHAPE_DRAWS = 4
 
 @dataclass(slots=True)
 class CaseDraws:
-    """Column-wise draws for one hall's cases (index = arrival order)."""
+    """Column-wise draws for one hall's cases (index = arrival order).
+
+    Numeric columns are numpy arrays (a year of a city hall is half a million cases: lists
+    of Python floats would cost seconds and hundreds of megabytes); the SimPy flow turns
+    the ones it reads into lists once (:class:`sim.case_events.CaseEvents`)."""
 
     kind: list[str | None]
-    accept_s: list[float]
-    instant_s: list[float]
-    intake_s: list[float]
-    decision_s: list[float]
-    handling_s: list[list[float]]  # hands-on time per step
-    approver_s: list[float]  # hands-on time of the decision
-    fraction: list[list[float]]  # per step: share of the step limit actually used
-    overrun_days: list[list[float]]  # per step: natural overrun beyond the limit (0 = none)
-    suspend_days: list[float]  # natural legal suspension (0 = none)
-    suspend_u: list[float]  # picks the step the suspension falls in
-    approve: list[bool]
-    shape: list[list[float]]  # SHAPE_DRAWS uniforms for the injected kind
+    accept_s: np.ndarray
+    instant_s: np.ndarray
+    intake_s: np.ndarray
+    decision_s: np.ndarray
+    handling_s: np.ndarray  # (cases, steps): hands-on time per step
+    approver_s: np.ndarray  # hands-on time of the decision
+    fraction: np.ndarray  # (cases, steps): share of the step limit actually used
+    overrun_days: np.ndarray  # (cases, steps): natural overrun beyond the limit (0 = none)
+    suspend_days: np.ndarray  # natural legal suspension (0 = none)
+    suspend_u: np.ndarray  # picks the step the suspension falls in
+    approve: np.ndarray  # bool
+    shape: np.ndarray  # (cases, SHAPE_DRAWS) uniforms for the injected kind
 
 
 def _lognormal(
@@ -54,16 +58,18 @@ def _lognormal(
 def draw_cases(
     scenario: Scenario,
     hall: HallModel,
-    items: list[int],
+    items: list[int] | np.ndarray,
     kinds: KindTable,
     natural: np.random.Generator,
     misconduct: np.random.Generator,
 ) -> CaseDraws:
     """Draws for the cases of ``hall`` whose items (by index) are ``items``."""
     sv = scenario.service
-    n = len(items)
+    item_idx = np.asarray(items, dtype=np.int64)
+    n = item_idx.size
     width = max((len(item.steps) for item in hall.items), default=0)
-    item_steps = np.array([len(hall.items[i].steps) for i in items], dtype=np.int64)
+    steps_of_item = np.array([len(item.steps) for item in hall.items], dtype=np.int64)
+    item_steps = steps_of_item[item_idx] if n else np.zeros(0, dtype=np.int64)
     fraction = np.minimum(_beta(natural, sv.step_fraction.a, sv.step_fraction.b, (n, width)), 0.95)
     overrun = natural.random((n, width)) < sv.overrun_rate
     overrun_days = np.where(
@@ -76,19 +82,19 @@ def draw_cases(
     )
     u_kind = misconduct.random(n)
     return CaseDraws(
-        kind=[kinds.draw(i, u) for i, u in zip(items, u_kind.tolist(), strict=True)],
-        accept_s=_lognormal(natural, sv.acceptance_minutes, 60, n).tolist(),
-        instant_s=_lognormal(natural, sv.instant_minutes, 60, n).tolist(),
-        intake_s=_lognormal(natural, sv.online_intake_hours, 3600, n).tolist(),
-        decision_s=_lognormal(natural, sv.decision_hours, 3600, n).tolist(),
-        handling_s=_lognormal(natural, sv.handling_minutes, 60, (n, width)).tolist(),
-        approver_s=_lognormal(natural, sv.decision_minutes, 60, n).tolist(),
-        fraction=fraction.tolist(),
-        overrun_days=overrun_days.tolist(),
-        suspend_days=suspend_days.tolist(),
-        suspend_u=natural.random(n).tolist(),
-        approve=(natural.random(n) < sv.approve_rate).tolist(),
-        shape=misconduct.random((n, SHAPE_DRAWS)).tolist(),
+        kind=kinds.draw_many(item_idx, u_kind),
+        accept_s=_lognormal(natural, sv.acceptance_minutes, 60, n),
+        instant_s=_lognormal(natural, sv.instant_minutes, 60, n),
+        intake_s=_lognormal(natural, sv.online_intake_hours, 3600, n),
+        decision_s=_lognormal(natural, sv.decision_hours, 3600, n),
+        handling_s=_lognormal(natural, sv.handling_minutes, 60, (n, width)),
+        approver_s=_lognormal(natural, sv.decision_minutes, 60, n),
+        fraction=fraction,
+        overrun_days=overrun_days,
+        suspend_days=suspend_days,
+        suspend_u=natural.random(n),
+        approve=natural.random(n) < sv.approve_rate,
+        shape=misconduct.random((n, SHAPE_DRAWS)),
     )
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from itertools import accumulate
 
+import numpy as np
+import numpy.typing as npt
+
 from sim.catalogue import DeptModel, ItemModel
 from sim.scenario import Scenario
 from sim.scenario_types import Lookalikes, Misconduct
@@ -69,15 +72,39 @@ class KindTable:
         rates.update({k: getattr(scenario.lookalikes, k) for k in LOOKALIKES})
         cache: dict[tuple[str, ...], tuple[tuple[str, ...], list[float]]] = {}
         self._tables: list[tuple[tuple[str, ...], list[float]]] = []
+        table_ids: dict[tuple[str, ...], int] = {}
         for item in items:
             dept = depts[item.department_id]
             kinds = tuple(k for k, p in rates.items() if p > 0 and eligible(k, item, dept))
             if kinds not in cache:
                 cache[kinds] = (kinds, list(accumulate(rates[k] for k in kinds)))
+                table_ids[kinds] = len(table_ids)
             self._tables.append(cache[kinds])
+        #: per item, which distinct table it uses (for :meth:`draw_many`)
+        self._table_of = np.array([table_ids[kinds] for kinds, _ in self._tables], dtype=np.int64)
+        self._distinct = list(cache.values())
 
     def draw(self, item_index: int, u: float) -> str | None:
         """The kind for a case of item ``item_index`` given a uniform ``u`` in [0, 1)."""
         kinds, cum = self._tables[item_index]
         k = bisect_right(cum, u)
         return kinds[k] if k < len(kinds) else None
+
+    def draw_many(self, items: npt.ArrayLike, u: npt.ArrayLike) -> list[str | None]:
+        """:meth:`draw` for every case at once (same results): one ``searchsorted`` per
+        distinct table instead of one bisect per case, for year-long demand."""
+        item_arr = np.asarray(items, dtype=np.int64)
+        u_arr = np.asarray(u, dtype=np.float64)
+        out = np.full(item_arr.size, None, dtype=object)
+        if item_arr.size == 0:
+            return []
+        table = self._table_of[item_arr]
+        for t, (kinds, cum) in enumerate(self._distinct):
+            sel = np.flatnonzero(table == t)
+            if sel.size == 0 or not kinds:
+                continue
+            k = np.searchsorted(np.array(cum, dtype=np.float64), u_arr[sel], side="right")
+            names = np.array([*kinds, None], dtype=object)
+            out[sel] = names[k]
+        result: list[str | None] = out.tolist()
+        return result

@@ -345,3 +345,37 @@ def test_vectorised_helpers_reject_bad_input() -> None:
         CAL.deadline_many(np.array([CAL.to_index(sh(2026, 12, 31, 9))]), np.array([float(DAY)]))
     with pytest.raises(ValueError):
         CAL.deadline_many(np.array([0.0]), np.array([-1.0]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_from_index_many_agrees_with_scalar(data: st.DataObject) -> None:
+    cal, _ = data.draw(custom_calendars())
+    total = cal.to_index(datetime.combine(cal.last, time(23, 59, 59), tzinfo=cal.tz))
+    ints = st.integers(0, int(total) - 1).map(float)
+    xs = data.draw(st.lists(st.one_of(ints, ints.map(lambda v: v + 0.25)), min_size=1, max_size=30))
+    xs.append(0.0)
+    for latest in (False, True):
+        want = np.array([cal.from_index(x, latest=latest).timestamp() for x in xs])
+        np.testing.assert_array_equal(cal.from_index_many(np.array(xs), latest=latest), want)
+
+
+def test_from_index_many_places_boundaries_like_from_index() -> None:
+    noon = CAL.to_index(sh(2025, 9, 26, 12))  # end of the morning = start of the afternoon
+    friday_close = CAL.to_index(sh(2025, 9, 26, 17, 30))
+    got = CAL.from_index_many([noon, friday_close])
+    assert got.tolist() == [sh(2025, 9, 26, 12).timestamp(), sh(2025, 9, 26, 17, 30).timestamp()]
+    late = CAL.from_index_many([noon, friday_close], latest=True)
+    # the make-up working Sunday 28 September 2025 follows that Friday
+    assert late.tolist() == [sh(2025, 9, 26, 13, 30).timestamp(), sh(2025, 9, 28, 9).timestamp()]
+    assert CAL.from_index_many([0.0])[0] == datetime.combine(CAL.first, time(0), tzinfo=SHANGHAI).timestamp()
+
+
+def test_from_index_many_rejects_indices_outside_the_calendar() -> None:
+    end = CAL.to_index(datetime.combine(CAL.last, time(23), tzinfo=SHANGHAI))
+    assert CAL.from_index_many([end])[0] == CAL.from_index(end).timestamp()
+    with pytest.raises(CalendarRangeError):
+        CAL.from_index_many([end], latest=True)
+    for bad in (-1.0, end + 1, float("nan")):
+        with pytest.raises(CalendarRangeError):
+            CAL.from_index_many([0.0, bad])
