@@ -65,7 +65,7 @@ def desk_demand(scenario: Scenario, seed: int) -> list[DeskDemand]:
         )
         kinds = KindTable(scenario, hall.items, {d.id: d for d in hall.departments})
         draws = draw_cases(scenario, hall, arr.items, kinds, r_natural, r_misconduct)
-        base = np.array([clock.index(t) for t in arr.times], dtype=np.float64)
+        base = np.asarray(arr.index, dtype=np.float64)
         online = np.asarray(arr.online, dtype=bool)
         at = base + np.where(online, np.asarray(draws.intake_s), 0.0)
         instant = np.array([hall.items[i].instant for i in arr.items], dtype=bool)
