@@ -18,14 +18,14 @@ from pathlib import Path
 
 import msgspec
 
-from engine.alerts import write_alerts
+from engine.alerts import Alert, write_alerts
 from engine.events import Event, read_jsonl, write_jsonl
 from engine.rulebook import Rulebook, load_rulebook
 from engine.runtime import Engine, detect
 from engine.scoring import score_units
 from sim.scenario import Scenario, load_scenario
 from sim.truth import write_truth
-from sim.world import simulate
+from sim.world import SimResult, simulate
 from supsim.progress import Progress
 
 __all__ = ["RunResult", "detect_file", "run_market_scenario", "run_scenario"]
@@ -55,6 +55,29 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _write_data_files(
+    out: Path, world: SimResult, alerts: list[Alert], *, name: str, files: tuple[Path, Path]
+) -> dict[str, object]:
+    """Write events, truth and alerts; return the provenance part of ``metrics.json``."""
+    scenario_path, rulebook_path = files
+    write_jsonl(world.events, out / "events.jsonl")
+    write_truth(world.truth, out / "truth.jsonl")
+    write_alerts(alerts, out / "alerts.jsonl")
+    return {
+        "supsim_version": VERSION,
+        "scenario": name,
+        "scenario_file": scenario_path.name,
+        "scenario_sha256": _sha256(scenario_path),
+        "rulebook_sha256": _sha256(rulebook_path),
+        "start": world.start.isoformat(),
+        "end": world.end.isoformat(),
+        "events_sha256": _sha256(out / "events.jsonl"),
+        "truth_sha256": _sha256(out / "truth.jsonl"),
+        "alerts_sha256": _sha256(out / "alerts.jsonl"),
+        "sim_stats": world.stats,
+    }
 
 
 def _rulebook_for(scenario: Scenario, scenario_path: Path, override: Path | None) -> tuple[Path, Rulebook]:
@@ -128,25 +151,8 @@ def run_scenario(
         "summary.md",
         "timings.json",
     ]
-    write_jsonl(world.events, out / "events.jsonl")
-    write_truth(world.truth, out / "truth.jsonl")
-    write_alerts(alerts, out / "alerts.jsonl")
-    metrics = {
-        "supsim_version": VERSION,
-        "scenario": scenario.name,
-        "scenario_file": scenario_path.name,
-        "scenario_sha256": _sha256(scenario_path),
-        "rulebook_sha256": _sha256(rulebook_path),
-        "seed": seed,
-        "start": world.start.isoformat(),
-        "end": world.end.isoformat(),
-        "events_sha256": _sha256(out / "events.jsonl"),
-        "truth_sha256": _sha256(out / "truth.jsonl"),
-        "alerts_sha256": _sha256(out / "alerts.jsonl"),
-        "sim_stats": world.stats,
-        "engine_stats": engine.stats,
-        "evaluation": evaluation,
-    }
+    metrics = _write_data_files(out, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path))
+    metrics.update(seed=seed, engine_stats=engine.stats, evaluation=evaluation)
     if discipline is not None:
         metrics["discipline"] = discipline
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
@@ -199,25 +205,10 @@ def run_market_scenario(
         world.events, result.alerts, world.truth, rulebook=book, reference=reference
     )
     timings["evaluate_s"] = time.perf_counter() - t0
-    write_jsonl(world.events, out / "events.jsonl")
-    write_truth(world.truth, out / "truth.jsonl")
-    write_alerts(result.alerts, out / "alerts.jsonl")
-    metrics = {
-        "supsim_version": VERSION,
-        "scenario": scenario.name,
-        "scenario_file": scenario_path.name,
-        "scenario_sha256": _sha256(scenario_path),
-        "rulebook_sha256": _sha256(rulebook_path),
-        "seed": seed,
-        "start": world.start.isoformat(),
-        "end": world.end.isoformat(),
-        "events_sha256": _sha256(out / "events.jsonl"),
-        "truth_sha256": _sha256(out / "truth.jsonl"),
-        "alerts_sha256": _sha256(out / "alerts.jsonl"),
-        "sim_stats": world.stats,
-        "engine_stats": result.stats,
-        "collusion": collusion,
-    }
+    metrics = _write_data_files(
+        out, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
+    )
+    metrics.update(seed=seed, engine_stats=result.stats, collusion=collusion)
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
     (out / "summary.md").write_text(render_collusion_markdown(collusion, title=title), encoding="utf-8")
