@@ -198,6 +198,7 @@ class _Service:
                 "engine": snap.engine,
                 "open_cases": snap.open_cases,
                 "alerts_by_hall": snap.board,
+                "open_by_hall": snap.open_board,
                 "alerts_by_rule": dict(sorted(m.alerts_by_rule.items())),
             }
         )

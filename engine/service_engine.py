@@ -56,6 +56,10 @@ class PartitionedEngine:
 
     def process_many(self, events: Sequence[ev.Event]) -> list[Alert]:
         """Apply a batch; each partition sees its events in arrival order."""
+        return [a for _, a in self.process_keyed(events)]
+
+    def process_keyed(self, events: Sequence[ev.Event]) -> list[tuple[str, Alert]]:
+        """As :meth:`process_many`, each alert with the partition whose engine raised it."""
         groups: dict[str, list[ev.Event]] = {}
         for event in events:
             key = partition_of(event)
@@ -64,9 +68,9 @@ class PartitionedEngine:
                 groups[key] = [event]
             else:
                 group.append(event)
-        out: list[Alert] = []
+        out: list[tuple[str, Alert]] = []
         for key in sorted(groups):
-            out.extend(self.engine(key).process_many(groups[key]))
+            out.extend((key, a) for a in self.engine(key).process_many(groups[key]))
         return out
 
     @property

@@ -37,7 +37,8 @@ import msgspec
 
 from engine import events as ev
 from engine.alerts import Alert
-from engine.service_engine import PartitionedEngine
+from engine.service_board import OpenBoard
+from engine.service_engine import PartitionedEngine, partition_of
 from engine.service_metrics import Metrics
 from engine.store import EventStore
 
@@ -68,6 +69,7 @@ class Snapshot:
     engine: dict[str, int] = field(default_factory=dict)
     open_cases: dict[str, int] = field(default_factory=dict)
     board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    open_board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     events_stored: int = 0
 
 
@@ -86,6 +88,7 @@ class IngestWriter:
         self.snapshot = Snapshot()
         self.replayed = 0
         self._board: Counter[tuple[str, str, str]] = Counter()
+        self.open_board = OpenBoard(engine)
         self._stored = 0
         self._queue: asyncio.Queue[_Submission | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supsim-writer")
@@ -109,7 +112,9 @@ class IngestWriter:
         n = 0
         for bodies in self.store.iter_event_bodies():
             events = [ev.decode_event(b) for b in bodies]
-            alerts = self.engine.process_many(events)
+            keyed = self.engine.process_keyed(events)
+            self.open_board.add(keyed)
+            alerts = [a for _, a in keyed]
             self.store.begin()
             self.store.insert_alerts(alerts, [_ENC.encode(a) for a in alerts])
             self.store.commit()
@@ -119,6 +124,7 @@ class IngestWriter:
         for hall, dept, level, count in self.store.alert_levels():
             self._board[(hall or "", dept or "", level)] += count
         self.metrics.alerts_by_rule.update(self.store.alert_rules())
+        self.open_board.refresh(list(self.engine.engines))
         self._publish()
         gc.collect()
         gc.freeze()
@@ -187,7 +193,8 @@ class IngestWriter:
                 new = store.insert_events(sub.events, sub.bodies)
                 results.append((len(new), len(sub.events) - len(new)))
                 fresh.extend(new)
-            alerts = self.engine.process_many(fresh)
+            keyed = self.engine.process_keyed(fresh)
+            alerts = [a for _, a in keyed]
             store.insert_alerts(alerts, [_ENC.encode(a) for a in alerts])
             store.commit()
         except Exception as exc:
@@ -196,6 +203,8 @@ class IngestWriter:
             raise
         self._stored += len(fresh)
         self._count(alerts)
+        self.open_board.add(keyed)
+        self.open_board.refresh({partition_of(e) for e in fresh})
         dup = sum(r[1] for r in results)
         by_rule = Counter(a.rule for a in alerts)
         self.metrics.committed(time.perf_counter() - t0, len(fresh), dup, dict(by_rule))
@@ -214,5 +223,6 @@ class IngestWriter:
             engine=self.engine.stats,
             open_cases=self.engine.open_cases(),
             board=board,
+            open_board=self.open_board.board(),
             events_stored=self._stored,
         )

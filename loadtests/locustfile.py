@@ -13,12 +13,14 @@ measured from that instant; a source that falls behind sends at once and its lat
 counts. A source stays sequential (its events keep their order, as a terminal's do).
 
 Which process replays which source: process ``w`` of ``SUPSIM_WORKERS`` takes the sources
-with ``index % workers == w`` (every source exactly once across processes). Inside a
-process the sources are dealt, when the replay starts, to the source users Locust gave that
-process — a user of the source's role if there is one, else any — and a user replays each of
-its sources in its own greenlet. Locust deals users to workers round-robin over all user
-classes together, so how many users of a role a worker gets is not known in advance; dealing
-the sources afterwards means none is left unsent whatever the distribution.
+with ``index % workers == w``, dealt inside the process to the users Locust gave it when
+the replay starts (:mod:`loadtests.dealing`); a user replays each of its sources in its own
+greenlet.
+
+A capacity plan (``--from-busiest``) starts with a warm-up of reference data; its sends are
+reported as ``POST /v1/events (warm-up)`` (not judged) and the judged window opens only when
+the deployment has applied them (:mod:`loadtests.warmup`, bounded by ``SUPSIM_WARMUP_MAX_S``,
+default 120 s): judged send ``k`` is then due ``at_k - warmup_s`` after that instant.
 
 Each ``POST /v1/events`` is reported with ``response_length`` = the number of events it
 carried, so Locust's aggregated stats (also across workers) hold the events delivered.
@@ -28,17 +30,22 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import gevent
+import gevent.event
 import msgspec
 from locust import LoadTestShape, between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 
+from loadtests.dealing import deal
+from loadtests.dealing import share as _share
 from loadtests.plan import Plan, SourcePlan, load_plan
 from loadtests.slo import install_slo_listener
+from loadtests.warmup import WarmupGate, warmup_events
 
 __all__ = [
     "CameraUser",
@@ -60,7 +67,9 @@ _TOKENS: dict[str, str] = (
 _OUT = Path(os.environ.get("SUPSIM_OUT", "."))
 _WORKERS = max(int(os.environ.get("SUPSIM_WORKERS", "1")), 1)
 _MAX_RETRY_S = 5.0
-_state: dict[str, Any] = {"epoch": None, "acked": {}, "users": [], "dealt": None}
+_WARMUP_MAX_S = float(os.environ.get("SUPSIM_WARMUP_MAX_S", "120"))
+_state: dict[str, Any] = {"epoch": None, "acked": {}, "users": [], "dealt": None, "judged": None}
+_opened = gevent.event.Event()
 
 
 def grace_s() -> float:
@@ -72,31 +81,43 @@ def _sources(role: str) -> list[SourcePlan]:
     return [s for s in (_PLAN.sources if _PLAN else []) if s.role == role]
 
 
+def _warmup_s() -> float:
+    return float(_PLAN.warmup_s) if _PLAN is not None else 0.0
+
+
 @events.test_start.add_listener
 def _on_start(environment: Environment, **_: Any) -> None:
-    _state["epoch"] = time.monotonic() + grace_s()
-    _state["acked"] = {}
-    _state["users"] = []
-    _state["dealt"] = None
+    now = time.monotonic()
+    _state.update(start=now, epoch=now + grace_s(), acked={}, users=[], dealt=None, judged=None)
+    _opened.clear()
+    if _warmup_s() <= 0:
+        _state["judged"] = _state["epoch"]
+        _opened.set()
+        return
+    index = int(getattr(environment.runner, "worker_index", 0))
+    is_master = type(environment.runner).__name__ == "MasterRunner"
+    mine = [] if is_master else share(index, _WORKERS)  # each replay signals once, sends or not
+    gate = WarmupGate(len(mine), warmup_events(_PLAN), max_s=grace_s() + _WARMUP_MAX_S, sleep=gevent.sleep)
+    _state["gate"] = gate
+    token = _TOKENS.get("supervisor", _TOKENS.get("admin", ""))
+    url = f"{(environment.host or '').rstrip('/')}/v1/stats"
+
+    def fetch() -> dict[str, Any]:
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return cast(dict[str, Any], msgspec.json.decode(resp.read()))
+
+    def open_window() -> None:
+        _state["judged"] = gate.wait(fetch)
+        _state["warmup_timed_out"] = gate.timed_out
+        _opened.set()
+
+    gevent.spawn(open_window)
 
 
 def share(worker_index: int, workers: int) -> list[SourcePlan]:
-    """The sources process ``worker_index`` of ``workers`` replays."""
-    return [s for i, s in enumerate(_PLAN.sources if _PLAN else []) if i % workers == worker_index]
-
-
-def deal(sources: list[SourcePlan], users: list[Any]) -> dict[int, list[SourcePlan]]:
-    """Sources → users (by ``id``): round-robin over the users of the source's role, else over all."""
-    out: dict[int, list[SourcePlan]] = {id(u): [] for u in users}
-    turn: dict[str, int] = {}
-    for src in sources:
-        pool = [u for u in users if u.role == src.role] or users
-        if not pool:
-            continue
-        k = turn.get(src.role, 0)
-        turn[src.role] = k + 1
-        out[id(pool[k % len(pool)])].append(src)
-    return out
+    """The sources process ``worker_index`` of ``workers`` replays (:func:`loadtests.dealing.share`)."""
+    return _share(_PLAN.sources if _PLAN else [], worker_index, workers)
 
 
 @events.test_stop.add_listener
@@ -106,6 +127,14 @@ def _on_stop(environment: Environment, **_: Any) -> None:
     if acked:
         _OUT.mkdir(parents=True, exist_ok=True)
         (_OUT / f"acked-{os.getpid()}.json").write_bytes(msgspec.json.encode(acked))
+    if _warmup_s() > 0 and type(environment.runner).__name__ != "WorkerRunner" and _state["epoch"]:
+        judged = _state["judged"]
+        info = {
+            "warmup_wall_s": None if judged is None else round(judged - _state["epoch"], 3),
+            "warmup_timed_out": bool(_state.get("warmup_timed_out", judged is None)),
+        }
+        _OUT.mkdir(parents=True, exist_ok=True)
+        (_OUT / "warmup.json").write_bytes(msgspec.json.encode(info))
 
 
 install_slo_listener(events, lambda: _PLAN, _OUT)
@@ -143,17 +172,33 @@ class _SourceUser(FastHttpUser):
     def _replay(self, src: SourcePlan, epoch: float) -> None:
         headers = {"Authorization": f"Bearer {_TOKENS.get(src.source, _TOKENS.get('admin', ''))}"}
         headers["Content-Type"] = "application/json"
-        deadline = epoch + (_PLAN.duration_s if _PLAN else 0) + 30.0
+        warmup = _warmup_s()
+        judged_s = (_PLAN.duration_s if _PLAN else 0.0) - warmup
+        deadline = epoch + grace_s() + _WARMUP_MAX_S
         acked = _state["acked"]
-        for i, send in enumerate(src.sends):
-            intended = epoch + send.at
-            delay = intended - time.monotonic()
-            if delay > 0:
-                gevent.sleep(delay)
-            warm = _PLAN is not None and send.at < _PLAN.warmup_s
-            if not self._deliver(send.body, send.n, intended, headers, deadline, warm):
-                break
-            acked[src.source] = i + 1
+        gate: WarmupGate | None = _state.get("gate") if warmup > 0 else None
+        warming = gate is not None
+        try:
+            for i, send in enumerate(src.sends):
+                warm = send.at < warmup
+                if warm:
+                    intended = epoch + send.at
+                else:
+                    if warming and gate is not None:
+                        warming = False
+                        gate.source_done()
+                    _opened.wait()
+                    intended = _state["judged"] + send.at - warmup
+                    deadline = _state["judged"] + judged_s + 30.0
+                delay = intended - time.monotonic()
+                if delay > 0:
+                    gevent.sleep(delay)
+                if not self._deliver(send.body, send.n, intended, headers, deadline, warm):
+                    break
+                acked[src.source] = i + 1
+        finally:
+            if warming and gate is not None:
+                gate.source_done()
 
     def _deliver(
         self, body: bytes, n: int, intended: float, headers: dict[str, str], deadline: float, warm: bool
@@ -232,6 +277,11 @@ class PlanShape(LoadTestShape):
         if _PLAN is None:
             return None
         users = len(_PLAN.sources) + 1
-        if self.get_run_time() > _PLAN.duration_s + grace_s() + 1.5:
+        judged = _state["judged"]
+        if judged is not None:
+            end = judged + _PLAN.duration_s - _warmup_s() + 1.5
+        else:  # still warming up: the gate is bounded, so is the run
+            end = _state.get("start", time.monotonic()) + grace_s() + _WARMUP_MAX_S + _PLAN.duration_s + 1.5
+        if time.monotonic() > end:
             return None
         return users, float(max(users, 100))

@@ -14,7 +14,8 @@ offsets, and written to one file every process reads.
 * **Schedule.** Event time is mapped to wall time by a *compression* factor, with idle
   gaps (nights, weekends) capped at ``gap_cap_s`` of wall time; a source flushes the events
   that fall in one ``tick_s`` as one batch at the end of the tick (as a terminal's forwarder
-  does). The load therefore follows the scenario's hourly profile (the hall-day shape).
+  does), the sources' ticks staggered over the tick. The load therefore follows the
+  scenario's hourly profile (the hall-day shape).
   :func:`step_offsets` instead spaces events evenly at stepped rates (the knee finder).
 """
 
@@ -222,8 +223,14 @@ def _fit(ts: Sequence[float], target_s: float, gap_cap_s: float) -> float:
 
 
 def _batches(
-    offsets: Sequence[float], events: Sequence[ev.Event], tick_s: float, max_batch: int, horizon: float
+    offsets: Sequence[float],
+    events: Sequence[ev.Event],
+    tick_s: float,
+    max_batch: int,
+    horizon: float,
+    phase: float = 0.0,
 ) -> tuple[list[Send], list[str]]:
+    """A source's sends: the events of one tick flushed at its end, ticks shifted by ``-phase``."""
     sends: list[Send] = []
     ids: list[str] = []
     cur: list[bytes] = []
@@ -238,11 +245,11 @@ def _batches(
     for at, event in zip(offsets, events, strict=True):
         if at > horizon:
             break
-        slot = math.floor(at / tick_s) if tick_s > 0 else len(ids)
+        slot = math.floor((at + phase) / tick_s) if tick_s > 0 else len(ids)
         if slot != cur_slot or len(cur) >= max_batch:
             flush()
             cur_slot = slot
-            cur_at = (slot + 1) * tick_s if tick_s > 0 else at
+            cur_at = (slot + 1) * tick_s - phase if tick_s > 0 else at
         cur.append(ev.encode_event(event))
         ids.append(event.event_id)
     flush()
@@ -262,6 +269,7 @@ def make_plan(
     max_batch: int = 1000,
     ramp: Sequence[float] | None = None,
     from_busiest: bool = False,
+    stagger: bool = True,
 ) -> Plan:
     """Cut the stream into per-source sends.
 
@@ -269,6 +277,9 @@ def make_plan(
     busiest hour plays at ``peak`` × the hall-scale peak; without it the whole stream is
     fitted into ``duration_s``. ``ramp`` (events/s per step) selects the step-ramp shape.
     ``from_busiest`` starts the replay at the busiest hour (:func:`from_busiest_hour`).
+    ``stagger`` shifts source ``k`` of ``n`` by ``k/n`` of a tick: independent terminals do not
+    flush in the same millisecond, and phase-locked sources turn a steady rate into one burst
+    of ``n`` requests a tick, which measures the burst rather than the rate.
     Only the part of the stream that fits in ``duration_s`` is copied for the halls.
     """
     hall_peak = hall_scale_peak(events, peak_factor=peak_factor)
@@ -305,9 +316,11 @@ def make_plan(
             slot[3].append(event)
     sources = []
     planned = 0
-    for name in sorted(per_source):
+    names = sorted(per_source)
+    for k, name in enumerate(names):
         role, hall, offs, evs = per_source[name]
-        sends, ids = _batches(offs, evs, tick_s, max_batch, duration_s)
+        phase = tick_s * k / len(names) if stagger else 0.0
+        sends, ids = _batches(offs, evs, tick_s, max_batch, duration_s, phase)
         planned += len(ids)
         sources.append(SourcePlan(source=name, role=role, hall=hall, sends=sends, event_ids=ids))
     profile = [(float(i), float(r)) for i, r in enumerate(ramp)] if ramp else []

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["SLO", "Verdict", "install_slo_listener", "judge"]
+__all__ = ["SLO", "Verdict", "install_slo_listener", "judge", "judged_events"]
 
 INGEST = ("POST /v1/events", "POST")
 
@@ -83,7 +83,7 @@ def judge(
     )
 
 
-def _judged_events(plan: Any) -> int:
+def judged_events(plan: Any) -> int:
     """Planned events the SLOs judge: all but the warm-up's (reference data of a capacity run)."""
     if plan is None:
         return 0
@@ -113,7 +113,7 @@ def install_slo_listener(events: Any, plan: Callable[[], Any], out: Path) -> Non
             p95_ms=float(entry.get_response_time_percentile(0.95) or 0.0),
             p99_ms=float(entry.get_response_time_percentile(0.99) or 0.0),
             delivered=int(entry.total_content_length),
-            planned=_judged_events(p),
+            planned=judged_events(p),
             cpu_warning=bool(
                 getattr(runner, "cpu_warning_emitted", False)
                 or getattr(runner, "worker_cpu_warning_emitted", False)

@@ -77,21 +77,24 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     Separate from :func:`loadtest` so that a capacity search stepping ``--halls`` simulates
     the scenario once (``city_hall`` takes about 15 s) and replays it at every step.
     """
+    import httpx
+
     from engine import events as ev
     from engine.rulebook import load_rulebook
     from engine.service_engine import reference_alerts
     from loadtests.compare import compare_alerts, fetch_alerts, missing_events
     from loadtests.plan import make_plan, write_plan
+    from loadtests.warmup import warmup_events
 
     scenario_path = Path(args.scenario)
     out = Path(args.out) if args.out else Path("runs") / f"loadtest-{scenario_path.stem}"
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("acked-*.json"), out / "slo.json"]:
+    for stale in [*out.glob("acked-*.json"), out / "slo.json", out / "warmup.json"]:
         stale.unlink(missing_ok=True)
     ramp = [float(x) for x in args.ramp.split(",")] if args.ramp else None
     plan = make_plan(
         world.events, scenario=scenario.name, duration_s=args.duration, halls=args.halls, peak=args.peak,
-        tick_s=args.tick, ramp=ramp, from_busiest=args.from_busiest,
+        tick_s=args.tick, ramp=ramp, from_busiest=args.from_busiest, stagger=not args.no_stagger,
     )  # fmt: skip
     write_plan(plan, out / "plan.msgpack")
     tokens = _tokens_for(
@@ -108,6 +111,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     )
     env = dict(os.environ, SUPSIM_PLAN=str(out / "plan.msgpack"), SUPSIM_TOKENS=str(out / "tokens.json"))
     env.update(SUPSIM_OUT=str(out), SUPSIM_WORKERS=str(max(args.processes, 1)))
+    env["SUPSIM_WARMUP_MAX_S"] = str(args.warmup_max)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "locust", "-f", str(_LOCUSTFILE), "--headless", "--host", args.host,
@@ -121,11 +125,13 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
 
-    code = subprocess.run(cmd, env=env, timeout=args.duration + 120, preexec_fn=pin).returncode
+    limit = args.duration + args.warmup_max + 120
+    code = subprocess.run(cmd, env=env, timeout=limit, preexec_fn=pin).returncode
     slo: dict[str, Any] = {"passed": False, "reasons": ["Locust wrote no verdict"]}
     if (out / "slo.json").exists():
         slo = json.loads((out / "slo.json").read_text())
 
+    warmup = json.loads((out / "warmup.json").read_text()) if (out / "warmup.json").exists() else {}
     acked, twice = _acked(out)
     unsent = sorted(s.source for s in plan.sources if s.sends and acked.get(s.source, 0) == 0)
     supervisor = tokens["supervisor"]
@@ -152,6 +158,9 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     )
     reference = reference_alerts(events, book)
     lost = missing_events(args.host, supervisor, acked_ids)
+    service_stats = httpx.get(
+        args.host.rstrip("/") + "/v1/stats", headers={"Authorization": f"Bearer {supervisor}"}, timeout=30
+    ).json()
     halls = {s.hall for s in plan.sources if s.hall}
     live = [a for a in fetch_alerts(args.host, supervisor) if a.hall_id is None or a.hall_id in halls]
     cmp = compare_alerts(live, reference)
@@ -163,6 +172,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         "events_planned": plan.events,
         "events_acknowledged": len(acked_ids),
         "lost_events": len(lost),
+        "events_duplicate_at_service": service_stats.get("events_duplicate"),
         "stored_unacknowledged_batches": in_flight,
         "sources": len(plan.sources),
         "sources_unsent": unsent,
@@ -176,6 +186,9 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         "accuracy_live": acc_live,
         "accuracy_in_process": acc_ref,
         "accuracy_equal": acc_live == acc_ref,
+        "warmup_events": warmup_events(plan),
+        "warmup_wall_s": warmup.get("warmup_wall_s"),
+        "warmup_timed_out": warmup.get("warmup_timed_out", False),
         "hall_scale_peak_events_per_s": plan.hall_peak_rate,
         "planned_peak_events_per_s": plan.peak_rate,
         "examples": {"lost": lost[:5], "missing": cmp.missing[:5], "extra": cmp.extra[:5]},
@@ -212,9 +225,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tick", type=float, default=1.0, help="a source's batching tick in s (0: one event each)"
     )
+    p.add_argument(
+        "--no-stagger", action="store_true", help="all sources flush on the same tick (burst test)"
+    )
     p.add_argument("--processes", type=int, default=1, help="Locust worker processes on this machine")
     p.add_argument(
         "--from-busiest", action="store_true", help="start at the busiest hour (capacity runs; see docs)"
+    )
+    p.add_argument(
+        "--warmup-max", type=float, default=120.0, help="longest warm-up drain wait, s (default 120)"
     )
     p.add_argument("--locust-cpus", default=None, help="pin Locust to these CPUs, e.g. 1 (Linux)")
     p.add_argument("--tokens", default="runs/service/tokens.yaml", help="token file (default: the demo's)")

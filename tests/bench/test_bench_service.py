@@ -225,24 +225,49 @@ def _serve(cfg: Path, port: int, cpus: set[int] | None) -> subprocess.Popen[byte
     return proc
 
 
+_SERVER_HIST = "supsim_ingest_request_seconds"
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine() -> dict[str, float]:
+    """Load average and cumulative CPU/IO pressure (µs), to show what else ran meanwhile."""
+    return {
+        "loadavg_1m": os.getloadavg()[0],
+        "cpu_pressure_us": _pressure_us("cpu"),
+        "io_pressure_us": _pressure_us("io"),
+        "t": time.monotonic(),
+    }
+
+
 def test_halls_per_node(benchmark, tmp_path: Path) -> None:
     """How many ``city_hall``s at their peak one service process carries (p99 ≤ 200 ms, nothing lost).
 
-    Steps K (``SUPSIM_HALL_STEPS``, default 25,50,100,200,400) until a step fails: K copies of
-    ``city_hall`` replayed from their busiest hour at K × the hall-scale peak for
-    ``SUPSIM_HALL_STEP_S`` seconds (default 30), one fresh service per step pinned to CPU 0
-    and Locust pinned to CPU 1 (so the two do not take each other's core; a step whose
-    Locust CPU warning fired is invalid and ends the search). City hall is simulated once.
+    The capacity search (:func:`loadtests.capacity.search_capacity`: K = 8, 16, 32, … until a
+    step fails twice in a row, then bisection; ``SUPSIM_HALL_START``, default 8, because below
+    that a 20-second step has too few requests for a p99; at most ``SUPSIM_HALL_MAX`` halls,
+    default 1024): at step K,
+    K copies of ``city_hall`` replayed from their busiest hour at K × the hall-scale peak for
+    ``SUPSIM_HALL_STEP_S`` seconds of judged load (default 20) after a warm-up that ends when
+    the service has applied the reference data, one fresh service per step pinned to CPU 0
+    and Locust pinned to CPU 1. A step whose Locust CPU warning fired is invalid and ends the
+    search. City hall is simulated once. Each step records the machine's load meanwhile.
     """
     import argparse
 
+    from loadtests.capacity import Outcome, search_capacity
     from supsim.cmd_loadtest import drive, register
 
     scenario_path = ROOT / "scenarios" / "city_hall.yaml"
     scenario = load_scenario(scenario_path)
     world = simulate(scenario)
-    steps = [int(k) for k in os.environ.get("SUPSIM_HALL_STEPS", "25,50,100,200,400").split(",")]
-    seconds = os.environ.get("SUPSIM_HALL_STEP_S", "30")
+    seconds = float(os.environ.get("SUPSIM_HALL_STEP_S", "20"))
+    max_halls = int(os.environ.get("SUPSIM_HALL_MAX", "1024"))
+    start = int(os.environ.get("SUPSIM_HALL_START", "8"))
     two_cores = len(os.sched_getaffinity(0)) >= 2
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(yaml.safe_dump({"tokens": [{"token": TOKEN, "role": "admin"}]}))
@@ -250,41 +275,76 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
     register(parser.add_subparsers())
     rows: list[dict[str, object]] = []
 
+    def step(k: int) -> Outcome:
+        # a fresh log for every run, reruns included: a rerun on the log of the first run would
+        # find every event a duplicate and measure only the dedupe path
+        cfg = tmp_path / f"service-{len(rows)}.yaml"
+        cfg.write_text(yaml.safe_dump({"db": str(tmp_path / f"log-{len(rows)}.db"), "tokens": [
+            {"token": TOKEN, "role": "admin"}]}))  # fmt: skip
+        port = _free_port()
+        proc = _serve(cfg, port, {0} if two_cores else None)
+        out = tmp_path / f"run-{len(rows)}-{k}"
+        # the judged window is `seconds` long; the plan adds the warm-up offset in front of it
+        argv = ["loadtest", str(scenario_path), "--host", f"http://127.0.0.1:{port}", "--halls", str(k),
+                "--peak", str(k), "--from-busiest", "--duration", str(seconds + 3.0), "--tick", "1",
+                "--tokens", str(tokens), "--out", str(out), "--warmup-max", "120"]  # fmt: skip
+        if two_cores:
+            argv += ["--locust-cpus", "1"]
+        if os.environ.get("SUPSIM_NO_STAGGER"):
+            argv.append("--no-stagger")
+        url = f"http://127.0.0.1:{port}"
+        before = _machine()
+        wait0, cpu0, hist0 = _runqueue_wait_s(proc.pid), _cpu_s(proc.pid), _histogram(url, _SERVER_HIST)
+        try:
+            code = drive(parser.parse_args(argv), scenario, world, scenario.seed)
+            server = {
+                "server_p99_bucket_ms": _bucket_quantile(hist0, _histogram(url, _SERVER_HIST), 0.99),
+                "server_cpu_s": round(_cpu_s(proc.pid) - cpu0, 2),
+                "server_cpu_wait_s": round(_runqueue_wait_s(proc.pid) - wait0, 2),
+            }
+        finally:
+            proc.kill()
+            proc.wait(10)
+        after = _machine()
+        elapsed = after["t"] - before["t"]
+
+        def pct(key: str) -> float:  # share of the step's wall time some task stalled
+            return round((after[key] - before[key]) / 1e4 / elapsed, 1)
+
+        report = yaml.safe_load((out / "loadtest.json").read_text())
+        slo = report["slo"]
+        row = {
+            "halls": k, "exit": code, "events_per_s": round(report["planned_peak_events_per_s"], 1),
+            "events": report["events_acknowledged"], "planned": report["events_planned"],
+            "warmup_events": report["warmup_events"], "warmup_wall_s": report["warmup_wall_s"],
+            "warmup_timed_out": report["warmup_timed_out"],
+            "duplicates": report["events_duplicate_at_service"],
+            "p95_ms": slo.get("p95_ms"), "p99_ms": slo.get("p99_ms"), "lost": report["lost_events"],
+            "alerts_missing": report["alerts_missing"], "alerts_extra": report["alerts_extra"],
+            "cpu_warning": slo.get("cpu_warning"), "wall_s": round(elapsed, 1),
+            "loadavg_1m_after": round(after["loadavg_1m"], 2),
+            "cpu_pressure_pct": pct("cpu_pressure_us"), "io_pressure_pct": pct("io_pressure_us"), **server,
+        }  # fmt: skip
+        rows.append(row)
+        print(row, flush=True)
+        if slo.get("cpu_warning"):
+            return "invalid"
+        return "pass" if code == 0 else "fail"
+
+    result: dict[str, object] = {}
+
     def search() -> None:
-        for k in steps:
-            cfg = tmp_path / f"service-{k}.yaml"
-            cfg.write_text(yaml.safe_dump({"db": str(tmp_path / f"log-{k}.db"), "tokens": [
-                {"token": TOKEN, "role": "admin"}]}))  # fmt: skip
-            port = _free_port()
-            proc = _serve(cfg, port, {0} if two_cores else None)
-            out = tmp_path / f"run-{k}"
-            argv = ["loadtest", str(scenario_path), "--host", f"http://127.0.0.1:{port}", "--halls", str(k),
-                    "--peak", str(k), "--from-busiest", "--duration", seconds, "--tick", "1",
-                    "--tokens", str(tokens), "--out", str(out)]  # fmt: skip
-            if two_cores:
-                argv += ["--locust-cpus", "1"]
-            try:
-                t0 = time.monotonic()
-                code = drive(parser.parse_args(argv), scenario, world, scenario.seed)
-            finally:
-                proc.kill()
-                proc.wait(10)
-            report = yaml.safe_load((out / "loadtest.json").read_text())
-            slo = report["slo"]
-            row = {
-                "halls": k, "exit": code, "events_per_s": round(report["planned_peak_events_per_s"], 1),
-                "events": report["events_acknowledged"], "planned": report["events_planned"],
-                "p95_ms": slo.get("p95_ms"), "p99_ms": slo.get("p99_ms"), "lost": report["lost_events"],
-                "alerts_missing": report["alerts_missing"], "alerts_extra": report["alerts_extra"],
-                "cpu_warning": slo.get("cpu_warning"), "wall_s": round(time.monotonic() - t0, 1),
-            }  # fmt: skip
-            rows.append(row)
-            print(row, flush=True)
-            if code != 0 or slo.get("cpu_warning"):
-                return
+        result["halls"], result["steps"] = search_capacity(step, start=start, max_level=max_halls, retries=1)
 
     benchmark.pedantic(search, rounds=1, iterations=1)
-    carried = [int(str(r["halls"])) for r in rows if r["exit"] == 0 and not r["cpu_warning"]]
-    benchmark.extra_info.update({"halls_per_node": max(carried, default=0), "steps": rows})
+    halls = int(str(result["halls"]))
+    benchmark.extra_info.update(
+        {
+            "halls_per_node": halls,
+            "hall_scale_peak_events_per_s": HALL_PEAK,
+            "events_per_s_carried": round(halls * HALL_PEAK, 1),
+            "steps": rows,
+        }
+    )
     print(benchmark.extra_info)
     assert rows

@@ -1,0 +1,99 @@
+"""The centre's board shows open warnings and cards, while the alert log keeps every alert."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from engine import events as ev
+from engine.alerts import Alert
+from engine.auth import TokenSpec
+from engine.service import create_app
+from engine.service_config import ServiceConfig
+from engine.service_engine import PartitionedEngine
+from sim.scenario import load_scenario
+from sim.world import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = {"Authorization": "Bearer board-admin-token-00"}
+CHUNK = 200
+
+
+def _total(board: dict[str, dict[str, dict[str, int]]]) -> int:
+    return sum(n for depts in board.values() for levels in depts.values() for n in levels.values())
+
+
+def _case_alert_closed_later(stream: list[ev.Event]) -> tuple[Alert, int, int]:
+    """A case alert raised in chunk c whose case is still open after c and closed after chunk d > c."""
+    engine = PartitionedEngine()
+    raised: dict[str, tuple[Alert, int]] = {}
+    for c in range(0, len(stream), CHUNK):
+        for a in engine.process_many(stream[c : c + CHUNK]):
+            if a.subject.startswith("case:") and a.hall_id:
+                raised.setdefault(a.subject, (a, c))
+        for subject, (a, at) in raised.items():
+            still_open = subject[5:] in engine.engine(str(a.hall_id)).cases
+            if at < c and not still_open:
+                return a, at, c
+        raised = {s: v for s, v in raised.items() if s[5:] in engine.engine(str(v[0].hall_id)).cases}
+    pytest.fail("the smoke stream has no case alert raised while its case was open")
+
+
+def test_open_board_drops_alerts_of_closed_cases_but_the_log_keeps_them(tmp_path: Path) -> None:
+    stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events[:6000]
+    alert, raised_at, closed_at = _case_alert_closed_later(stream)
+    cfg = ServiceConfig(
+        db=str(tmp_path / "log.db"), tokens=[TokenSpec(token="board-admin-token-00", role="admin")]
+    )
+    app = create_app(cfg)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 5
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        board = app.state.service.writer.open_board
+        hall = str(alert.hall_id)
+        for c in range(0, closed_at + CHUNK, CHUNK):
+            payload = b"[" + b",".join(ev.encode_event(e) for e in stream[c : c + CHUNK]) + b"]"
+            assert client.post("/v1/events", content=payload, headers=ADMIN).status_code == 202
+            if c == raised_at:
+                assert alert.subject in board.open_subjects(hall)
+                stats = client.get("/v1/stats", headers=ADMIN).json()
+                assert stats["open_by_hall"][hall][alert.department_id or ""][alert.level] >= 1
+        assert alert.subject not in board.open_subjects(hall)  # its case closed: off the board
+        log = client.get(f"/v1/alerts?hall={hall}&rule={alert.rule}&limit=5000", headers=ADMIN).json()
+        assert alert.alert_id in {a["alert_id"] for a in log["alerts"]}  # ...but still in the log
+        stats = client.get("/v1/stats", headers=ADMIN).json()
+    # the board is what is open now: fewer than all alerts so far, and exactly the open ones
+    engine = PartitionedEngine()
+    alerts = [
+        a for c in range(0, closed_at + CHUNK, CHUNK) for a in engine.process_many(stream[c : c + CHUNK])
+    ]
+    open_cases = {(p, cid) for p, eng in engine.engines.items() for cid in eng.cases}
+    on_case = sum(
+        1 for a in alerts if a.subject.startswith("case:") and (a.hall_id, a.subject[5:]) in open_cases
+    )
+    cards = {a.subject for a in alerts if not a.subject.startswith("case:")}
+    assert _total(stats["open_by_hall"]) == on_case + len(cards)
+    assert _total(stats["open_by_hall"]) < _total(stats["alerts_by_hall"]) == len(alerts)
+
+
+def test_restart_rebuilds_the_same_open_board(tmp_path: Path) -> None:
+    stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events[:3000]
+    cfg = ServiceConfig(
+        db=str(tmp_path / "log.db"), tokens=[TokenSpec(token="board-admin-token-00", role="admin")]
+    )
+    with TestClient(create_app(cfg)) as client:
+        while client.get("/readyz").status_code != 200:
+            time.sleep(0.01)
+        for c in range(0, len(stream), 250):
+            payload = b"[" + b",".join(ev.encode_event(e) for e in stream[c : c + 250]) + b"]"
+            assert client.post("/v1/events", content=payload, headers=ADMIN).status_code == 202
+        before = client.get("/v1/stats", headers=ADMIN).json()["open_by_hall"]
+    with TestClient(create_app(cfg)) as client:
+        while client.get("/readyz").status_code != 200:
+            time.sleep(0.01)
+        after = client.get("/v1/stats", headers=ADMIN).json()["open_by_hall"]
+    assert before == after and _total(after) > 0
