@@ -92,6 +92,8 @@ _APPROVAL = (
     ev.StaffAuthorised,
     ev.StaffClockIn,
     ev.StaffClockOut,
+    ev.StaffRoster,
+    ev.StaffBreak,
     ev.SourceHeartbeat,
 )
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)

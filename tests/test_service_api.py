@@ -117,12 +117,15 @@ def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
         "tendering": ev.TenderPublished(
             event_id="t-1", ts=ts, tender_id="T1", category="procurement", control_price=1.0, tenderer_id="X"
         ),
+        "break_H1": ev.StaffBreak(  # declared at the window terminal, so the hall's terminals may post it
+            event_id="brk-1", ts=ts, hall_id="H1", staff_id="S1", reason="escort", until=ts
+        ),
     }
 
 
 ALLOWED = {
-    "admin": {"approval_H1", "approval_H2", "camera_H1", "camera_H2", "tendering"},
-    "window": {"approval_H1"},
+    "admin": {"approval_H1", "approval_H2", "camera_H1", "camera_H2", "tendering", "break_H1"},
+    "window": {"approval_H1", "break_H1"},
     "window2": {"approval_H2"},
     "camera": {"camera_H1"},
     "trading": {"tendering"},
