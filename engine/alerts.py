@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from engine.events import read_records, write_records
+from engine.jsonl import read_records, write_records
 
 __all__ = ["Alert", "alert_id", "read_alerts", "write_alerts"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Annotated, Literal, TypeVar
+from typing import IO, Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -67,12 +67,8 @@ __all__ = [
     "event_json_schema",
     "iter_jsonl",
     "read_jsonl",
-    "read_records",
     "write_jsonl",
-    "write_records",
 ]
-
-_R = TypeVar("_R")
 
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
 Yuan = Annotated[float, Meta(ge=0)]
@@ -489,29 +485,6 @@ def write_jsonl(events: Iterable[Event], path: str | Path) -> int:
                 buf.clear()
         fh.write(buf)
     return n
-
-
-def write_records(records: Iterable[msgspec.Struct], path: str | Path) -> int:
-    """Write any msgspec records (alerts, truth episodes...) as JSON Lines; returns the count."""
-    n = 0
-    with Path(path).open("wb") as fh:
-        for record in records:
-            fh.write(_ENCODER.encode(record) + b"\n")
-            n += 1
-    return n
-
-
-def read_records(path: str | Path, record_type: type[_R]) -> Iterator[_R]:
-    """Records of one type from a JSON Lines file; errors name the file and line."""
-    decoder = msgspec.json.Decoder(record_type)
-    path = Path(path)
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield decoder.decode(line)
-                except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-                    raise ValueError(f"{path}:{lineno}: {exc}") from None
 
 
 def event_json_schema() -> dict[str, object]:

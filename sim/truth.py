@@ -18,7 +18,7 @@ from typing import Literal
 
 import msgspec
 
-from engine.events import read_records, write_records
+from engine.jsonl import read_records, write_records
 
 __all__ = ["LOOKALIKE_KINDS", "VIOLATION_KINDS", "Episode", "read_truth", "write_truth"]
 
