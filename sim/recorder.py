@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Literal
 
 from engine.events import Event
 from sim.misconduct import LOOKALIKE_CONFUSES
@@ -50,20 +51,7 @@ class Recorder:
     ) -> None:
         """An injected logic violation, detectable at ``ts`` (the offending record's time)."""
         self.counts[f"injected.{kind}"] += 1
-        self.truth.append(
-            Episode(
-                episode_id=f"{kind}:case:{case.id}",
-                kind=kind,
-                subject=f"case:{case.id}",
-                onset=ts,
-                end=ts,
-                cause="injected",
-                hall_id=case.hall_id,
-                department_id=case.department_id,
-                staff_id=staff_id,
-                params=_params(case, params),
-            )
-        )
+        self._episode(case, kind, ts, staff_id, params, cause="injected")
 
     def lookalike(
         self,
@@ -75,6 +63,29 @@ class Recorder:
     ) -> None:
         """A look-alike negative: legal, but resembling the kinds in ``LOOKALIKE_CONFUSES``."""
         self.counts[f"lookalike.{kind}"] += 1
+        self._episode(
+            case,
+            kind,
+            ts,
+            staff_id,
+            params,
+            cause="lookalike",
+            lookalike=True,
+            confuses=LOOKALIKE_CONFUSES[kind],
+        )
+
+    def _episode(
+        self,
+        case: CaseRef,
+        kind: str,
+        ts: datetime,
+        staff_id: str | None,
+        params: dict[str, str | float | None],
+        *,
+        cause: Literal["injected", "lookalike"],
+        lookalike: bool = False,
+        confuses: tuple[str, ...] = (),
+    ) -> None:
         self.truth.append(
             Episode(
                 episode_id=f"{kind}:case:{case.id}",
@@ -82,9 +93,9 @@ class Recorder:
                 subject=f"case:{case.id}",
                 onset=ts,
                 end=ts,
-                lookalike=True,
-                confuses=LOOKALIKE_CONFUSES[kind],
-                cause="lookalike",
+                lookalike=lookalike,
+                confuses=confuses,
+                cause=cause,
                 hall_id=case.hall_id,
                 department_id=case.department_id,
                 staff_id=staff_id,
