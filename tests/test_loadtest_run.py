@@ -4,35 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import yaml
 
 from supsim.cmd_loadtest import register
+from tests.service_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
 
 
 def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_matches(tmp_path: Path) -> None:
@@ -53,13 +33,7 @@ def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_ma
     tokens.write_text(yaml.safe_dump({"tokens": specs}))
     cfg = tmp_path / "service.yaml"
     cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": specs}))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_ready(url)
+    with serving(cfg) as url:
         parser = argparse.ArgumentParser()
         register(parser.add_subparsers())
         out = tmp_path / "run"
@@ -70,9 +44,6 @@ def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_ma
         )  # fmt: skip
         code = args.func(args)
         stats = httpx.get(url + "/v1/stats", headers={"Authorization": "Bearer lt-admin-token-000000"}).json()
-    finally:
-        proc.kill()
-        proc.wait(10)
     report = json.loads((out / "loadtest.json").read_text())
     assert report["sources"] == 3 and report["locust_processes"] == 2
     assert report["sources_unsent"] == [] and report["sources_sent_by_two_processes"] == []

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +13,7 @@ import yaml
 from engine import events as ev
 from sim.scenario import load_scenario
 from sim.world import simulate
+from tests.service_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "page-supervisor-token-00"
@@ -24,30 +21,12 @@ ADMIN = "page-admin-token-000000"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian package `chromium`)")
 def test_centre_page_shows_halls_and_alerts(tmp_path: Path) -> None:
     cfg = tmp_path / "service.yaml"
     tokens = [{"token": TOKEN, "role": "supervisor"}, {"token": ADMIN, "role": "admin"}]
     cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": tokens}))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serving(cfg) as url:
         stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events[:1500]
         headers = {"Authorization": f"Bearer {ADMIN}"}
         for i in range(0, len(stream), 500):
@@ -62,9 +41,6 @@ def test_centre_page_shows_halls_and_alerts(tmp_path: Path) -> None:
         dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True, timeout=60).stdout
         subprocess.run([*common, f"--screenshot={shot}", "--window-size=1280,900", page],
                        capture_output=True, timeout=60)  # fmt: skip
-    finally:
-        proc.kill()
-        proc.wait(10)
     assert "live ·" in dom  # the status line after a successful refresh
     assert "H1-D01" in dom  # a department row on the board
     assert "case:H1-" in dom  # a recent alert

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,19 +36,15 @@ from engine import events as ev
 from loadtests.plan import replicate
 from sim.scenario import load_scenario
 from sim.world import simulate
+from tests.service_process import Server, free_port
 
 pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-admin-token-000000"
 HALL_PEAK = 1.155  # city_hall, events/s (docs/deployment.md)
 RATE = 20.0  # single-event POSTs per second (the hall peak raised for enough samples)
 SINGLES = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _blast(url: str, path: str, bodies: list[bytes], concurrency: int) -> float:
@@ -159,19 +154,12 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
         "tokens": [{"token": TOKEN, "role": "admin"}],
     }
     cfg.write_text(yaml.safe_dump(data))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(cfg)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        server.start()
+        url = server.url
+        assert server.proc is not None
+        pid = server.proc.pid
         parse_rate = asyncio.run(_blast(url, "/v1/events/parse-only", bodies, 8))
         results: dict[str, float] = {}
 
@@ -180,11 +168,10 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
 
         benchmark.pedantic(ingest, rounds=1, iterations=1)
         singles = replicate(stream, 99)[:SINGLES]
-        base = _paced_phase(url, "/v1/events/parse-only", proc.pid, singles, RATE)
-        live = _paced_phase(url, "/v1/events", proc.pid, singles, RATE)
+        base = _paced_phase(url, "/v1/events/parse-only", pid, singles, RATE)
+        live = _paced_phase(url, "/v1/events", pid, singles, RATE)
     finally:
-        proc.kill()
-        proc.wait(10)
+        server.kill()
     ratio = results["ingest"] / parse_rate
     benchmark.extra_info.update(
         {
@@ -281,7 +268,7 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
         cfg = tmp_path / f"service-{len(rows)}.yaml"
         cfg.write_text(yaml.safe_dump({"db": str(tmp_path / f"log-{len(rows)}.db"), "tokens": [
             {"token": TOKEN, "role": "admin"}]}))  # fmt: skip
-        port = _free_port()
+        port = free_port()
         proc = _serve(cfg, port, {0} if two_cores else None)
         out = tmp_path / f"run-{len(rows)}-{k}"
         # the judged window is `seconds` long; the plan adds the warm-up offset in front of it
