@@ -5,7 +5,8 @@ month's export as it gave live, and sources deliver late and out of order. So no
 looks at the wall clock (unless a reference clock is injected for the "future" check).
 
 * **Watermark.** ``watermark = max event ts seen − allowed_lateness``. Arriving events wait
-  in a heap and are applied in ``(ts, event_id)`` order once ``ts <= watermark``, so any
+  in a buffer (:mod:`engine.buffer`: a sorted run for in-order arrivals, a heap for the
+  others) and are applied in ``(ts, event_id)`` order once ``ts <= watermark``, so any
   arrival order within the allowed lateness gives identical alerts. An event with
   ``ts < watermark`` on arrival is *late*: it goes to :attr:`Engine.side_output`, counted,
   never applied.
@@ -31,20 +32,22 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any, Literal
 
 import msgspec
 
 from engine import events as ev
 from engine.alerts import Alert, Evidence, alert_id
-from engine.calendar import CalendarRangeError, WorkingCalendar
+from engine.buffer import Entry, WatermarkBuffer, posix, posix_offsets
+from engine.calendar import WorkingCalendar
 from engine.cards import CardBoard
-from engine.cases import CaseState, CaseUpdate, case_updates
+from engine.cases import CaseState
 from engine.catalogue import Catalogue
+from engine.dispatch import CaseRegistry
 from engine.rulebook import Rulebook
 from engine.rules import Rule, build_rules
 from engine.tendering import TenderBook
@@ -52,7 +55,6 @@ from engine.timers import CalendarTimers, TimerKey
 
 __all__ = ["DetectResult", "Engine", "SideRecord", "detect"]
 
-_Entry = tuple[float, str, ev.Event]
 _RELEASE_EVERY = 256
 
 
@@ -88,6 +90,11 @@ class Engine:
     with swept parameters).
     """
 
+    #: ``RuleContext.schedule(case, key, index)``: arm ``key`` and remember it on the case.
+    schedule: Callable[[CaseState, TimerKey, float], None]
+    #: ``RuleContext.cancel(key)``.
+    cancel: Callable[[TimerKey], None]
+
     def __init__(
         self,
         rulebook: Rulebook | None = None,
@@ -107,29 +114,37 @@ class Engine:
         self.families: tuple[Any, ...] = (self.tenders,)
         self.legal_reasons = frozenset(self.rulebook.rules.deadline.legal_suspension_reasons)
         self.timers = CalendarTimers(self.calendar)
+        # RuleContext.schedule / cancel: the timer queue's own bound methods, one call each.
+        self.schedule = self.timers.schedule_case
+        self.cancel = self.timers.cancel
         self.cards = CardBoard()
         self.side_output: list[SideRecord] = []
         self._lateness = float(self.rulebook.allowed_lateness)
         self._max_future = float(self.rulebook.max_future)
         self._clock = clock
-        self._heap: list[_Entry] = []
+        self._buffer = WatermarkBuffer()
         self._seen: set[str] = set()
-        self._applied: deque[_Entry] = deque()
-        self._closed: set[str] = set()
         self._emitted: set[str] = set()
-        self._pending: _Entry | None = None
+        self._pending: Entry | None = None
         self._max_seen = -math.inf
         self._wm = -math.inf
         self._out: list[Alert] = []
         self._n_in = self._n_dup = self._n_late = self._n_future = 0
-        self._n_after_close = self._n_range = 0
         self.rules = list(rules) if rules is not None else build_rules(self.rulebook)
         self._by_name = {r.name: r for r in self.rules}
         self._alerts_by_rule = dict.fromkeys(sorted(self._by_name), 0)
         for rule in self.rules:
             rule.bind(self)
         self._observers = [r.alert_one for r in self.rules if r.observes_alerts]
-        self._dispatch = self._build_dispatch()
+        self._registry = CaseRegistry(self.cases, self.timers)
+        #: Event type → handler; built after binding (rules may attach families, e.g. cameras).
+        self._dispatch = self._registry.build(
+            calendar=self.calendar,
+            legal_reasons=self.legal_reasons,
+            catalogue=self.catalogue,
+            rules=self.rules,
+            families=self.families,
+        )
 
     # --- public API -------------------------------------------------------------------
 
@@ -137,9 +152,8 @@ class Engine:
         """Ingest one event; returns the alerts it released (often none while buffered)."""
         out = self._out = []
         self._ingest(event)
-        heap = self._heap
         wm = self._wm
-        if (heap and heap[0][0] <= wm) or wm > self.timers.horizon:
+        if self._buffer.first_ts() <= wm or wm > self.timers.horizon:
             self._release(wm)
         return out
 
@@ -153,43 +167,63 @@ class Engine:
         out = self._out = []
         ingest = self._ingest
         seen = self._seen
-        heap = self._heap
+        seen_add = seen.add
+        buffer = self._buffer
+        heap = buffer.heap
+        append = buffer.run.append
         push = heapq.heappush
+        offsets = posix_offsets()
         lateness = self._lateness
         max_future = self._max_future
         slow_always = self._clock is not None
-        n = fast = 0
+        slow = slow_always or self._pending is not None
+        n_total = n_slow = 0
+        last = buffer.last
         max_seen = self._max_seen
         wm = self._wm
-        for event in events:
-            # Fast path for the common case (new id, on time, no jump under review); anything
-            # else goes through _ingest, with the locals written back around it.
-            eid = event.event_id
-            ts = event.ts.timestamp()
-            if (
-                slow_always
-                or eid in seen
-                or ts < wm
-                or ts > max_seen + max_future
-                or self._pending is not None
-            ):
-                self._max_seen, self._wm = max_seen, wm
-                ingest(event)
-                max_seen, wm = self._max_seen, self._wm
-            else:
-                fast += 1
-                seen.add(eid)
-                push(heap, (ts, eid, event))
+        ceiling = max_seen + max_future
+        it = iter(events)
+        while chunk := list(islice(it, _RELEASE_EVERY)):
+            n_total += len(chunk)
+            for event in chunk:
+                # Fast path for the common case (new id, on time, no jump under review);
+                # anything else goes through _ingest, with the locals written back around it.
+                eid = event.event_id
+                t = event.ts
+                off = offsets.get(t.tzinfo)
+                if not off:  # other tzinfos (0) or one not seen yet (None)
+                    ts = t.timestamp() if off == 0 else posix(t)
+                else:  # engine.buffer.posix, inlined
+                    ts = (
+                        (t.toordinal() * 86400.0 + (t.hour * 3600 + t.minute * 60 + t.second) - off) * 1e6
+                        + t.microsecond
+                    ) / 1e6
+                    if not -9e9 < ts < 9e9:  # beyond 2**53 microseconds: not exact in a float
+                        ts = t.timestamp()
+                if ts < wm or ts > ceiling or slow or eid in seen:
+                    n_slow += 1
+                    self._max_seen, self._wm, buffer.last = max_seen, wm, last
+                    ingest(event)
+                    max_seen, wm, last = self._max_seen, self._wm, buffer.last
+                    ceiling = max_seen + max_future
+                    slow = slow_always or self._pending is not None
+                    continue
+                seen_add(eid)
+                entry = (ts, eid, event)
+                if entry > last:  # in order: the sorted run, no heap
+                    append(entry)
+                    last = entry
+                else:
+                    push(heap, entry)
                 if ts > max_seen:
                     max_seen = ts
                     wm = ts - lateness
-            n += 1
-            if n >= _RELEASE_EVERY:
-                n = 0
-                self._max_seen, self._wm = max_seen, wm
+                    ceiling = ts + max_future
+            # Release after every full chunk, and once more at the end (as before chunking).
+            self._max_seen, self._wm, buffer.last = max_seen, wm, last
+            if len(chunk) == _RELEASE_EVERY:
                 self._release(wm)
-        self._max_seen, self._wm = max_seen, wm
-        self._n_in += fast
+        self._n_in += n_total - n_slow
         self._release(wm)
         return out
 
@@ -229,10 +263,10 @@ class Engine:
             "duplicates": self._n_dup,
             "late": self._n_late,
             "future": self._n_future,
-            "applied": accepted - len(self._heap),
-            "buffered": len(self._heap) + pending,
-            "after_close": self._n_after_close,
-            "calendar_errors": self._n_range + self.timers.range_errors,
+            "applied": accepted - len(self._buffer),
+            "buffered": len(self._buffer) + pending,
+            "after_close": self._registry.after_close,
+            "calendar_errors": self._registry.range_errors + self.timers.range_errors,
             "open_cases": len(self.cases),
             "timers_fired": self.timers.fired,
             "alerts": sum(self._alerts_by_rule.values()),
@@ -280,13 +314,6 @@ class Engine:
     def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool:
         return alert_id(rule.name, rule.level, subject, discriminator) in self._emitted
 
-    def schedule(self, case: CaseState, key: TimerKey, index: float) -> None:
-        self.timers.schedule(key, index)
-        case.timer_keys.append(key)
-
-    def cancel(self, key: TimerKey) -> None:
-        self.timers.cancel(key)
-
     def to_index(self, t: datetime) -> float:
         return self.calendar.to_index(t)
 
@@ -301,8 +328,8 @@ class Engine:
         else:
             self._n_future += 1
 
-    def _accept(self, entry: _Entry) -> None:
-        heapq.heappush(self._heap, entry)
+    def _accept(self, entry: Entry) -> None:
+        self._buffer.push(entry)
         ts = entry[0]
         if ts > self._max_seen:
             self._max_seen = ts
@@ -315,7 +342,7 @@ class Engine:
             self._n_dup += 1
             return
         self._seen.add(eid)
-        ts = event.ts.timestamp()
+        ts = posix(event.ts)
         entry = (ts, eid, event)
         clock = self._clock
         if clock is not None:
@@ -342,97 +369,25 @@ class Engine:
         self._accept(entry)
 
     def _release(self, limit: float) -> None:
-        heap = self._heap
-        dispatch = self._dispatch
-        applied = self._applied
+        due = self._buffer.pop_due(limit)
         timers = self.timers
-        on_timer = self._on_timer
-        pop = heapq.heappop
-        while heap and heap[0][0] <= limit:
-            entry = pop(heap)
-            event = entry[2]
-            if entry[0] > timers.horizon:  # fire what is due before this event
-                timers.fire_before(event.ts, on_timer)
-            handler = dispatch.get(event.__class__)
-            if handler is not None:
-                handler(event)
-            applied.append(entry)
+        if due:
+            dispatch = self._dispatch
+            on_timer = self._on_timer
+            for ts, _, event in due:
+                if ts > timers.horizon:  # fire what is due before this event
+                    timers.fire_before(event.ts, on_timer)
+                handler = dispatch.get(event.__class__)
+                if handler is not None:
+                    handler(event)
         if limit > timers.horizon:
-            timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), on_timer)
-        forget = limit - self._lateness
-        seen = self._seen
-        while applied and applied[0][0] < forget:
-            seen.discard(applied.popleft()[1])
+            timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
+        self._buffer.forget_before(limit - self._lateness, self._seen)
 
     def _on_timer(self, key: TimerKey, when: datetime) -> None:
         case = self.cases.get(key[1])
         if case is not None:
             self._by_name[key[0]].timer_one(case, key, when)
-
-    # --- applying events to state -----------------------------------------------------
-
-    def _build_dispatch(self) -> dict[type, Callable[[Any], None]]:
-        """Event type → handler; a dict lookup per event instead of an isinstance chain."""
-        updates = case_updates(self.calendar, self.legal_reasons)
-        dispatch: dict[type, Callable[[Any], None]] = {
-            ev.ItemPublished: self.catalogue.publish_item,
-            ev.StaffAuthorised: self.catalogue.authorise_staff,
-        }
-        for etype, update in updates.items():
-            tag = etype.__struct_config__.tag
-            checks = tuple(r.check_one for r in self.rules if tag in r.kinds)
-            dispatch[etype] = self._case_handler(update, checks, closes=etype is ev.CaseClosed)
-        for family in self.families:
-            for etype in family.event_types:
-                tag = etype.__struct_config__.tag
-                checks = tuple(r.check_one for r in self.rules if tag in r.kinds)
-                dispatch[etype] = self._family_handler(family, checks)
-        return dispatch
-
-    @staticmethod
-    def _family_handler(family: Any, checks: tuple[Callable[[Any, Any], None], ...]) -> Callable[[Any], None]:
-        def handle(event: Any) -> None:
-            state = family.apply(event)
-            if state is None:
-                return
-            for check in checks:
-                check(event, state)
-            family.after_rules(event, state)
-
-        return handle
-
-    def _case_handler(
-        self, update: CaseUpdate | None, checks: tuple[Callable[[Any, CaseState], None], ...], *, closes: bool
-    ) -> Callable[[Any], None]:
-        cases = self.cases
-        closed = self._closed
-
-        def handle(event: Any) -> None:
-            cid = event.case_id
-            case = cases.get(cid)
-            if case is None:
-                if cid in closed:
-                    self._n_after_close += 1
-                    return
-                case = cases[cid] = CaseState(cid, event.hall_id, event.department_id)
-            if update is not None:
-                try:
-                    update(event, case)
-                except CalendarRangeError:
-                    self._n_range += 1
-                    return
-            for check in checks:
-                check(event, case)
-            if closes:
-                self._close(case)
-
-        return handle
-
-    def _close(self, case: CaseState) -> None:
-        for key in case.timer_keys:
-            self.timers.cancel(key)
-        del self.cases[case.case_id]
-        self._closed.add(case.case_id)
 
 
 def detect(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import numpy as np
@@ -12,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import events as ev
+from engine.alerts import Alert
+from engine.buffer import Entry, WatermarkBuffer, posix
 from engine.rulebook import Rulebook
 from engine.runtime import Engine, SideRecord, detect
 from engine.timers import TimerKey, TimerWheel
@@ -284,3 +288,101 @@ def test_card_board_keeps_the_highest_level() -> None:
     assert board.record(alert("yellow")) is False
     assert board.record(alert("warning", "case:C9")) is True
     assert board.levels() == {"case:C9": "warning", "department:D1": "red"}
+
+
+# --- the watermark buffer: in-order fast path and heap ----------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.0, 5.0, 60.0]))
+def test_watermark_buffer_matches_a_single_heap(seed: int, spread: float) -> None:
+    """Run + heap release exactly what one heap would, and forget exactly the old ids."""
+    rng = np.random.default_rng(seed)
+    buf, ref = WatermarkBuffer(), list[Entry]()
+    seen_buf: set[str] = set()
+    released: list[tuple[float, str]] = []
+    limit = 0.0
+    for i in range(400):
+        if rng.random() < 0.8:  # arrivals at or after the last limit, mostly in order
+            ts = limit + float(rng.integers(0, 20)) + float(rng.uniform(0, spread))
+            entry = (ts, f"e{int(rng.integers(0, 10**6)):07d}-{i}", None)
+            buf.push(entry)
+            heapq.heappush(ref, entry)
+            seen_buf.add(entry[1])
+        else:
+            limit += float(rng.uniform(0, 15))
+            due = buf.pop_due(limit)
+            expected = [heapq.heappop(ref) for _ in range(sum(e[0] <= limit for e in ref))]
+            assert due == expected
+            released += [(e[0], e[1]) for e in due]
+            buf.forget_before(limit - 10.0, seen_buf)
+            forgotten = {eid for ts, eid in released if ts < limit - 10.0}
+            assert not forgotten & seen_buf
+            assert {eid for ts, eid in released if ts >= limit - 10.0} <= seen_buf
+        assert len(buf) == len(ref)
+    assert buf.first_ts() == (ref[0][0] if ref else math.inf)
+
+
+class _HeapOnlyBuffer(WatermarkBuffer):
+    """The buffer as it was before the in-order fast path: every arrival goes to the heap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        heap = self.heap
+
+        class Run(list[Entry]):
+            def append(self, entry: Entry) -> None:  # the runtime's inlined push lands here
+                heapq.heappush(heap, entry)
+
+        self.run = Run()
+
+    def push(self, entry: Entry) -> None:
+        heapq.heappush(self.heap, entry)
+
+
+def _heap_only(engine: Engine) -> Engine:
+    engine._buffer = _HeapOnlyBuffer()
+    return engine
+
+
+def _outputs(engine: Engine, alerts: list[Alert]) -> tuple[object, ...]:
+    return alerts, engine.side_output, engine.stats, engine.card_levels
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), one_by_one=st.booleans())
+def test_in_order_fast_path_matches_the_heap_path(seed: int, one_by_one: bool) -> None:
+    rng = np.random.default_rng(seed)
+    arrives_at = np.array([e.ts.timestamp() for e in MIXED]) + rng.uniform(0, LATENESS * 1.2, len(MIXED))
+    arrival = [MIXED[int(i)] for i in np.argsort(arrives_at, kind="stable")]
+    arrival += [arrival[int(i)] for i in rng.integers(0, len(arrival), 5)]  # duplicates, some late
+    runs = []
+    for engine in (Engine(), _heap_only(Engine())):
+        if one_by_one:
+            alerts = [a for e in arrival for a in engine.process_one(e)]
+        else:
+            alerts = engine.process_many(arrival[:40]) + engine.process_many(arrival[40:])
+        runs.append(_outputs(engine, alerts + engine.finish()))
+    assert runs[0] == runs[1]
+    assert runs[0][2]["late"] > 0 or runs[0][2]["duplicates"] > 0  # type: ignore[index]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    t=st.datetimes(min_value=datetime(1700, 1, 1), max_value=datetime(2400, 1, 1)),
+    minutes=st.integers(-14 * 60, 14 * 60),
+)
+def test_posix_is_timestamp_bit_for_bit(t: datetime, minutes: int) -> None:
+    aware = t.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    assert posix(aware) == aware.timestamp()
+    assert posix(aware) == aware.timestamp()  # second call: the remembered offset
+
+
+def test_cancelled_timers_do_not_hold_the_horizon_back() -> None:
+    wheel = TimerWheel(width=10.0)
+    for i in range(5):
+        wheel.schedule(("r", f"c{i}", ""), 1.0 + i)
+    for i in range(4):
+        wheel.cancel(("r", f"c{i}", ""))
+    assert wheel.fire_until(0.5, lambda k, due: None) == 0
+    assert wheel.horizon == 5.0  # the live timer, not the cancelled one due at 1.0

@@ -82,6 +82,8 @@ class Rule:
     observes_alerts: ClassVar[bool] = False
 
     ctx: RuleContext
+    #: The catalogue's items, looked up once at :meth:`bind` (every item-aware check reads it).
+    _items: dict[str, ItemInfo]
 
     def __init__(self) -> None:
         """Rules without thresholds take no parameters (subclasses add keyword-only ones)."""
@@ -124,6 +126,7 @@ class Rule:
     def bind(self, ctx: RuleContext) -> None:
         """Attach to an engine: validate the parameters and reset run-time state."""
         self.ctx = ctx
+        self._items = ctx.catalogue.items
         self.validate()
         self.reset()
 
@@ -147,7 +150,8 @@ class Rule:
     # --- helpers for subclasses -----------------------------------------------------
 
     def item_of(self, case: CaseState) -> ItemInfo | None:
-        return None if case.item_id is None else self.ctx.catalogue.items.get(case.item_id)
+        item_id = case.item_id
+        return None if item_id is None else self._items.get(item_id)
 
     def emit_case(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.cases import CaseState
-from engine.events import StepCompleted, StepStarted
+from engine.events import CaseResumed, StepCompleted, StepStarted
 from engine.rules.base import Rule
 from engine.timers import TimerKey
 
@@ -32,6 +32,7 @@ class _CaseClockRule(Rule):
 
     def reset(self) -> None:
         self._day = self.ctx.day_seconds
+        self._schedule = self.ctx.schedule
 
     def instant_limit(self) -> float | None:
         """Limit for instant cases, in working days; None when the rule ignores them."""
@@ -53,16 +54,25 @@ class _CaseClockRule(Rule):
         return None if instant is None else (float(instant), False)
 
     def check_one(self, event: object, case: CaseState) -> None:
+        # ``_limit`` and ``case_due_index`` inlined: every accepted case passes here three times.
         if not case.accepted or case.legal_suspended:
             return
-        limit = self._limit(case)
-        if limit is None:
+        item_id = case.item_id
+        item = None if item_id is None else self._items.get(item_id)
+        if item is None:
             return
-        threshold = self.threshold_days(*limit)
+        if case.case_type == "promised" and item.promised_days > 0:
+            threshold = self.threshold_days(float(item.promised_days), True)
+        else:
+            instant = self.instant_limit()
+            if instant is None:
+                return
+            threshold = self.threshold_days(float(instant), False)
         if threshold is None:
             return
         # Re-arming after an alert (a resume) is harmless: the engine raises each alert once.
-        self.ctx.schedule(case, (self.name, case.case_id, ""), case.case_due_index(threshold * self._day))
+        due = case.accept_idx + case.paused + threshold * self._day
+        self._schedule(case, (self.name, case.case_id, ""), due)
 
     def timer_one(self, case: CaseState, key: TimerKey, when: datetime) -> None:
         if case.legal_suspended:
@@ -176,6 +186,11 @@ class StepOverdue(Rule):
         if self.grace_days < 0:
             raise ValueError("grace_days must be >= 0")
 
+    def reset(self) -> None:
+        self._day = self.ctx.day_seconds
+        self._schedule = self.ctx.schedule
+        self._cancel = self.ctx.cancel
+
     def _limit_days(self, case: CaseState, step: str) -> float | None:
         item = self.item_of(case)
         if item is None:
@@ -184,19 +199,28 @@ class StepOverdue(Rule):
         return None if limit is None else limit + self.grace_days
 
     def _arm(self, case: CaseState, step: str) -> None:
+        # ``_limit_days`` and ``step_due_index`` inlined: every step start passes here.
         open_step = case.open_steps.get(step)
-        limit = self._limit_days(case, step)
-        if open_step is None or limit is None:
+        if open_step is None:
             return
-        index = case.step_due_index(open_step, limit * self.ctx.day_seconds)
-        self.ctx.schedule(case, (self.name, case.case_id, step), index)
+        item_id = case.item_id
+        item = None if item_id is None else self._items.get(item_id)
+        if item is None:
+            return
+        limit = item.step_limit_days.get(step)
+        if limit is None:
+            return
+        seconds = (limit + self.grace_days) * self._day
+        index = open_step.start_idx + (case.paused - open_step.paused_base) + seconds
+        self._schedule(case, (self.name, case.case_id, step), index)
 
-    def check_one(self, event: object, case: CaseState) -> None:
-        if isinstance(event, StepStarted):
+    def check_one(self, event: StepStarted | StepCompleted | CaseResumed, case: CaseState) -> None:
+        # Events are final structs: an identity test on the class, not an isinstance chain.
+        if type(event) is StepStarted:
             if not case.legal_suspended:
                 self._arm(case, event.step)
-        elif isinstance(event, StepCompleted):
-            self.ctx.cancel((self.name, case.case_id, event.step))
+        elif type(event) is StepCompleted:
+            self._cancel((self.name, case.case_id, event.step))
         else:  # case.resumed: legal pauses moved every open step's deadline
             for step in sorted(case.open_steps):
                 self._arm(case, step)

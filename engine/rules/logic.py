@@ -40,9 +40,15 @@ class SkippedStep(Rule):
 
     def check_one(self, event: CaseDecided, case: CaseState) -> None:
         item = self.item_of(case)
-        if item is None or not item.step_names:
+        if item is None:
             return
-        missing = [s for s in item.step_names if s not in case.completed]
+        completed = case.completed
+        for step in item.step_names:  # the usual case: nothing missing, no list built
+            if step not in completed:
+                break
+        else:
+            return
+        missing = [s for s in item.step_names if s not in completed]
         if missing:
             self.emit_case(
                 case,
@@ -62,10 +68,16 @@ class StepsOutOfOrder(Rule):
         item = self.item_of(case)
         if item is None:
             return
-        pos = item.step_pos.get(event.step)
+        step_pos = item.step_pos
+        pos = step_pos.get(event.step)
         if pos is None:
             return
-        later = [s for s in case.completed if item.step_pos.get(s, -1) > pos]
+        for done in case.completed:  # the usual case: nothing later, no list built
+            if step_pos.get(done, -1) > pos:
+                break
+        else:
+            return
+        later = [s for s in case.completed if step_pos.get(s, -1) > pos]
         if later:
             self.emit_case(
                 case,
