@@ -41,13 +41,17 @@ __all__ = [
     "CaseSubmitted",
     "CaseSuspended",
     "CertificateIssued",
+    "DocumentMark",
     "Event",
     "EventDecodeError",
     "ExpertScored",
     "FeeCharged",
     "ItemPublished",
     "PresenceDetected",
+    "QueueCalled",
     "QueueCount",
+    "QueueEvent",
+    "QueueTicket",
     "SourceHeartbeat",
     "StaffAuthorised",
     "StaffBreak",
@@ -233,8 +237,29 @@ ApprovalEvent = (
 # --- public-resource trading ------------------------------------------------------------
 
 
+class DocumentMark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Another party's identity found inside a bid's documents: a name, a seal, a file's owner.
+
+    Why: 实施条例 Art. 40 (五) deems bids collusive when their documents are mixed up
+    (相互混装) — a page, seal or embedded file of one bidder inside another's bid, the trace
+    of one hand preparing both. A platform that parses bid files (text, seal images, file
+    metadata) reports each foreign identity it finds; only a *bidder of the same tender* is
+    evidence, since a consortium partner's or a manufacturer's authorisation is legitimate."""
+
+    kind: Literal["name", "seal", "file"]
+    party_id: Id
+    #: Which document of the bid carries it (e.g. 报价单, 资格证明); free text.
+    document: str = ""
+
+
 class BidTraces(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Electronic traces a trading platform records with each bid file (all optional)."""
+    """Electronic traces a trading platform records with each bid file (all optional).
+
+    ``bid_agent`` is the unit or person the bidder entrusted with handling its bid (投标代理,
+    标书代写; ``None`` when it handled the bid itself) — not the tender's own agent
+    (招标代理, ``TenderPublished.agent_id``). ``marks`` are the foreign identities found in
+    the bid's documents (the bidder's own are not listed). Both default to empty, so streams
+    written before they existed still decode."""
 
     ip: str | None = None
     mac: str | None = None
@@ -246,6 +271,8 @@ class BidTraces(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     author: str | None = None
     bond_account: str | None = None
     project_manager: str | None = None
+    bid_agent: str | None = None
+    marks: tuple[DocumentMark, ...] = ()
 
 
 class TenderPublished(Event, frozen=True, tag="tender.published"):
@@ -370,6 +397,36 @@ class StaffBreak(Event, frozen=True, kw_only=True, tag="staff.break"):
     until: datetime
 
 
+# --- queue-number system (排队叫号) -------------------------------------------------------
+
+
+class QueueTicket(Event, frozen=True, tag="queue.ticket"):
+    """A walk-in took a queue number for a department (取号); numbers restart every day.
+
+    The queue-number system is how halls see their lines: supervision platforms ingest its
+    records to watch waits. ``case_id`` is set when the ticket was linked to a case at the
+    machine (ID card read), absent otherwise.
+    """
+
+    hall_id: Id
+    department_id: Id
+    ticket: Id
+    case_id: Id | None = None
+
+
+class QueueCalled(Event, frozen=True, tag="queue.called"):
+    """A window called a ticket and the holder came (叫号); the wait ends at ``ts``."""
+
+    hall_id: Id
+    department_id: Id
+    ticket: Id
+    window_id: Id
+    staff_id: Id | None = None
+
+
+QueueEvent = QueueTicket | QueueCalled
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ItemPublished,
     StaffAuthorised,
@@ -397,6 +454,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StaffClockOut,
     StaffRoster,
     StaffBreak,
+    QueueTicket,
+    QueueCalled,
 )
 
 AnyEvent = (
@@ -410,6 +469,7 @@ AnyEvent = (
     | StaffClockOut
     | StaffRoster
     | StaffBreak
+    | QueueEvent
 )
 
 

@@ -110,6 +110,7 @@ class CollusionSection(_Section, frozen=True):
     spd_threshold: Annotated[float, Meta(gt=0)] = 0.13
     rd_threshold: Annotated[float, Meta(gt=0)] = 1.0
     score_threshold: Fraction = 0.65
+    min_rd: Annotated[float, Meta(ge=0)] = 1.25
     pattern_tolerance: Annotated[float, Meta(ge=0, le=0.5)] = 0.01
     pattern_min_bids: Annotated[int, Meta(ge=3)] = 4
     expert_deviation: Annotated[float, Meta(gt=0)] = 0.30

@@ -19,6 +19,15 @@ Definitions (bids of one tender sorted ascending, ``b1`` the lowest):
 * ``KS``   Kolmogorov–Smirnov statistic of the bids rescaled to [0, 1] by min and max,
   against Uniform(0, 1)
 
+Two variants of the relative distance (Imhof, Karagök & Rutz 2018), used by the real-data
+evaluation and not by the engine's combined score:
+
+* ``RDNOR`` (b2 − b1) / the mean gap between adjacent bids, (b_max − b1) / (n − 1)
+* ``RDALT`` (b2 − b1) / the mean gap between adjacent losing bids, (b_max − b2) / (n − 2)
+
+Both measure the same "winner apart from the covers" as ``RD`` but against gaps rather than
+a standard deviation, so one outlying cover moves them less.
+
 A screen that is undefined for the tender (too few bids, zero spread) is ``nan``; callers
 decide what a missing screen means. Only numpy is used, so the engine stays free of scipy.
 """
@@ -38,6 +47,8 @@ __all__ = [
     "ks_uniform",
     "kurtosis",
     "rd",
+    "rd_alt",
+    "rd_nor",
     "screens",
     "skewness",
     "spd",
@@ -84,6 +95,22 @@ def rd(bids: Bids) -> float:
     if sd == 0:
         return _NAN
     return float((b[1] - b[0]) / sd)
+
+
+def rd_nor(bids: Bids) -> float:
+    """(b2 − b1) over the mean adjacent gap of all bids; needs three bids with some spread."""
+    b = _sorted(bids)
+    if b.size < 3 or b[-1] == b[0]:
+        return _NAN
+    return float((b[1] - b[0]) / ((b[-1] - b[0]) / (b.size - 1)))
+
+
+def rd_alt(bids: Bids) -> float:
+    """(b2 − b1) over the mean adjacent gap of the losing bids; needs spread among them."""
+    b = _sorted(bids)
+    if b.size < 3 or b[-1] == b[1]:
+        return _NAN
+    return float((b[1] - b[0]) / ((b[-1] - b[1]) / (b.size - 2)))
 
 
 def _moments(b: npt.NDArray[np.float64]) -> tuple[float, float, float]:

@@ -44,6 +44,7 @@ class Firm:
     project_managers: tuple[str, ...]
     park: int | None = None
     consortium: str | None = None
+    bid_agency: str | None = None  # the agency it entrusts its bids to (None: in-house)
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ class MarketParties:
     tenderers: list[str]
     parks: list[list[str]] = field(default_factory=list)
     consortiums: list[tuple[str, str]] = field(default_factory=list)
+    #: Bid agencies, the first the popular one.
+    bid_agencies: list[str] = field(default_factory=list)
     #: Indices of firms in no park and no consortium (rings are recruited from these, so a
     #: look-alike never doubles as a ring).
     free: list[int] = field(default_factory=list)
@@ -132,6 +135,7 @@ def build_parties(spec: MarketSpec, rng: np.random.Generator) -> MarketParties:
         cid = f"C{c + 1:03d}"
         firms[a].consortium = firms[b].consortium = cid
         consortiums.append((firms[a].firm_id, firms[b].firm_id))
+    agencies = _assign_agencies(firms, spec, rng)
     return MarketParties(
         firms=firms,
         experts=[f"E{i + 1:04d}" for i in range(spec.experts)],
@@ -139,5 +143,19 @@ def build_parties(spec: MarketSpec, rng: np.random.Generator) -> MarketParties:
         tenderers=[f"T{i + 1:03d}" for i in range(max(10, spec.tenders // 10))],
         parks=parks,
         consortiums=consortiums,
+        bid_agencies=agencies,
         free=sorted(order[cursor:]),
     )
+
+
+def _assign_agencies(firms: list[Firm], spec: MarketSpec, rng: np.random.Generator) -> list[str]:
+    """Bid agencies and their clients: the first agency takes half the clients, the rest share.
+
+    Drawn after everything else so that the agencies do not reshuffle the firms."""
+    k = spec.lookalikes.bid_agencies
+    agencies = [f"BA{j + 1:02d}" for j in range(k)]
+    weights = np.asarray([0.5] + [0.5 / (k - 1)] * (k - 1)) if k > 1 else np.ones(1)
+    for firm in firms:
+        if rng.random() < spec.lookalikes.bid_agency_share:
+            firm.bid_agency = agencies[int(rng.choice(k, p=weights))]
+    return agencies

@@ -22,9 +22,11 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from engine import events as ev
+from sim.bidding_award import award, draw_method
 from sim.bidding_firms import Firm, MarketParties
 from sim.bidding_rings import Ring, cover_prices, leaked_fields
 from sim.bidding_scenario import MarketSpec
+from sim.bidding_traces import bid_traces, honest_agents
 
 __all__ = ["TenderRecord", "run_market"]
 
@@ -48,6 +50,12 @@ class TenderRecord:
     close_lookalike: bool = False
     park_pairs: int = 0
     consortium: str | None = None
+    #: Bids handled by the county's popular bid agency (a look-alike for Art. 40 (二)).
+    popular_agency_bids: int = 0
+    #: Honest foreign marks (consortium partner, manufacturer) in the bid files.
+    foreign_marks: int = 0
+    #: Bids rejected as abnormally low (under cost) at the evaluation.
+    rejected: set[str] = field(default_factory=set)
 
 
 def _ts(day: datetime, rng: np.random.Generator) -> datetime:
@@ -78,37 +86,6 @@ def _competitive(
     return [float(min(b, c)) if k else None for b, c, k in zip(bids, ceiling, keep, strict=True)]
 
 
-def _traces(
-    firm: Firm, tid: str, rng: np.random.Generator, leader: Firm | None, leaks: list[str]
-) -> ev.BidTraces:
-    own = {
-        "ip": firm.ip,
-        "mac": firm.mac,
-        "cpu_serial": firm.cpu_serial,
-        "disk_serial": firm.disk_serial,
-        "file_creation_id": f"{tid}-{firm.firm_id}-{int(rng.integers(10**8, 10**9))}",
-        "ca_serial": firm.ca_serial,
-        "dongle_serial": firm.dongle_serial,
-        "author": firm.author,
-        "bond_account": firm.bond_account,
-        "project_manager": firm.project_managers[int(rng.integers(0, len(firm.project_managers)))],
-    }
-    if leader is not None:
-        shared = {
-            **{k: getattr(leader, k) for k in ("ip", "mac", "cpu_serial", "disk_serial", "ca_serial")},
-            "dongle_serial": leader.dongle_serial,
-            "author": leader.author,
-            "bond_account": leader.bond_account,
-            "project_manager": leader.project_managers[0],
-            "file_creation_id": f"{tid}-{leader.firm_id}-doc",
-        }
-        if firm.firm_id == leader.firm_id:  # the leader's own bid carries the values it leaks
-            leaks = ["file_creation_id", "project_manager"]
-        for f in leaks:
-            own[f] = shared[f]
-    return ev.BidTraces(**own)
-
-
 def run_market(
     spec: MarketSpec,
     parties: MarketParties,
@@ -116,8 +93,13 @@ def run_market(
     plan: dict[int, Ring],
     days: list[datetime],
     rng: np.random.Generator,
+    marks_rng: np.random.Generator | None = None,
 ) -> tuple[list[ev.Event], list[TenderRecord]]:
-    """Simulate ``spec.tenders`` tenders on working ``days``; ``plan`` maps index → rigging ring."""
+    """Simulate ``spec.tenders`` tenders on working ``days``; ``plan`` maps index → rigging ring.
+
+    ``marks_rng`` draws the honest foreign marks (a stream of its own, so that adding them
+    does not reshuffle the prices); by default it is ``rng``."""
+    mrng = rng if marks_rng is None else marks_rng
     firms = parties.firms
     by_id = parties.by_id()
     cats = sorted(spec.category_mix)
@@ -142,11 +124,8 @@ def run_market(
         if ring is not None and ring.agent is not None:
             agent = ring.agent
         strategy = ring.strategy if ring is not None else None
-        method = (
-            "composite"
-            if strategy == "expert" or (category == "procurement" and strategy != "agent")
-            else "lowest"
-        )
+        method = draw_method(spec, category, strategy, mrng)
+        factor = float(spec.benchmark_factors[int(mrng.integers(0, len(spec.benchmark_factors)))])
         published = _ts(days[d0], rng)
         opened = days[min(d0 + int(rng.integers(8, 12)), len(days) - 1)] + timedelta(hours=9, minutes=30)
         rec = TenderRecord(tid, category, price, agent, method, opened, ring=ring)
@@ -202,12 +181,25 @@ def run_market(
                 prices[cid] = offer
                 rec.consortium = cid
         leader = by_id[ring.members[0]] if ring is not None and ring.is_firm_ring else None
+        handler = ring.handler if leader is not None and ring is not None else None
+        lead_of = {c: a for a, _ in parties.consortiums for c in [by_id[a].consortium]}
+        partner = {by_id[a].consortium: b for a, b in parties.consortiums}
+        firm_of = {f: by_id[f] if f in by_id else by_id[lead_of[f]] for f in prices}
+        agents = honest_agents(firm_of[f] for f in sorted(prices))
+        popular = parties.bid_agencies[0] if parties.bid_agencies else None
         bid_events = []
         for firm_id in sorted(prices):
-            firm = (
-                by_id.get(firm_id)
-                or by_id[next(a for a, b in parties.consortiums if by_id[a].consortium == firm_id)]
-            )
+            firm = firm_of[firm_id]
+            marks: list[ev.DocumentMark] = []
+            if firm_id in partner:  # a consortium bid carries its partner's seal
+                marks.append(
+                    ev.DocumentMark(kind="seal", party_id=partner[firm_id] or "", document="联合体协议")
+                )
+            if category == "procurement" and mrng.random() < spec.lookalikes.supplier_marks:
+                outside = [f.firm_id for f in firms if f.firm_id not in prices]
+                maker = outside[int(mrng.integers(0, len(outside)))]
+                marks.append(ev.DocumentMark(kind="name", party_id=maker, document="厂家授权书"))
+            rec.foreign_marks += len(marks)
             leaks = (
                 leaked_fields(ring, rng)
                 if ring is not None and firm_id in ring_members and firm_id != ring.members[0]
@@ -215,6 +207,9 @@ def run_market(
             )
             if leaks:
                 rec.leaks[firm_id] = leaks
+            bid_agent = agents[firm.firm_id]
+            if bid_agent is not None and bid_agent == popular and "bid_agent" not in leaks:
+                rec.popular_agency_bids += 1
             ts = opened - timedelta(hours=float(rng.uniform(2, 24 * 6)))
             bid_events.append(
                 ev.BidSubmitted(
@@ -223,7 +218,16 @@ def run_market(
                     tender_id=tid,
                     bidder_id=firm_id,
                     price=round(prices[firm_id], 2),
-                    traces=_traces(firm, tid, rng, leader, leaks),
+                    traces=bid_traces(
+                        firm,
+                        tid,
+                        rng,
+                        leader=leader,
+                        leaks=leaks,
+                        handler=handler,
+                        agent=bid_agent,
+                        marks=marks,
+                    ),
                 )
             )
         events.extend(bid_events)
@@ -260,13 +264,7 @@ def run_market(
                         score=round(s, 1),
                     )
                 )
-        if asc:
-            winner = max(rec.bidders, key=lambda f: (prices[f], f))
-        elif method == "composite":
-            low = min(prices.values())
-            winner = max(rec.bidders, key=lambda f: (0.6 * 100 * low / prices[f] + 0.4 * tech[f], f))
-        else:
-            winner = min(rec.bidders, key=lambda f: (prices[f], f))
+        winner, rec.rejected = award(prices, method, spec, factor=factor, tech=tech)
         rec.winner, rec.award = winner, round(prices[winner], 2)
         events.append(
             ev.TenderAwarded(

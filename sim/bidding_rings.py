@@ -36,6 +36,9 @@ class Ring:
     members: list[str]  # firm ids; members[0] is the leader / favoured firm
     experts: list[str] = field(default_factory=list)  # bribed experts (expert strategy)
     agent: str | None = None  # colluding agent (agent strategy)
+    #: The person the ring entrusts its bids to when it shares ``bid_agent`` (标书代写): the
+    #: leader's bid always goes through them, a member's when it is careless.
+    handler: str | None = None
     turn: int = 0
 
     @property

@@ -6,7 +6,9 @@ the evaluator can tell which trace rule *should* fire where. Every ring member i
 ``ring_member`` episode; bribed experts and colluding agents are ``corrupt_expert`` /
 ``corrupt_agent``. Look-alike negatives (``lookalike=True``) name the honest situations a
 rule must not confuse with collusion: firms of one business park behind one IP, a
-consortium bid, two honest bids that happen to be very close.
+consortium bid, two honest bids that happen to be very close, a bidder served by the county's
+popular bid agency (which serves other firms in other tenders), and a bid file carrying a
+consortium partner's seal or a manufacturer's authorisation.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from sim.truth import Episode, Params
 __all__ = ["MARKET_LOOKALIKE_KINDS", "MARKET_VIOLATION_KINDS", "market_truth"]
 
 MARKET_VIOLATION_KINDS = ("collusive_tender", "ring_member", "corrupt_expert", "corrupt_agent")
-MARKET_LOOKALIKE_KINDS = ("shared_ip_park", "consortium_bid", "close_honest_bids")
+MARKET_LOOKALIKE_KINDS = (
+    "shared_ip_park",
+    "consortium_bid",
+    "close_honest_bids",
+    "popular_bid_agency",
+    "foreign_document_mark",
+)
 
 
 def _leaks(rec: TenderRecord) -> str:
@@ -62,6 +70,10 @@ def market_truth(records: list[TenderRecord], rings: list[Ring], parties: Market
             looks.append(("consortium_bid", "collusion.art40"))
         if rec.close_lookalike:
             looks.append(("close_honest_bids", "collusion.agent_pairing"))
+        if rec.popular_agency_bids:
+            looks.append(("popular_bid_agency", "collusion.art40"))
+        if rec.foreign_marks:
+            looks.append(("foreign_document_mark", "collusion.art40"))
         for kind, confuses in looks:
             out.append(
                 Episode(

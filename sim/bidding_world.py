@@ -39,6 +39,8 @@ def build_rings(scenario: MarketScenario, parties: MarketParties, rng: np.random
                 ring.agent = agents[len(rings) % len(agents)]
         else:
             ring = Ring(spec, [order.pop(0) for _ in range(spec.members)])
+        if "bid_agent" in spec.shared_traces:
+            ring.handler = f"P{int(rng.integers(10**6, 10**7))}"
         for m in ring.members:  # members can do every category they rig
             firm = next(f for f in parties.firms if f.firm_id == m)
             firm.categories = tuple(sorted({*firm.categories, *spec.categories}))
@@ -90,11 +92,12 @@ def _stats(records: list[TenderRecord], events: list[Event]) -> dict[str, int | 
 def simulate_market(scenario: MarketScenario, *, seed: int | None = None) -> SimResult:
     rng = np.random.default_rng(scenario.seed if seed is None else seed)
     r_parties, r_rings, r_plan, r_market = rng.spawn(4)
+    (r_marks,) = rng.spawn(1)  # spawned after the others so that they are unchanged
     parties = build_parties(scenario.market, r_parties)
     rings = build_rings(scenario, parties, r_rings)
     plan = _plan(rings, scenario.market.tenders, r_plan)
     days = _working_days(scenario)
-    events, records = run_market(scenario.market, parties, rings, plan, days, r_market)
+    events, records = run_market(scenario.market, parties, rings, plan, days, r_market, r_marks)
     events.sort(key=lambda e: (e.ts, e.event_id))
     start, end = scenario.horizon()
     truth = market_truth(records, rings, parties)

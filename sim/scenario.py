@@ -38,7 +38,14 @@ from sim.scenario_types import (
     parse_period,
 )
 
-__all__ = ["Scenario", "ScenarioError", "decode_scenario", "load_scenario", "scenario_json_schema"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "decode_scenario",
+    "load_scenario",
+    "resolve_targets",
+    "scenario_json_schema",
+]
 
 
 class ScenarioError(ValueError):
@@ -130,12 +137,20 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     def targets_path(self, scenario_file: str | Path) -> str | None:
         """The targets reference resolved like the rulebook's, keeping any ``#tag``."""
-        if self.targets is None:
-            return None
-        file, sep, tag = self.targets.partition("#")
-        path = Path(file)
-        resolved = path if path.is_absolute() else Path(scenario_file).parent / path
-        return f"{resolved}{sep}{tag}"
+        return resolve_targets(self.targets, scenario_file)
+
+
+def resolve_targets(targets: str | None, scenario_file: str | Path) -> str | None:
+    """A scenario's ``targets:`` reference made relative to the scenario file, keeping ``#tag``.
+
+    Shared by the hall and market scenario types, so both resolve references the same way.
+    """
+    if targets is None:
+        return None
+    file, sep, tag = targets.partition("#")
+    path = Path(file)
+    resolved = path if path.is_absolute() else Path(scenario_file).parent / path
+    return f"{resolved}{sep}{tag}"
 
 
 _AT_PATH = re.compile(r"^(?P<reason>.*) - at `(?P<path>\$[^`]*)`$", re.DOTALL)

@@ -27,7 +27,7 @@ market:
   lookalikes: {business_parks: 2, firms_per_park: 3, consortiums: 2, close_bids: 5}
   rings:
     - {name: careless, strategy: cover, members: 3, tenders: 8,
-       shared_traces: [author, mac, cpu_serial, disk_serial], carelessness: 1.0}
+       shared_traces: [author, mac, cpu_serial, disk_serial, bid_agent, marks], carelessness: 1.0}
     - {name: careful, strategy: rotation, members: 3, tenders: 8, shared_traces: [mac, author],
        carelessness: 1.0, camouflage: {separate_machines: true}}
     - {name: steps, strategy: pattern, members: 4, tenders: 5}
@@ -99,6 +99,10 @@ def test_rings_bid_together_and_leak_what_they_are_told(small: Path) -> None:
         macs = {t.mac for t in traces}
         if ep.params["ring"] == "careless":  # carelessness 1: every member uses the leader's
             assert len(authors) == 1 and len(macs) == 1
+            assert len({t.bid_agent for t in traces}) == 1 and traces[0].bid_agent is not None
+            leader = str(ep.params["leader"])
+            assert all(any(m.party_id == leader for m in bids[tid][f].marks) for f in members if f != leader)
+            assert "bid_agent" in str(ep.params["leaks"]) and "marks" in str(ep.params["leaks"])
         elif ep.params["ring"] == "careful":  # separate machines: author shared, machines not
             assert len(authors) == 1 and len(macs) == len(members)
         else:
@@ -127,3 +131,47 @@ def test_pattern_ring_prices_on_a_constant_step(small: Path) -> None:
             p = sorted(prices[ep.subject.split(":")[1]][m] for m in str(ep.params["members"]).split(","))
             steps = np.diff(p)
             assert np.ptp(steps) <= 0.01 * steps.mean() + 0.02
+
+
+def test_bid_agencies_serve_many_tenders_but_one_bidder_per_tender(small: Path) -> None:
+    res = simulate_market(load_market_scenario(small))
+    rigged = {ep.subject.split(":")[1] for ep in res.truth if ep.kind == "collusive_tender"}
+    per_tender: dict[str, list[str]] = defaultdict(list)
+    foreign: dict[str, set[str]] = defaultdict(set)
+    bidders: dict[str, set[str]] = defaultdict(set)
+    for e in res.events:
+        if isinstance(e, ev.BidSubmitted):
+            bidders[e.tender_id].add(e.bidder_id)
+            if e.traces.bid_agent is not None:
+                per_tender[e.tender_id].append(e.traces.bid_agent)
+            foreign[e.tender_id] |= {m.party_id for m in e.traces.marks}
+    honest = [t for t in per_tender if t not in rigged]
+    assert all(len(set(per_tender[t])) == len(per_tender[t]) for t in honest)
+    tenders_of = defaultdict(set)
+    for t in honest:
+        for a in per_tender[t]:
+            tenders_of[a].add(t)
+    assert max(len(ts) for ts in tenders_of.values()) >= 10  # the popular agency
+    assert not any(foreign[t] & bidders[t] for t in bidders if t not in rigged)
+    assert any(foreign[t] for t in bidders if t not in rigged)  # honest foreign marks exist
+    kinds = {ep.kind for ep in res.truth if ep.lookalike}
+    assert {"popular_bid_agency", "foreign_document_mark"} <= kinds
+
+
+def test_benchmark_award_goes_to_the_bid_nearest_k_times_the_trimmed_mean() -> None:
+    from sim.bidding_award import award, benchmark_price
+    from sim.bidding_scenario import MarketSpec
+
+    spec = MarketSpec(abnormal_low=0.12)
+    prices = {"A": 800.0, "B": 860.0, "C": 900.0, "D": 940.0, "E": 990.0}
+    # Highest and lowest dropped: mean(860, 900, 940) = 900; K = 0.96 gives 864.
+    assert benchmark_price(prices, 0.96) == pytest.approx(864.0)
+    assert award(prices, "benchmark", spec, factor=0.96, tech={}) == ("B", set())
+    assert award(prices, "lowest", spec, factor=0.96, tech={}) == ("A", set())
+    # A bid more than 12 % under the mean (898) is rejected as under cost; the next lowest wins.
+    low = {**prices, "A": 700.0}
+    assert award(low, "lowest", spec, factor=0.96, tech={}) == ("B", {"A"})
+    assert award(prices, "ascending", spec, factor=0.96, tech={}) == ("E", set())
+    # Composite: price 60 % (full marks to the lowest valid), technical score 40 %.
+    tech = {"A": 60.0, "B": 95.0, "C": 80.0, "D": 80.0, "E": 80.0}
+    assert award(prices, "composite", spec, factor=0.96, tech=tech)[0] == "B"

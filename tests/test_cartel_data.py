@@ -81,6 +81,10 @@ def test_a_consortium_is_one_bid_and_the_winner_is_read(tmp_path: Path) -> None:
     assert ts.features[0, ts.names.index("N")] == 3
     assert ts.features[0, ts.names.index("WIN_RANK")] == 0.0
     assert tender_screens(path, feature_set="reference").names == (*SCREEN_NAMES, "N")
+    imhof = tender_screens(path, feature_set="imhof")
+    assert imhof.names == (*SCREEN_NAMES, "N", "RDNOR", "RDALT")  # no estimate column: no PTE ratios
+    # b2 - b1 = 12 over the mean adjacent gap (130 - 100) / 2, and over the losers' gap 130 - 112.
+    assert imhof.features[0, 8] == pytest.approx(12 / 15) and imhof.features[0, 9] == pytest.approx(12 / 18)
 
 
 def test_oob_threshold_maximises_balanced_accuracy_on_the_training_scores() -> None:

@@ -47,9 +47,16 @@ def test_trace_rules_are_exact_where_traces_were_left(run_dir: Path) -> None:
 def test_default_targets(run_dir: Path) -> None:
     c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
     assert c["rings"]["ari"] >= 0.8
-    assert c["tenders"]["fpr_clean"] <= 0.07  # 0.063 at the shipped seed; see docs/bidding.md
+    assert c["tenders"]["fpr_clean"] <= 0.05  # 0.034 at the shipped seed; see docs/bidding.md
     assert c["tenders"]["recall"] >= 0.9
     assert c["tenders"]["roc_auc_screen_score_firm_rings"] >= 0.75
+
+
+def test_awards_match_the_published_discount(run_dir: Path) -> None:
+    # DOMAIN.md: competitive awards ~15 % below the control price, rarely beyond 24 %.
+    st = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["sim_stats"]
+    assert 0.135 <= st["competitive_award_below_control_mean"] <= 0.165
+    assert st["competitive_award_below_control_p95"] <= 0.24
 
 
 def test_same_seed_byte_identical(run_dir: Path, tmp_path: Path) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
+from engine import events as ev
+from engine.rulebook import Rulebook
+from engine.runtime import detect
 from tests.collusion_streams import COMPETITIVE, own, run, tender
 
 TRACE = ("collusion.art40", "collusion.fujian", "collusion.daqing", "collusion.same_ip")
@@ -27,6 +31,7 @@ def _fired(alerts: list, rule: str) -> list:
     ("field", "clause"),
     [
         ("author", "art40.1 same preparer"),
+        ("bid_agent", "art40.2 same bid agent"),
         ("ca_serial", "art40.2 same handler"),
         ("project_manager", "art40.3 same project member"),
         ("file_creation_id", "art40.4 identical documents"),
@@ -110,3 +115,90 @@ def test_screens_need_the_winner_set_apart_not_only_tight_bids() -> None:
     alerts = run(tender("Z1", tight) + tender("Z2", covered, day=1), "collusion.screens")
     assert [a.evidence["tender_id"] for a in alerts] == ["Z2"]
     assert alerts[0].evidence["RD"] >= 1.25
+
+
+def test_one_bid_agency_across_tenders_is_normal_business() -> None:
+    # BA01 serves F1 in Z1 and F3 in Z2, and F2 handles its own bid: no Art. 40 (二).
+    a = tender("Z1", [("F1", 900.0, own("F1", bid_agent="BA01")), ("F2", 950.0, own("F2"))])
+    b = tender("Z2", [("F3", 900.0, own("F3", bid_agent="BA01")), ("F4", 960.0, own("F4"))], day=1)
+    assert run(a + b, *TRACE) == []
+
+
+def _marked(firm: str, *marks: ev.DocumentMark) -> ev.BidTraces:
+    return msgspec.structs.replace(own(firm), marks=marks)
+
+
+def test_mixed_up_documents_name_the_bid_and_the_rival_whose_document_it_carries() -> None:
+    seal = ev.DocumentMark(kind="seal", party_id="F1", document="报价单")
+    bids = [
+        ("F1", COMPETITIVE[0], own("F1")),
+        ("F2", COMPETITIVE[1], _marked("F2", seal)),
+        ("F3", COMPETITIVE[2], own("F3")),
+    ]
+    alerts = _fired(run(tender("Z1", bids), *TRACE), "collusion.art40")
+    assert len(alerts) == 1
+    e = alerts[0].evidence
+    assert e["clause"] == "art40.5 mixed-up documents" and e["fields"] == ["marks"]
+    assert e["value"] == "F1" and e["marks"] == ["seal@报价单"]
+    assert e["bidders"] == ["F1", "F2"] and e["bid_events"] == ["Z1:bid:F1", "Z1:bid:F2"]
+
+
+def test_foreign_marks_of_non_rivals_raise_nothing() -> None:
+    # A consortium partner's seal, a manufacturer's authorisation, the bidder's own name, and a
+    # firm that bids in another tender: none names a rival bidder of the same tender.
+    partner = ev.DocumentMark(kind="seal", party_id="F9", document="联合体协议")
+    maker = ev.DocumentMark(kind="name", party_id="F8", document="厂家授权书")
+    self_mark = ev.DocumentMark(kind="file", party_id="F2")
+    elsewhere = ev.DocumentMark(kind="name", party_id="F5", document="业绩证明")
+    a = tender(
+        "Z1",
+        [
+            ("C1", COMPETITIVE[0], _marked("C1", partner)),
+            ("F2", COMPETITIVE[1], _marked("F2", maker, self_mark, elsewhere)),
+            ("F3", COMPETITIVE[2], own("F3")),
+        ],
+    )
+    b = tender("Z2", [("F5", 900.0, own("F5")), ("F6", 950.0, own("F6"))], day=1)
+    assert run(a + b, *TRACE) == []
+
+
+def test_bid_traces_without_the_new_fields_still_decode() -> None:
+    old = b'{"ip":"1.2.3.4","author":"x"}'
+    t = msgspec.json.decode(old, type=ev.BidTraces)
+    assert (t.bid_agent, t.marks, t.author) == (None, (), "x")
+    again = msgspec.json.decode(
+        msgspec.json.encode(_marked("F1", ev.DocumentMark(kind="seal", party_id="F2")))
+    )
+    assert again["marks"] == [{"kind": "seal", "party_id": "F2", "document": ""}]
+
+
+def test_min_rd_comes_from_the_rulebook() -> None:
+    tight = [(f"T{i}", 950_000.0 + 8_000.0 * i, own(f"T{i}")) for i in range(6)]
+    stream = sorted(tender("Z1", tight), key=lambda e: (e.ts, e.event_id))
+    book = Rulebook.default().with_enabled("collusion.screens")
+    assert book.rules.collusion.min_rd == 1.25
+    assert detect(stream, book).alerts == []
+    loose = msgspec.structs.replace(
+        book,
+        rules=msgspec.structs.replace(
+            book.rules, collusion=msgspec.structs.replace(book.rules.collusion, min_rd=0.0)
+        ),
+    )
+    assert [a.evidence["tender_id"] for a in detect(stream, loose).alerts] == ["Z1"]
+
+
+def test_price_pattern_names_the_bidders_of_the_run_not_the_outsiders() -> None:
+    # W and three covers on a 1 % step; honest outsiders far below and above the run.
+    bids = [
+        ("H1", 800_000.0, own("H1")),
+        ("W", 900_000.0, own("W")),
+        ("C1", 909_000.0, own("C1")),
+        ("C2", 918_000.0, own("C2")),
+        ("C3", 927_000.0, own("C3")),
+        ("H2", 990_000.0, own("H2")),
+    ]
+    alerts = run(tender("Z1", bids), "collusion.price_pattern")
+    assert len(alerts) == 1
+    e = alerts[0].evidence
+    assert e["bidders"] == ["C1", "C2", "C3", "W"] and e["run_length"] == 4
+    assert e["tender_bidders"] == ["C1", "C2", "C3", "H1", "H2", "W"]

@@ -113,6 +113,16 @@ def _samples() -> list[ev.Event]:
             reason="escort",
             until=T0 + timedelta(minutes=8),
         ),
+        ev.QueueTicket(event_id="q1", ts=T0, hall_id="H1", department_id="D1", ticket="A012", case_id="C1"),
+        ev.QueueCalled(
+            event_id="q2",
+            ts=T0 + timedelta(minutes=12),
+            hall_id="H1",
+            department_id="D1",
+            ticket="A012",
+            window_id="W1",
+            staff_id="S1",
+        ),
     ]
 
 

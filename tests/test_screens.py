@@ -11,7 +11,19 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from engine.rules.collusion_screens import combined_score, price_pattern
-from engine.screens import SCREEN_NAMES, cv, diffp, ks_uniform, kurtosis, rd, screens, skewness, spd
+from engine.screens import (
+    SCREEN_NAMES,
+    cv,
+    diffp,
+    ks_uniform,
+    kurtosis,
+    rd,
+    rd_alt,
+    rd_nor,
+    screens,
+    skewness,
+    spd,
+)
 
 BIDS = [100.0, 110.0, 120.0, 150.0]
 
@@ -71,3 +83,11 @@ def test_price_pattern_finds_constant_steps_and_ratios() -> None:
     assert price_pattern([90.0, 100.0, 101.0, 102.0, 103.0, 111.0], 0.01) is not None
     assert price_pattern([100.0, 101.0, 103.5, 104.0, 109.0], 0.01) is None
     assert price_pattern([100.0, 100.0, 100.0, 100.0], 0.01) is None  # identical bids are not a step
+
+
+def test_relative_distance_variants_by_hand() -> None:
+    # b2 - b1 = 10; mean adjacent gap of all bids (150 - 100) / 3; of the losers (150 - 110) / 2.
+    assert rd_nor(BIDS) == pytest.approx(10 / (50 / 3))
+    assert rd_alt(BIDS) == pytest.approx(10 / 20)
+    assert math.isnan(rd_nor([100.0, 100.0, 100.0])) and math.isnan(rd_alt([90.0, 100.0, 100.0]))
+    assert math.isnan(rd_nor([100.0, 110.0]))

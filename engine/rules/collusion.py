@@ -7,14 +7,19 @@ and the bidders, so an investigator can check it against the bid files.
 
 * ``collusion.art40`` — 招标投标法实施条例 第四十条 (deemed collusion, 视为串通投标):
   (一) documents prepared by the same unit or person → same document ``author``;
-  (二) the same unit or person handling several bidders' bids → the same CA certificate
+  (二) several bidders entrusting their bids to the same unit or person → the same
+  ``bid_agent`` (投标代理 or 标书代写 the bidder declared), and the same CA certificate
   serial (a CA key is issued to one holder; one holder signing for several firms is the
-  trace this clause leaves on an electronic platform);
+  trace this clause leaves on an electronic platform). A bid agency serving firms in
+  *different* tenders is normal business; only two bidders of one tender are evidence.
+  Not to be confused with the tender's own agent (招标代理, ``collusion.agent_pairing``);
   (三) the same project-management member → same ``project_manager``;
   (四) abnormally identical documents → the same ``file_creation_id`` (the price-pattern
   half of this clause is ``collusion.price_pattern``);
+  (五) mixed-up documents (相互混装) → a bid whose documents carry the name, seal or file of
+  *another bidder of the same tender* (``BidTraces.marks``; a consortium partner's or a
+  manufacturer's mark names no rival bidder and is ignored);
   (六) bonds transferred from the same account → same ``bond_account``.
-  Clause (五), mixed-up documents, leaves no field in the bid traces and is not checked.
 * ``collusion.fujian`` — Fujian 2018: MAC, CPU serial and disk serial *all* identical ⇒ same
   preparer; an identical pricing-software dongle serial or document-making hardware record
   (``file_creation_id``) ⇒ same preparer.
@@ -77,6 +82,11 @@ class TraceRule(TenderRule):
     #: (clause label, fields that must all be identical and present).
     CLAUSES: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
 
+    @classmethod
+    def expected_groups(cls) -> tuple[tuple[str, ...], ...]:
+        """Leaked-field groups any one of which should make the rule fire (for evaluation)."""
+        return tuple(fields for _, fields in cls.CLAUSES)
+
     def check_tender(self, event: Any, tender: TenderState) -> None:
         bids = list(tender.bids.values())
         if len(bids) < 2:
@@ -110,11 +120,44 @@ class Art40Rule(TraceRule):
     name = "collusion.art40"
     CLAUSES = (
         ("art40.1 same preparer", ("author",)),
+        ("art40.2 same bid agent", ("bid_agent",)),
         ("art40.2 same handler", ("ca_serial",)),
         ("art40.3 same project member", ("project_manager",)),
         ("art40.4 identical documents", ("file_creation_id",)),
         ("art40.6 same bond account", ("bond_account",)),
     )
+    MIXED_UP = "art40.5 mixed-up documents"
+
+    @classmethod
+    def expected_groups(cls) -> tuple[tuple[str, ...], ...]:
+        return (*super().expected_groups(), ("marks",))
+
+    def check_tender(self, event: Any, tender: TenderState) -> None:
+        super().check_tender(event, tender)
+        if len(tender.bids) < 2:
+            return
+        for bidder in sorted(tender.bids):
+            bid = tender.bids[bidder]
+            found = sorted(
+                {(m.party_id, m.kind, m.document) for m in bid.traces.marks if m.party_id != bidder}
+            )
+            rivals = sorted({p for p, _, _ in found if p in tender.bids})
+            for rival in rivals:
+                marks = [f"{k}@{d}" if d else k for p, k, d in found if p == rival]
+                self.emit_subject(
+                    tender.subject,
+                    event.ts,
+                    {
+                        "tender_id": tender.tender_id,
+                        "clause": self.MIXED_UP,
+                        "fields": ["marks"],
+                        "value": rival,
+                        "marks": marks,
+                        "bidders": sorted({bidder, rival}),
+                        "bid_events": sorted(tender.bids[b].event_id for b in (bidder, rival)),
+                    },
+                    discriminator=f"{self.MIXED_UP}:{_short(bidder + '>' + rival)}",
+                )
 
 
 class FujianRule(TraceRule):
