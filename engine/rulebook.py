@@ -135,7 +135,10 @@ class DisciplineSection(_Section, frozen=True):
     queue_threshold: Annotated[int, Meta(ge=1)] = 3
     queue_hysteresis: Annotated[int, Meta(ge=0)] = 0
     queue_window: Annotated[int, Meta(ge=1)] = 3
+    queue_off_seconds: Annotated[float, Meta(ge=0)] = 30.0
     empty_minutes: Annotated[float, Meta(gt=0)] = 5.0
+    capacity_wait_minutes: Annotated[float, Meta(gt=0)] = 20.0
+    capacity_clear_minutes: Annotated[float, Meta(ge=0)] = 5.0
     late_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
     early_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
     dispute_min_alerts: Annotated[int, Meta(ge=1)] = 2

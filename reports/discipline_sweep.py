@@ -7,7 +7,7 @@ re-run on the same stream). Each cell is one :func:`reports.discipline.evaluate_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -38,16 +38,22 @@ def sweep_discipline(
     tprs: Sequence[float] = (0.95, 0.9, 0.8, 0.7),
     debounces: Sequence[float] = (0.0, 30.0, 60.0, 120.0),
     seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepCell]:
-    """Every (TPR, debounce) cell for every discipline rule; the scenario must have ``cameras``."""
+    """Every (TPR, debounce) cell for every discipline rule; the scenario must have ``cameras``.
+
+    ``progress(done, total)`` is called after each cell (for a progress bar).
+    """
     cams = scenario.cameras if scenario.cameras is not None else Cameras()
     out: list[SweepCell] = []
+    done, total = 0, len(tprs) * len(debounces)
     for tpr in tprs:
         det = msgspec.structs.replace(cams.detector, tpr=tpr)
         world = simulate(
             msgspec.structs.replace(scenario, cameras=msgspec.structs.replace(cams, detector=det)), seed=seed
         )
         for deb in debounces:
+            done += 1
             section = msgspec.structs.replace(rulebook.rules.discipline, leave_debounce_s=deb)
             book = msgspec.structs.replace(
                 rulebook, rules=msgspec.structs.replace(rulebook.rules, discipline=section)
@@ -66,6 +72,8 @@ def sweep_discipline(
                 )
                 for s in report.rules
             ]
+            if progress is not None:
+                progress(done, total)
     return out
 
 

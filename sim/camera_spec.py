@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from sim.scenario_types import LogNormal, Range
 
-__all__ = ["CameraTruthSpec", "Cameras", "ConductSpec", "DetectorSpec"]
+__all__ = ["CameraTruthSpec", "Cameras", "ConductSpec", "DetectorSpec", "QueueSystemSpec"]
 
 Prob = Annotated[float, Meta(ge=0, le=1)]
 NonNeg = Annotated[float, Meta(ge=0)]
@@ -89,6 +89,27 @@ class CameraTruthSpec(_Spec, frozen=True):
     queue_threshold: Annotated[int, Meta(ge=1)] = 3
     #: ... for at least this many minutes.
     empty_minutes: Positive = 5.0
+    #: A capacity episode: some walk-in applicant has waited longer than this (working minutes) ...
+    capacity_wait_minutes: Positive = 20.0
+    #: ... and episodes less than this apart (working minutes) are one.
+    capacity_merge_minutes: NonNeg = 5.0
+
+
+class QueueSystemSpec(_Spec, frozen=True):
+    """The hall's queue-number system (排队叫号): tickets on arrival, calls from the windows.
+
+    Most service halls have one, so it is on by default; switch it off to measure what the
+    rules can do without it. Abandoned tickets (过号): someone takes a number and leaves
+    before it is called (wrong papers, tired of waiting, stepped out and missed the call);
+    the system passes the number over, and only answered calls are exported.
+    """
+
+    enabled: bool = True
+    #: Abandoned tickets per walk-in ticket (extra people, not cases of the hall model).
+    abandon_rate: Prob = 0.03
+    #: How long a ticket holder who gives up stays before leaving (minutes, working time);
+    #: one who would stay past the turn leaves at the turn (misses the call).
+    patience_minutes: LogNormal = LogNormal(median=15, sigma=0.6)
 
 
 class Cameras(_Spec, frozen=True):
@@ -97,5 +118,6 @@ class Cameras(_Spec, frozen=True):
     conduct: ConductSpec = ConductSpec()
     detector: DetectorSpec = DetectorSpec()
     truth: CameraTruthSpec = CameraTruthSpec()
+    queue_system: QueueSystemSpec = QueueSystemSpec()
     #: Minutes the cameras run before the first and after the last working period.
     margin_minutes: Annotated[float, Meta(ge=0, le=120)] = 30.0

@@ -28,6 +28,7 @@ DISCIPLINE_KINDS: tuple[str, ...] = (
     "late_arrival",
     "early_departure",
     "empty_window",
+    "capacity",
     "camera_outage",
     "dispute",
 )

@@ -7,7 +7,9 @@ also carries the window's audio analytics); one queue camera counts each departm
 queue. What the cameras emit is what real analytics emit: presence *changes* with a
 confidence, periodic heartbeats, queue counts, raised-voice alerts; with per-camera clock
 offsets, outages (silence, no heartbeats), and duplicate deliveries. On reconnecting after
-an outage a camera re-sends its current verdict, as real devices do.
+an outage a camera re-sends its current verdict, as real devices do. When the hall has a
+queue-number system (``queue_system.enabled``), its ticket and call records come along
+(:mod:`sim.camera_tickets`); they are hall devices too, on the hall's own clock.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from engine.events import (
     Event,
     PresenceDetected,
     QueueCount,
+    QueueTicket,
 )
 from sim.camera_detector import change_points, detect_frames
 from sim.camera_spec import Cameras, DetectorSpec
+from sim.camera_tickets import queue_records
 from sim.camera_truth import conduct_truth, empty_window_truth, interval_truth
+from sim.camera_waits import capacity_truth, window_waits
 from sim.catalogue import HallModel
 from sim.conduct_world import Seat, WindowDay, day_list, simulate_conduct
 from sim.truth import Episode
@@ -204,13 +209,25 @@ def simulate_cameras(
     rng: np.random.Generator,
 ) -> CameraWorld:
     """Conduct, cameras, queues and audio for every window and department of ``halls``."""
-    r_conduct, r_detect, r_outage, r_queue, r_audio, r_dup, r_skew = rng.spawn(7)
+    # the eighth child is new: the first seven (and so every other stream) are unchanged
+    r_conduct, r_detect, r_outage, r_queue, r_audio, r_dup, r_skew, r_tickets = rng.spawn(8)
     det = spec.detector
     days = day_list(start, end, cal)
     seats = seats_of(halls)
     window_days, events = simulate_conduct(seats, days, cal, spec.conduct, r_conduct)
     truth = conduct_truth(window_days, cal)
     queues, rejections = department_queues(hall_events)
+    waits = window_waits(hall_events, {s.staff_id for s in seats})
+    qn_events: list[Event] = []
+    if spec.queue_system.enabled:
+        qn = queue_records(waits, {s.staff_id: s.window_id for s in seats}, spec.queue_system, cal, r_tickets)
+        qn_events, waits = qn.events, [*waits, *qn.abandoned]
+    truth += capacity_truth(
+        waits,
+        cal,
+        wait_minutes=spec.truth.capacity_wait_minutes,
+        merge_minutes=spec.truth.capacity_merge_minutes,
+    )
     margin = 60.0 * spec.margin_minutes
     em = _Emitter(cal)
     skews: dict[str, float] = {}
@@ -295,11 +312,13 @@ def simulate_cameras(
     dup = np.flatnonzero(r_dup.random(len(cam_events)) < det.duplicate_rate)
     events += cam_events
     events += [cam_events[i] for i in dup.tolist()]
+    events += qn_events
     events.sort(key=lambda e: (e.ts, e.event_id))
     truth.sort(key=lambda ep: (ep.onset, ep.episode_id))
     stats = dict(Counter(f"camera_truth.{ep.kind}" for ep in truth))
     stats["camera_events"] = len(events)
     stats["camera_duplicates"] = int(dup.size)
+    stats["queue_tickets"] = sum(isinstance(e, QueueTicket) for e in qn_events)
     return CameraWorld(events=events, truth=truth, stats=dict(sorted(stats.items())))
 
 

@@ -108,10 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("what", choices=["events", "scenario", "market", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
 
-    from supsim import cmd_calibrate, cmd_loadtest, cmd_plan, cmd_report, cmd_screens, cmd_serve, cmd_sweep
+    from supsim import (
+        cmd_calibrate,
+        cmd_discipline,
+        cmd_loadtest,
+        cmd_plan,
+        cmd_report,
+        cmd_screens,
+        cmd_serve,
+        cmd_sweep,
+    )
 
     cmd_sweep.register(sub)
     cmd_plan.register(sub)
+    cmd_discipline.register(sub)
     cmd_screens.register(sub)
     cmd_report.register(sub)
     cmd_calibrate.register(sub)

@@ -9,6 +9,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench", action="store_true", help="run the performance suite in tests/bench")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # The default run disables pytest-benchmark (pyproject addopts); ``--bench`` means
+    # "measure", so it turns timing back on without a second flag.
+    if config.getoption("--bench"):
+        config.option.benchmark_disable = False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--bench"):
         return

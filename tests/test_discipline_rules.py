@@ -251,3 +251,19 @@ def test_dispute_needs_two_confident_detections_close_together() -> None:
     events += [audio(at(11, 1), 0.9), audio(at(14, 0), 0.8), audio(at(14, 1), 0.8), audio(at(14, 2), 0.8)]
     alerts = run(events, "discipline.dispute")
     assert [a.ts for a in alerts] == [at(14, 1)]
+
+
+def test_a_one_count_dip_of_the_queue_does_not_restart_the_empty_window() -> None:
+    events = [*base(), seen(at(8, 55), True), seen(at(10, 0), False), seen(at(10, 20), True)]
+    for k in range(30):  # every 30 s from 10:00, one count below the threshold at 10:02
+        t = at(10, 0) + timedelta(seconds=30 * k)
+        c = 2 if k == 4 else 4
+        events.append(
+            ev.QueueCount(
+                event_id=f"q{k}", ts=t, hall_id="H", camera_id="Q", zone="q", count=c, department_id=DEPT
+            )
+        )
+    alerts = run(events, "discipline.empty_window", queue_window=1)
+    assert [a.ts for a in alerts] == [at(10, 5, 30)]  # the dip is shorter than queue_off_seconds
+    alerts = run(events, "discipline.empty_window", queue_window=1, queue_off_seconds=0.0)
+    assert [a.ts for a in alerts] == [at(10, 7, 30)]  # without it the 5 minutes restart at 10:02:30

@@ -24,6 +24,7 @@ from engine.rules.collusion_rings import RingRule
 from engine.rules.collusion_screens import PricePatternRule, ScreenRule
 from engine.rules.deadline import DeadlineOverdue, DeadlineSevere, DeadlineWarning, StepOverdue
 from engine.rules.discipline import AbsenceRule, CameraOfflineRule, EmptyWindowRule
+from engine.rules.discipline_capacity import CapacityRule
 from engine.rules.discipline_conduct import (
     BlueCardRule,
     DisputeRule,
@@ -92,6 +93,7 @@ REGISTRY: dict[str, type[Rule]] = {
         AbsenceRule,
         CameraOfflineRule,
         EmptyWindowRule,
+        CapacityRule,
         LateArrivalRule,
         EarlyDepartureRule,
         DisputeRule,

@@ -15,7 +15,9 @@ Why these rules look the way they do (docs/cameras.md has the measurements):
   queue camera counts at least ``queue_threshold`` people, continuously for
   ``empty_minutes``. The queue side is smoothed (running median of the last
   ``queue_window`` counts) and has hysteresis: on at the threshold, off only when the
-  smoothed count falls ``queue_hysteresis`` below it.
+  smoothed count falls ``queue_hysteresis`` below it and stays there for
+  ``queue_off_seconds`` (a queue standing at the threshold reads one below it now and then
+  through count noise, which used to restart the ``empty_minutes``).
 
 The family (:class:`engine.discipline.DisciplineBook`) is attached to the engine by the
 first discipline rule bound to it, so the runtime needs no knowledge of it.
@@ -244,16 +246,19 @@ class EmptyWindowRule(DisciplineRule):
         queue_threshold: int = 3,
         queue_hysteresis: int = 0,
         queue_window: int = 3,
+        queue_off_seconds: float = 30.0,
         empty_minutes: float = 5.0,
     ) -> None:
         self.queue_threshold = queue_threshold
         self.queue_hysteresis = queue_hysteresis
         self.queue_window = queue_window
+        self.queue_off_seconds = queue_off_seconds
         self.empty_minutes = empty_minutes
 
     def reset(self) -> None:
         super().reset()
         self._on: dict[str, bool] = {}
+        self._low_since: dict[str, datetime] = {}
         self._counts: dict[str, deque[int]] = {}
         self._since: dict[str, datetime] = {}
         self._alerted: set[str] = set()
@@ -287,8 +292,14 @@ class EmptyWindowRule(DisciplineRule):
         on = self._on.get(department_id, False)
         if count >= self.queue_threshold:
             on = True
+            self._low_since.pop(department_id, None)
         elif count <= self.queue_threshold - 1 - self.queue_hysteresis:
-            on = False
+            # Off only after the smoothed count has stayed low for queue_off_seconds: a
+            # queue at the threshold reads one below it now and then (count noise).
+            low = self._low_since.setdefault(department_id, when)
+            if (when - low).total_seconds() >= self.queue_off_seconds:
+                on = False
+                del self._low_since[department_id]
         self._on[department_id] = on
         for wid in sorted(self.book.dept_windows.get(department_id, ())):
             self._eval(self.book.windows[wid], when)
