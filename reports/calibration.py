@@ -24,6 +24,7 @@ from scipy import stats
 
 from reports.calibration_metrics import Figures, ScenarioScale, run_dir_figures, scenario_scale
 from reports.calibration_targets import Figure, Targets, load_targets
+from sim.bidding_scenario import MarketScenario, is_market_file, load_market_scenario
 from sim.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -50,6 +51,7 @@ class CalibrationRow(msgspec.Struct, frozen=True, kw_only=True):
     rel_error: float | None
     within: bool | None
     tolerance: float
+    bound: str = "equal"
 
 
 class CalibrationResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,13 +108,33 @@ def _norm(fig: Figure, target: float) -> float:
     return norm if norm > 0 else 1.0
 
 
+def _gap(fig: Figure, mean: float, target: float) -> float:
+    """How far the mean misses the figure: either side, or beyond a published limit only."""
+    if fig.bound == "at_most":
+        return max(0.0, mean - target)
+    if fig.bound == "at_least":
+        return max(0.0, target - mean)
+    return abs(mean - target)
+
+
 def calibrate_figures(
-    scenario: Scenario, targets: Targets, runs: Sequence[Figures], *, scale: ScenarioScale | None = None
+    scenario: Scenario | MarketScenario,
+    targets: Targets,
+    runs: Sequence[Figures],
+    *,
+    scale: ScenarioScale | None = None,
 ) -> CalibrationResult:
-    """Compare the figures of ``runs`` (one dict per replication) with ``targets``."""
+    """Compare the figures of ``runs`` (one dict per replication) with ``targets``.
+
+    A market scenario has no hall size: pass its ``scale``
+    (:func:`reports.calibration_market.market_scale`).
+    """
     if not runs:
         raise ValueError("calibration needs at least one run")
-    scale = scale or scenario_scale(scenario)
+    if scale is None:
+        if isinstance(scenario, MarketScenario):
+            raise TypeError("a market scenario needs its scale (reports.calibration_market.market_scale)")
+        scale = scenario_scale(scenario)
     cases = [c for r in runs if (c := r.get("cases")) is not None]
     sim_cases = float(np.mean(cases)) if cases else None
     rows: list[CalibrationRow] = []
@@ -126,9 +148,9 @@ def calibrate_figures(
         if values:
             mean, ci = _mean_ci(values)
             rel = (mean - target) / target if target else None
-            gap = abs(mean - target)
+            gap = _gap(fig, mean, target)
             within = gap <= fig.tolerance * abs(target) + 1e-12 or gap <= fig.abs_tolerance
-            errors.append(((mean - target) / _norm(fig, target)) ** 2)
+            errors.append((gap / _norm(fig, target)) ** 2)
         rows.append(
             CalibrationRow(
                 id=fig.id,
@@ -142,6 +164,7 @@ def calibrate_figures(
                 rel_error=None if rel is None else round(rel, _DIGITS),
                 within=within,
                 tolerance=fig.tolerance,
+                bound=fig.bound,
             )
         )
     nrmse = round(math.sqrt(sum(errors) / len(errors)), _DIGITS) if errors else None
@@ -173,7 +196,8 @@ def render_calibration(result: CalibrationResult) -> str:
         sim = _fmt(r.mean) if r.ci is None else f"{_fmt(r.mean)} [{_fmt(r.ci[0])}, {_fmt(r.ci[1])}]"
         rel = "n/a" if r.rel_error is None else f"{100 * r.rel_error:+.1f} %"
         ok = "-" if r.within is None else ("yes" if r.within else "NO")
-        lines.append((r.id, r.basis, _fmt(r.published), _fmt(r.target), sim, rel, ok))
+        basis = r.basis if r.bound == "equal" else f"{r.basis}, {r.bound.replace('_', ' ')}"
+        lines.append((r.id, basis, _fmt(r.published), _fmt(r.target), sim, rel, ok))
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     text = [
         f"calibration of {result.scenario} against {result.place} ({result.replications} replication"
@@ -201,7 +225,13 @@ def calibration_table(
     ``targets_path`` may end in ``#tag`` to select figures. This is what ``supsim run``
     prints after its own table when the scenario names targets.
     """
-    scenario = load_scenario(scenario_path)
     targets = load_targets(targets_path)
+    if is_market_file(scenario_path):
+        from reports.calibration_market import market_run_figures, market_scale
+
+        market = load_market_scenario(scenario_path)
+        figures = [market_run_figures(r) if isinstance(r, Path) else r for r in runs]
+        return render_calibration(calibrate_figures(market, targets, figures, scale=market_scale(market)))
+    scenario = load_scenario(scenario_path)
     figures = [run_dir_figures(r, scenario) if isinstance(r, Path) else r for r in runs]
     return render_calibration(calibrate_figures(scenario, targets, figures))

@@ -112,21 +112,28 @@ def apply_params(scenario: Scenario, params: Sequence[FitParam], x: Sequence[flo
         raise ScenarioError("<fitted scenario>", [("$", str(exc))]) from None
 
 
-def _start(scenario: Scenario, params: Sequence[FitParam]) -> np.ndarray:
+def _as_written(scenario: Scenario, params: Sequence[FitParam]) -> tuple[float, ...]:
+    """The parameters' values in the scenario as written (``scale`` parameters: factor 1)."""
     tree = msgspec.to_builtins(scenario)
-    x0 = [float(_get(tree, p.paths[0])) if p.mode == "value" else 1.0 for p in params]
-    lo = np.array([p.min for p in params])
-    hi = np.array([p.max for p in params])
-    return np.clip(np.array(x0), lo, hi)
+    return tuple(round(float(_get(tree, p.paths[0])), 8) if p.mode == "value" else 1.0 for p in params)
 
 
 class FitResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``--fit`` found.
+
+    ``start`` is the scenario as written (which may lie outside the search box: the box only
+    bounds the search); ``best`` equals ``start`` unless ``improved``. ``kept`` names the
+    parameters left at their written value because moving them did not lower the NRMSE.
+    """
+
     names: tuple[str, ...]
     start: tuple[float, ...]
     best: tuple[float, ...]
     start_nrmse: float
     best_nrmse: float
     evaluations: int
+    improved: bool
+    kept: tuple[str, ...] = ()
 
 
 def fit_scenario(
@@ -140,14 +147,23 @@ def fit_scenario(
     workers: int = 1,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Scenario, FitResult, CalibrationResult]:
-    """Search ``targets.fit`` for the rates with the smallest NRMSE; return the fitted scenario."""
+    """Search ``targets.fit`` for the rates with the smallest NRMSE; return the fitted scenario.
+
+    The scenario as written is the reference: its NRMSE is measured first, the search starts
+    from it (clipped into the box), and the result moves away from it only where that lowers
+    the NRMSE. After the search each changed parameter is tried at its written value again
+    (one extra candidate per changed parameter, outside ``budget``) and kept there when the
+    NRMSE does not rise, so the fitted file changes only rates that earned their change. When
+    no candidate beats the start, the scenario comes back unchanged with ``improved`` false
+    (and the returned table is the start's).
+    """
     params = targets.fit
     if not params:
         raise ValueError("the targets file lists no `fit` parameters")
     scale = scenario_scale(scenario)
     cache: dict[tuple[float, ...], CalibrationResult] = {}
 
-    def evaluate(x: np.ndarray) -> CalibrationResult:
+    def evaluate(x: Sequence[float] | np.ndarray) -> CalibrationResult:
         key = tuple(round(float(v), 8) for v in x)
         if key not in cache:
             candidate = apply_params(scenario, params, key)
@@ -165,25 +181,54 @@ def fit_scenario(
 
     lo = np.array([p.min for p in params], dtype=np.float64)
     hi = np.array([p.max for p in params], dtype=np.float64)
-    x0 = _start(scenario, params)
+    written = _as_written(scenario, params)
     pool: Executor | None = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
-        start_res = evaluate(x0)
-        _search(objective, cache, x0, lo, hi, budget, seed)
+        start_res = evaluate(written)
+        _search(objective, cache, np.clip(np.array(written), lo, hi), lo, hi, budget, seed)
+        best = min(cache, key=lambda k: (_nrmse(cache[k]), k != written))
+        best, kept = _keep_written(best, written, params, evaluate)
     finally:
         if pool is not None:
             pool.shutdown()
-    best_key = min(cache, key=lambda k: _nrmse(cache[k]))
-    fitted = apply_params(scenario, params, best_key)
+    start_nrmse, best_nrmse = _nrmse(start_res), _nrmse(cache[best])
+    improved = best_nrmse < start_nrmse
+    if not improved:
+        best, kept = written, tuple(p.name for p in params)
     result = FitResult(
         names=tuple(p.name for p in params),
-        start=tuple(float(v) for v in x0),
-        best=best_key,
-        start_nrmse=_nrmse(start_res),
-        best_nrmse=_nrmse(cache[best_key]),
+        start=written,
+        best=best,
+        start_nrmse=start_nrmse,
+        best_nrmse=_nrmse(cache[best]),
         evaluations=len(cache),
+        improved=improved,
+        kept=kept,
     )
-    return fitted, result, cache[best_key]
+    fitted = apply_params(scenario, params, best) if improved else scenario
+    return fitted, result, cache[best]
+
+
+def _keep_written(
+    best: tuple[float, ...],
+    written: tuple[float, ...],
+    params: Sequence[FitParam],
+    evaluate: Callable[[tuple[float, ...]], CalibrationResult],
+) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Put each changed parameter back to its written value while the NRMSE does not rise.
+
+    The objective is piecewise constant, so a search often moves rates it does not need
+    (a rate clipped into the box, a rate whose effect is noise); those keep the author's value.
+    """
+    current = best
+    for i in range(len(params)):
+        if current[i] == written[i]:
+            continue
+        trial = (*current[:i], written[i], *current[i + 1 :])
+        if _nrmse(evaluate(trial)) <= _nrmse(evaluate(current)):
+            current = trial
+    kept = tuple(p.name for i, p in enumerate(params) if current[i] == written[i])
+    return current, kept
 
 
 def _search(

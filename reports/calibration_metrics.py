@@ -3,8 +3,9 @@
 A run's figures come from what a supervision bureau would have: the event stream and the
 alerts (through :func:`reports.kpis.hall_kpis`), never the truth, plus the scenario's
 structure (windows, staff) for size figures. Tender figures (award discount below the
-control price) are read off ``tender.published`` / ``tender.awarded`` events, so a bidding
-world's runs are calibrated without any change here.
+control price) are read off ``tender.published`` / ``tender.awarded`` events
+(:func:`event_figures`); a market scenario's replications and scale live in
+:mod:`reports.calibration_market`.
 
 :func:`run_figures` works on in-memory results (the calibration loop); :func:`run_dir_figures`
 on a run folder written by ``supsim run``.
@@ -17,13 +18,23 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
+
 from engine.alerts import Alert
 from engine.calendar import WorkingCalendar
 from engine.events import Event, ItemPublished, TenderAwarded, TenderPublished, read_jsonl
 from reports.kpis import HallKpis, hall_kpis
 from sim.scenario import Scenario
 
-__all__ = ["Figures", "ScenarioScale", "kpi_figures", "run_dir_figures", "run_figures", "scenario_scale"]
+__all__ = [
+    "Figures",
+    "ScenarioScale",
+    "event_figures",
+    "kpi_figures",
+    "run_dir_figures",
+    "run_figures",
+    "scenario_scale",
+]
 
 #: metric name → value (``None`` when the run cannot tell, e.g. no tender was awarded).
 Figures = dict[str, float | None]
@@ -85,7 +96,12 @@ def kpi_figures(kpis: HallKpis) -> Figures:
     }
 
 
-def _event_figures(events: Iterable[Event]) -> Figures:
+#: Tender categories whose control price is a ceiling (the award discount figures).
+_CEILING_CATEGORIES = frozenset({"construction", "procurement"})
+
+
+def event_figures(events: Iterable[Event]) -> Figures:
+    """Figures read off the stream itself: tenders (award discounts) and the item catalogue."""
     control: dict[str, float] = {}
     discounts: list[float] = []
     items = instant = 0
@@ -94,7 +110,10 @@ def _event_figures(events: Iterable[Event]) -> Figures:
             items += 1
             instant += ev.promised_days == 0
         elif isinstance(ev, TenderPublished):
-            control[ev.tender_id] = float(ev.control_price)
+            # Only tenders awarded *below* a control price (a ceiling) count; land and
+            # property sales are ascending auctions above a reserve price.
+            if ev.category in _CEILING_CATEGORIES:
+                control[ev.tender_id] = float(ev.control_price)
         elif isinstance(ev, TenderAwarded):
             cp = control.get(ev.tender_id)
             if cp:
@@ -103,6 +122,7 @@ def _event_figures(events: Iterable[Event]) -> Figures:
         "tenders_awarded": float(len(discounts)),
         "award_discount_mean": sum(discounts) / len(discounts) if discounts else None,
         "award_discount_max": max(discounts) if discounts else None,
+        "award_discount_p95": float(np.quantile(discounts, 0.95)) if discounts else None,
         "instant_items": float(instant),
         "instant_item_share": instant / items if items else None,
     }
@@ -118,7 +138,7 @@ def run_figures(
     scale = scenario_scale(scenario)
     out: Figures = dict(scale.size)
     out.update(kpi_figures(hall_kpis(events, alerts, calendar=calendar)))
-    out.update(_event_figures(events))
+    out.update(event_figures(events))
     return out
 
 
@@ -130,5 +150,5 @@ def run_dir_figures(run_dir: Path, scenario: Scenario) -> Figures:
     kpis = msgspec.convert(metrics["evaluation"]["kpis"], HallKpis)
     out: Figures = dict(scenario_scale(scenario).size)
     out.update(kpi_figures(kpis))
-    out.update(_event_figures(read_jsonl(run_dir / "events.jsonl")))
+    out.update(event_figures(read_jsonl(run_dir / "events.jsonl")))
     return out

@@ -64,6 +64,7 @@ METRICS: dict[str, str] = {
     "tenders_awarded": "tenders awarded",
     "award_discount_mean": "mean of 1 - award price / control price",
     "award_discount_max": "largest 1 - award price / control price",
+    "award_discount_p95": "95th percentile of 1 - award price / control price",
     "departments": "departments in the halls",
     "windows": "windows in the halls",
     "staff": "staff (windows, back-office posts, leaders)",
@@ -103,6 +104,10 @@ class Figure(_Spec, frozen=True, kw_only=True):
     ``cases`` (for ``per_cases`` and ``stock_rate``) defaults to the file's
     ``population.cases``. ``abs_tolerance`` lets a zero target (no red cards) pass when the
     simulated mean is within it; ``tolerance`` is the relative band (default ±10 %).
+    ``bound``: ``equal`` (default) judges the gap either side; ``at_most`` / ``at_least`` a
+    published limit ("awards at most 24 % below the control price"): only a simulated mean
+    beyond the limit (by more than the tolerance) fails, and only the excess counts in the
+    NRMSE, since any value on the right side of a limit reproduces it.
     """
 
     id: Annotated[str, Meta(pattern=r"^[a-z0-9_]+$")]
@@ -113,6 +118,7 @@ class Figure(_Spec, frozen=True, kw_only=True):
     per: list[str] = []
     tolerance: Annotated[float, Meta(gt=0, le=10)] = 0.10
     abs_tolerance: Annotated[float, Meta(ge=0)] = 0.0
+    bound: Literal["equal", "at_most", "at_least"] = "equal"
     tags: list[str] = []
     source: str = ""
     note: str = ""
@@ -124,6 +130,10 @@ class FitParam(_Spec, frozen=True, kw_only=True):
     ``value``: ``paths`` (dotted, e.g. ``misconduct.slow_walking``) all take one value in
     ``[min, max]``. ``scale``: each path keeps its ratio to the others and is multiplied by one
     factor in ``[min, max]`` (a group of logic misconduct rates moves together).
+    ``tags``: with ``file.yaml#tag`` only the parameters tagged ``tag`` (and untagged ones)
+    are fitted, because two scenarios claiming different figures of one place need not
+    share a search space (a one-month hall does not fit its deadline misconduct to the
+    district's warning rate if it does not claim that rate).
     """
 
     name: Annotated[str, Meta(pattern=r"^[a-z0-9_]+$")]
@@ -131,6 +141,7 @@ class FitParam(_Spec, frozen=True, kw_only=True):
     mode: Literal["value", "scale"] = "value"
     min: Annotated[float, Meta(ge=0)]
     max: Annotated[float, Meta(ge=0)]
+    tags: list[str] = []
 
     def __post_init__(self) -> None:
         if self.min > self.max:
@@ -189,7 +200,7 @@ def _check(t: Targets) -> list[tuple[str, str]]:
 
 
 def decode_targets(data: bytes | str, *, source: str = "<targets>", tag: str | None = None) -> Targets:
-    """Decode and check targets YAML; keep only the figures tagged ``tag`` when given."""
+    """Decode and check targets YAML; keep only the figures (and fit parameters) tagged ``tag``."""
     try:
         targets = msgspec.yaml.decode(data, type=Targets)
     except msgspec.ValidationError as exc:
@@ -205,7 +216,8 @@ def decode_targets(data: bytes | str, *, source: str = "<targets>", tag: str | N
         chosen = [f for f in targets.figures if tag in f.tags]
         if not chosen:
             raise TargetsError(source, [("$.figures", f"no figure is tagged {tag!r}")])
-        targets = msgspec.structs.replace(targets, figures=chosen)
+        fit = [p for p in targets.fit if not p.tags or tag in p.tags]
+        targets = msgspec.structs.replace(targets, figures=chosen, fit=fit)
     return targets
 
 

@@ -23,6 +23,7 @@ from reports.html_tables import (
     confusion_table,
     facts_table,
     kpi_table,
+    loadtest_summary_table,
     loadtest_table,
     provenance_table,
     scores_table,
@@ -112,12 +113,33 @@ def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[
             )  # fmt: skip
         else:
             out["Detection latency"].append(("p", f"{label}: histograms in report.html."))
+        out["Detection latency"].append(("p", f"{label}: working hours counted on {run.get('calendar')}."))
+        if note := _instant_note(run):
+            out["Detection latency"].append(("p", f"{label}: {note}"))
         _sweep_blocks(out["Threshold curves"], run, label, with_figures)
         _load_blocks(out["Throughput and load"], run, label, with_figures)
+    for extra in report.get("sweeps", []):
+        _sweep_blocks(out["Threshold curves"], extra, f"sweep {extra['name']}", with_figures)
+    for extra in report.get("loadtests", []):
+        _load_blocks(out["Throughput and load"], extra, f"load test {extra['name']}", with_figures)
     if report.get("bench"):
         out["Throughput and load"] += [("h3", "benchmarks"), ("table", bench_table(report["bench"]))]
     out["Provenance"].append(("table", provenance_table(report["provenance"])))
     return [(s, out[s]) for s in SECTIONS]
+
+
+def _instant_note(run: dict[str, Any]) -> str | None:
+    """Say so when every detection is at its onset: a histogram of zeros is not a finding."""
+    lat = run["latencies_h"]
+    n = sum(len(v) for v in lat.values())
+    top = max((max(v) for v in lat.values() if v), default=0.0)
+    if not n or top * 3600 > float(run["tolerance_s"]):
+        return None
+    return (
+        f"all {n} detections are at the violation's own instant (within the {run['tolerance_s']:g} s "
+        "matching tolerance): deadline timers and logic checks fire by definition when the violation "
+        "starts, so each histogram is one bar at 0 h."
+    )
 
 
 def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
@@ -126,6 +148,8 @@ def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str
         blocks.append(("p", f"{label}: a single rulebook, not a sweep (no sweep.json in the run folder)."))
         return
     blocks += [("h3", label), ("table", sweep_table(sweep))]
+    if sweep.get("recommended") is not None:
+        blocks.append(("p", f"recommended (the sweep's goal): {sweep['param']} = {sweep['recommended']:g}"))
     if with_figures:
         rows = sweep["rows"]
         series = {m: [r.get(m) for r in rows] for m in ("precision", "recall", "f1")}
@@ -136,20 +160,23 @@ def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str
 
 
 def _load_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
-    t = run.get("timings") or {}
-    eps = t.get("engine_events_per_s")
     blocks.append(("h3", label))
-    blocks.append(
-        ("p", "engine: " + ("n/a" if eps is None else f"{eps:,.0f} events/s in process") +
-         f"; simulation {t.get('simulate_s', 0):.1f} s, evaluation {t.get('evaluate_s', 0):.1f} s "
-         "(wall clock on the machine that ran it)")
-    )  # fmt: skip
+    if "timings" in run:  # a run folder; a load-test folder has no engine run of its own
+        t = run.get("timings") or {}
+        eps = t.get("engine_events_per_s")
+        blocks.append(
+            ("p", "engine: " + ("n/a" if eps is None else f"{eps:,.0f} events/s in process") +
+             f"; simulation {t.get('simulate_s', 0):.1f} s, evaluation {t.get('evaluate_s', 0):.1f} s "
+             "(wall clock on the machine that ran it)")
+        )  # fmt: skip
     load = run.get("loadtest")
     if not load:
         blocks.append(("p", "no load test in this run folder (see `supsim loadtest`)."))
         return
     if load.get("stats"):
         blocks.append(("table", loadtest_table(load)))
+    if load.get("summary"):
+        blocks.append(("table", loadtest_summary_table(load["summary"])))
     if load.get("slo"):
         blocks.append(("p", "SLO verdict: " + json.dumps(load["slo"], sort_keys=True)))
     hist = load.get("history") or []
@@ -199,10 +226,19 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def write_report(
-    runs: list[Path], out: Path, *, bench: Path | None = None, source_dir: Path | None = None
+    runs: list[Path],
+    out: Path,
+    *,
+    bench: Path | None = None,
+    source_dir: Path | None = None,
+    scenarios: tuple[Path, ...] = (),
 ) -> list[Path]:
-    """Write ``out`` (HTML) and ``report.md`` / ``report.json`` beside it; return the three paths."""
-    report = build_report(runs, bench=bench, source_dir=source_dir)
+    """Write ``out`` (HTML) and ``report.md`` / ``report.json`` beside it; return the three paths.
+
+    ``runs`` may mix run, sweep and load-test folders; ``scenarios`` are scenario files to
+    find the runs' calendars in (matched by digest, see :mod:`reports.html_calendar`).
+    """
+    report = build_report(runs, bench=bench, source_dir=source_dir, scenarios=scenarios)
     out.parent.mkdir(parents=True, exist_ok=True)
     md, js = out.with_name("report.md"), out.with_name("report.json")
     out.write_text(render_html(report), encoding="utf-8")

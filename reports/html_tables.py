@@ -15,6 +15,7 @@ __all__ = [
     "confusion_table",
     "facts_table",
     "kpi_table",
+    "loadtest_summary_table",
     "loadtest_table",
     "provenance_table",
     "scores_table",
@@ -108,17 +109,53 @@ def confusion_table(rows: Sequence[Mapping[str, Any]]) -> Table:
 
 
 def sweep_table(sweep: Mapping[str, Any]) -> Table:
-    out = [
-        (f"{r['value']:g}", _num(r.get("precision")), _num(r.get("recall")), _num(r.get("f1")))
-        for r in sweep["rows"]
-    ]
-    return (str(sweep["param"]), "precision", "recall", "F1"), out
+    """One row per swept value: the scores with their intervals, and alerts and latency if known."""
+    rows = sweep["rows"]
+    extra = [m for m in ("latency_p50_h", "alerts_per_day") if any(m in r for r in rows)]
+    labelled = any(r.get("label") for r in rows)
+    out = []
+    for r in rows:
+        cells = [f"{r['value']:g}"] + ([str(r.get("label", ""))] if labelled else [])
+        cells += [_ci(r.get(m), r.get(f"{m}_ci")) for m in ("precision", "recall", "f1")]
+        cells += [_num(r.get(m), 2) for m in extra]
+        out.append(tuple(cells))
+    heads = [str(sweep["param"])] + (["parameters"] if labelled else [])
+    heads += ["precision [95 % CI]", "recall [95 % CI]", "F1 [95 % CI]"]
+    heads += [{"latency_p50_h": "latency p50 (working h)", "alerts_per_day": "alerts per working day"}[m]
+              for m in extra]  # fmt: skip
+    return tuple(heads), out
 
 
 def loadtest_table(load: Mapping[str, Any]) -> Table:
     rows = [tuple(str(r.get(k, "")) for k in r) for r in load.get("stats", [])]
     heads = tuple(load["stats"][0].keys()) if load.get("stats") else ("no Locust statistics",)
     return heads, rows
+
+
+#: ``loadtest.json`` keys worth a line in the report, with their labels.
+_LOAD_SUMMARY = (
+    ("events_planned", "events planned"),
+    ("events_acknowledged", "events acknowledged"),
+    ("lost_events", "events lost"),
+    ("planned_peak_events_per_s", "planned peak (events/s)"),
+    ("hall_scale_peak_events_per_s", "hall-scale peak (events/s)"),
+    ("alerts_live", "alerts raised live"),
+    ("alerts_reference", "alerts in process (reference)"),
+    ("alerts_missing", "alerts missing live"),
+    ("alerts_extra", "extra alerts live"),
+    ("accuracy_equal", "live accuracy equals in-process"),
+    ("locust_processes", "Locust processes"),
+)
+
+
+def loadtest_summary_table(summary: Mapping[str, Any]) -> Table:
+    """The load test's own verdicts (``loadtest.json``): nothing lost, same alerts as in process."""
+    rows = []
+    for key, label in _LOAD_SUMMARY:
+        v = summary.get(key)
+        if v is not None:
+            rows.append((label, f"{v:,.1f}" if isinstance(v, float) else str(v)))
+    return ("load test", "value"), rows
 
 
 def bench_table(bench: Sequence[Mapping[str, Any]]) -> Table:

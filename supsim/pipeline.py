@@ -214,7 +214,13 @@ def run_market_scenario(
     (out / "summary.md").write_text(render_collusion_markdown(collusion, title=title), encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
-    return RunResult(out_dir=out, table=render_collusion_table(collusion), files=files, timings=timings)
+    table = render_collusion_table(collusion)
+    targets = scenario.targets_path(scenario_path)
+    if targets is not None:
+        from reports.calibration import calibration_table
+
+        table += "\n\n" + calibration_table(scenario_path, targets, [out])
+    return RunResult(out_dir=out, table=table, files=files, timings=timings)
 
 
 def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:
