@@ -119,9 +119,9 @@ def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[
         _sweep_blocks(out["Threshold curves"], run, label, with_figures)
         _load_blocks(out["Throughput and load"], run, label, with_figures)
     for extra in report.get("sweeps", []):
-        _sweep_blocks(out["Threshold curves"], extra, f"sweep {extra['name']}", with_figures)
+        _sweep_blocks(out["Threshold curves"], extra, f"{extra['name']} (sweep folder)", with_figures)
     for extra in report.get("loadtests", []):
-        _load_blocks(out["Throughput and load"], extra, f"load test {extra['name']}", with_figures)
+        _load_blocks(out["Throughput and load"], extra, f"{extra['name']} (load-test folder)", with_figures)
     if report.get("bench"):
         out["Throughput and load"] += [("h3", "benchmarks"), ("table", bench_table(report["bench"]))]
     out["Provenance"].append(("table", provenance_table(report["provenance"])))

@@ -147,7 +147,7 @@ def normalise_sweep(data: Any) -> dict[str, Any] | None:
         for r in raw:
             row: dict[str, Any] = {
                 "value": float(r["params"][varying[0]]) if single else float(r["index"]),
-                "label": ", ".join(f"{n}={r['params'].get(n)}" for n in varying),
+                "label": "" if single else ", ".join(f"{n}={r['params'].get(n)}" for n in varying),
             }
             for m in metrics:
                 if m in r:
