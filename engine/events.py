@@ -11,6 +11,11 @@ receive that reference data from the approval platform (the *事项库*), so it 
 ``item.published`` and ``staff.authorised`` events. An export from a user's own system is
 then self-contained and ``supsim detect`` needs nothing but the events and a rulebook.
 
+The families live in small modules (:mod:`engine.event_base` for what every event shares,
+:mod:`engine.events_tendering`, :mod:`engine.events_floor` for cameras, attendance and queue
+numbers; approvals and reference data are here); this module re-exports them all, builds
+the one union and owns decoding, so ``from engine import events as ev`` is all a user needs.
+
 Timestamps are timezone-aware; on the wire they are ISO 8601 with offset (Asia/Shanghai,
 ``+08:00``, by default). Money is in yuan.
 """
@@ -74,31 +79,32 @@ __all__ = [
     "write_jsonl",
 ]
 
-Id = Annotated[str, Meta(min_length=1, max_length=128)]
-Yuan = Annotated[float, Meta(ge=0)]
-Confidence = Annotated[float, Meta(ge=0, le=1)]
-Channel = Literal["window", "online"]
-CaseType = Literal["instant", "promised"]
-
-
-class Event(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    tag_field="kind",
-    forbid_unknown_fields=True,
-    omit_defaults=True,
-):
-    """Fields every event has.
-
-    ``event_id`` is the idempotency key: a second event with the same id is a duplicate
-    and is ignored by the engine and the service. ``ts`` is event time, the instant the
-    happening took place according to the source system.
-    """
-
-    event_id: Id
-    ts: datetime
-
+from engine.event_base import CaseType, Channel, Event, Id, Yuan
+from engine.events_floor import (
+    AudioAlert,
+    CameraEvent,
+    CameraHeartbeat,
+    PresenceDetected,
+    QueueCalled,
+    QueueCount,
+    QueueEvent,
+    QueueTicket,
+    StaffBreak,
+    StaffClockIn,
+    StaffClockOut,
+    StaffRoster,
+    TimeSpan,
+)
+from engine.events_tendering import (
+    BidsOpened,
+    BidSubmitted,
+    BidTraces,
+    DocumentMark,
+    ExpertScored,
+    TenderAwarded,
+    TenderingEvent,
+    TenderPublished,
+)
 
 # --- reference data (the item catalogue and staff authorisations) -----------------------
 
@@ -232,199 +238,6 @@ ApprovalEvent = (
     | CertificateIssued
     | CaseClosed
 )
-
-
-# --- public-resource trading ------------------------------------------------------------
-
-
-class DocumentMark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Another party's identity found inside a bid's documents: a name, a seal, a file's owner.
-
-    Why: 实施条例 Art. 40 (五) deems bids collusive when their documents are mixed up
-    (相互混装) — a page, seal or embedded file of one bidder inside another's bid, the trace
-    of one hand preparing both. A platform that parses bid files (text, seal images, file
-    metadata) reports each foreign identity it finds; only a *bidder of the same tender* is
-    evidence, since a consortium partner's or a manufacturer's authorisation is legitimate."""
-
-    kind: Literal["name", "seal", "file"]
-    party_id: Id
-    #: Which document of the bid carries it (e.g. 报价单, 资格证明); free text.
-    document: str = ""
-
-
-class BidTraces(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Electronic traces a trading platform records with each bid file (all optional).
-
-    ``bid_agent`` is the unit or person the bidder entrusted with handling its bid (投标代理,
-    标书代写; ``None`` when it handled the bid itself) — not the tender's own agent
-    (招标代理, ``TenderPublished.agent_id``). ``marks`` are the foreign identities found in
-    the bid's documents (the bidder's own are not listed). Both default to empty, so streams
-    written before they existed still decode."""
-
-    ip: str | None = None
-    mac: str | None = None
-    cpu_serial: str | None = None
-    disk_serial: str | None = None
-    file_creation_id: str | None = None
-    ca_serial: str | None = None
-    dongle_serial: str | None = None
-    author: str | None = None
-    bond_account: str | None = None
-    project_manager: str | None = None
-    bid_agent: str | None = None
-    marks: tuple[DocumentMark, ...] = ()
-
-
-class TenderPublished(Event, frozen=True, tag="tender.published"):
-    tender_id: Id
-    category: Literal["construction", "procurement", "land", "property"]
-    control_price: Yuan
-    tenderer_id: Id
-    agent_id: Id | None = None
-    region: str = ""
-    bid_deadline: datetime | None = None
-
-
-class BidSubmitted(Event, frozen=True, tag="bid.submitted"):
-    tender_id: Id
-    bidder_id: Id
-    price: Yuan
-    traces: BidTraces = BidTraces()
-
-
-class BidsOpened(Event, frozen=True, tag="bids.opened"):
-    tender_id: Id
-    n_bids: Annotated[int, Meta(ge=0)]
-
-
-class ExpertScored(Event, frozen=True, tag="expert.scored"):
-    tender_id: Id
-    expert_id: Id
-    bidder_id: Id
-    score: Annotated[float, Meta(ge=0, le=100)]
-
-
-class TenderAwarded(Event, frozen=True, tag="tender.awarded"):
-    tender_id: Id
-    winner_id: Id
-    price: Yuan
-
-
-TenderingEvent = TenderPublished | BidSubmitted | BidsOpened | ExpertScored | TenderAwarded
-
-
-# --- cameras and audio ------------------------------------------------------------------
-
-
-class _CameraEvent(Event, frozen=True):
-    hall_id: Id
-    camera_id: Id
-
-
-class PresenceDetected(_CameraEvent, frozen=True, tag="camera.presence"):
-    """A detector's verdict that the zone is (or is no longer) occupied."""
-
-    zone: Id
-    present: bool
-    confidence: Confidence
-    window_id: Id | None = None
-
-
-class QueueCount(_CameraEvent, frozen=True, tag="camera.queue"):
-    zone: Id
-    count: Annotated[int, Meta(ge=0)]
-    department_id: Id | None = None
-
-
-class CameraHeartbeat(_CameraEvent, frozen=True, tag="camera.heartbeat"):
-    pass
-
-
-class AudioAlert(_CameraEvent, frozen=True, tag="camera.audio"):
-    sound: Literal["raised_voice", "quarrel", "crying", "other"]
-    confidence: Confidence
-    window_id: Id | None = None
-
-
-CameraEvent = PresenceDetected | QueueCount | CameraHeartbeat | AudioAlert
-
-
-# --- staff attendance -------------------------------------------------------------------
-
-
-class StaffClockIn(Event, frozen=True, tag="staff.clock_in"):
-    hall_id: Id
-    staff_id: Id
-    window_id: Id | None = None
-
-
-class StaffClockOut(Event, frozen=True, tag="staff.clock_out"):
-    hall_id: Id
-    staff_id: Id
-    window_id: Id | None = None
-
-
-class TimeSpan(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """A half-open interval ``[start, end)`` of event time."""
-
-    start: datetime
-    end: datetime
-
-
-class StaffRoster(Event, frozen=True, tag="staff.roster"):
-    """One staff member's shift at a window for one day, with the scheduled rests (排班表).
-
-    Halls publish rosters in advance; it is reference data, like ``item.published``, that
-    lets a rule excuse a scheduled rest without seeing anything but the stream.
-    """
-
-    hall_id: Id
-    staff_id: Id
-    window_id: Id
-    department_id: Id
-    shift_start: datetime
-    shift_end: datetime
-    breaks: tuple[TimeSpan, ...] = ()
-
-
-class StaffBreak(Event, frozen=True, kw_only=True, tag="staff.break"):
-    """A declared temporary leave (暂离) at the window terminal, with its reason and planned end."""
-
-    hall_id: Id
-    staff_id: Id
-    window_id: Id | None = None
-    reason: Literal["rest", "escort", "meeting", "other"]
-    until: datetime
-
-
-# --- queue-number system (排队叫号) -------------------------------------------------------
-
-
-class QueueTicket(Event, frozen=True, tag="queue.ticket"):
-    """A walk-in took a queue number for a department (取号); numbers restart every day.
-
-    The queue-number system is how halls see their lines: supervision platforms ingest its
-    records to watch waits. ``case_id`` is set when the ticket was linked to a case at the
-    machine (ID card read), absent otherwise.
-    """
-
-    hall_id: Id
-    department_id: Id
-    ticket: Id
-    case_id: Id | None = None
-
-
-class QueueCalled(Event, frozen=True, tag="queue.called"):
-    """A window called a ticket and the holder came (叫号); the wait ends at ``ts``."""
-
-    hall_id: Id
-    department_id: Id
-    ticket: Id
-    window_id: Id
-    staff_id: Id | None = None
-
-
-QueueEvent = QueueTicket | QueueCalled
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
