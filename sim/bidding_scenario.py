@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -41,23 +41,6 @@ __all__ = [
 ]
 
 CATEGORIES = ("construction", "procurement", "land", "property")
-STRATEGIES = ("cover", "rotation", "surrounding", "pattern", "agent", "expert")
-#: Trace fields a ring may leak (``ip`` is left to look-alikes and careless machines).
-TRACE_FIELDS = (
-    "ip",
-    "mac",
-    "cpu_serial",
-    "disk_serial",
-    "file_creation_id",
-    "ca_serial",
-    "dongle_serial",
-    "author",
-    "bond_account",
-    "project_manager",
-    "bid_agent",
-    "marks",
-)
-
 Frac = Annotated[float, Meta(ge=0, le=1)]
 Positive = Annotated[float, Meta(gt=0)]
 Strategy = Literal["cover", "rotation", "surrounding", "pattern", "agent", "expert"]
@@ -75,6 +58,10 @@ TraceField = Literal[
     "bid_agent",
     "marks",
 ]
+#: The strategies and the trace fields a ring may leak (``ip`` is left to look-alikes and
+#: careless machines), as tuples for iteration; the Literals above are the one list.
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+TRACE_FIELDS: tuple[str, ...] = get_args(TraceField)
 
 
 class _Spec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
