@@ -1,7 +1,10 @@
-"""The reference supervision engine: event contract, calendar, rules, runtime, scoring.
+"""The reference supervision engine: contract, runtime, rules, the assembled ``Engine``, service.
 
-The engine consumes events and raises alerts; it never imports the simulator and never
-sees what really happened, which keeps accuracy figures honest.
+Rooms, lowest first: ``contract`` (events, alerts, calendar: shared with the simulator),
+``runtime`` (event time and state), ``rules`` (families, registry, rulebook), ``core``
+(:class:`engine.core.Engine`), ``vectorised`` (sweep column paths) and ``service`` (the live
+deployment). The engine never imports the simulator and never sees what really happened,
+which keeps accuracy figures honest.
 """
 
 from __future__ import annotations

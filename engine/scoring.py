@@ -35,9 +35,9 @@ from typing import Literal
 
 import msgspec
 
-from engine.alerts import Alert
-from engine.events import Event, StaffAuthorised
-from engine.rulebook import ScoringSection
+from engine.contract.alerts import Alert
+from engine.contract.events import Event, StaffAuthorised
+from engine.rules.rulebook import ScoringSection
 
 __all__ = ["CaseOutcome", "ScoreRow", "Scorecard", "case_outcome", "grade_rows", "score_units"]
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from engine.alerts import Alert
+from engine.contract.alerts import Alert
 
 __all__ = ["Comparison", "compare_alerts", "fetch_alerts", "missing_events"]
 

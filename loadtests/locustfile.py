@@ -43,7 +43,7 @@ from locust.env import Environment
 
 from loadtests.dealing import deal
 from loadtests.dealing import share as _share
-from loadtests.plan import Plan, SourcePlan, load_plan
+from loadtests.replay_plan import Plan, SourcePlan, load_plan
 from loadtests.slo import install_slo_listener
 from loadtests.warmup import WarmupGate, warmup_events
 
@@ -269,7 +269,7 @@ class PlanShape(LoadTestShape):
     """Every source user at once, for the plan's duration; the rate lives in the plan.
 
     Under the open model the arrival rate is set by the plan's intended instants (the hall
-    day or the step ramp of :mod:`loadtests.plan`), not by the user count, so the shape's job
+    day or the step ramp of :mod:`loadtests.replay_plan`), not by the user count, so the shape's job
     is to start one user per source and console and to end the run on time.
     """
 

@@ -7,11 +7,11 @@ the truth because it is the judge, not a detector: the engine never imports it.
 
 from __future__ import annotations
 
-from reports.accuracy import Latency, Score
-from reports.evaluation import Evaluation, LookalikeScore, RunFacts, evaluate
-from reports.kpis import HallKpis
-from reports.matching import RULE_TO_TRUTH, match_alerts
-from reports.summary import render_markdown, render_table
+from reports.evaluation.accuracy import Latency, Score
+from reports.evaluation.kpis import HallKpis
+from reports.evaluation.matching import RULE_TO_TRUTH, match_alerts
+from reports.evaluation.run import Evaluation, LookalikeScore, RunFacts, evaluate
+from reports.render.summary import render_markdown, render_table
 
 __all__ = [
     "RULE_TO_TRUTH",

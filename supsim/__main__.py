@@ -2,6 +2,6 @@
 
 import sys
 
-from supsim.cli import main
+from supsim.cli.main import main
 
 sys.exit(main())

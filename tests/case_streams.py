@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal, TypedDict
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.rulebook import Rulebook
-from engine.runtime import DetectResult, detect
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.core import DetectResult, detect
+from engine.rules.rulebook import Rulebook
 
 __all__ = [
     "MONDAY",

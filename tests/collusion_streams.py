@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.rulebook import Rulebook
-from engine.runtime import detect
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.core import detect
+from engine.rules.rulebook import Rulebook
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

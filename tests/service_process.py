@@ -39,7 +39,7 @@ class Server:
         cmd = [
             sys.executable,
             "-m",
-            "supsim.cmd_serve",
+            "supsim.cli.serve",
             "--config",
             str(self.config),
             "--port",

@@ -8,13 +8,13 @@ import msgspec
 import numpy as np
 import pytest
 
-from engine.alerts import Alert
-from engine.calendar import SHANGHAI, WorkingCalendar
-from engine.events import CaseSubmitted, Event
+from engine.contract.alerts import Alert
+from engine.contract.calendar import SHANGHAI, WorkingCalendar
+from engine.contract.events import CaseSubmitted, Event
 from reports import evaluate
-from reports.accuracy import latency_summary, prf, working_latency_h
-from reports.bootstrap import ratio_interval, resample_sums
-from sim.truth import Episode
+from reports.evaluation.accuracy import latency_summary, prf, working_latency_h
+from reports.evaluation.bootstrap import ratio_interval, resample_sums
+from sim.common.truth import Episode
 
 CAL = WorkingCalendar(first=date(2024, 1, 1), last=date(2024, 12, 31))
 MON = datetime(2024, 3, 4, 10, 0, tzinfo=SHANGHAI)  # Monday 10:00

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import batch_alerts, materialise
-from engine.batch_trace import trace_case_clocks
-from engine.rulebook import load_rulebook
+from engine.core import Engine
 from engine.rules import build_rules
-from engine.runtime import Engine
-from sim.scenario import load_scenario
-from sim.world import SimResult, simulate
+from engine.rules.rulebook import load_rulebook
+from engine.vectorised.thresholds import batch_alerts, materialise
+from engine.vectorised.trace import trace_case_clocks
+from sim.common.scenario import load_scenario
+from sim.hall.world import SimResult, simulate
 
 SCENARIO = Path("scenarios/county_hall.yaml")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from sim.bidding_scenario import is_market_file, load_market_scenario
-from sim.bidding_world import simulate_market
-from sim.scenario import ScenarioError
+from engine.contract import events as ev
+from sim.common.scenario import ScenarioError
+from sim.market.scenario import is_market_file, load_market_scenario
+from sim.market.world import simulate_market
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = """
@@ -159,8 +159,8 @@ def test_bid_agencies_serve_many_tenders_but_one_bidder_per_tender(small: Path) 
 
 
 def test_benchmark_award_goes_to_the_bid_nearest_k_times_the_trimmed_mean() -> None:
-    from sim.bidding_award import award, benchmark_price
-    from sim.bidding_scenario import MarketSpec
+    from sim.market.award import award, benchmark_price
+    from sim.market.scenario import MarketSpec
 
     spec = MarketSpec(abnormal_low=0.12)
     prices = {"A": 800.0, "B": 860.0, "C": 900.0, "D": 940.0, "E": 990.0}

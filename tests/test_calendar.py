@@ -16,13 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import engine.calendar as calmod
-from engine.calendar import DEFAULT_PERIODS, SHANGHAI, CalendarRangeError, WorkingCalendar
+import engine.contract.calendar as calmod
+from engine.contract.calendar import DEFAULT_PERIODS, SHANGHAI, CalendarRangeError, WorkingCalendar
 
 H = 3600
 DAY = 7 * H
 CAL = WorkingCalendar.china()
-TABLE = json.loads(resources.files("engine").joinpath("data/cn_calendar.json").read_text(encoding="utf-8"))
+TABLE = json.loads(
+    resources.files("engine.contract").joinpath("data/cn_calendar.json").read_text(encoding="utf-8")
+)
 ZONES: list[tzinfo] = [
     SHANGHAI,
     UTC,

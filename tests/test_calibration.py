@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reports.calibration import calibrate_figures, calibration_table, scaled_target
-from reports.calibration_fit import apply_params, fit_scenario, load_rulebook_for
-from reports.calibration_metrics import ScenarioScale, scenario_scale
-from reports.calibration_targets import FitParam, TargetsError, decode_targets, load_targets
-from sim.scenario import load_scenario
-from supsim.cmd_calibrate import register
+from reports.evaluation.calibration import calibrate_figures, calibration_table, scaled_target
+from reports.evaluation.calibration_metrics import ScenarioScale, scenario_scale
+from reports.evaluation.calibration_targets import FitParam, TargetsError, decode_targets, load_targets
+from sim.common.scenario import load_scenario
+from supsim.cli.calibrate import register
+from supsim.experiments.calibrate_fit import apply_params, fit_scenario, load_rulebook_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"

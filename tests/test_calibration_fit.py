@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-import reports.calibration_fit as fit_mod
-from reports.calibration import calibrate_figures, render_calibration
-from reports.calibration_metrics import Figures
-from reports.calibration_targets import decode_targets, load_targets
-from sim.scenario import Scenario, load_scenario
-from supsim.cmd_calibrate import register
+import supsim.experiments.calibrate_fit as fit_mod
+from reports.evaluation.calibration import calibrate_figures, render_calibration
+from reports.evaluation.calibration_metrics import Figures
+from reports.evaluation.calibration_targets import decode_targets, load_targets
+from sim.common.scenario import Scenario, load_scenario
+from supsim.cli.calibrate import register
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"

@@ -8,12 +8,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine import events as ev
-from reports.calibration_market import calibrate_market, market_scale
-from reports.calibration_metrics import event_figures
-from reports.calibration_targets import load_targets
-from sim.bidding_scenario import load_market_scenario
-from supsim.cli import main
+from engine.contract import events as ev
+from reports.evaluation.calibration_metrics import event_figures, market_scale
+from reports.evaluation.calibration_targets import load_targets
+from sim.market.scenario import load_market_scenario
+from supsim.cli.main import main
+from supsim.experiments.calibrate_market import calibrate_market
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKET = ROOT / "scenarios" / "bidding_market.yaml"

@@ -8,16 +8,16 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from engine import events as ev
-from engine.rulebook import Rulebook
-from engine.runtime import detect
-from reports.discipline import evaluate_discipline
-from sim.camera_detector import burst_mask, change_points, detect_frames
-from sim.camera_spec import Cameras, DetectorSpec, QueueSystemSpec
-from sim.camera_tickets import queue_records
-from sim.camera_waits import WindowWait, capacity_truth, window_waits
-from sim.scenario import load_scenario
-from sim.world import SimResult, simulate
+from engine.contract import events as ev
+from engine.core import detect
+from engine.rules.rulebook import Rulebook
+from reports.evaluation.discipline import evaluate_discipline
+from sim.common.scenario import load_scenario
+from sim.common.scenario_cameras import Cameras, DetectorSpec, QueueSystemSpec
+from sim.floor.detector import burst_mask, change_points, detect_frames
+from sim.floor.tickets import queue_records
+from sim.floor.waits import WindowWait, capacity_truth, window_waits
+from sim.hall.world import SimResult, simulate
 
 SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supsim.cli import main
+from supsim.cli.main import main
 
 SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
 DATA_FILES = ("events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json")

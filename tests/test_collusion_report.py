@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supsim.pipeline import run_scenario
+from supsim.experiments.run import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

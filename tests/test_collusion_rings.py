@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from engine.rules.collusion_rings import evenness, recover_rings
+from engine.rules.collusion.rings import evenness, recover_rings
 from tests.collusion_streams import own, run, tender
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from engine import events as ev
-from engine.rulebook import Rulebook
-from engine.runtime import detect
+from engine.contract import events as ev
+from engine.core import detect
+from engine.rules.rulebook import Rulebook
 from tests.collusion_streams import COMPETITIVE, own, run, tender
 
 TRACE = ("collusion.art40", "collusion.fujian", "collusion.daqing", "collusion.same_ip")
@@ -99,7 +99,7 @@ def test_traces_shared_across_tenders_are_not_same_tender_evidence() -> None:
 
 
 def test_missing_traces_never_match() -> None:
-    from engine.events import BidTraces
+    from engine.contract.events import BidTraces
 
     bids = [("F1", 900.0, BidTraces()), ("F2", 910.0, BidTraces()), ("F3", 990.0, BidTraces())]
     assert run(tender("Z1", bids), *TRACE) == []

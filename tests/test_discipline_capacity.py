@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.rulebook import Rulebook
-from engine.rules.discipline_capacity import CapacityRule
-from engine.runtime import Engine
-from sim.camera_waits import capacity_truth, window_waits
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.core import Engine
+from engine.rules.discipline.capacity import CapacityRule
+from engine.rules.rulebook import Rulebook
+from sim.floor.waits import capacity_truth, window_waits
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2025, 11, 3, tzinfo=TZ)  # a Monday, a working day

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from supsim.cmd_discipline import average_cells, parse_floats, parse_seeds, register
+from supsim.cli.discipline_sweep import average_cells, parse_floats, parse_seeds, register
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.rulebook import Rulebook
-from engine.runtime import detect
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.core import detect
+from engine.rules.rulebook import Rulebook
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2025, 11, 3, tzinfo=TZ)  # a Monday, a working day

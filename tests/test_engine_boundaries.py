@@ -77,7 +77,7 @@ def _truth_references(tree: ast.AST) -> list[str]:
 
 def test_the_engine_package_has_modules() -> None:
     names = {p.relative_to(ENGINE).as_posix() for p in MODULES}
-    assert {"runtime.py", "rulebook.py", "scoring.py", "rules/__init__.py"} <= names
+    assert {"core.py", "rules/rulebook.py", "scoring.py", "rules/__init__.py"} <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -95,7 +95,7 @@ def test_no_engine_module_refers_to_ground_truth(path: Path) -> None:
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
-    src = "from sim.truth import Episode\nimport reports.match\nx = 'read_truth'\n"
+    src = "from sim.common.truth import Episode\nimport reports.match\nx = 'read_truth'\n"
     tree = ast.parse(src)
     assert [n.split(".")[0] for n in _imports(tree, "engine.x")] == ["sim", "reports"]
     assert "read_truth" in _truth_references(tree) and "Episode" in _truth_references(tree)

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.erlang import erlang_b, erlang_c, mmc_mean_wait, mmc_wait_quantile
-from sim.fastpath import fcfs_waits, simpy_waits
-from sim.planning_mmc import mmc_check
+from sim.queueing.erlang import erlang_b, erlang_c, mmc_mean_wait, mmc_wait_quantile
+from sim.queueing.fcfs import fcfs_waits, simpy_waits
+from sim.queueing.mmc_check import mmc_check
 
 
 def test_erlang_known_values() -> None:

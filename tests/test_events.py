@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine import events as ev
+from engine.contract import events as ev
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
@@ -200,8 +200,8 @@ def test_schema_is_generated_and_covers_every_kind() -> None:
 
 
 def test_alert_and_truth_files_round_trip_and_name_bad_lines(tmp_path: Path) -> None:
-    from engine.alerts import Alert, read_alerts, write_alerts
-    from sim.truth import Episode, read_truth, write_truth
+    from engine.contract.alerts import Alert, read_alerts, write_alerts
+    from sim.common.truth import Episode, read_truth, write_truth
 
     alerts = [Alert(alert_id="a", rule="logic.excess_fee", level="warning", subject="case:C1", ts=T0)]
     episodes = [

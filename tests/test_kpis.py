@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import pytest
 
-from engine.alerts import Alert
-from engine.calendar import SHANGHAI, WorkingCalendar
-from engine.events import (
+from engine.contract.alerts import Alert
+from engine.contract.calendar import SHANGHAI, WorkingCalendar
+from engine.contract.events import (
     CaseAccepted,
     CaseClosed,
     CaseResumed,
@@ -18,7 +18,7 @@ from engine.events import (
     Event,
     ItemPublished,
 )
-from reports.kpis import hall_kpis
+from reports.evaluation.kpis import hall_kpis
 
 CAL = WorkingCalendar(first=date(2024, 1, 1), last=date(2024, 12, 31))  # 7 working hours a day
 

@@ -6,11 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from engine import events as ev
-from loadtests.plan import compressed_offsets, hall_scale_peak, load_plan, make_plan, step_offsets, write_plan
+from engine.contract import events as ev
+from loadtests.replay_plan import (
+    compressed_offsets,
+    hall_scale_peak,
+    load_plan,
+    make_plan,
+    step_offsets,
+    write_plan,
+)
 from loadtests.slo import SLO, judge
-from sim.scenario import load_scenario
-from sim.world import simulate
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from supsim.cmd_loadtest import register
+from supsim.cli.loadtest import register
 from tests.service_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent

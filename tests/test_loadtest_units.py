@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from engine import events as ev
+from engine.contract import events as ev
 from loadtests.capacity import Outcome, search_capacity
 from loadtests.dealing import deal, share
-from loadtests.plan import busiest_hour, from_busiest_hour, make_plan
+from loadtests.replay_plan import busiest_hour, from_busiest_hour, make_plan
 from loadtests.slo import install_slo_listener, judged_events
 from loadtests.warmup import WarmupGate, drained, warmup_events
-from sim.scenario import load_scenario
-from sim.world import simulate
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 _REF = (ev.ItemPublished, ev.StaffAuthorised)

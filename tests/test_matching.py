@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine.alerts import Alert
-from engine.calendar import SHANGHAI
-from reports.matching import RULE_TO_TRUTH, family_of, lookalike_hits, match_alerts
-from sim.truth import VIOLATION_KINDS, Episode
+from engine.contract.alerts import Alert
+from engine.contract.calendar import SHANGHAI
+from reports.evaluation.matching import RULE_TO_TRUTH, family_of, lookalike_hits, match_alerts
+from sim.common.truth import VIOLATION_KINDS, Episode
 
 T0 = datetime(2024, 3, 4, 10, 0, tzinfo=SHANGHAI)  # a Monday, inside working hours
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reports.plan import parse_target, parse_vary, run_plan
-from reports.plan_engine import engine_nodes
-from sim.planning import allocate, with_windows
-from sim.scenario import load_scenario
+from sim.common.scenario import load_scenario
+from sim.queueing.staffing import allocate, with_windows
+from supsim.experiments.node_sizing import engine_nodes
+from supsim.experiments.staffing_plan import parse_target, parse_vary, run_plan
 
 
 def test_parse_target_and_vary() -> None:
@@ -45,7 +45,7 @@ def test_engine_nodes() -> None:
 
 
 def test_plan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from supsim.cmd_plan import register
+    from supsim.cli.plan import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

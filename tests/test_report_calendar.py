@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from engine.calendar import WorkingCalendar
-from reports.html_calendar import run_calendar
-from reports.html_model import _latencies, build_report, load_run
-from sim.scenario import load_scenario
-from supsim.cli import main
+from engine.contract.calendar import WorkingCalendar
+from reports.render.model import _latencies, build_report, load_run
+from reports.render.run_calendar import run_calendar
+from sim.common.scenario import load_scenario
+from supsim.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
@@ -45,7 +45,7 @@ def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_latencies_are_counted_on_the_scenarios_calendar(
     own_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reports.html_model as model
+    import reports.render.model as model
 
     seen: list[WorkingCalendar] = []
     real = model.working_latency_h

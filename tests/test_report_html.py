@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.html import SECTIONS, write_report
-from supsim.cli import main
-from supsim.cmd_report import register
+from reports.render.html import SECTIONS, write_report
+from supsim.cli.main import main
+from supsim.cli.report import register
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import (
+from engine.rules import REGISTRY, RULE_NAMES, Rule, build_rules, rule_class
+from engine.rules.rulebook import (
     Rulebook,
     RulebookError,
     decode_rulebook,
     load_rulebook,
     rulebook_json_schema,
 )
-from engine.rules import REGISTRY, RULE_NAMES, Rule, build_rules, rule_class
 
 DEFAULT_YAML = Path(__file__).resolve().parents[1] / "scenarios" / "rulebooks" / "default.yaml"
 RULES = sorted(REGISTRY.items())
@@ -99,7 +99,7 @@ def test_rule_class_lookup() -> None:
 
 
 def test_invalid_parameter_values_fail_when_bound() -> None:
-    from engine.runtime import Engine
+    from engine.core import Engine
 
     rule = rule_class("deadline.department_repeat")(k=0)
     with pytest.raises(ValueError, match="k must be"):
@@ -172,7 +172,7 @@ def test_json_schema_is_generated() -> None:
 
 
 def test_every_violation_kind_has_its_rule() -> None:
-    from sim.truth import VIOLATION_KINDS
+    from sim.common.truth import VIOLATION_KINDS
 
     kind_to_rule = {
         "deadline_at_risk": ("deadline.warning", "warning"),

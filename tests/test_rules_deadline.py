@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 from case_streams import CaseScript, StepScript, Suspension, at, detect_stream, keys, wd
 
-from engine import events as ev
-from engine.rulebook import decode_rulebook
+from engine.contract import events as ev
+from engine.rules.rulebook import decode_rulebook
 
 OPEN = replace(CaseScript(), decided=None, certificate=None, closed=None)
 END = wd(40, "10:00")

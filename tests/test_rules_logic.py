@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from case_streams import CaseScript, StepScript, Suspension, detect_stream, keys, wd
 
-from engine import events as ev
+from engine.contract import events as ev
 
 CLEAN = CaseScript()
 END = wd(30, "10:00")  # far past every limit: a missed close would show up as deadline alerts
@@ -168,7 +168,7 @@ def test_stated_time_within_tolerance(before: timedelta, flagged: bool) -> None:
 
 
 def test_backdating_tolerance_is_a_rulebook_parameter() -> None:
-    from engine.rulebook import Rulebook, decode_rulebook
+    from engine.rules.rulebook import Rulebook, decode_rulebook
 
     strict = decode_rulebook("rules: {backdating: {tolerance_minutes: 2}}")
     script = replace(CLEAN, decided_stated=wd(2, "09:55"))
@@ -185,7 +185,7 @@ def test_instant_case_decided_by_its_acceptor_is_not_same_person() -> None:
 
 
 def test_same_person_on_instant_cases_when_configured() -> None:
-    from engine.rulebook import decode_rulebook
+    from engine.rules.rulebook import decode_rulebook
 
     everywhere = decode_rulebook("rules: {same_person: {promised_only: false}}")
     script = replace(
@@ -198,7 +198,7 @@ def test_same_person_on_instant_cases_when_configured() -> None:
 
 
 def test_disabled_rule_stays_silent() -> None:
-    from engine.rulebook import Rulebook, RulesSection
+    from engine.rules.rulebook import Rulebook, RulesSection
 
     names = tuple(n for n in RulesSection().enabled if n != "logic.excess_fee")
     rb = Rulebook.default().with_enabled(*names)

@@ -13,12 +13,12 @@ from case_streams import CaseScript, StepScript, Suspension, heartbeat, stream, 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.buffer import Entry, WatermarkBuffer, posix
-from engine.rulebook import Rulebook
-from engine.runtime import Engine, SideRecord, detect
-from engine.timers import TimerKey, TimerWheel
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.core import Engine, SideRecord, detect
+from engine.rules.rulebook import Rulebook
+from engine.runtime.buffer import Entry, WatermarkBuffer, posix
+from engine.runtime.timers import TimerKey, TimerWheel
 
 LATENESS = Rulebook.default().allowed_lateness
 OPEN = replace(CaseScript(), decided=None, certificate=None, closed=None)
@@ -215,7 +215,7 @@ def test_stats_count_alerts_by_rule() -> None:
 
 
 def test_calendar_comes_from_the_rulebook() -> None:
-    from engine.rulebook import decode_rulebook
+    from engine.rules.rulebook import decode_rulebook
 
     # One 8-hour period a day and a local holiday on Tuesday: five working days from
     # Mon 09:05 skip that Tuesday and end on Tuesday of the next week.
@@ -273,8 +273,8 @@ def test_timer_callbacks_may_schedule_timers_that_fire_in_the_same_pass() -> Non
 
 
 def test_card_board_keeps_the_highest_level() -> None:
-    from engine.alerts import Alert
-    from engine.cards import CardBoard
+    from engine.contract.alerts import Alert
+    from engine.runtime.cards import CardBoard
 
     def alert(level: str, subject: str = "department:D1") -> Alert:
         return Alert(

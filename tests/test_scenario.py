@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from sim.common.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = ["smoke.yaml", "county_hall.yaml", "city_hall.yaml"]

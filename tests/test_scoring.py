@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from engine import events as ev
-from engine.alerts import Alert, alert_id
-from engine.rulebook import ScoringSection, decode_rulebook
+from engine.contract import events as ev
+from engine.contract.alerts import Alert, alert_id
+from engine.rules.rulebook import ScoringSection, decode_rulebook
 from engine.scoring import ScoreRow, case_outcome, grade_rows, score_units
 
 TZ = timezone(timedelta(hours=8))

@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from engine.rules.collusion_screens import combined_score, price_pattern
-from engine.screens import (
+from engine.rules.collusion.screen_stats import (
     SCREEN_NAMES,
     cv,
     diffp,
@@ -24,6 +23,7 @@ from engine.screens import (
     skewness,
     spd,
 )
+from engine.rules.collusion.screens import combined_score, price_pattern
 
 BIDS = [100.0, 110.0, 120.0, 150.0]
 

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from engine import events as ev
-from engine.auth import ROLES, TokenSpec
-from engine.service import create_app
-from engine.service_config import ServiceConfig
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from engine.service.app import create_app
+from engine.service.auth import ROLES, TokenSpec
+from engine.service.config import ServiceConfig
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS = {

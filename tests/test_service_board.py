@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.auth import TokenSpec
-from engine.service import create_app
-from engine.service_config import ServiceConfig
-from engine.service_engine import PartitionedEngine
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.service.app import create_app
+from engine.service.auth import TokenSpec
+from engine.service.config import ServiceConfig
+from engine.service.halls import PartitionedEngine
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"Authorization": "Bearer board-admin-token-00"}

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import yaml
 
-from engine import events as ev
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 from tests.service_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent

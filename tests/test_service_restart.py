@@ -12,11 +12,11 @@ import msgspec
 import pytest
 import yaml
 
-from engine import events as ev
-from engine.alerts import Alert
-from engine.service_engine import reference_alerts
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from engine.contract.alerts import Alert
+from engine.service.halls import reference_alerts
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 from tests.service_process import Server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import SHANGHAI, CalendarRangeError, WorkingCalendar
-from sim.arrivals import draw_arrivals
-from sim.catalogue import build_halls
-from sim.clock import SimClock
-from sim.draws import SHAPE_DRAWS, draw_cases
-from sim.misconduct import KindTable
-from sim.scenario import load_scenario
+from engine.contract.calendar import SHANGHAI, CalendarRangeError, WorkingCalendar
+from sim.common.clock import SimClock
+from sim.common.hall_model import build_halls
+from sim.common.scenario import load_scenario
+from sim.hall.arrivals import draw_arrivals
+from sim.hall.draws import SHAPE_DRAWS, draw_cases
+from sim.hall.misconduct import KindTable
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 CHINA = WorkingCalendar.china()

@@ -9,14 +9,14 @@ import msgspec
 import numpy as np
 import pytest
 
-from engine.calendar import SHANGHAI, WorkingCalendar
-from engine.events import CaseSubmitted, SourceHeartbeat, StaffAuthorised
-from sim.arrivals import draw_arrivals
-from sim.catalogue import build_halls
-from sim.clock import SimClock
-from sim.scenario import ScenarioError, decode_scenario, load_scenario
-from sim.scenario_types import DECIDE_POST
-from sim.world import simulate
+from engine.contract.calendar import SHANGHAI, WorkingCalendar
+from engine.contract.events import CaseSubmitted, SourceHeartbeat, StaffAuthorised
+from sim.common.clock import SimClock
+from sim.common.hall_model import build_halls
+from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
+from sim.common.scenario_types import DECIDE_POST
+from sim.hall.arrivals import draw_arrivals
+from sim.hall.world import simulate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendar import WorkingCalendar
-from engine.events import (
+from engine.contract.calendar import WorkingCalendar
+from engine.contract.events import (
     CaseAccepted,
     CaseClosed,
     CaseDecided,
@@ -29,9 +29,9 @@ from engine.events import (
     StepCompleted,
     StepStarted,
 )
-from sim.scenario import load_scenario
-from sim.truth import LOOKALIKE_KINDS, VIOLATION_KINDS, Episode
-from sim.world import SimResult, simulate
+from sim.common.scenario import load_scenario
+from sim.common.truth import LOOKALIKE_KINDS, VIOLATION_KINDS, Episode
+from sim.hall.world import SimResult, simulate
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke.yaml"
 LEGAL = {"supplement", "expert_review", "hearing", "inspection", "testing", "appraisal", "superior_authority"}

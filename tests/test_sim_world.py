@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine.events import (
+from engine.contract.events import (
     CaseAccepted,
     CaseDecided,
     CaseSubmitted,
@@ -20,8 +20,8 @@ from engine.events import (
     decode_events,
     encode_event,
 )
-from sim.scenario import Scenario, load_scenario
-from sim.world import SimResult, simulate
+from sim.common.scenario import Scenario, load_scenario
+from sim.hall.world import SimResult, simulate
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke.yaml"
 

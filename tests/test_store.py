@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import events as ev
-from engine.service_engine import reference_alerts
-from engine.store import AlertQuery, EventStore
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from engine.service.halls import reference_alerts
+from engine.service.store import AlertQuery, EventStore
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,11 +8,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from engine.alerts import Alert
-from engine.calendar import SHANGHAI, WorkingCalendar
-from engine.events import CaseAccepted, CaseClosed, CaseSubmitted, Event, ItemPublished
+from engine.contract.alerts import Alert
+from engine.contract.calendar import SHANGHAI, WorkingCalendar
+from engine.contract.events import CaseAccepted, CaseClosed, CaseSubmitted, Event, ItemPublished
 from reports import Evaluation, evaluate, render_markdown, render_table
-from sim.truth import Episode
+from sim.common.truth import Episode
 
 CAL = WorkingCalendar(first=date(2024, 1, 1), last=date(2024, 12, 31))
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import load_rulebook
-from reports.sweep_grid import GridError, decode_grid
-from reports.sweep_run import SeedResult, run_sweep, score_world
-from reports.sweep_table import build_table, recommend
-from sim.scenario import load_scenario
-from sim.world import SimResult, simulate
+from engine.rules.rulebook import load_rulebook
+from reports.evaluation.sweep_grid import GridError, decode_grid
+from reports.evaluation.sweep_score import SeedResult
+from reports.evaluation.sweep_table import build_table, recommend
+from sim.common.scenario import load_scenario
+from sim.hall.world import SimResult, simulate
+from supsim.experiments.sweep import run_sweep, score_world
 
 SCENARIO = Path("scenarios/county_hall.yaml")
 GRID = """
@@ -43,7 +44,7 @@ def test_batch_and_streaming_sweeps_score_the_same(world: SimResult) -> None:
 def test_recommendation_is_the_tables_best(world: SimResult) -> None:
     book = load_rulebook(load_scenario(SCENARIO).rulebook_path(SCENARIO))
     grid = decode_grid(GRID)
-    from reports.sweep_grid import variants
+    from reports.evaluation.sweep_grid import variants
 
     scores = score_world(world, book, grid)
     table = build_table(variants(grid), [SeedResult(seed=1, scores=tuple(scores))], grid.goal)
@@ -67,7 +68,7 @@ def test_grid_errors_name_the_field() -> None:
 
 
 def test_cli_writes_table_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from supsim.cmd_sweep import register
+    from supsim.cli.sweep import register
 
     grid = tmp_path / "g.yaml"
     grid.write_text(GRID, encoding="utf-8")

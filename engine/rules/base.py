@@ -21,11 +21,11 @@ import inspect
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, Self
 
-from engine.alerts import Alert, Evidence
-from engine.calendar import WorkingCalendar
-from engine.cases import CaseState
-from engine.catalogue import Catalogue, ItemInfo
-from engine.timers import TimerKey
+from engine.contract.alerts import Alert, Evidence
+from engine.contract.calendar import WorkingCalendar
+from engine.runtime.cases import CaseState
+from engine.runtime.catalogue import Catalogue, ItemInfo
+from engine.runtime.timers import TimerKey
 
 __all__ = ["Rule", "RuleContext"]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.runtime import detect
-from engine.screens import screens
-from sim.bidding_scenario import load_market_scenario
-from sim.bidding_world import simulate_market
+from engine.contract import events as ev
+from engine.core import detect
+from engine.rules.collusion.screen_stats import screens
+from sim.market.scenario import load_market_scenario
+from sim.market.world import simulate_market
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "bidding_market.yaml"
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.calendar import SHANGHAI, WorkingCalendar
+from engine.contract.calendar import SHANGHAI, WorkingCalendar
 
 pytestmark = pytest.mark.bench
 

@@ -16,14 +16,14 @@ import msgspec
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.rulebook import Rulebook
+from engine.contract import events as ev
+from engine.core import Engine
 from engine.rules import DISCIPLINE_RULE_NAMES
-from engine.runtime import Engine
-from sim.camera_detector import detect_frames
-from sim.camera_spec import Cameras, DetectorSpec
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.rules.rulebook import Rulebook
+from sim.common.scenario import load_scenario
+from sim.common.scenario_cameras import Cameras, DetectorSpec
+from sim.floor.detector import detect_frames
+from sim.hall.world import simulate
 
 SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml"
 

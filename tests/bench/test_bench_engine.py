@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.rulebook import Rulebook
-from engine.runtime import Engine
+from engine.contract import events as ev
+from engine.core import Engine
+from engine.rules.rulebook import Rulebook
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)

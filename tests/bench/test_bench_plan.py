@@ -13,9 +13,9 @@ from pathlib import Path
 
 import msgspec
 
-from sim.planning import desk_demand, level_metrics
-from sim.planning_mmc import mmc_check
-from sim.scenario import load_scenario
+from sim.common.scenario import load_scenario
+from sim.queueing.mmc_check import mmc_check
+from sim.queueing.staffing import desk_demand, level_metrics
 
 
 def test_city_hall_year(benchmark) -> None:  # type: ignore[no-untyped-def]

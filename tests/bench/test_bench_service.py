@@ -32,10 +32,10 @@ import numpy as np
 import pytest
 import yaml
 
-from engine import events as ev
-from loadtests.plan import replicate
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.contract import events as ev
+from loadtests.replay_plan import replicate
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
 from tests.service_process import Server, free_port
 
 pytestmark = pytest.mark.bench
@@ -193,7 +193,7 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
 
 def _serve(cfg: Path, port: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "supsim.cmd_serve", "--config", str(cfg), "--port", str(port)]
+    cmd = [sys.executable, "-m", "supsim.cli.serve", "--config", str(cfg), "--port", str(port)]
 
     def pin() -> None:
         if cpus is not None:
@@ -247,7 +247,7 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
     import argparse
 
     from loadtests.capacity import Outcome, search_capacity
-    from supsim.cmd_loadtest import drive, register
+    from supsim.cli.loadtest import drive, register
 
     scenario_path = ROOT / "scenarios" / "city_hall.yaml"
     scenario = load_scenario(scenario_path)

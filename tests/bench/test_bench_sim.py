@@ -27,11 +27,11 @@ import pytest
 import simpy
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from sim.arrivals import draw_arrivals
-from sim.catalogue import build_halls
-from sim.clock import SimClock
-from sim.scenario import Scenario, load_scenario
-from sim.world import SimResult, simulate
+from sim.common.clock import SimClock
+from sim.common.hall_model import build_halls
+from sim.common.scenario import Scenario, load_scenario
+from sim.hall.arrivals import draw_arrivals
+from sim.hall.world import SimResult, simulate
 from tests.bench.baselines import bare_mmc
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from engine.rulebook import load_rulebook
-from reports.sweep_grid import decode_grid
-from reports.sweep_run import score_world
-from sim.scenario import load_scenario
-from sim.world import simulate
+from engine.rules.rulebook import load_rulebook
+from reports.evaluation.sweep_grid import decode_grid
+from sim.common.scenario import load_scenario
+from sim.hall.world import simulate
+from supsim.experiments.sweep import score_world
 
 SCENARIO = Path("scenarios/county_hall.yaml")
 

@@ -1,0 +1,365 @@
+"""The event contract: every event any source may send to a supervision engine.
+
+Events are frozen, tagged :class:`msgspec.Struct` s. The tag field is ``kind`` and its
+value names the family and the happening (``case.accepted``, ``bid.submitted``...). One
+decoder, built once at import, turns JSON (one object, an array, or JSON Lines) into
+typed events; nothing else in the project parses events.
+
+Why the item catalogue travels in the stream: the rules need each item's promised limit,
+workflow and fee standard, and who is authorised to decide it. Real supervision systems
+receive that reference data from the approval platform (the *事项库*), so it is modelled as
+``item.published`` and ``staff.authorised`` events. An export from a user's own system is
+then self-contained and ``supsim detect`` needs nothing but the events and a rulebook.
+
+The families live in small modules (:mod:`engine.contract.event_base` for what every event shares,
+:mod:`engine.contract.events_tendering`, :mod:`engine.contract.events_floor` for cameras, attendance and queue
+numbers; approvals and reference data are here); this module re-exports them all, builds
+the one union and owns decoding, so ``from engine.contract import events as ev`` is all a user needs.
+
+Timestamps are timezone-aware; on the wire they are ISO 8601 with offset (Asia/Shanghai,
+``+08:00``, by default). Money is in yuan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+__all__ = [
+    "EVENT_TYPES",
+    "ApprovalEvent",
+    "AudioAlert",
+    "BidSubmitted",
+    "BidTraces",
+    "BidsOpened",
+    "CameraEvent",
+    "CameraHeartbeat",
+    "CaseAccepted",
+    "CaseClosed",
+    "CaseDecided",
+    "CaseResumed",
+    "CaseSubmitted",
+    "CaseSuspended",
+    "CertificateIssued",
+    "DocumentMark",
+    "Event",
+    "EventDecodeError",
+    "ExpertScored",
+    "FeeCharged",
+    "ItemPublished",
+    "PresenceDetected",
+    "QueueCalled",
+    "QueueCount",
+    "QueueEvent",
+    "QueueTicket",
+    "SourceHeartbeat",
+    "StaffAuthorised",
+    "StaffBreak",
+    "StaffClockIn",
+    "StaffClockOut",
+    "StaffRoster",
+    "StepCompleted",
+    "StepSpec",
+    "StepStarted",
+    "TenderAwarded",
+    "TenderPublished",
+    "TenderingEvent",
+    "TimeSpan",
+    "decode_event",
+    "decode_events",
+    "encode_event",
+    "event_json_schema",
+    "iter_jsonl",
+    "read_jsonl",
+    "write_jsonl",
+]
+
+from engine.contract.event_base import CaseType, Channel, Event, Id, Yuan
+from engine.contract.events_floor import (
+    AudioAlert,
+    CameraEvent,
+    CameraHeartbeat,
+    PresenceDetected,
+    QueueCalled,
+    QueueCount,
+    QueueEvent,
+    QueueTicket,
+    StaffBreak,
+    StaffClockIn,
+    StaffClockOut,
+    StaffRoster,
+    TimeSpan,
+)
+from engine.contract.events_tendering import (
+    BidsOpened,
+    BidSubmitted,
+    BidTraces,
+    DocumentMark,
+    ExpertScored,
+    TenderAwarded,
+    TenderingEvent,
+    TenderPublished,
+)
+
+# --- reference data (the item catalogue and staff authorisations) -----------------------
+
+
+class StepSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One step of an item's fixed workflow: its name, the post it is bound to and its limit."""
+
+    name: Id
+    post: Id
+    limit_days: Annotated[float, Meta(gt=0)]
+
+
+class ItemPublished(Event, frozen=True, tag="item.published"):
+    """An approval item as the catalogue states it (promised limit in working days).
+
+    ``promised_days`` is 0 for instant items (即办件). ``fee_standard`` is the most that may
+    be charged for one case; 0 means the item is free.
+    """
+
+    hall_id: Id
+    item_id: Id
+    department_id: Id
+    name: str
+    promised_days: Annotated[int, Meta(ge=0)]
+    fee_standard: Yuan = 0.0
+    steps: tuple[StepSpec, ...] = ()
+
+
+class StaffAuthorised(Event, frozen=True, tag="staff.authorised"):
+    """A staff member's posts and the items they may decide (审批权限)."""
+
+    hall_id: Id
+    staff_id: Id
+    department_id: Id
+    posts: tuple[Id, ...] = ()
+    may_decide: tuple[Id, ...] = ()
+
+
+class SourceHeartbeat(Event, frozen=True, tag="source.heartbeat"):
+    """A source system says it is alive and has sent everything up to ``ts``.
+
+    It carries no business meaning; it lets event time advance when nothing happens
+    (overnight, at the end of a run) so that deadline timers can fire.
+    """
+
+    source_id: Id
+    hall_id: Id | None = None
+
+
+# --- approval case lifecycle ------------------------------------------------------------
+
+
+class _CaseEvent(Event, frozen=True):
+    hall_id: Id
+    case_id: Id
+    department_id: Id
+
+
+class CaseSubmitted(_CaseEvent, frozen=True, tag="case.submitted"):
+    item_id: Id
+    channel: Channel
+    case_type: CaseType
+    applicant: str = ""
+
+
+class CaseAccepted(_CaseEvent, frozen=True, tag="case.accepted"):
+    """受理. ``stated_at`` is the acceptance time written on the record when it differs from ``ts``."""
+
+    item_id: Id
+    staff_id: Id
+    case_type: CaseType
+    window_id: Id | None = None
+    stated_at: datetime | None = None
+
+
+class StepStarted(_CaseEvent, frozen=True, tag="step.started"):
+    step: Id
+    post: Id
+    staff_id: Id
+
+
+class StepCompleted(_CaseEvent, frozen=True, tag="step.completed"):
+    step: Id
+    post: Id
+    staff_id: Id
+    stated_at: datetime | None = None
+
+
+class CaseSuspended(_CaseEvent, frozen=True, tag="case.suspended"):
+    """暂停计时. ``reason`` is a code (``supplement``, ``expert_review``, ``hearing``...)."""
+
+    reason: Id
+    staff_id: Id
+    notice_id: str | None = None
+
+
+class CaseResumed(_CaseEvent, frozen=True, tag="case.resumed"):
+    staff_id: Id
+
+
+class FeeCharged(_CaseEvent, frozen=True, tag="fee.charged"):
+    amount: Yuan
+    staff_id: Id
+
+
+class CaseDecided(_CaseEvent, frozen=True, tag="case.decided"):
+    approver_id: Id
+    decision: Literal["approve", "reject"]
+    stated_at: datetime | None = None
+
+
+class CertificateIssued(_CaseEvent, frozen=True, tag="certificate.issued"):
+    certificate_no: Id
+    staff_id: Id
+
+
+class CaseClosed(_CaseEvent, frozen=True, tag="case.closed"):
+    staff_id: Id
+    outcome: Literal["approved", "rejected", "withdrawn"]
+
+
+ApprovalEvent = (
+    CaseSubmitted
+    | CaseAccepted
+    | StepStarted
+    | StepCompleted
+    | CaseSuspended
+    | CaseResumed
+    | FeeCharged
+    | CaseDecided
+    | CertificateIssued
+    | CaseClosed
+)
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ItemPublished,
+    StaffAuthorised,
+    SourceHeartbeat,
+    CaseSubmitted,
+    CaseAccepted,
+    StepStarted,
+    StepCompleted,
+    CaseSuspended,
+    CaseResumed,
+    FeeCharged,
+    CaseDecided,
+    CertificateIssued,
+    CaseClosed,
+    TenderPublished,
+    BidSubmitted,
+    BidsOpened,
+    ExpertScored,
+    TenderAwarded,
+    PresenceDetected,
+    QueueCount,
+    CameraHeartbeat,
+    AudioAlert,
+    StaffClockIn,
+    StaffClockOut,
+    StaffRoster,
+    StaffBreak,
+    QueueTicket,
+    QueueCalled,
+)
+
+AnyEvent = (
+    ItemPublished
+    | StaffAuthorised
+    | SourceHeartbeat
+    | ApprovalEvent
+    | TenderingEvent
+    | CameraEvent
+    | StaffClockIn
+    | StaffClockOut
+    | StaffRoster
+    | StaffBreak
+    | QueueEvent
+)
+
+
+class EventDecodeError(ValueError):
+    """An event could not be decoded; the message names the source, line and field."""
+
+
+_DECODER = msgspec.json.Decoder(AnyEvent)
+_ARRAY_DECODER = msgspec.json.Decoder(list[AnyEvent])
+_ENCODER = msgspec.json.Encoder()
+
+
+def _check_aware(event: Event, where: str) -> Event:
+    if event.ts.tzinfo is None:
+        raise EventDecodeError(f"{where}: `$.ts` - timestamp has no timezone offset")
+    return event
+
+
+def decode_event(data: bytes | str, *, where: str = "event") -> Event:
+    """Decode one JSON object into its event type."""
+    try:
+        event: Event = _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise EventDecodeError(f"{where}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise EventDecodeError(f"{where}: malformed JSON ({exc})") from None
+    return _check_aware(event, where)
+
+
+def decode_events(data: bytes | str, *, where: str = "body") -> list[Event]:
+    """Decode a JSON array of events."""
+    try:
+        events: list[Event] = list(_ARRAY_DECODER.decode(data))
+    except msgspec.ValidationError as exc:
+        raise EventDecodeError(f"{where}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise EventDecodeError(f"{where}: malformed JSON ({exc})") from None
+    for i, event in enumerate(events):
+        _check_aware(event, f"{where}[{i}]")
+    return events
+
+
+def encode_event(event: Event) -> bytes:
+    """One event as compact JSON (no trailing newline)."""
+    return _ENCODER.encode(event)
+
+
+def iter_jsonl(stream: IO[bytes], *, name: str = "<stream>") -> Iterator[Event]:
+    """Events from a JSON Lines byte stream; blank lines are skipped."""
+    for lineno, line in enumerate(stream, start=1):
+        if line.strip():
+            yield decode_event(line, where=f"{name}:{lineno}")
+
+
+def read_jsonl(path: str | Path) -> Iterator[Event]:
+    """Events from a JSON Lines file, decoded lazily; errors name the file and line."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        yield from iter_jsonl(fh, name=str(path))
+
+
+def write_jsonl(events: Iterable[Event], path: str | Path) -> int:
+    """Write events as JSON Lines; returns how many were written."""
+    n = 0
+    buf = bytearray()
+    with Path(path).open("wb") as fh:
+        for event in events:
+            _ENCODER.encode_into(event, buf, len(buf))
+            buf.extend(b"\n")
+            n += 1
+            if len(buf) > 1 << 20:
+                fh.write(buf)
+                buf.clear()
+        fh.write(buf)
+    return n
+
+
+def event_json_schema() -> dict[str, object]:
+    """JSON Schema of the whole contract, generated from the Structs."""
+    return msgspec.json.schema(AnyEvent)

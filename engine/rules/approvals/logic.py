@@ -1,0 +1,263 @@
+"""Logic warnings (逻辑预警): records that contradict the fixed procedure (流程固化).
+
+Each rule looks at one kind of record at the moment it is applied and compares it with the
+case state and the catalogue; the alert ``ts`` is the offending record's event time. The
+engine applies events in event-time order, so "before" and "after" below are event-time
+relations, whatever order the source sent them in.
+"""
+
+from __future__ import annotations
+
+from engine.contract.events import (
+    CaseAccepted,
+    CaseDecided,
+    CaseSuspended,
+    CertificateIssued,
+    FeeCharged,
+    StepCompleted,
+)
+from engine.rules.base import Rule
+from engine.runtime.cases import LEGAL_SUSPENSION_REASONS, CaseState
+
+__all__ = [
+    "Backdated",
+    "CertificateWithoutApproval",
+    "DecisionBeforeAcceptance",
+    "ExcessFee",
+    "IllegalSuspension",
+    "SamePersonAcceptApprove",
+    "SkippedStep",
+    "StepsOutOfOrder",
+    "UnauthorisedApproval",
+]
+
+
+class SkippedStep(Rule):
+    """A decision while a catalogue step has no ``step.completed`` yet."""
+
+    name = "logic.skipped_step"
+    kinds = ("case.decided",)
+
+    def check_one(self, event: CaseDecided, case: CaseState) -> None:
+        item = self.item_of(case)
+        if item is None:
+            return
+        completed = case.completed
+        for step in item.step_names:  # the usual case: nothing missing, no list built
+            if step not in completed:
+                break
+        else:
+            return
+        missing = [s for s in item.step_names if s not in completed]
+        if missing:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.approver_id,
+                evidence={"event_id": event.event_id, "missing_steps": missing, "score": len(missing)},
+            )
+
+
+class StepsOutOfOrder(Rule):
+    """An earlier catalogue step is completed after a later one already was."""
+
+    name = "logic.steps_out_of_order"
+    kinds = ("step.completed",)
+
+    def check_one(self, event: StepCompleted, case: CaseState) -> None:
+        item = self.item_of(case)
+        if item is None:
+            return
+        step_pos = item.step_pos
+        pos = step_pos.get(event.step)
+        if pos is None:
+            return
+        for done in case.completed:  # the usual case: nothing later, no list built
+            if step_pos.get(done, -1) > pos:
+                break
+        else:
+            return
+        later = [s for s in case.completed if step_pos.get(s, -1) > pos]
+        if later:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.staff_id,
+                evidence={
+                    "event_id": event.event_id,
+                    "step": event.step,
+                    "completed_before": sorted(later),
+                    "score": len(later),
+                },
+            )
+
+
+class DecisionBeforeAcceptance(Rule):
+    """A decision on a case that was submitted but not yet accepted (受理)."""
+
+    name = "logic.decision_before_acceptance"
+    kinds = ("case.decided",)
+
+    def check_one(self, event: CaseDecided, case: CaseState) -> None:
+        if case.submitted and not case.accepted:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.approver_id,
+                evidence={"event_id": event.event_id, "score": 1.0},
+            )
+
+
+class CertificateWithoutApproval(Rule):
+    """A certificate issued when no ``approve`` decision was recorded before it."""
+
+    name = "logic.certificate_without_approval"
+    kinds = ("certificate.issued",)
+
+    def check_one(self, event: CertificateIssued, case: CaseState) -> None:
+        if not case.approved:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.staff_id,
+                evidence={"event_id": event.event_id, "certificate_no": event.certificate_no, "score": 1.0},
+            )
+
+
+class ExcessFee(Rule):
+    """Fees charged on a case exceed the item's standard (any fee on a free item).
+
+    Charges are summed per case, so splitting an excess into small charges does not hide
+    it. ``epsilon`` (yuan) absorbs rounding in the source system.
+    """
+
+    name = "logic.excess_fee"
+    section = "fee"
+    kinds = ("fee.charged",)
+
+    def __init__(self, *, epsilon: float = 0.005) -> None:
+        self.epsilon = epsilon
+
+    def validate(self) -> None:
+        if self.epsilon < 0:
+            raise ValueError("epsilon must be >= 0")
+
+    def check_one(self, event: FeeCharged, case: CaseState) -> None:
+        item = self.item_of(case)
+        if item is None:
+            return
+        excess = case.fee_total - item.fee_standard
+        if excess > self.epsilon:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.staff_id,
+                evidence={
+                    "event_id": event.event_id,
+                    "charged": round(case.fee_total, 2),
+                    "fee_standard": item.fee_standard,
+                    "score": round(excess, 2),
+                },
+            )
+
+
+class UnauthorisedApproval(Rule):
+    """越权审批: the approver's authorisation does not include the case's item."""
+
+    name = "logic.unauthorised_approval"
+    kinds = ("case.decided",)
+
+    def check_one(self, event: CaseDecided, case: CaseState) -> None:
+        if case.item_id is None:
+            return
+        catalogue = self.ctx.catalogue
+        if not catalogue.may_decide(event.approver_id, case.item_id):
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.approver_id,
+                evidence={
+                    "event_id": event.event_id,
+                    "item_id": case.item_id,
+                    "approver_known": event.approver_id in catalogue.staff,
+                    "score": 1.0,
+                },
+            )
+
+
+class SamePersonAcceptApprove(Rule):
+    """The person who accepted a case also decided it (no separation of duties)."""
+
+    name = "logic.same_person_accept_approve"
+    section = "same_person"
+    kinds = ("case.decided",)
+
+    def __init__(self, *, promised_only: bool = True) -> None:
+        self.promised_only = promised_only
+
+    def check_one(self, event: CaseDecided, case: CaseState) -> None:
+        if self.promised_only and case.case_type != "promised":
+            return
+        if case.acceptor is not None and case.acceptor == event.approver_id:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.approver_id,
+                evidence={"event_id": event.event_id, "score": 1.0},
+            )
+
+
+class Backdated(Rule):
+    """A record whose stated time is more than ``tolerance_minutes`` before its event time."""
+
+    name = "logic.backdated"
+    section = "backdating"
+    kinds = ("case.accepted", "step.completed", "case.decided")
+
+    def __init__(self, *, tolerance_minutes: float = 30.0) -> None:
+        self.tolerance_minutes = tolerance_minutes
+
+    def validate(self) -> None:
+        if self.tolerance_minutes < 0:
+            raise ValueError("tolerance_minutes must be >= 0")
+
+    def check_one(self, event: CaseAccepted | StepCompleted | CaseDecided, case: CaseState) -> None:
+        stated = event.stated_at
+        if stated is None:
+            return
+        lag = (event.ts - stated).total_seconds()
+        if lag > self.tolerance_minutes * 60.0:
+            staff = event.approver_id if isinstance(event, CaseDecided) else event.staff_id
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=staff,
+                evidence={
+                    "event_id": event.event_id,
+                    "stated_at": stated.isoformat(),
+                    "score": round(lag / 60.0, 3),  # minutes backdated
+                },
+            )
+
+
+class IllegalSuspension(Rule):
+    """暂停计时 with a reason that the law does not allow to stop the clock."""
+
+    name = "logic.illegal_suspension"
+    section = "deadline"
+    kinds = ("case.suspended",)
+
+    def __init__(self, *, legal_suspension_reasons: tuple[str, ...] = LEGAL_SUSPENSION_REASONS) -> None:
+        self.legal_suspension_reasons = legal_suspension_reasons
+
+    def reset(self) -> None:
+        self._legal = frozenset(self.legal_suspension_reasons)
+
+    def check_one(self, event: CaseSuspended, case: CaseState) -> None:
+        if event.reason not in self._legal:
+            self.emit_case(
+                case,
+                event.ts,
+                staff_id=event.staff_id,
+                evidence={"event_id": event.event_id, "reason": event.reason, "score": 1.0},
+            )

@@ -1,0 +1,1 @@
+"""Collusion rules on tendering streams, with the tender state they own."""

@@ -1,0 +1,183 @@
+"""Price screens per tender: a combined screen score and regular price patterns.
+
+Why a fixed, documented combination rather than a trained model: the engine must give
+the same verdict on any market without labels. Cover bidding pushes the three screens the
+literature finds most telling in one direction each — the bids cluster (low CV), the
+spread is small (low SPD) and the designated winner sits apart from the tight covers
+(high RD) — so the combined score is the mean of three logistic indicators, each centred on
+a threshold between the medians of competitive and collusive tenders in the Ticino data
+(CV 0.080 vs 0.030, SPD 0.22 vs 0.08, RD 0.25 vs 1.7; see ``docs/bidding.md``). A missing
+screen (too few bids) counts as 0.5, i.e. no evidence either way.
+
+Why the rule also needs RD to agree: a competitive tender whose bids happen to be tight (a
+well-specified job, a ceiling close to cost) has low CV and SPD and reaches the combined
+score on those two alone, but its lowest bid is not set apart from the rest. Cover bidding
+does both — tight covers *and* a designated winner apart — so the rule asks the relative
+distance to be decisively high as well (``min_rd`` in the rulebook, default 1.25: the RD
+threshold plus one logistic scale). Measured over 12 seeds of the shipped market this takes the false-positive
+rate on clean tenders from 5.4 % to 4.3 %; on Ticino it lowers the rate on competitive
+tenders (15 % to 12 %) and keeps 98 % of the collusive tenders the score alone flags.
+
+``collusion.price_pattern`` is the other half of Art. 40 (四): bids in an arithmetic or
+geometric progression (a constant step or ratio) betray a ring that priced its covers
+from the winner's bid by formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+from engine.rules.collusion.screen_stats import screens
+from engine.rules.collusion.tenders import TenderState
+from engine.rules.collusion.traces import TenderRule
+
+__all__ = ["PricePatternRule", "ScreenRule", "combined_score", "price_pattern"]
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+def combined_score(
+    prices: Sequence[float],
+    *,
+    cv_threshold: float = 0.05,
+    spd_threshold: float = 0.13,
+    rd_threshold: float = 1.0,
+) -> tuple[float, dict[str, float]]:
+    """``(score in [0, 1], the seven screens)``; higher means more collusion-like."""
+    s = screens(prices)
+    parts = []
+    for value, thr, sign in (
+        (s["CV"], cv_threshold, -1.0),
+        (s["SPD"], spd_threshold, -1.0),
+        (s["RD"], rd_threshold, 1.0),
+    ):
+        if math.isnan(value) or thr <= 0:
+            parts.append(0.5)
+        else:  # scale: a quarter of the threshold moves the indicator from 0.5 to 0.73
+            parts.append(_logistic(sign * (value - thr) / (0.25 * thr)))
+    return sum(parts) / len(parts), s
+
+
+def _best_run(prices: Sequence[float], tolerance: float, min_bids: int) -> tuple[str, float, int, int] | None:
+    """``(kind, step or ratio, index of the run's first sorted price, run length)``."""
+    p = sorted(prices)
+    best: tuple[str, float, int, int] | None = None
+    if len(p) < max(min_bids, 3) or p[0] <= 0:
+        return None
+    for kind in ("arithmetic", "geometric"):
+        steps = [b - a if kind == "arithmetic" else b / a - 1 for a, b in pairwise(p)]
+        i = 0
+        while i < len(steps):
+            ref = steps[i]
+            j = i
+            while ref > 0 and j + 1 < len(steps) and abs(steps[j + 1] - ref) <= tolerance * ref:
+                j += 1
+            length = j - i + 2  # bids in the run
+            if ref > 0 and length >= min_bids and (best is None or length > best[3]):
+                mean = sum(steps[i : j + 1]) / (j - i + 1)
+                best = (kind, mean if kind == "arithmetic" else 1 + mean, i, length)
+            i = j + 1 if j > i else i + 1
+    return best
+
+
+def price_pattern(
+    prices: Sequence[float], tolerance: float, min_bids: int = 4
+) -> tuple[str, float, int] | None:
+    """The longest run of consecutive sorted prices in a progression, if it has ``min_bids``.
+
+    Returns ``("arithmetic", step, length)`` or ``("geometric", ratio, length)``. Steps
+    (ratios minus one) count as constant while each lies within ``tolerance`` (relative) of
+    the run's first step; a zero step is not a pattern (identical bids are another signal).
+    Runs rather than all bids: an outsider's honest bid must not hide the ring's formula.
+    """
+    run = _best_run(prices, tolerance, min_bids)
+    return None if run is None else (run[0], run[1], run[3])
+
+
+class ScreenRule(TenderRule):
+    """``collusion.screens``: the combined screen score of a tender at or above the threshold."""
+
+    name = "collusion.screens"
+    level = "yellow"
+    section = "collusion"
+    kinds = ("bids.opened",)
+
+    def __init__(
+        self,
+        *,
+        min_bids: int = 4,
+        cv_threshold: float = 0.05,
+        spd_threshold: float = 0.13,
+        rd_threshold: float = 1.0,
+        score_threshold: float = 0.65,
+        min_rd: float = 1.25,
+    ) -> None:
+        """``min_rd`` is the relative distance a flagged tender must also reach (``nan`` —
+        identical losing bids, no spread — counts as reached: covers priced as one)."""
+        self.min_bids = min_bids
+        self.cv_threshold = cv_threshold
+        self.spd_threshold = spd_threshold
+        self.rd_threshold = rd_threshold
+        self.score_threshold = score_threshold
+        self.min_rd = min_rd
+
+    def validate(self) -> None:
+        if self.min_bids < 3:
+            raise ValueError("collusion.screens: min_bids must be at least 3")
+
+    def check_tender(self, event: Any, tender: TenderState) -> None:
+        prices = tender.prices()
+        if len(prices) < self.min_bids:
+            return
+        score, s = combined_score(
+            prices,
+            cv_threshold=self.cv_threshold,
+            spd_threshold=self.spd_threshold,
+            rd_threshold=self.rd_threshold,
+        )
+        if score < self.score_threshold or s["RD"] < self.min_rd:
+            return
+        evidence: dict[str, Any] = {k: (None if math.isnan(v) else round(v, 6)) for k, v in s.items()}
+        evidence.update(tender_id=tender.tender_id, score=round(score, 6), bidders=sorted(tender.bids))
+        self.emit_subject(tender.subject, event.ts, evidence)
+
+
+class PricePatternRule(TenderRule):
+    """``collusion.price_pattern``: the losing bids form an arithmetic or geometric progression."""
+
+    name = "collusion.price_pattern"
+    level = "red"
+    section = "collusion"
+    kinds = ("bids.opened",)
+
+    def __init__(self, *, pattern_tolerance: float = 0.01, pattern_min_bids: int = 4) -> None:
+        self.pattern_tolerance = pattern_tolerance
+        self.pattern_min_bids = pattern_min_bids
+
+    def check_tender(self, event: Any, tender: TenderState) -> None:
+        bids = sorted(tender.bids.values(), key=lambda b: (b.price, b.bidder_id))
+        found = _best_run([b.price for b in bids], self.pattern_tolerance, self.pattern_min_bids)
+        if found is None:
+            return
+        kind, step, start, length = found
+        run = bids[start : start + length]
+        self.emit_subject(
+            tender.subject,
+            event.ts,
+            {
+                "tender_id": tender.tender_id,
+                "clause": "art40.4 regular price differences",
+                "pattern": kind,
+                "step": round(step, 6),
+                "run_length": length,
+                # The bidders priced by the formula, not the honest outsiders around them:
+                # ring recovery pairs the bidders an alert names.
+                "bidders": sorted(b.bidder_id for b in run),
+                "tender_bidders": sorted(b.bidder_id for b in bids),
+            },
+        )

@@ -1,0 +1,1 @@
+"""Event time: the watermark buffer, timers, dispatch, and per-case and reference state."""

@@ -1,0 +1,219 @@
+"""Per-case state: what the engine has seen of one approval case, and its clock.
+
+The case clock is kept in *calendar index* units (working seconds since the calendar's
+first day, :meth:`engine.contract.calendar.WorkingCalendar.to_index`): the effective elapsed time
+at index ``x`` is ``x - accept_idx - paused``, where ``paused`` is the working time spent
+in *legal* suspensions. A threshold of ``s`` working seconds is therefore reached at index
+``accept_idx + paused + s``, and one inverse lookup turns that into an instant. Nothing
+loops over days and nothing is recomputed per event.
+
+A step's clock works the same way from its ``step.started`` index; ``paused_base``
+remembers how much legal suspension the case had already accumulated when the step began,
+so only suspensions during the step stop its clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.contract import events as ev
+from engine.contract.calendar import WorkingCalendar
+from engine.runtime.timers import TimerKey
+
+__all__ = ["LEGAL_SUSPENSION_REASONS", "CaseState", "CaseUpdate", "OpenStep", "case_updates"]
+
+
+#: Reasons that stop the clock: 行政许可法 Art. 45 (hearing, testing, inspection, appraisal,
+#: expert review... are not counted in the limit), 补正 (waiting for the applicant to
+#: supplement documents) and referral to a superior authority. Anything else is not legal.
+LEGAL_SUSPENSION_REASONS: tuple[str, ...] = (
+    "supplement",
+    "expert_review",
+    "hearing",
+    "inspection",
+    "testing",
+    "appraisal",
+    "superior_authority",
+)
+
+
+class OpenStep:
+    """A started, not yet completed, workflow step."""
+
+    __slots__ = ("paused_base", "staff_id", "start_idx", "started_at")
+
+    def __init__(self, start_idx: float, paused_base: float, staff_id: str, started_at: datetime) -> None:
+        self.start_idx = start_idx
+        self.paused_base = paused_base
+        self.staff_id = staff_id
+        self.started_at = started_at
+
+
+class CaseState:
+    """Everything the rules need about one open case (closed cases are dropped)."""
+
+    __slots__ = (
+        "accept_idx",
+        "accepted",
+        "accepted_at",
+        "acceptor",
+        "approved",
+        "case_id",
+        "case_type",
+        "completed",
+        "decided",
+        "department_id",
+        "fee_total",
+        "hall_id",
+        "holder",
+        "item_id",
+        "legal_suspended",
+        "open_steps",
+        "paused",
+        "submitted",
+        "suspend_idx",
+        "suspended",
+        "timer_keys",
+    )
+
+    def __init__(self, case_id: str, hall_id: str, department_id: str) -> None:
+        self.case_id = case_id
+        self.hall_id = hall_id
+        self.department_id = department_id
+        self.item_id: str | None = None
+        self.case_type: str | None = None
+        self.submitted = False
+        self.accepted = False
+        self.accepted_at: datetime | None = None
+        self.accept_idx = 0.0
+        self.acceptor: str | None = None
+        self.holder: str | None = None
+        self.decided = False
+        self.approved = False
+        self.completed: dict[str, datetime] = {}
+        self.open_steps: dict[str, OpenStep] = {}
+        self.suspended = False
+        self.legal_suspended = False
+        self.suspend_idx = 0.0
+        self.paused = 0.0
+        self.fee_total = 0.0
+        self.timer_keys: list[TimerKey] = []
+
+    @property
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+    def accept(self, idx: float, at: datetime, staff_id: str, item_id: str, case_type: str) -> bool:
+        """Start the clock; returns False (and changes nothing) for a repeated acceptance."""
+        if self.accepted:
+            return False
+        self.accepted = True
+        self.accept_idx = idx
+        self.accepted_at = at
+        self.acceptor = staff_id
+        self.holder = staff_id
+        self.item_id = item_id
+        self.case_type = case_type
+        if self.legal_suspended:
+            # Suspended before acceptance: the pause only counts from the clock's start.
+            self.suspend_idx = max(self.suspend_idx, idx)
+        return True
+
+    def suspend(self, idx: float, legal: bool) -> bool:
+        """Enter a suspension; returns True when this pauses the clock."""
+        if self.suspended:
+            return False
+        self.suspended = True
+        self.legal_suspended = legal
+        self.suspend_idx = max(idx, self.accept_idx) if self.accepted else idx
+        return legal
+
+    def resume(self, idx: float) -> bool:
+        """Leave a suspension; returns True when a paused clock restarts."""
+        if not self.suspended:
+            return False
+        was_legal = self.legal_suspended
+        if was_legal and self.accepted:
+            self.paused += max(0.0, idx - self.suspend_idx)
+        self.suspended = False
+        self.legal_suspended = False
+        return was_legal
+
+    def start_step(self, step: str, idx: float, staff_id: str, at: datetime) -> OpenStep:
+        """Open a step clock. Legal suspension already under way does not count against it."""
+        base = self.paused
+        if self.legal_suspended:
+            base += max(0.0, idx - self.suspend_idx)
+        open_step = OpenStep(idx, base, staff_id, at)
+        self.open_steps[step] = open_step
+        self.holder = staff_id
+        return open_step
+
+    def case_due_index(self, seconds: float) -> float:
+        """Calendar index at which effective elapsed case time reaches ``seconds``."""
+        return self.accept_idx + self.paused + seconds
+
+    def step_due_index(self, step: OpenStep, seconds: float) -> float:
+        """Calendar index at which the step's own clock reaches ``seconds``."""
+        return step.start_idx + (self.paused - step.paused_base) + seconds
+
+
+CaseUpdate = Callable[[Any, CaseState], None]
+
+
+def case_updates(
+    calendar: WorkingCalendar, legal_reasons: frozenset[str]
+) -> Mapping[type[ev.Event], CaseUpdate | None]:
+    """How each approval event changes its case's state (None: it changes nothing).
+
+    The runtime applies these before the rules look at the event, so a rule sees the case
+    as it is *with* the event. Clock events read the calendar index once, here.
+    """
+    to_index = calendar.to_index
+
+    def submitted(e: ev.CaseSubmitted, case: CaseState) -> None:
+        case.submitted = True
+        if not case.accepted:
+            case.item_id = e.item_id
+            case.case_type = e.case_type
+
+    def accepted(e: ev.CaseAccepted, case: CaseState) -> None:
+        case.accept(to_index(e.ts), e.ts, e.staff_id, e.item_id, e.case_type)
+
+    def step_started(e: ev.StepStarted, case: CaseState) -> None:
+        case.start_step(e.step, to_index(e.ts), e.staff_id, e.ts)
+
+    def step_completed(e: ev.StepCompleted, case: CaseState) -> None:
+        case.open_steps.pop(e.step, None)
+        if e.step not in case.completed:
+            case.completed[e.step] = e.ts
+
+    def suspended(e: ev.CaseSuspended, case: CaseState) -> None:
+        case.suspend(to_index(e.ts), e.reason in legal_reasons)
+
+    def resumed(e: ev.CaseResumed, case: CaseState) -> None:
+        case.resume(to_index(e.ts))
+
+    def fee(e: ev.FeeCharged, case: CaseState) -> None:
+        case.fee_total += e.amount
+
+    def decided(e: ev.CaseDecided, case: CaseState) -> None:
+        case.decided = True
+        case.holder = e.approver_id
+        if e.decision == "approve":
+            case.approved = True
+
+    return {
+        ev.CaseSubmitted: submitted,
+        ev.CaseAccepted: accepted,
+        ev.StepStarted: step_started,
+        ev.StepCompleted: step_completed,
+        ev.CaseSuspended: suspended,
+        ev.CaseResumed: resumed,
+        ev.FeeCharged: fee,
+        ev.CaseDecided: decided,
+        ev.CertificateIssued: None,
+        ev.CaseClosed: None,
+    }

@@ -1,0 +1,122 @@
+"""Applying events to state: the event type → handler table and the open-case registry.
+
+Why a table of closures: every applied event needs "which state does this change, and
+which rules look at it?". Answering that once per event *type* when the engine is built
+(a dict lookup per event, the rule checks pre-filtered by kind) instead of once per event
+(an isinstance chain, a scan over every rule) is most of what keeps dispatch cheap.
+
+Approval events update their :class:`~engine.runtime.cases.CaseState` before the rules see it; a
+closed case is dropped, its timers cancelled, and later events about it are only counted.
+Other families (tenders, cameras...) follow the hook protocol ``event_types``,
+``apply(event) -> state | None`` and ``after_rules(event, state)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from engine.contract import events as ev
+from engine.contract.calendar import CalendarRangeError, WorkingCalendar
+from engine.runtime.cases import CaseState, CaseUpdate, case_updates
+from engine.runtime.catalogue import Catalogue
+from engine.runtime.timers import CalendarTimers
+
+__all__ = ["CaseRegistry", "Checker", "Handler"]
+
+Handler = Callable[[Any], None]
+Check = Callable[[Any, Any], None]
+
+
+class Checker(Protocol):
+    """What dispatch needs of a rule: the event kinds it watches and its per-event check.
+
+    Declared here, not imported from ``engine.rules``, so the runtime stays below the rules.
+    """
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+
+    def check_one(self, event: Any, state: Any, /) -> None: ...
+
+
+class CaseRegistry:
+    """Open cases by id, closed ids, and the counts of events that could not be applied."""
+
+    __slots__ = ("after_close", "cases", "closed", "range_errors", "timers")
+
+    def __init__(self, cases: dict[str, CaseState], timers: CalendarTimers) -> None:
+        self.cases = cases
+        self.closed: set[str] = set()
+        self.timers = timers
+        self.after_close = 0  # events about a case already closed
+        self.range_errors = 0  # events whose instant lies outside the calendar
+
+    def build(
+        self,
+        *,
+        calendar: WorkingCalendar,
+        legal_reasons: frozenset[str],
+        catalogue: Catalogue,
+        rules: Iterable[Checker],
+        families: Iterable[Any],
+    ) -> dict[type, Handler]:
+        """Event type → handler; rules run in the order given (registry order)."""
+        rules = tuple(rules)
+
+        def checks_for(etype: Any) -> tuple[Check, ...]:
+            tag = etype.__struct_config__.tag
+            return tuple(r.check_one for r in rules if tag in r.kinds)
+
+        table: dict[type, Handler] = {
+            ev.ItemPublished: catalogue.publish_item,
+            ev.StaffAuthorised: catalogue.authorise_staff,
+        }
+        for etype, update in case_updates(calendar, legal_reasons).items():
+            table[etype] = self._case_handler(update, checks_for(etype), closes=etype is ev.CaseClosed)
+        for family in families:
+            for etype in family.event_types:
+                table[etype] = _family_handler(family, checks_for(etype))
+        return table
+
+    def _case_handler(self, update: CaseUpdate | None, checks: tuple[Check, ...], *, closes: bool) -> Handler:
+        cases = self.cases
+        closed = self.closed
+
+        def handle(event: Any) -> None:
+            cid = event.case_id
+            case = cases.get(cid)
+            if case is None:
+                if cid in closed:
+                    self.after_close += 1
+                    return
+                case = cases[cid] = CaseState(cid, event.hall_id, event.department_id)
+            if update is not None:
+                try:
+                    update(event, case)
+                except CalendarRangeError:
+                    self.range_errors += 1
+                    return
+            for check in checks:
+                check(event, case)
+            if closes:
+                self.close(case)
+
+        return handle
+
+    def close(self, case: CaseState) -> None:
+        self.timers.cancel_many(case.timer_keys)
+        del self.cases[case.case_id]
+        self.closed.add(case.case_id)
+
+
+def _family_handler(family: Any, checks: tuple[Check, ...]) -> Handler:
+    def handle(event: Any) -> None:
+        state = family.apply(event)
+        if state is None:
+            return
+        for check in checks:
+            check(event, state)
+        family.after_rules(event, state)
+
+    return handle

@@ -1,0 +1,260 @@
+"""The live deployment: the engine behind an ASGI service (Starlette on uvicorn).
+
+Why Starlette and msgspec on the hot path: ingest is decode → check → queue → commit, and
+per-request framework overhead is what caps a single process. A validation framework
+(FastAPI/pydantic) costs about three times the CPU per request for the same work, so the
+contract's msgspec decoder is used directly and nothing else parses events.
+
+Routes (see ``docs/deployment.md`` and ``GET /openapi.json``):
+
+* ``POST /v1/events`` — a JSON array (or NDJSON with ``Content-Type: application/x-ndjson``)
+  of contract events. 202 ``{"accepted", "duplicates"}`` once the batch is durable; a batch
+  is all-or-nothing. 400 malformed JSON, 422 invalid events (index and field of each),
+  401/403 token and scope, 413 body or batch too large, 429 + ``Retry-After`` queue full,
+  503 + ``Retry-After`` not ready.
+* ``POST /v1/events/known`` — which of the given event ids are in the log (loss checks).
+* ``GET /v1/alerts``, ``GET /v1/stats``, ``GET /metrics``, ``GET /healthz``, ``GET /readyz``,
+  ``GET /openapi.json``, ``GET /`` (the supervision-centre page).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from engine.contract import events as ev
+from engine.rules.rulebook import Rulebook, load_rulebook
+from engine.service.auth import Principal, TokenTable, scope_error
+from engine.service.config import ServiceConfig
+from engine.service.halls import PartitionedEngine
+from engine.service.ingest import IngestError, decode_body
+from engine.service.metrics import Metrics
+from engine.service.openapi import openapi_document
+from engine.service.store import AlertQuery, EventStore, StoreReader
+from engine.service.writer import IngestWriter, Overloaded, Unavailable
+
+__all__ = ["create_app"]
+
+_ENC = msgspec.json.Encoder()
+_IDS = msgspec.json.Decoder(list[str])
+_MAX_PAGE = 5000
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_ENC.encode(data), status_code=status, media_type="application/json", headers=headers)
+
+
+class _Service:
+    """State shared by the routes of one app (one process, one store, one writer)."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.tokens = TokenTable(config.tokens)
+        book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
+        self.metrics = Metrics()
+        self.store = EventStore(config.db)
+        self.reader: StoreReader = self.store.reader()
+        self.writer = IngestWriter(
+            self.store,
+            PartitionedEngine(book),
+            self.metrics,
+            bound=config.queue_bound_events,
+            group_max=config.group_max_events,
+        )
+        self.retry = {"Retry-After": str(config.retry_after_s)}
+
+    def _fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        self.metrics.request(status)
+        return _json({"error": message}, status, headers)
+
+    def _who(self, request: Request) -> Principal | Response:
+        who = self.tokens.lookup(request.headers.get("authorization"))
+        if who is None:
+            return _json({"error": "missing or unknown bearer token"}, 401, {"WWW-Authenticate": "Bearer"})
+        return who
+
+    async def _checked_events(self, request: Request, parse: bool) -> list[ev.Event] | Response:
+        who = self._who(request)
+        if isinstance(who, Response):
+            self.metrics.request(401)
+            return who
+        if not who.can_post:
+            return self._fail(403, f"role {who.role} may not post events")
+        limit = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return self._fail(413, f"body exceeds {limit} bytes; split the batch")
+        if not parse and self.writer.pending >= self.config.queue_bound_events:
+            return self._fail(429, "ingest queue is full; retry later", self.retry)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return self._fail(413, f"body exceeds {limit} bytes; split the batch")
+        ndjson = "ndjson" in request.headers.get("content-type", "")
+        try:
+            events = decode_body(bytes(body), ndjson=ndjson, max_events=self.config.max_batch_events)
+        except IngestError as exc:
+            self.metrics.request(exc.status)
+            return _json(exc.payload, exc.status)
+        denied = []
+        for i, event in enumerate(events):
+            reason = scope_error(who, event)
+            if reason is not None:
+                denied.append({"index": i, "field": "$.kind", "message": reason})
+        if denied:
+            self.metrics.request(403)
+            return _json({"error": "events out of this token's scope", "errors": denied}, 403)
+        return events
+
+    async def ingest(self, request: Request) -> Response:
+        t0 = time.perf_counter()
+        events = await self._checked_events(request, parse=False)
+        if isinstance(events, Response):
+            return events
+        try:
+            accepted, duplicates = await self.writer.submit(events)
+        except Overloaded:
+            return self._fail(429, "ingest queue is full; retry later", self.retry)
+        except Unavailable as exc:
+            return self._fail(503, str(exc), self.retry)
+        self.metrics.request(202)
+        self.metrics.ingest_served(time.perf_counter() - t0)
+        return _json({"accepted": accepted, "duplicates": duplicates}, 202)
+
+    async def parse_only(self, request: Request) -> Response:
+        """The same stack up to (not including) the queue: the baseline of the ingest bench."""
+        events = await self._checked_events(request, parse=True)
+        if isinstance(events, Response):
+            return events
+        return _json({"accepted": len(events), "duplicates": 0}, 202)
+
+    def _reader_guard(self, request: Request) -> Response | None:
+        who = self._who(request)
+        if isinstance(who, Response):
+            return who
+        if not who.can_read:
+            return _json({"error": f"role {who.role} may not read alerts or stats"}, 403)
+        return None
+
+    async def known(self, request: Request) -> Response:
+        if (denied := self._reader_guard(request)) is not None:
+            return denied
+        try:
+            ids = _IDS.decode(await request.body())
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return _json({"error": f"expected a JSON array of event ids ({exc})"}, 422)
+        found = self.reader.has_events(ids)
+        missing = [i for i in ids if i not in found]
+        return _json({"known": len(ids) - len(missing), "missing": missing})
+
+    async def alerts(self, request: Request) -> Response:
+        if (denied := self._reader_guard(request)) is not None:
+            return denied
+        p = request.query_params
+        try:
+            since = p.get("since")
+            q = AlertQuery(
+                cursor=int(p.get("cursor", "0")),
+                since=datetime.fromisoformat(since).timestamp() if since else None,
+                rule=p.get("rule"),
+                level=p.get("level"),
+                hall=p.get("hall"),
+                department=p.get("department"),
+                limit=max(1, min(int(p.get("limit", "500")), _MAX_PAGE)),
+            )
+        except ValueError as exc:
+            return _json({"error": f"bad query parameter: {exc}"}, 422)
+        bodies, cursor, more = self.reader.alerts(q)
+        tail = f',"next_cursor":{cursor},"more":{"true" if more else "false"}}}'.encode()
+        payload = b'{"alerts":[' + b",".join(bodies) + b"]" + tail
+        return Response(payload, media_type="application/json")
+
+    async def stats(self, request: Request) -> Response:
+        if (denied := self._reader_guard(request)) is not None:
+            return denied
+        snap = self.writer.snapshot
+        m = self.metrics
+        return _json(
+            {
+                "ready": self.writer.ready,
+                "events_stored": snap.events_stored,
+                "events_accepted": m.events_accepted,
+                "events_duplicate": m.events_duplicate,
+                "replayed_on_start": self.writer.replayed,
+                "ingest_rate": round(m.ingest_rate(), 3),
+                "queue_events": self.writer.pending,
+                "queue_bound": self.config.queue_bound_events,
+                "engine": snap.engine,
+                "open_cases": snap.open_cases,
+                "alerts_by_hall": snap.board,
+                "open_by_hall": snap.open_board,
+                "alerts_by_rule": dict(sorted(m.alerts_by_rule.items())),
+            }
+        )
+
+    async def metrics_text(self, request: Request) -> Response:
+        text = self.metrics.render(
+            queue_depth=self.writer.pending,
+            queue_bound=self.config.queue_bound_events,
+            engine=self.writer.snapshot.engine,
+        )
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        if self.writer.broken is not None:
+            return _json({"ready": False, "reason": self.writer.broken}, 503)
+        if not self.writer.ready:
+            return _json({"ready": False, "reason": "rebuilding state from the log"}, 503, self.retry)
+        return _json({"ready": True})
+
+    async def openapi(self, request: Request) -> Response:
+        return _json(openapi_document())
+
+    async def page(self, request: Request) -> Response:
+        html = resources.files("engine.service").joinpath("static/centre.html").read_text(encoding="utf-8")
+        return HTMLResponse(html)
+
+
+def create_app(config: ServiceConfig) -> Starlette:
+    """A Starlette app serving ``config``; the store opens and the engine rebuilds on startup."""
+    svc = _Service(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.writer.start()
+        try:
+            yield
+        finally:
+            await svc.writer.stop()
+            svc.reader.close()
+
+    routes = [
+        Route("/v1/events", svc.ingest, methods=["POST"]),
+        Route("/v1/events/known", svc.known, methods=["POST"]),
+        Route("/v1/alerts", svc.alerts, methods=["GET"]),
+        Route("/v1/stats", svc.stats, methods=["GET"]),
+        Route("/metrics", svc.metrics_text, methods=["GET"]),
+        Route("/healthz", svc.healthz, methods=["GET"]),
+        Route("/readyz", svc.readyz, methods=["GET"]),
+        Route("/openapi.json", svc.openapi, methods=["GET"]),
+        Route("/", svc.page, methods=["GET"]),
+    ]
+    if config.parse_only_route:
+        routes.append(Route("/v1/events/parse-only", svc.parse_only, methods=["POST"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.service = svc
+    return app

@@ -1,0 +1,87 @@
+"""Configuration of the live service: one YAML file, decoded and checked before anything starts.
+
+Why bounds everywhere: a service that accepts unbounded bodies, batches or queues fails
+under peak load by running out of memory instead of saying "slow down". Each bound here
+maps to one answer the client can act on: 413 (split the batch), 429 + ``Retry-After``
+(back off and resend; ingestion is idempotent on ``event_id``).
+
+Example (every field but ``tokens`` has a default)::
+
+    db: runs/service/supsim.db
+    rulebook: scenarios/rulebooks/default.yaml
+    max_batch_events: 1000
+    max_body_bytes: 4194304
+    queue_bound_events: 50000
+    group_max_events: 5000
+    tokens:
+      - {token: "...", role: window, hall: H1, name: "H1 window terminals"}
+      - {token: "...", role: supervisor, name: "supervision centre"}
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import yaml
+from msgspec import Meta
+
+from engine.service.auth import AuthError, TokenSpec, check_specs
+
+__all__ = ["ServiceConfig", "demo_config", "load_config", "write_tokens"]
+
+Positive = Annotated[int, Meta(ge=1)]
+
+
+class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    db: str = "runs/service/supsim.db"
+    rulebook: str | None = None
+    max_batch_events: Positive = 1000
+    max_body_bytes: Positive = 4 * 1024 * 1024
+    queue_bound_events: Positive = 50_000
+    group_max_events: Positive = 5000
+    retry_after_s: Positive = 1
+    parse_only_route: bool = False
+    tokens: list[TokenSpec] = msgspec.field(default_factory=list)
+
+
+def load_config(path: str | Path) -> ServiceConfig:
+    """Decode and check a config file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = msgspec.convert(data, ServiceConfig)
+    except (yaml.YAMLError, msgspec.ValidationError) as exc:
+        raise AuthError(f"{path}: {exc}") from None
+    check_specs(config.tokens, str(path))
+    if config.rulebook is not None and not Path(config.rulebook).is_absolute():
+        config = msgspec.structs.replace(config, rulebook=str(path.parent / config.rulebook))
+    return config
+
+
+def demo_config(tokens_path: Path, db: str) -> ServiceConfig:
+    """Config for ``supsim serve`` without ``--config``: admin and supervisor tokens.
+
+    The tokens are kept in ``tokens_path`` (created once, random) so that a restarted demo
+    keeps its tokens and ``supsim loadtest`` can find them without being told.
+    """
+    if tokens_path.exists():
+        from engine.service.auth import load_tokens
+
+        specs = load_tokens(tokens_path)
+    else:
+        specs = [
+            TokenSpec(token=secrets.token_urlsafe(24), role="admin", name="demo admin"),
+            TokenSpec(token=secrets.token_urlsafe(24), role="supervisor", name="demo supervisor"),
+        ]
+        write_tokens(specs, tokens_path)
+    return ServiceConfig(db=db, tokens=specs)
+
+
+def write_tokens(specs: list[TokenSpec], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"tokens": msgspec.to_builtins(specs)}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.chmod(0o600)

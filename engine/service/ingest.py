@@ -1,0 +1,91 @@
+"""Decoding an ingest body into contract events, with errors that name index and field.
+
+Why two passes: the fast path decodes the whole array with the contract's one decoder (the
+hot path of the service). Only when that fails is the body split into raw elements and each
+decoded alone, so the client learns *every* bad event's index and field in one answer and
+can fix its batch. A batch is all-or-nothing: one bad event rejects the batch and nothing
+of it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from engine.contract import events as ev
+
+__all__ = ["IngestError", "decode_body"]
+
+_AT = re.compile(r"at `(\$[^`]*)`")
+_PATH = re.compile(r"`(\$[^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]*)`")
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class IngestError(Exception):
+    """A rejected body: HTTP status and a JSON-able payload for the client."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.payload: dict[str, object] = {"error": message}
+        if errors is not None:
+            self.payload["errors"] = errors
+
+
+def _one_error(index: int, exc: Exception) -> dict[str, object]:
+    text = str(exc)
+    # decode_event prefixes "event: "; keep only the reason.
+    reason = text.split(": ", 1)[1] if text.startswith("event") and ": " in text else text
+    at = _AT.search(reason) or _PATH.search(reason)
+    field = at.group(1) if at else "$"
+    missing = _MISSING.search(reason)
+    if missing:
+        field = f"{field}.{missing.group(1)}"
+    return {"index": index, "field": field, "message": reason}
+
+
+def _decode_each(raws: list[bytes]) -> tuple[list[ev.Event], list[dict[str, object]]]:
+    out: list[ev.Event] = []
+    errors: list[dict[str, object]] = []
+    for i, raw in enumerate(raws):
+        try:
+            out.append(ev.decode_event(raw))
+        except ev.EventDecodeError as exc:
+            errors.append(_one_error(i, exc))
+    return out, errors
+
+
+def _check_count(n: int, max_events: int) -> None:
+    if n > max_events:
+        raise IngestError(413, f"batch of {n} events exceeds the limit of {max_events}; split it")
+
+
+def decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event]:
+    """Events of a JSON array (or NDJSON) body, or :class:`IngestError` (400, 413 or 422)."""
+    if ndjson:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        _check_count(len(lines), max_events)
+        events, errors = _decode_each(lines)
+        if errors:
+            raise IngestError(422, "invalid events; the batch was not applied", errors)
+        return events
+    try:
+        events = ev.decode_events(body)
+    except ev.EventDecodeError:
+        pass
+    else:
+        _check_count(len(events), max_events)
+        return events
+    try:
+        raws = _RAW_LIST.decode(body)
+    except msgspec.ValidationError as exc:
+        raise IngestError(422, f"the body must be a JSON array of events ({exc})") from None
+    except msgspec.DecodeError as exc:
+        raise IngestError(400, f"malformed JSON: {exc}") from None
+    _check_count(len(raws), max_events)
+    events, errors = _decode_each([bytes(r) for r in raws])
+    if not errors:  # cannot happen unless the whole-array decoder disagrees; be safe
+        errors = [{"index": None, "field": "$", "message": "the batch could not be decoded"}]
+    raise IngestError(422, "invalid events; the batch was not applied", errors)

@@ -1,0 +1,244 @@
+"""The calibration table: each published figure at the scenario's scale beside the simulation.
+
+For every figure of a targets file: the published value, the target once scaled to the
+scenario's period and size (see :mod:`reports.evaluation.calibration_targets` for the bases), the
+simulated mean over the replications with a 95 % Student-t interval, the relative error and
+whether it is inside the figure's tolerance. One number sums the fit up: the normalised root
+mean square error over the figures, ``NRMSE = sqrt(mean(((sim - target) / target)^2))``
+(a figure with an ``abs_tolerance`` wider than its relative band is normalised by
+``abs_tolerance / tolerance`` instead, so rare counts do not swamp the sum), the
+quantity ``supsim calibrate --fit`` minimises.
+
+:func:`calibration_table` is the one call the pipeline needs to print the table after a run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+import numpy as np
+from scipy import stats
+
+from reports.evaluation.calibration_metrics import (
+    Figures,
+    ScenarioScale,
+    market_run_figures,
+    market_scale,
+    run_dir_figures,
+    scenario_scale,
+)
+from reports.evaluation.calibration_targets import Figure, Targets, load_targets
+from sim.common.scenario import Scenario, load_scenario
+from sim.market.scenario import MarketScenario, is_market_file, load_market_scenario
+
+__all__ = [
+    "CalibrationResult",
+    "CalibrationRow",
+    "calibrate_figures",
+    "calibration_table",
+    "render_calibration",
+    "scaled_target",
+]
+
+_DIGITS = 6
+
+
+class CalibrationRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    metric: str
+    basis: str
+    published: float
+    target: float
+    mean: float | None
+    ci: tuple[float, float] | None
+    n: int
+    rel_error: float | None
+    within: bool | None
+    tolerance: float
+    bound: str = "equal"
+
+
+class CalibrationResult(msgspec.Struct, frozen=True, kw_only=True):
+    place: str
+    scenario: str
+    replications: int
+    rows: tuple[CalibrationRow, ...]
+    nrmse: float | None
+    all_within: bool
+
+
+def _period_ratio(targets: Targets, scale: ScenarioScale) -> float:
+    """Scenario period / published period, in the unit the file states."""
+    period = targets.period
+    if period is None:  # checked when the file was loaded
+        raise ValueError("the targets file has no period")
+    if period.working_days is not None:
+        return scale.working_days / period.working_days
+    return scale.calendar_days / float(period.calendar_days or 1)
+
+
+def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases: float | None) -> float:
+    """The published figure at the scenario's scale (module doc of ``calibration_targets``)."""
+    if fig.basis in ("rate", "size"):
+        return fig.value
+    cases = fig.cases if fig.cases is not None else targets.population["cases"]
+    if fig.basis == "per_cases":
+        return fig.value * (sim_cases or 0.0) / cases
+    ratio = _period_ratio(targets, scale)
+    if fig.basis == "stock_rate":
+        return min(1.0, max(0.0, 1.0 - (1.0 - fig.value) / ratio))
+    value = fig.value * ratio
+    for name in fig.per:
+        value *= scale.size[name] / targets.population[name]
+    return value
+
+
+def _mean_ci(values: Sequence[float]) -> tuple[float, tuple[float, float] | None]:
+    arr = np.asarray(values, dtype=np.float64)
+    mean = float(arr.mean())
+    if arr.size < 2:
+        return mean, None
+    half = float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
+    return mean, (round(mean - half, _DIGITS), round(mean + half, _DIGITS))
+
+
+def _norm(fig: Figure, target: float) -> float:
+    """The error unit: the target, or the width an absolute tolerance stands for if wider.
+
+    With ``abs_tolerance`` a rare count is judged on ``abs_tolerance / tolerance``: a gap
+    at the edge of either band then weighs the same (``tolerance``) in the NRMSE.
+    """
+    norm = max(abs(target), fig.abs_tolerance / fig.tolerance)
+    return norm if norm > 0 else 1.0
+
+
+def _gap(fig: Figure, mean: float, target: float) -> float:
+    """How far the mean misses the figure: either side, or beyond a published limit only."""
+    if fig.bound == "at_most":
+        return max(0.0, mean - target)
+    if fig.bound == "at_least":
+        return max(0.0, target - mean)
+    return abs(mean - target)
+
+
+def calibrate_figures(
+    scenario: Scenario | MarketScenario,
+    targets: Targets,
+    runs: Sequence[Figures],
+    *,
+    scale: ScenarioScale | None = None,
+) -> CalibrationResult:
+    """Compare the figures of ``runs`` (one dict per replication) with ``targets``.
+
+    A market scenario has no hall size: pass its ``scale``
+    (:func:`reports.evaluation.calibration_metrics.market_scale`).
+    """
+    if not runs:
+        raise ValueError("calibration needs at least one run")
+    if scale is None:
+        if isinstance(scenario, MarketScenario):
+            raise TypeError(
+                "a market scenario needs its scale (reports.evaluation.calibration_metrics.market_scale)"
+            )
+        scale = scenario_scale(scenario)
+    cases = [c for r in runs if (c := r.get("cases")) is not None]
+    sim_cases = float(np.mean(cases)) if cases else None
+    rows: list[CalibrationRow] = []
+    errors: list[float] = []
+    for fig in targets.figures:
+        target = scaled_target(fig, targets, scale, sim_cases)
+        values = [v for r in runs if (v := r.get(fig.metric)) is not None]
+        mean: float | None = None
+        ci = rel = None
+        within: bool | None = None
+        if values:
+            mean, ci = _mean_ci(values)
+            rel = (mean - target) / target if target else None
+            gap = _gap(fig, mean, target)
+            within = gap <= fig.tolerance * abs(target) + 1e-12 or gap <= fig.abs_tolerance
+            errors.append((gap / _norm(fig, target)) ** 2)
+        rows.append(
+            CalibrationRow(
+                id=fig.id,
+                metric=fig.metric,
+                basis=fig.basis,
+                published=fig.value,
+                target=round(target, _DIGITS),
+                mean=None if mean is None else round(mean, _DIGITS),
+                ci=ci,
+                n=len(values),
+                rel_error=None if rel is None else round(rel, _DIGITS),
+                within=within,
+                tolerance=fig.tolerance,
+                bound=fig.bound,
+            )
+        )
+    nrmse = round(math.sqrt(sum(errors) / len(errors)), _DIGITS) if errors else None
+    return CalibrationResult(
+        place=targets.place,
+        scenario=scenario.name,
+        replications=len(runs),
+        rows=tuple(rows),
+        nrmse=nrmse,
+        all_within=all(r.within is True for r in rows),
+    )
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.4f}"
+
+
+def render_calibration(result: CalibrationResult) -> str:
+    """Fixed-width text: one line per figure, then the NRMSE."""
+    head = ("figure", "basis", "published", "target", "simulated [95 % CI]", "rel. error", "ok")
+    lines = [head]
+    for r in result.rows:
+        sim = _fmt(r.mean) if r.ci is None else f"{_fmt(r.mean)} [{_fmt(r.ci[0])}, {_fmt(r.ci[1])}]"
+        rel = "n/a" if r.rel_error is None else f"{100 * r.rel_error:+.1f} %"
+        ok = "-" if r.within is None else ("yes" if r.within else "NO")
+        basis = r.basis if r.bound == "equal" else f"{r.basis}, {r.bound.replace('_', ' ')}"
+        lines.append((r.id, basis, _fmt(r.published), _fmt(r.target), sim, rel, ok))
+    widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
+    text = [
+        f"calibration of {result.scenario} against {result.place} ({result.replications} replication"
+        f"{'s' if result.replications != 1 else ''})"
+    ]
+    for k, row in enumerate(lines):
+        text.append(
+            "  ".join(
+                c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if k == 0:
+            text.append("  ".join("-" * w for w in widths))
+    nrmse = "n/a" if result.nrmse is None else f"{result.nrmse:.4f}"
+    verdict = "every figure within tolerance" if result.all_within else "some figures outside tolerance"
+    text.append(f"NRMSE over {sum(r.mean is not None for r in result.rows)} figures: {nrmse} ({verdict})")
+    return "\n".join(text)
+
+
+def calibration_table(
+    scenario_path: str | Path, targets_path: str | Path, runs: Sequence[Path | Figures]
+) -> str:
+    """The calibration table of finished runs (run folders or figure dicts) of one scenario.
+
+    ``targets_path`` may end in ``#tag`` to select figures. This is what ``supsim run``
+    prints after its own table when the scenario names targets.
+    """
+    targets = load_targets(targets_path)
+    if is_market_file(scenario_path):
+        market = load_market_scenario(scenario_path)
+        figures = [market_run_figures(r) if isinstance(r, Path) else r for r in runs]
+        return render_calibration(calibrate_figures(market, targets, figures, scale=market_scale(market)))
+    scenario = load_scenario(scenario_path)
+    figures = [run_dir_figures(r, scenario) if isinstance(r, Path) else r for r in runs]
+    return render_calibration(calibrate_figures(scenario, targets, figures))

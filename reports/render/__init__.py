@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables, Markdown, self-contained HTML and figures."""

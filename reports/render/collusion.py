@@ -1,0 +1,100 @@
+"""Readable renderings of the collusion measurements (terminal table and Markdown).
+
+Kept apart from :mod:`reports.evaluation.collusion` so that what is measured and how it is shown can
+change independently; both read the same dictionary that goes to ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["render_collusion_markdown", "render_collusion_table"]
+
+
+def _f(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return str(x)
+
+
+def _lines(m: dict[str, Any]) -> list[str]:
+    t = m["tenders"]
+    out = [
+        f"tenders {t['tenders']} ({t['collusive']} collusive): precision {_f(t['precision'])} "
+        f"recall {_f(t['recall'])} F1 {_f(t['f1'])} FPR(clean) {_f(t['fpr_clean'])}",
+        f"ROC AUC of the combined screen score: {_f(t['roc_auc_screen_score'])} "
+        f"(firm rings only: {_f(t['roc_auc_screen_score_firm_rings'])})",
+        f"rings: ARI {_f(m['rings']['ari'])}, {m['rings']['recovered']} recovered / "
+        f"{m['rings']['true_rings']} true",
+    ]
+    rz = m["realism"]
+    if rz.get("ks") is not None:
+        out.append(
+            f"realism: KS(CV synthetic competitive, {rz['reference']} non-collusive) = {_f(rz['ks'])} "
+            f"(medians {_f(rz['synthetic_cv_median'])} vs {_f(rz['real_cv_median'])})"
+        )
+    return out
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_f(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render_collusion_table(m: dict[str, Any]) -> str:
+    lines = _lines(m)
+    lines.append(f"{'strategy':<14}{'tenders':>8}{'flagged':>8}{'recall':>8}")
+    for name, row in m["by_strategy"].items():
+        lines.append(f"{name:<14}{row['tenders']:>8}{row['flagged']:>8}{row['recall']:>8.3f}")
+    for name, row in m["trace_rules"].items():
+        lines.append(f"{name:<20} P {_f(row['precision'])} R {_f(row['recall'])} (tp {row['tp']})")
+    return "\n".join(lines)
+
+
+def render_collusion_markdown(m: dict[str, Any], *, title: str) -> str:
+    lines = [f"# {title}", "", "## Collusion", "", *(f"- {x}" for x in _lines(m)), ""]
+    lines += ["### By strategy", ""]
+    lines += _table(
+        ["strategy", "tenders", "flagged", "recall", "by rule"],
+        [
+            [
+                k,
+                r["tenders"],
+                r["flagged"],
+                r["recall"],
+                ", ".join(f"{a}={b}" for a, b in r["by_rule"].items()),
+            ]
+            for k, r in m["by_strategy"].items()
+        ],
+    )
+    lines += ["", "### By camouflage", ""]
+    lines += _table(
+        ["camouflage", "tenders", "flagged", "recall"],
+        [[k, r["tenders"], r["flagged"], r["recall"]] for k, r in m["by_camouflage"].items()],
+    )
+    lines += ["", "### Trace rules (expected = the ring leaked a clause's fields)", ""]
+    lines += _table(
+        ["rule", "tp", "fp", "fn", "precision", "recall"],
+        [[k, r["tp"], r["fp"], r["fn"], r["precision"], r["recall"]] for k, r in m["trace_rules"].items()],
+    )
+    lines += ["", "### Look-alike negatives", ""]
+    lines += _table(
+        ["kind", "episodes", "flagged by a trace rule", "flagged by any rule"],
+        [[k, r["episodes"], r["trace_flagged"], r["any_flagged"]] for k, r in m["lookalikes"].items()],
+    )
+    lines += ["", "### Rings", ""]
+    lines += _table(
+        ["ring", "members", "recall", "precision"],
+        [[k, r["members"], r["recall"], r["precision"]] for k, r in m["rings"]["per_ring"].items()],
+    )
+    lines += ["", "### Experts and agents", ""]
+    lines += _table(
+        ["party", "tp", "fp", "fn", "precision", "recall"],
+        [[k, r["tp"], r["fp"], r["fn"], r["precision"], r["recall"]] for k, r in m["parties"].items()],
+    )
+    lines += ["", "### Alerts", ""]
+    lines += _table(["rule", "alerts"], [[k, v] for k, v in m["alerts"].items()])
+    return "\n".join(lines) + "\n"

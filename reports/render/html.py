@@ -1,0 +1,247 @@
+"""``report.html`` (self-contained, figures embedded), ``report.md`` and ``report.json``.
+
+The report is for a supervision bureau's reader, not only for us: each section says what it
+shows in one sentence, numbers carry units, intervals are stated, and the provenance block at
+the end is enough to rerun every figure. The HTML has no external reference at all (inline
+CSS, PNGs as data URIs), so it can be mailed or archived as one file, and prints cleanly.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reports.render import figures
+from reports.render.model import build_report
+from reports.render.tables import (
+    Table,
+    bench_table,
+    confusion_table,
+    facts_table,
+    kpi_table,
+    loadtest_summary_table,
+    loadtest_table,
+    provenance_table,
+    scores_table,
+    sweep_table,
+)
+
+__all__ = ["SECTIONS", "render_html", "render_markdown", "write_report"]
+
+#: Section headings, in order (tests and readers look for them).
+SECTIONS = (
+    "Scenario in brief",
+    "Hall KPIs",
+    "Accuracy per rule family",
+    "Confusion counts",
+    "Detection latency",
+    "Threshold curves",
+    "Throughput and load",
+    "Provenance",
+)
+
+_CSS = """
+body{font-family:"DejaVu Sans","Noto Sans CJK SC",sans-serif;margin:2em auto;max-width:60em;color:#222;
+line-height:1.4;padding:0 1em}
+h1{font-size:1.6em;border-bottom:2px solid #444}
+h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #bbb}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
+text-align:left;vertical-align:top}th{background:#f0f0f0}td.num{text-align:right}
+img{max-width:100%;height:auto;display:block;margin:.5em 0}p.note{color:#555;font-size:.9em}
+code{font-size:.85em;word-break:break-all}@media print{h2{page-break-after:avoid}img{page-break-inside:avoid}}
+"""
+
+_INTRO = {
+    "Scenario in brief": "What was simulated, with which seed, and how big the run was.",
+    "Hall KPIs": "The figures a bureau's work report publishes, computed from the events and alerts only.",
+    "Accuracy per rule family": "Alerts matched to the ground truth; 95 % intervals from a case bootstrap.",
+    "Confusion counts": "Per rule: alerts matching a real episode (TP), false alarms (FP), misses (FN).",
+    "Detection latency": "Working hours from the onset of a violation to the alert that caught it.",
+    "Threshold curves": "Precision, recall and F1 across the values of a swept threshold.",
+    "Throughput and load": "Engine speed in this run, and load-test and benchmark results when present.",
+    "Provenance": "Everything needed to reproduce the runs above.",
+}  # fmt: skip
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def _html_table(t: Table) -> str:
+    heads, rows = t
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md_table(t: Table) -> str:
+    heads, rows = t
+    esc: Callable[[str], str] = lambda c: c.replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(esc, heads)) + " |", "|" + "---|" * len(heads)]
+    lines += ["| " + " | ".join(map(esc, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """Section → list of ``("p", text)``, ``("table", Table)`` or ``("img", (png, alt))`` blocks."""
+    runs = report["runs"]
+    out: dict[str, list[tuple[str, Any]]] = {s: [("p", _INTRO[s])] for s in SECTIONS}
+    for run in runs:
+        label = f"{run['scenario']} — seed {run['seed']} ({run['name']})"
+        out["Scenario in brief"] += [("h3", label), ("table", facts_table(run))]
+        out["Hall KPIs"] += [("h3", label), ("table", kpi_table(run))]
+        fam = [*run["families"], run["overall"]]
+        out["Accuracy per rule family"] += [("h3", label), ("table", scores_table(fam))]
+        out["Confusion counts"] += [("h3", label), ("table", confusion_table(run["rules"]))]
+        if with_figures:
+            out["Accuracy per rule family"].append(
+                ("img", (figures.scores_figure(fam, title=f"Accuracy per rule family: {label}"), "accuracy"))
+            )
+            out["Confusion counts"].append(
+                (
+                    "img",
+                    (figures.confusion_figure(run["rules"], title=f"Confusion counts: {label}"), "confusion"),
+                )
+            )
+            out["Detection latency"].append(
+                ("img", (figures.latency_histograms(run["latencies_h"], title=f"Detection latency: {label}"),
+                         "latency histograms"))
+            )  # fmt: skip
+        else:
+            out["Detection latency"].append(("p", f"{label}: histograms in report.html."))
+        out["Detection latency"].append(("p", f"{label}: working hours counted on {run.get('calendar')}."))
+        if note := _instant_note(run):
+            out["Detection latency"].append(("p", f"{label}: {note}"))
+        _sweep_blocks(out["Threshold curves"], run, label, with_figures)
+        _load_blocks(out["Throughput and load"], run, label, with_figures)
+    for extra in report.get("sweeps", []):
+        _sweep_blocks(out["Threshold curves"], extra, f"{extra['name']} (sweep folder)", with_figures)
+    for extra in report.get("loadtests", []):
+        _load_blocks(out["Throughput and load"], extra, f"{extra['name']} (load-test folder)", with_figures)
+    if report.get("bench"):
+        out["Throughput and load"] += [("h3", "benchmarks"), ("table", bench_table(report["bench"]))]
+    out["Provenance"].append(("table", provenance_table(report["provenance"])))
+    return [(s, out[s]) for s in SECTIONS]
+
+
+def _instant_note(run: dict[str, Any]) -> str | None:
+    """Say so when every detection is at its onset: a histogram of zeros is not a finding."""
+    lat = run["latencies_h"]
+    n = sum(len(v) for v in lat.values())
+    top = max((max(v) for v in lat.values() if v), default=0.0)
+    if not n or top * 3600 > float(run["tolerance_s"]):
+        return None
+    return (
+        f"all {n} detections are at the violation's own instant (within the {run['tolerance_s']:g} s "
+        "matching tolerance): deadline timers and logic checks fire by definition when the violation "
+        "starts, so each histogram is one bar at 0 h."
+    )
+
+
+def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
+    sweep = run.get("sweep")
+    if not sweep:
+        blocks.append(("p", f"{label}: a single rulebook, not a sweep (no sweep.json in the run folder)."))
+        return
+    blocks += [("h3", label), ("table", sweep_table(sweep))]
+    if sweep.get("recommended") is not None:
+        blocks.append(("p", f"recommended (the sweep's goal): {sweep['param']} = {sweep['recommended']:g}"))
+    if with_figures:
+        rows = sweep["rows"]
+        series = {m: [r.get(m) for r in rows] for m in ("precision", "recall", "f1")}
+        png = figures.threshold_figure(
+            sweep["param"], [r["value"] for r in rows], series, title=f"Threshold sweep: {label}"
+        )
+        blocks.append(("img", (png, "threshold curves")))
+
+
+def _load_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
+    blocks.append(("h3", label))
+    if "timings" in run:  # a run folder; a load-test folder has no engine run of its own
+        t = run.get("timings") or {}
+        eps = t.get("engine_events_per_s")
+        blocks.append(
+            ("p", "engine: " + ("n/a" if eps is None else f"{eps:,.0f} events/s in process") +
+             f"; simulation {t.get('simulate_s', 0):.1f} s, evaluation {t.get('evaluate_s', 0):.1f} s "
+             "(wall clock on the machine that ran it)")
+        )  # fmt: skip
+    load = run.get("loadtest")
+    if not load:
+        blocks.append(("p", "no load test in this run folder (see `supsim loadtest`)."))
+        return
+    if load.get("stats"):
+        blocks.append(("table", loadtest_table(load)))
+    if load.get("summary"):
+        blocks.append(("table", loadtest_summary_table(load["summary"])))
+    if load.get("slo"):
+        blocks.append(("p", "SLO verdict: " + json.dumps(load["slo"], sort_keys=True)))
+    hist = load.get("history") or []
+    if with_figures and hist:
+        png = figures.throughput_figure(
+            [h["t_s"] for h in hist], [h["rps"] for h in hist], [h["p95_ms"] for h in hist],
+            title=f"Load test: {label}",
+        )  # fmt: skip
+        blocks.append(("img", (png, "load test over time")))
+
+
+def render_html(report: dict[str, Any]) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(report['title'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(report['title'])}</h1>",
+    ]
+    for section, blocks in _blocks(report, with_figures=True):
+        anchor = section.lower().replace(" ", "-")
+        parts.append(f'<h2 id="{anchor}">{html.escape(section)}</h2>')
+        for kind, content in blocks:
+            if kind == "p":
+                parts.append(f'<p class="note">{html.escape(content)}</p>')
+            elif kind == "h3":
+                parts.append(f"<h3>{html.escape(content)}</h3>")
+            elif kind == "table":
+                parts.append(_html_table(content))
+            else:
+                parts.append(_img(*content))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = [f"# {report['title']}", ""]
+    for section, blocks in _blocks(report, with_figures=False):
+        lines += [f"## {section}", ""]
+        for kind, content in blocks:
+            if kind == "p":
+                lines += [content, ""]
+            elif kind == "h3":
+                lines += [f"### {content}", ""]
+            elif kind == "table":
+                lines += [_md_table(content), ""]
+    return "\n".join(lines)
+
+
+def write_report(
+    runs: list[Path],
+    out: Path,
+    *,
+    bench: Path | None = None,
+    source_dir: Path | None = None,
+    scenarios: tuple[Path, ...] = (),
+) -> list[Path]:
+    """Write ``out`` (HTML) and ``report.md`` / ``report.json`` beside it; return the three paths.
+
+    ``runs`` may mix run, sweep and load-test folders; ``scenarios`` are scenario files to
+    find the runs' calendars in (matched by digest, see :mod:`reports.render.run_calendar`).
+    """
+    report = build_report(runs, bench=bench, source_dir=source_dir, scenarios=scenarios)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    md, js = out.with_name("report.md"), out.with_name("report.json")
+    out.write_text(render_html(report), encoding="utf-8")
+    md.write_text(render_markdown(report), encoding="utf-8")
+    js.write_text(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    return [out, md, js]

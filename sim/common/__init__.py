@@ -1,0 +1,1 @@
+"""What every world shares: scenario format, simulation clock, ground-truth records, hall model."""

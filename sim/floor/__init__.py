@@ -1,0 +1,1 @@
+"""The hall floor: staff conduct at the windows, queues, noisy cameras, and their truth."""

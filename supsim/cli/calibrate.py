@@ -1,0 +1,127 @@
+"""``supsim calibrate``: a scenario's figures beside the published ones, and a fit of its rates.
+
+``supsim calibrate SCENARIO --targets T.yaml [--replications R] [--fit [--budget N] [--out F]]``
+runs the scenario ``R`` times (seeds ``seed .. seed + R - 1``), prints each figure (target at
+the scenario's scale, simulated mean and interval, relative error) and the NRMSE. With
+``--fit`` it searches the rates the targets file lists under ``fit`` and writes the fitted
+scenario (default ``<scenario>.fitted.yaml`` beside the original) only when the fit lowers the
+NRMSE of the scenario as written; otherwise it says so and writes nothing, so a fitted file
+is always an improvement and never silently a clipped copy of the original. Exit status 0 when every
+figure is within its tolerance, 1 otherwise, so a CI job can hold a scenario to its claims.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.common.scenario import Scenario
+
+__all__ = ["calibrate", "register"]
+
+
+def _with_rulebook_from(scenario_path: Path, out: Path, scenario: Scenario) -> Scenario:
+    """Keep the rulebook reference valid when the fitted file lands in another folder."""
+    import msgspec
+
+    rulebook = scenario.rulebook_path(scenario_path).resolve()
+    rel = os.path.relpath(rulebook, out.resolve().parent)
+    return msgspec.structs.replace(scenario, rulebook=Path(rel).as_posix())
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    from reports.evaluation.calibration import calibrate_figures, render_calibration
+    from reports.evaluation.calibration_targets import load_targets
+    from sim.common.scenario import load_scenario
+    from sim.market.scenario import is_market_file
+    from supsim.experiments.calibrate_fit import fit_scenario, load_rulebook_for, replicate, write_scenario
+
+    scenario_path = Path(args.scenario)
+    if is_market_file(scenario_path):
+        return _calibrate_market(args, scenario_path)
+    scenario = load_scenario(scenario_path)
+    targets = load_targets(args.targets)  # a TargetsError is a ScenarioError: reported as user input
+    rulebook = load_rulebook_for(scenario, scenario_path)
+    reps = args.replications or targets.replications
+
+    if not args.fit:
+        runs = replicate(scenario, rulebook, reps, workers=args.workers)
+        result = calibrate_figures(scenario, targets, runs)
+        print(render_calibration(result))
+        return 0 if result.all_within else 1
+
+    fitted, fit, result = fit_scenario(
+        scenario,
+        rulebook,
+        targets,
+        replications=reps,
+        budget=args.budget,
+        seed=scenario.seed,
+        workers=args.workers,
+        log=None if args.quiet else print,
+    )
+    out = Path(args.out) if args.out else scenario_path.with_suffix(".fitted.yaml")
+    print(render_calibration(result))
+    nrmse = f"NRMSE: {fit.start_nrmse:.4f} as written -> {fit.best_nrmse:.4f} fitted"
+    print(f"{nrmse} ({fit.evaluations} candidates)")
+    if not fit.improved:
+        print("no candidate improved on the scenario as written; nothing written")
+        return 0 if result.all_within else 1
+    fitted = _with_rulebook_from(scenario_path, out, fitted)
+    lines = [
+        f"{scenario.name} fitted to {targets.place} by `supsim calibrate --fit`",
+        f"targets: {args.targets}; {reps} replications per candidate, {fit.evaluations} candidates",
+        f"NRMSE {fit.start_nrmse:.4f} (as written) -> {fit.best_nrmse:.4f} (fitted)",
+        *(
+            f"{n}: {a:.6g} -> {b:.6g}"
+            if n not in fit.kept
+            else f"{n}: {a:.6g} (kept: moving it did not help)"
+            for n, a, b in zip(fit.names, fit.start, fit.best, strict=True)
+        ),
+    ]
+    write_scenario(fitted, out, header="\n".join(lines))
+    print("\n".join(lines[3:]))
+    print(f"fitted scenario written to {out}")
+    return 0 if result.all_within else 1
+
+
+def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
+    """A bidding-market scenario: replications and the table; ``--fit`` is for hall scenarios."""
+    from reports.evaluation.calibration import render_calibration
+    from reports.evaluation.calibration_targets import load_targets
+    from sim.market.scenario import load_market_scenario
+    from supsim.experiments.calibrate_market import calibrate_market
+
+    if args.fit:
+        print(
+            f"supsim calibrate: {scenario_path}: --fit searches hall scenarios only; "
+            "a market's rates are set in its `market:` block (docs/bidding.md)",
+            file=sys.stderr,
+        )
+        return 2
+    market = load_market_scenario(scenario_path)
+    targets = load_targets(args.targets)
+    result = calibrate_market(
+        market, targets, args.replications or targets.replications, workers=args.workers
+    )
+    print(render_calibration(result))
+    return 0 if result.all_within else 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "calibrate", help="compare a scenario with published figures; --fit searches its rates"
+    )
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--targets", required=True, help="targets YAML file (path#tag selects tagged figures)")
+    p.add_argument("--replications", type=int, default=None, help="runs per candidate (default: the file's)")
+    p.add_argument("--fit", action="store_true", help="search the file's `fit` rates to minimise the NRMSE")
+    p.add_argument("--budget", type=int, default=40, help="candidates the fit may simulate (default 40)")
+    p.add_argument("--out", default=None, help="fitted scenario file (default <scenario>.fitted.yaml)")
+    p.add_argument("--workers", type=int, default=1, help="processes for the replications")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-candidate log during --fit")
+    p.set_defaults(func=calibrate)

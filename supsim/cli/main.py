@@ -1,0 +1,167 @@
+"""The ``supsim`` command line.
+
+Each sub-command is a thin shell over a library call, so everything the command line
+does can also be done from Python. Errors in user input (scenario, rulebook, event
+files) are reported as one line naming the file, the field and the reason, with exit
+status 2; nothing is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UserError(Exception):
+    """Bad input from the user: printed without a traceback."""
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from supsim.experiments.run import run_scenario
+
+    result = run_scenario(
+        Path(args.scenario),
+        seed=args.seed,
+        out_dir=Path(args.out) if args.out else None,
+        rulebook=Path(args.rulebook) if args.rulebook else None,
+        progress=not args.quiet,
+    )
+    print(result.table)
+    print(f"\noutputs in {result.out_dir}/ :")
+    for name in result.files:
+        print(f"  {result.out_dir / name}")
+    print(result.timing_line)
+    return 0
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from supsim.experiments.run import detect_file
+
+    out = Path(args.out) if args.out else Path(args.events).with_name("alerts.jsonl")
+    summary = detect_file(Path(args.events), rulebook=Path(args.rulebook) if args.rulebook else None, out=out)
+    print(summary)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.common.scenario import load_scenario
+    from sim.market.scenario import is_market_file, load_market_scenario
+
+    for path in args.files:
+        scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
+        print(f"{path}: ok ({scenario.name})")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    if args.what == "events":
+        from engine.contract.events import event_json_schema
+
+        schema = event_json_schema()
+    elif args.what == "scenario":
+        from sim.common.scenario import scenario_json_schema
+
+        schema = scenario_json_schema()
+    elif args.what == "market":
+        from sim.market.scenario import market_scenario_json_schema
+
+        schema = market_scenario_json_schema()
+    else:
+        from engine.rules.rulebook import rulebook_json_schema
+
+        schema = rulebook_json_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supsim",
+        description="Simulate electronic-supervision worlds, detect violations, measure accuracy.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario, run the rule engine and score it against truth")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument("--out", default=None, help="output folder (default: runs/<scenario>-seed<N>)")
+    run.add_argument("--rulebook", default=None, help="override the scenario's rulebook")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    det = sub.add_parser("detect", help="run the rule engine on any event file that follows the contract")
+    det.add_argument("events", help="events in JSON Lines (see `supsim schema events`)")
+    det.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default rulebook)")
+    det.add_argument("--out", default=None, help="alerts file (default: alerts.jsonl beside the events)")
+    det.set_defaults(func=_cmd_detect)
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("files", nargs="+")
+    val.set_defaults(func=_cmd_validate)
+
+    sch = sub.add_parser("schema", help="print a JSON Schema")
+    sch.add_argument("what", choices=["events", "scenario", "market", "rulebook"])
+    sch.set_defaults(func=_cmd_schema)
+
+    from supsim.cli import (
+        calibrate,
+        discipline_sweep,
+        loadtest,
+        plan,
+        report,
+        screens,
+        serve,
+        sweep,
+    )
+
+    sweep.register(sub)
+    plan.register(sub)
+    discipline_sweep.register(sub)
+    screens.register(sub)
+    report.register(sub)
+    calibrate.register(sub)
+    serve.register(sub)
+    loadtest.register(sub)
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from engine.contract.events import EventDecodeError
+    from engine.rules.rulebook import RulebookError
+    from engine.service.auth import AuthError
+    from reports.evaluation.sweep_grid import GridError
+    from sim.common.scenario import ScenarioError
+    from supsim.experiments.staffing_plan import PlanSpecError
+
+    return (
+        UserError,
+        AuthError,
+        GridError,
+        PlanSpecError,
+        ScenarioError,
+        RulebookError,
+        EventDecodeError,
+        FileNotFoundError,
+        IsADirectoryError,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except _user_errors() as exc:
+        print(f"supsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("supsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""``supsim serve``: run the reference deployment (the engine behind the HTTP service).
+
+Why defaults that work alone: a QA engineer should get a working deployment with one
+command. Without ``--config`` the service keeps its log in ``runs/service/supsim.db`` and
+its demo tokens (one admin, one supervisor, random, created once) in
+``runs/service/tokens.yaml``, prints them, and ``supsim loadtest`` finds them there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "main", "register", "serve"]
+
+DEFAULT_DB = "runs/service/supsim.db"
+DEFAULT_TOKENS = "runs/service/tokens.yaml"
+
+
+def serve(args: argparse.Namespace) -> int:
+    import msgspec
+    import uvicorn
+
+    from engine.service.app import create_app
+    from engine.service.config import demo_config, load_config
+
+    if args.config:
+        config = load_config(args.config)
+        if args.db:
+            config = msgspec.structs.replace(config, db=args.db)
+    else:
+        config = demo_config(Path(args.tokens), args.db or DEFAULT_DB)
+        print(f"supsim serve: demo tokens (kept in {args.tokens}):")
+        for spec in config.tokens:
+            print(f"  {spec.role:<11} {spec.token}")
+    if args.rulebook:
+        config = msgspec.structs.replace(config, rulebook=args.rulebook)
+    print(
+        f"supsim serve: log {config.db}; centre page http://{args.host}:{args.port}/ ; "
+        f"ingest POST http://{args.host}:{args.port}/v1/events",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default=None, help="service config YAML (tokens, bounds, rulebook)")
+    p.add_argument("--db", default=None, help=f"SQLite log file (default {DEFAULT_DB})")
+    p.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default)")
+    p.add_argument("--tokens", default=DEFAULT_TOKENS, help="demo token file used without --config")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``serve`` to the ``supsim`` command line."""
+    p = subparsers.add_parser(
+        "serve", help="run the live deployment: HTTP ingest, alerts, metrics, centre page"
+    )
+    _add_arguments(p)
+    p.set_defaults(func=serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m supsim.cli.serve``: the same as ``supsim serve`` (used by tests and scripts)."""
+    parser = argparse.ArgumentParser(prog="supsim serve")
+    _add_arguments(parser)
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Experiments that run worlds through the engine: the run pipeline, sweeps, calibration, planning."""

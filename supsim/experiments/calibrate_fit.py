@@ -1,0 +1,272 @@
+"""Replications of a scenario and the ``--fit`` search over its rates.
+
+Replication ``k`` runs with seed ``scenario.seed + k``: reproducible, and the same seeds for
+every candidate of a fit (common random numbers), so two candidates differ by their rates and
+not by luck, and the objective is a deterministic function of the rates.
+
+The search minimises the calibration NRMSE (:mod:`reports.evaluation.calibration`) over the parameters
+the targets file lists under ``fit`` (a rate set to a value, or a group of rates scaled by one
+factor). Misconduct is drawn per case against uniform numbers, so the objective is piecewise
+constant in the rates: a gradient method would stall. We therefore start with a scrambled
+Sobol design over the box (global, seeded), then polish the best point with bounded Powell
+(derivative-free, ``scipy.optimize``), within one evaluation budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+from scipy import optimize
+from scipy.stats import qmc
+
+from engine.core import Engine
+from engine.rules.rulebook import Rulebook, load_rulebook
+from reports.evaluation.calibration import CalibrationResult, calibrate_figures
+from reports.evaluation.calibration_metrics import Figures, run_figures, scenario_scale
+from reports.evaluation.calibration_targets import FitParam, Targets
+from sim.common.scenario import Scenario, ScenarioError
+from sim.hall.world import simulate
+
+__all__ = [
+    "FitResult",
+    "apply_params",
+    "fit_scenario",
+    "load_rulebook_for",
+    "replicate",
+    "simulate_figures",
+    "write_scenario",
+]
+
+
+def simulate_figures(scenario: Scenario, rulebook: Rulebook, seed: int) -> Figures:
+    """Simulate one replication, run the engine on it, return its figures (no bootstrap, no files)."""
+    world = simulate(scenario, seed=seed)
+    engine = Engine(rulebook, calendar=world.calendar)
+    alerts = engine.process_many(world.events)
+    alerts.extend(engine.finish())
+    return run_figures(scenario, world.events, alerts, world.calendar)
+
+
+def _one(args: tuple[Scenario, Rulebook, int]) -> Figures:
+    return simulate_figures(*args)
+
+
+def replicate(
+    scenario: Scenario,
+    rulebook: Rulebook,
+    replications: int,
+    *,
+    workers: int = 1,
+    pool: Executor | None = None,
+) -> list[Figures]:
+    """Figures of ``replications`` runs with seeds ``seed, seed + 1, ...`` (in seed order).
+
+    ``pool`` reuses an executor (a fit runs many candidates; starting processes per candidate
+    would cost more than a small scenario's run); otherwise ``workers > 1`` starts one.
+    """
+    jobs = [(scenario, rulebook, scenario.seed + k) for k in range(replications)]
+    if pool is not None:
+        return list(pool.map(_one, jobs))
+    if workers <= 1 or replications == 1:
+        return [_one(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=min(workers, replications)) as own:
+        return list(own.map(_one, jobs))
+
+
+def _get(tree: dict[str, Any], path: str) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(path)
+        node = node[part]
+    return node
+
+
+def _set(tree: dict[str, Any], path: str, value: float) -> None:
+    *parents, leaf = path.split(".")
+    node = tree
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+
+
+def apply_params(scenario: Scenario, params: Sequence[FitParam], x: Sequence[float]) -> Scenario:
+    """A copy of ``scenario`` with each parameter set (``value``) or its paths scaled (``scale``).
+
+    The result is validated like a loaded file, so a scaled rate above 1 fails loudly.
+    """
+    tree = msgspec.to_builtins(scenario)
+    base = msgspec.to_builtins(scenario)
+    for param, v in zip(params, x, strict=True):
+        for path in param.paths:
+            old = float(_get(base, path))
+            _set(tree, path, round(float(v) if param.mode == "value" else old * float(v), 8))
+    try:
+        return msgspec.convert(tree, Scenario)
+    except msgspec.ValidationError as exc:
+        raise ScenarioError("<fitted scenario>", [("$", str(exc))]) from None
+
+
+def _as_written(scenario: Scenario, params: Sequence[FitParam]) -> tuple[float, ...]:
+    """The parameters' values in the scenario as written (``scale`` parameters: factor 1)."""
+    tree = msgspec.to_builtins(scenario)
+    return tuple(round(float(_get(tree, p.paths[0])), 8) if p.mode == "value" else 1.0 for p in params)
+
+
+class FitResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``--fit`` found.
+
+    ``start`` is the scenario as written (which may lie outside the search box: the box only
+    bounds the search); ``best`` equals ``start`` unless ``improved``. ``kept`` names the
+    parameters left at their written value because moving them did not lower the NRMSE.
+    """
+
+    names: tuple[str, ...]
+    start: tuple[float, ...]
+    best: tuple[float, ...]
+    start_nrmse: float
+    best_nrmse: float
+    evaluations: int
+    improved: bool
+    kept: tuple[str, ...] = ()
+
+
+def fit_scenario(
+    scenario: Scenario,
+    rulebook: Rulebook,
+    targets: Targets,
+    *,
+    replications: int,
+    budget: int = 40,
+    seed: int = 0,
+    workers: int = 1,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Scenario, FitResult, CalibrationResult]:
+    """Search ``targets.fit`` for the rates with the smallest NRMSE; return the fitted scenario.
+
+    The scenario as written is the reference: its NRMSE is measured first, the search starts
+    from it (clipped into the box), and the result moves away from it only where that lowers
+    the NRMSE. After the search each changed parameter is tried at its written value again
+    (one extra candidate per changed parameter, outside ``budget``) and kept there when the
+    NRMSE does not rise, so the fitted file changes only rates that earned their change. When
+    no candidate beats the start, the scenario comes back unchanged with ``improved`` false
+    (and the returned table is the start's).
+    """
+    params = targets.fit
+    if not params:
+        raise ValueError("the targets file lists no `fit` parameters")
+    scale = scenario_scale(scenario)
+    cache: dict[tuple[float, ...], CalibrationResult] = {}
+
+    def evaluate(x: Sequence[float] | np.ndarray) -> CalibrationResult:
+        key = tuple(round(float(v), 8) for v in x)
+        if key not in cache:
+            candidate = apply_params(scenario, params, key)
+            runs = replicate(candidate, rulebook, replications, pool=pool)
+            cache[key] = calibrate_figures(candidate, targets, runs, scale=scale)
+            if log is not None:
+                shown = ", ".join(f"{p.name}={v:.5g}" for p, v in zip(params, key, strict=True))
+                log(f"[{len(cache):3d}] NRMSE {cache[key].nrmse:.4f}  {shown}")
+        return cache[key]
+
+    def objective(x: np.ndarray) -> float:
+        if len(cache) >= budget:
+            return float("inf") if tuple(round(float(v), 8) for v in x) not in cache else _nrmse(evaluate(x))
+        return _nrmse(evaluate(x))
+
+    lo = np.array([p.min for p in params], dtype=np.float64)
+    hi = np.array([p.max for p in params], dtype=np.float64)
+    written = _as_written(scenario, params)
+    pool: Executor | None = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        start_res = evaluate(written)
+        _search(objective, cache, np.clip(np.array(written), lo, hi), lo, hi, budget, seed)
+        best = min(cache, key=lambda k: (_nrmse(cache[k]), k != written))
+        best, kept = _keep_written(best, written, params, evaluate)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    start_nrmse, best_nrmse = _nrmse(start_res), _nrmse(cache[best])
+    improved = best_nrmse < start_nrmse
+    if not improved:
+        best, kept = written, tuple(p.name for p in params)
+    result = FitResult(
+        names=tuple(p.name for p in params),
+        start=written,
+        best=best,
+        start_nrmse=start_nrmse,
+        best_nrmse=_nrmse(cache[best]),
+        evaluations=len(cache),
+        improved=improved,
+        kept=kept,
+    )
+    fitted = apply_params(scenario, params, best) if improved else scenario
+    return fitted, result, cache[best]
+
+
+def _keep_written(
+    best: tuple[float, ...],
+    written: tuple[float, ...],
+    params: Sequence[FitParam],
+    evaluate: Callable[[tuple[float, ...]], CalibrationResult],
+) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Put each changed parameter back to its written value while the NRMSE does not rise.
+
+    The objective is piecewise constant, so a search often moves rates it does not need
+    (a rate clipped into the box, a rate whose effect is noise); those keep the author's value.
+    """
+    current = best
+    for i in range(len(params)):
+        if current[i] == written[i]:
+            continue
+        trial = (*current[:i], written[i], *current[i + 1 :])
+        if _nrmse(evaluate(trial)) <= _nrmse(evaluate(current)):
+            current = trial
+    kept = tuple(p.name for i, p in enumerate(params) if current[i] == written[i])
+    return current, kept
+
+
+def _search(
+    objective: Callable[[np.ndarray], float],
+    cache: dict[tuple[float, ...], CalibrationResult],
+    x0: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    budget: int,
+    seed: int,
+) -> None:
+    """Sobol design over the box (a power of two, at most a third of the budget), then Powell."""
+    n_design = 2 ** int(np.log2(max(1, min(budget // 3, 4 * len(x0))))) if budget >= 6 else 0
+    if n_design:
+        sobol = qmc.Sobol(d=len(x0), scramble=True, seed=np.random.default_rng(seed))
+        for point in qmc.scale(sobol.random(n_design), lo, hi):
+            objective(point)
+    best = min(cache, key=lambda k: _nrmse(cache[k]))
+    if len(cache) < budget:
+        optimize.minimize(
+            objective,
+            np.array(best),
+            method="Powell",
+            bounds=list(zip(lo, hi, strict=True)),
+            options={"maxfev": budget - len(cache), "xtol": 1e-3, "ftol": 1e-4},
+        )
+
+
+def _nrmse(res: CalibrationResult) -> float:
+    return float("inf") if res.nrmse is None else res.nrmse
+
+
+def write_scenario(scenario: Scenario, path: Path, *, header: str) -> None:
+    """Write a scenario as YAML (every field explicit) under a comment ``header``."""
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    path.write_bytes(comment.encode("utf-8") + msgspec.yaml.encode(scenario))
+
+
+def load_rulebook_for(scenario: Scenario, scenario_path: Path) -> Rulebook:
+    """The scenario's own rulebook, resolved against its file."""
+    return load_rulebook(scenario.rulebook_path(scenario_path))

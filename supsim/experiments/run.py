@@ -1,0 +1,251 @@
+"""The thin pipeline behind ``supsim run`` and ``supsim detect``.
+
+``run_scenario`` wires the pieces in the order of DESIGN.md: scenario → SimPy world →
+events + truth → engine → alerts → evaluation. Every input is loaded and validated before
+anything runs, so a bad rulebook does not cost a simulation. The three data files
+(``events.jsonl``, ``truth.jsonl``, ``alerts.jsonl``) and ``metrics.json`` depend only on the
+scenario, the rulebook and the seed; wall-clock timings go to ``timings.json`` so that the
+deterministic files stay byte-identical between runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from engine.contract.alerts import Alert, write_alerts
+from engine.contract.events import Event, read_jsonl, write_jsonl
+from engine.core import Engine, detect
+from engine.rules.rulebook import Rulebook, load_rulebook
+from engine.scoring import score_units
+from sim.common.scenario import Scenario, load_scenario
+from sim.common.truth import write_truth
+from sim.hall.world import SimResult, simulate
+from supsim.experiments.progress import Progress
+
+__all__ = ["RunResult", "detect_file", "run_market_scenario", "run_scenario"]
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    table: str
+    files: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def timing_line(self) -> str:
+        t = self.timings
+        return (
+            f"simulated in {t.get('simulate_s', 0):.1f} s, engine {t.get('engine_s', 0):.1f} s "
+            f"({t.get('engine_events_per_s', 0):,.0f} events/s), evaluation {t.get('evaluate_s', 0):.1f} s"
+        )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_data_files(
+    out: Path, world: SimResult, alerts: list[Alert], *, name: str, files: tuple[Path, Path]
+) -> dict[str, object]:
+    """Write events, truth and alerts; return the provenance part of ``metrics.json``."""
+    scenario_path, rulebook_path = files
+    write_jsonl(world.events, out / "events.jsonl")
+    write_truth(world.truth, out / "truth.jsonl")
+    write_alerts(alerts, out / "alerts.jsonl")
+    return {
+        "supsim_version": VERSION,
+        "scenario": name,
+        "scenario_file": scenario_path.name,
+        "scenario_sha256": _sha256(scenario_path),
+        "rulebook_sha256": _sha256(rulebook_path),
+        "start": world.start.isoformat(),
+        "end": world.end.isoformat(),
+        "events_sha256": _sha256(out / "events.jsonl"),
+        "truth_sha256": _sha256(out / "truth.jsonl"),
+        "alerts_sha256": _sha256(out / "alerts.jsonl"),
+        "sim_stats": world.stats,
+    }
+
+
+def _rulebook_for(scenario: Scenario, scenario_path: Path, override: Path | None) -> tuple[Path, Rulebook]:
+    path = override if override is not None else scenario.rulebook_path(scenario_path)
+    return path, load_rulebook(path)
+
+
+def _chunks(events: list[Event], size: int) -> Iterator[list[Event]]:
+    for i in range(0, len(events), size):
+        yield events[i : i + size]
+
+
+def run_scenario(
+    scenario_path: Path,
+    *,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    rulebook: Path | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Simulate, detect and evaluate one scenario; write the run folder."""
+    from sim.market.scenario import is_market_file
+
+    if is_market_file(scenario_path):
+        return run_market_scenario(scenario_path, seed=seed, out_dir=out_dir, rulebook=rulebook)
+    from reports import evaluate, render_markdown, render_table
+    from reports.render.scorecard import render_scorecard_markdown, render_scorecard_table
+
+    scenario = load_scenario(scenario_path)
+    rulebook_path, book = _rulebook_for(scenario, scenario_path, rulebook)
+    seed = scenario.seed if seed is None else seed
+    out = out_dir if out_dir is not None else Path("runs") / f"{scenario_path.stem}-seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    with Progress("simulate", unit="day", enabled=progress) as bar:
+        world = simulate(scenario, seed=seed, progress=bar.update_to)
+    timings["simulate_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    engine = Engine(book, calendar=world.calendar)
+    alerts = []
+    with Progress("detect", unit="event", total=len(world.events), enabled=progress) as bar:
+        for chunk in _chunks(world.events, 20_000):
+            alerts.extend(engine.process_many(chunk))
+            bar.advance(len(chunk))
+        alerts.extend(engine.finish())
+    alerts.sort(key=lambda a: (a.ts, a.alert_id))
+    timings["engine_s"] = time.perf_counter() - t0
+    timings["engine_events_per_s"] = len(world.events) / max(timings["engine_s"], 1e-9)
+
+    t0 = time.perf_counter()
+    evaluation = evaluate(world.events, alerts, world.truth, calendar=world.calendar, seed=seed)
+    scorecard = score_units(alerts, world.events, book.scoring)
+    discipline = None
+    if scenario.cameras is not None:  # the camera layer: episode-level discipline scores
+        from reports.evaluation.discipline import evaluate_discipline
+
+        discipline = evaluate_discipline(
+            alerts, world.truth, calendar=world.calendar, section=book.rules.discipline
+        )
+    timings["evaluate_s"] = time.perf_counter() - t0
+
+    files = [
+        "events.jsonl",
+        "truth.jsonl",
+        "alerts.jsonl",
+        "metrics.json",
+        "scores.json",
+        "summary.md",
+        "timings.json",
+    ]
+    metrics = _write_data_files(out, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path))
+    metrics.update(seed=seed, engine_stats=engine.stats, evaluation=evaluation)
+    if discipline is not None:
+        metrics["discipline"] = discipline
+    (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
+    (out / "scores.json").write_bytes(msgspec.json.format(msgspec.json.encode(scorecard), indent=2) + b"\n")
+    title = f"{scenario.name} — seed {seed}"
+    summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    if discipline is not None:
+        from reports.evaluation.discipline import render_discipline
+
+        summary += "\n" + render_discipline(discipline)
+        table += "\n\n" + render_discipline(discipline)
+    (out / "summary.md").write_text(summary, encoding="utf-8")
+    (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
+    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    targets = scenario.targets_path(scenario_path)
+    if targets is not None:
+        from reports.evaluation.calibration import calibration_table
+
+        table += "\n\n" + calibration_table(scenario_path, targets, [out])
+    return RunResult(out_dir=out, table=table, files=files, timings=timings)
+
+
+def run_market_scenario(
+    scenario_path: Path, *, seed: int | None = None, out_dir: Path | None = None, rulebook: Path | None = None
+) -> RunResult:
+    """``run_scenario`` for a bidding-market scenario: same files, a collusion evaluation."""
+    from reports.evaluation.collusion import TICINO, evaluate_collusion
+    from reports.render.collusion import render_collusion_markdown, render_collusion_table
+    from sim.market.scenario import load_market_scenario
+    from sim.market.world import simulate_market
+
+    scenario = load_market_scenario(scenario_path)
+    rulebook_path = rulebook if rulebook is not None else scenario.rulebook_path(scenario_path)
+    book = load_rulebook(rulebook_path)
+    seed = scenario.seed if seed is None else seed
+    out = out_dir if out_dir is not None else Path("runs") / f"{scenario_path.stem}-seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    world = simulate_market(scenario, seed=seed)
+    timings["simulate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = detect(world.events, book, calendar=world.calendar)
+    timings["engine_s"] = time.perf_counter() - t0
+    timings["engine_events_per_s"] = len(world.events) / max(timings["engine_s"], 1e-9)
+    t0 = time.perf_counter()
+    reference = Path(__file__).resolve().parents[3] / TICINO
+    collusion = evaluate_collusion(
+        world.events, result.alerts, world.truth, rulebook=book, reference=reference
+    )
+    timings["evaluate_s"] = time.perf_counter() - t0
+    metrics = _write_data_files(
+        out, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
+    )
+    metrics.update(seed=seed, engine_stats=result.stats, collusion=collusion)
+    (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
+    title = f"{scenario.name} — seed {seed}"
+    (out / "summary.md").write_text(render_collusion_markdown(collusion, title=title), encoding="utf-8")
+    (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
+    files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
+    table = render_collusion_table(collusion)
+    targets = scenario.targets_path(scenario_path)
+    if targets is not None:
+        from reports.evaluation.calibration import calibration_table
+
+        table += "\n\n" + calibration_table(scenario_path, targets, [out])
+    return RunResult(out_dir=out, table=table, files=files, timings=timings)
+
+
+def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:
+    """Run the engine over an event file; write alerts; return a short summary.
+
+    The input is decoded and checked completely before the alerts file is written, so a
+    bad line leaves no half-written output behind.
+    """
+    from engine.rules.rulebook import Rulebook as _Rulebook
+
+    book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
+    events = list(read_jsonl(events_path))
+    result = detect(events, book)
+    write_alerts(result.alerts, out)
+    by_rule: dict[str, int] = {}
+    for alert in result.alerts:
+        by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
+    lines = [
+        f"{len(events):,} events read from {events_path}",
+        f"{len(result.alerts):,} alerts written to {out}",
+    ]
+    lines += [f"  {rule:<40} {n:>8,}" for rule, n in sorted(by_rule.items())]
+    late = sum(1 for r in result.side_output if r.reason == "late")
+    future = sum(1 for r in result.side_output if r.reason == "future")
+    lines.append(
+        f"side output: {late} late, {future} future-stamped, {result.stats.get('duplicates', 0)} duplicates"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,236 @@
+"""``supsim plan``: staffing levels with replications, the smallest level meeting a target.
+
+Each level is replicated over seeds (replications, not batch means) and every metric is
+reported as the mean with a Student-t 95 % interval. A level *meets* the target when the
+upper end of each interval (the side a planner must defend) satisfies it, so the
+recommendation does not rest on a lucky mean. Window waits come from the window-stage
+model (:mod:`sim.queueing.staffing`); the overdue rate needs the whole flow, so it runs the full
+SimPy world, only when the target asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from reports.evaluation.sweep_table import Estimate, estimate
+from sim.common.scenario import Scenario
+from sim.queueing.erlang import mmc_mean_wait
+from sim.queueing.fcfs import fcfs_waits
+from sim.queueing.staffing import desk_demand, level_metrics, with_windows
+
+__all__ = [
+    "PlanRow",
+    "PlanSpecError",
+    "PlanTable",
+    "Target",
+    "mmc_crosscheck",
+    "parse_target",
+    "parse_vary",
+    "render_plan",
+    "run_plan",
+]
+
+WAIT_METRICS = ("wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max", "utilisation")
+METRICS = (*WAIT_METRICS, "overdue_rate")
+_TERM = re.compile(r"^\s*(\w+)\s*(<=|<)\s*([0-9.]+)\s*(min|h|%)?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    metric: str
+    limit: float  # minutes for waits, a fraction for rates
+
+    def met(self, e: Estimate) -> bool:
+        x = e.hi if e.hi is not None else e.mean
+        return x is not None and x <= self.limit
+
+
+class PlanSpecError(ValueError):
+    """A ``--target`` or ``--vary`` that cannot be read; the message says what is expected."""
+
+
+def parse_target(text: str) -> list[Target]:
+    """``"wait_p90<=15min, overdue_rate<=0.5%"`` as targets (waits in minutes, rates as fractions)."""
+    out = []
+    for term in text.split(","):
+        m = _TERM.match(term)
+        if m is None or m[1] not in METRICS:
+            raise PlanSpecError(
+                f"bad target term {term.strip()!r} (metric <= value[min|h|%], metrics: {', '.join(METRICS)})"
+            )
+        value = float(m[3])
+        unit = m[4]
+        value = value * 60 if unit == "h" else value / 100 if unit == "%" else value
+        out.append(Target(m[1], value))
+    return out
+
+
+def parse_vary(text: str) -> tuple[str, list[int]]:
+    """``windows=10..60[:step]`` (per hall), ``windows.D01=1..6`` or ``posts.review=1..3``."""
+    m = re.fullmatch(r"\s*([\w.]+)\s*=\s*(\d+)\.\.(\d+)(?::(\d+))?\s*", text)
+    if m is None or not (m[1] == "windows" or m[1].startswith(("windows.", "posts."))):
+        raise PlanSpecError(
+            f"bad --vary {text!r} (windows=A..B[:STEP], windows.<dept>=A..B, posts.<post>=A..B)"
+        )
+    lo, hi, step = int(m[2]), int(m[3]), int(m[4] or 1)
+    if lo > hi or step < 1:
+        raise PlanSpecError(f"bad range in --vary {text!r}")
+    return m[1], list(range(lo, hi + 1, step))
+
+
+def level_scenario(scenario: Scenario, key: str, n: int) -> Scenario:
+    if key == "windows":
+        return with_windows(scenario, n)
+    kind, name = key.split(".", 1)
+    if kind == "windows":
+        return with_windows(scenario, department=name, count=n)
+    return with_windows(scenario, posts={name: n})
+
+
+class PlanRow(msgspec.Struct, frozen=True, kw_only=True):
+    level: int
+    metrics: dict[str, Estimate]
+    meets: bool
+
+
+class PlanTable(msgspec.Struct, frozen=True, kw_only=True):
+    vary: str
+    target: str
+    replications: int
+    rows: tuple[PlanRow, ...]
+    smallest: int | None
+
+
+def _overdue_rate(scenario: Scenario, seed: int) -> float:
+    from sim.hall.world import simulate
+
+    world = simulate(scenario, seed=seed)
+    promised = sum(
+        1
+        for e in world.events
+        if getattr(e, "case_type", None) == "promised" and type(e).__name__ == "CaseAccepted"
+    )
+    overdue = sum(1 for ep in world.truth if ep.kind == "overdue" and not ep.lookalike)
+    return overdue / promised if promised else 0.0
+
+
+def run_plan(
+    scenario: Scenario,
+    key: str,
+    levels: list[int],
+    targets: list[Target],
+    *,
+    replications: int,
+    simpy: bool = False,
+) -> PlanTable:
+    seeds = [scenario.seed + r for r in range(replications)]
+    demands = [desk_demand(scenario, s) for s in seeds]  # demand does not depend on staffing
+    need_world = any(t.metric == "overdue_rate" for t in targets)
+    rows = []
+    for n in levels:
+        sc = level_scenario(scenario, key, n)
+        windows = {d.id: d.windows for h in sc.halls for d in h.departments}
+        reps = [level_metrics(dem, windows, simpy=simpy) for dem in demands]
+        metrics = {m: estimate([getattr(r, m) for r in reps]) for m in WAIT_METRICS}
+        if need_world:
+            metrics["overdue_rate"] = estimate([_overdue_rate(sc, s) for s in seeds])
+        meets = all(t.met(metrics[t.metric]) for t in targets)
+        rows.append(PlanRow(level=n, metrics=metrics, meets=meets))
+    smallest = next((r.level for r in rows if r.meets), None)
+    text = ", ".join(f"{t.metric}<={t.limit:g}" for t in targets)
+    return PlanTable(vary=key, target=text, replications=replications, rows=tuple(rows), smallest=smallest)
+
+
+@dataclass(frozen=True, slots=True)
+class Crosscheck:
+    department: str
+    windows: int
+    lam_per_h: float
+    mean_service_min: float
+    simulated_wait_min: float
+    erlang_c_wait_min: float
+
+
+def mmc_crosscheck(
+    scenario: Scenario, windows: dict[str, int], *, seed: int, customers: int = 100_000
+) -> Crosscheck | None:
+    """The busiest desk with Poisson arrivals and exponential service at its measured rates:
+    the fast path's mean wait next to Erlang C's."""
+    dem = max(desk_demand(scenario, seed), key=lambda d: float(d.service.sum()))
+    c = windows[dem.department_id]
+    lam = len(dem.arrivals) / dem.span_s
+    mu = 1.0 / float(dem.service.mean())
+    if lam >= c * mu:
+        return None
+    rng = np.random.default_rng(seed)
+    a = np.cumsum(rng.exponential(1 / lam, customers))
+    w = fcfs_waits(a, rng.exponential(1 / mu, customers), c)[customers // 10 :]
+    return Crosscheck(
+        dem.department_id, c, lam * 3600, 1 / mu / 60, float(w.mean()) / 60, mmc_mean_wait(lam, mu, c) / 60
+    )
+
+
+def _fmt(e: Estimate, metric: str) -> str:
+    if e.mean is None:
+        return "—"
+    scale, unit = (100.0, "%") if metric in ("overdue_rate", "utilisation") else (1.0, "")
+    if e.lo is None or e.hi is None:
+        return f"{e.mean * scale:.2f}{unit}"
+    return f"{e.mean * scale:.2f} [{e.lo * scale:.2f}, {e.hi * scale:.2f}]{unit}"
+
+
+def render_plan(table: PlanTable) -> str:
+    cols = [
+        m
+        for m in ("wait_mean", "wait_p90", "wait_p95", "utilisation", "overdue_rate")
+        if table.rows and m in table.rows[0].metrics
+    ]
+    lines = [
+        f"{table.vary}: {len(table.rows)} levels x {table.replications} replications; "
+        "mean [95 % t-interval]; waits in working minutes",
+        "  ".join([table.vary, *cols, "meets"]),
+    ]
+    for r in table.rows:
+        lines.append(
+            "  ".join([str(r.level), *(_fmt(r.metrics[m], m) for m in cols), "yes" if r.meets else "no"])
+        )
+    if table.smallest is None:
+        lines.append(f"target {table.target}: no level meets it (upper interval bounds)")
+    else:
+        lines.append(f"target {table.target}: smallest level meeting it: {table.vary}={table.smallest}")
+    return "\n".join(lines)
+
+
+def plot_plan(table: PlanTable, targets: list[Target], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r.level for r in table.rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for m in ("wait_mean", "wait_p90"):
+        mean = [r.metrics[m].mean or 0.0 for r in table.rows]
+        ests = [r.metrics[m] for r in table.rows]
+        lo = [float(e.lo if e.lo is not None else e.mean or 0.0) for e in ests]
+        hi = [float(e.hi if e.hi is not None else e.mean or 0.0) for e in ests]
+        ax.plot(x, mean, lw=1.2, label=m)
+        ax.fill_between(x, lo, hi, alpha=0.25)
+    for t in targets:
+        if t.metric.startswith("wait"):
+            ax.axhline(t.limit, color="r", ls="--", lw=0.8, label=f"target {t.metric}")
+    if table.smallest is not None:
+        ax.axvline(table.smallest, color="g", ls=":", lw=1, label="smallest meeting target")
+    ax.set_xlabel(table.vary)
+    ax.set_ylabel("working minutes")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return out
