@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
@@ -54,6 +54,8 @@ from engine.runtime.dispatch import CaseRegistry
 from engine.runtime.timers import CalendarTimers, TimerKey
 
 __all__ = ["DetectResult", "Engine", "SideRecord", "detect"]
+
+F = TypeVar("F")
 
 _RELEASE_EVERY = 256
 
@@ -112,6 +114,7 @@ class Engine:
         #: and ``after_rules(event, state)``; rules watching those kinds get the state.
         self.tenders = TenderBook()
         self.families: tuple[Any, ...] = (self.tenders,)
+        self._family_of: dict[type, Any] = {TenderBook: self.tenders}
         self.legal_reasons = frozenset(self.rulebook.rules.deadline.legal_suspension_reasons)
         self.timers = CalendarTimers(self.calendar)
         # RuleContext.schedule / cancel: the timer queue's own bound methods, one call each.
@@ -313,6 +316,14 @@ class Engine:
 
     def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool:
         return alert_id(rule.name, rule.level, subject, discriminator) in self._emitted
+
+    def family(self, kind: type[F], make: Callable[[], F]) -> F:
+        """RuleContext.family: the one state family of type ``kind``, made on first use."""
+        fam = self._family_of.get(kind)
+        if fam is None:
+            fam = self._family_of[kind] = make()
+            self.families = (*self.families, fam)
+        return cast(F, fam)
 
     def to_index(self, t: datetime) -> float:
         return self.calendar.to_index(t)

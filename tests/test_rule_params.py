@@ -102,7 +102,7 @@ def test_invalid_parameter_values_fail_when_bound() -> None:
     from engine.core import Engine
 
     rule = rule_class("deadline.department_repeat")(k=0)
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(ValueError, match=r"deadline.department_repeat: Expected `int` >= 1 - at `\$.k`"):
         Engine(rules=[rule])
 
 
@@ -111,14 +111,6 @@ def test_invalid_parameter_values_fail_when_bound() -> None:
 
 def test_shipped_default_rulebook_equals_the_defaults() -> None:
     assert load_rulebook(DEFAULT_YAML) == Rulebook.default()
-
-
-def test_every_default_in_the_shipped_file_is_commented() -> None:
-    lines = DEFAULT_YAML.read_text(encoding="utf-8").splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if ":" in stripped and not stripped.startswith(("#", "-")) and not stripped.endswith(":"):
-            assert lines[i - 1].strip().startswith("#") or lines[i - 1].strip().endswith(":"), line
 
 
 @pytest.mark.parametrize(

@@ -198,9 +198,9 @@ def test_same_person_on_instant_cases_when_configured() -> None:
 
 
 def test_disabled_rule_stays_silent() -> None:
-    from engine.rules.rulebook import Rulebook, RulesSection
+    from engine.rules.rulebook import Rulebook
 
-    names = tuple(n for n in RulesSection().enabled if n != "logic.excess_fee")
+    names = tuple(n for n in Rulebook.default().rules.enabled if n != "logic.excess_fee")
     rb = Rulebook.default().with_enabled(*names)
     assert _alerts(replace(CLEAN, fee=80.0), rulebook=rb) == set()
 

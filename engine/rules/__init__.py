@@ -1,23 +1,16 @@
-"""The rule registry: rule names → classes, and building the rules a rulebook enables.
+"""Rules: the base class, the registry, the shipped families and the rulebook that configures them.
 
-The registry is the one list of rules; the rulebook validates ``rules.enabled`` against it
-and :func:`build_rules` configures each enabled class from its rulebook section, field by
-field, because every keyword-only parameter of a rule is named after a field of its section.
-Rules are built in registry order so that, when several rules look at the same event, they
-run (and raise their alerts) in the same order on every run.
+A rule is one class in one file under its family (``approvals/``, ``collusion/``,
+``discipline/``), registered by the ``@register`` line above it; its thresholds are its
+keyword-only ``__init__`` parameters, whose annotations carry their bounds and descriptions.
+The rulebook's sections and the shipped default YAML are derived from those signatures.
 """
 
 from __future__ import annotations
 
 from engine.rules.base import Rule, RuleContext
-from engine.rules.registry import (
-    COLLUSION_RULE_NAMES,
-    DISCIPLINE_RULE_NAMES,
-    LOGIC_RULE_NAMES,
-    REGISTRY,
-    RULE_NAMES,
-    rule_class,
-)
+from engine.rules.builtin import COLLUSION_RULE_NAMES, DISCIPLINE_RULE_NAMES, LOGIC_RULE_NAMES, RULE_NAMES
+from engine.rules.registry import REGISTRY, register, rule_class, unregister
 from engine.rules.rulebook import build_rules
 
 __all__ = [
@@ -29,5 +22,7 @@ __all__ = [
     "Rule",
     "RuleContext",
     "build_rules",
+    "register",
     "rule_class",
+    "unregister",
 ]

@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import copy
 import inspect
+import typing
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, NamedTuple, Protocol, Self, TypeVar
+
+import msgspec
 
 from engine.contract.alerts import Alert, Evidence
 from engine.contract.calendar import WorkingCalendar
@@ -27,7 +31,9 @@ from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue, ItemInfo
 from engine.runtime.timers import TimerKey
 
-__all__ = ["Rule", "RuleContext"]
+__all__ = ["Param", "Rule", "RuleContext", "param_specs"]
+
+F = TypeVar("F")
 
 
 class RuleContext(Protocol):
@@ -63,6 +69,61 @@ class RuleContext(Protocol):
 
     def to_index(self, t: datetime) -> float: ...
 
+    def family(self, kind: type[F], make: Callable[[], F]) -> F:
+        """The engine's one state family of type ``kind``, made by ``make()`` on first use.
+
+        A family (the hall floor, a queue feed...) is state several rules share; the engine
+        applies the events of its ``event_types`` to it before the rules watching them run.
+        """
+        ...
+
+
+class Param(NamedTuple):
+    """One threshold of a rule: its name, its type with constraints and description, its default."""
+
+    name: str
+    annotation: Any
+    default: Any
+
+
+def param_specs(cls: type) -> tuple[Param, ...]:
+    """The keyword-only ``__init__`` parameters of ``cls`` with their resolved annotations.
+
+    The annotations carry the constraints and the description (``Annotated[float,
+    Meta(ge=0, description=...)]``), so the signature is the one source of a threshold's type,
+    bounds, default and documentation; the rulebook section and its YAML are derived from it.
+    """
+    specs = _SPECS.get(cls)
+    if specs is None:
+        init = next(c.__dict__["__init__"] for c in cls.__mro__ if "__init__" in c.__dict__)
+        hints = typing.get_type_hints(init, include_extras=True)
+        sig = inspect.signature(init)
+        specs = tuple(
+            Param(p.name, hints.get(p.name, Any), p.default)
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        )
+        _SPECS[cls] = specs
+    return specs
+
+
+_SPECS: dict[type, tuple[Param, ...]] = {}
+_CHECKERS: dict[type, type[msgspec.Struct]] = {}
+
+
+def _checker(cls: type) -> type[msgspec.Struct]:
+    """A Struct of the rule's parameters, to check values against their declared constraints."""
+    checker = _CHECKERS.get(cls)
+    if checker is None:
+        checker = msgspec.defstruct(
+            f"{cls.__name__}Params",
+            [(p.name, p.annotation) for p in param_specs(cls)],
+            kw_only=True,
+            forbid_unknown_fields=True,
+        )
+        _CHECKERS[cls] = checker
+    return checker
+
 
 _PARAMS: dict[type, tuple[str, ...]] = {}
 
@@ -93,8 +154,7 @@ class Rule:
         """The keyword-only parameters of ``__init__``, in declaration order."""
         names = _PARAMS.get(cls)
         if names is None:
-            sig = inspect.signature(cls.__init__)
-            names = tuple(p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY)
+            names = tuple(p.name for p in param_specs(cls))
             _PARAMS[cls] = names
         return names
 
@@ -131,7 +191,15 @@ class Rule:
         self.reset()
 
     def validate(self) -> None:
-        """Raise ``ValueError`` for unusable parameter values (called by :meth:`bind`)."""
+        """Raise ``ValueError`` for unusable parameter values (called by :meth:`bind`).
+
+        Checks every value against the type and bounds its signature declares; a rule adds
+        what one parameter's type cannot say (relations between parameters).
+        """
+        try:
+            msgspec.convert(self.get_params(), type=_checker(type(self)))
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
 
     def reset(self) -> None:
         """Clear run-time state (called by :meth:`bind`)."""

@@ -8,45 +8,43 @@ the bad field: ``rb.yaml: `$.rules.deadline.warning_lead_days` - Expected `float
 
 Rule parameters live in *sections* (``rules.deadline``, ``rules.backdating``...). A rule
 class names its section, and each of its keyword-only ``__init__`` parameters is a field
-of that section with the same name, so building the configured rules is mechanical
-(:func:`engine.rules.build_rules`). The defaults below equal the shipped
-``scenarios/rulebooks/default.yaml``; its comments say where each value comes from.
+of that section with the same name, type, bounds, default and description: the sections are
+*derived* from the registered rules' signatures (:func:`rulebook_type`), so a rule's file is
+the one place its thresholds are written, and building the configured rules is mechanical
+(:func:`build_rules`). The settings that belong to no rule (event time, calendar, scoring)
+are declared below. ``scenarios/rulebooks/default.yaml`` is generated from all of these
+(:mod:`engine.rules.defaults`); a test keeps it equal.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
-from engine.rules.base import Rule
-from engine.rules.registry import LOGIC_RULE_NAMES, REGISTRY, RULE_NAMES
+from engine.rules.base import Rule, param_specs
+from engine.rules.builtin import LOGIC_RULE_NAMES
+from engine.rules.registry import REGISTRY, registry_version
 from engine.runtime.cases import LEGAL_SUSPENSION_REASONS
 
 __all__ = [
     "LEGAL_SUSPENSION_REASONS",
-    "BackdatingSection",
     "CalendarSection",
-    "CollusionSection",
-    "DeadlineSection",
-    "DepartmentRepeatSection",
-    "DisciplineSection",
-    "FeeSection",
     "Rulebook",
     "RulebookError",
-    "RulesSection",
-    "SamePersonSection",
     "ScoringSection",
-    "StepSection",
     "build_rules",
     "decode_rulebook",
     "load_rulebook",
     "rulebook_json_schema",
+    "rulebook_type",
+    "section_type",
 ]
 
 Days = Annotated[float, Meta(ge=0)]
@@ -65,140 +63,124 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class CalendarSection(_Section, frozen=True):
     """Working periods and local corrections to the shipped holiday table."""
 
-    periods: Annotated[tuple[tuple[ClockTime, ClockTime], ...], Meta(min_length=1)] = (
+    periods: Annotated[
+        tuple[tuple[ClockTime, ClockTime], ...],
+        Meta(
+            min_length=1,
+            description="Working periods (hall opening hours): 09:00-12:00 and 13:30-17:30, the common "
+            "schedule of county service halls. Quote the times.",
+        ),
+    ] = (
         ("09:00", "12:00"),
         ("13:30", "17:30"),
     )
-    extra_holidays: tuple[date, ...] = ()
-    extra_workdays: tuple[date, ...] = ()
+    extra_holidays: Annotated[
+        tuple[date, ...],
+        Meta(description="Local closures on top of the shipped State Council holiday table, as ISO dates."),
+    ] = ()
+    extra_workdays: Annotated[
+        tuple[date, ...],
+        Meta(description="Days the hall opens although the table says holiday or weekend, as ISO dates."),
+    ] = ()
 
     def period_times(self) -> tuple[tuple[time, time], ...]:
         return tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in self.periods)
 
 
-class DeadlineSection(_Section, frozen=True):
-    warning_lead_days: Days = 1.0
-    severe_overdue_days: Days = 5.0
-    instant_limit_days: Annotated[float, Meta(gt=0)] = 1.0
-    legal_suspension_reasons: tuple[str, ...] = LEGAL_SUSPENSION_REASONS
-
-
-class StepSection(_Section, frozen=True):
-    grace_days: Days = 0.0
-
-
-class DepartmentRepeatSection(_Section, frozen=True):
-    k: Annotated[int, Meta(ge=1)] = 3
-    window_days: Annotated[float, Meta(gt=0)] = 20.0
-
-
-class BackdatingSection(_Section, frozen=True):
-    tolerance_minutes: Annotated[float, Meta(ge=0)] = 30.0
-
-
-class FeeSection(_Section, frozen=True):
-    epsilon: Annotated[float, Meta(ge=0)] = 0.005
-
-
-class SamePersonSection(_Section, frozen=True):
-    promised_only: bool = True
-
-
-class CollusionSection(_Section, frozen=True):
-    """Thresholds of the collusion rules (sources in ``scenarios/rulebooks/default.yaml``)."""
-
-    min_bids: Annotated[int, Meta(ge=3)] = 4
-    cv_threshold: Annotated[float, Meta(gt=0)] = 0.05
-    spd_threshold: Annotated[float, Meta(gt=0)] = 0.13
-    rd_threshold: Annotated[float, Meta(gt=0)] = 1.0
-    score_threshold: Fraction = 0.65
-    min_rd: Annotated[float, Meta(ge=0)] = 1.25
-    pattern_tolerance: Annotated[float, Meta(ge=0, le=0.5)] = 0.01
-    pattern_min_bids: Annotated[int, Meta(ge=3)] = 4
-    expert_deviation: Annotated[float, Meta(gt=0)] = 0.30
-    favour_margin: Annotated[float, Meta(ge=0)] = 0.10
-    pairing_min: Annotated[int, Meta(ge=2)] = 3
-    agent_close_gap: Annotated[float, Meta(ge=0)] = 0.005
-    debar_days: Annotated[float, Meta(ge=0)] = 365.0
-    expert_card_after: Annotated[int, Meta(ge=1)] = 2
-    ring_min_shared: Annotated[int, Meta(ge=1)] = 3
-    ring_min_ratio: Fraction = 0.5
-
-
-class DisciplineSection(_Section, frozen=True):
-    """Hall discipline on camera streams (sources in ``scenarios/rulebooks/default.yaml``)."""
-
-    absence_minutes: Annotated[float, Meta(gt=0)] = 15.0
-    min_confidence: Fraction = 0.6
-    leave_debounce_s: Annotated[float, Meta(ge=0)] = 30.0
-    return_debounce_s: Annotated[float, Meta(ge=0)] = 30.0
-    heartbeat_grace_s: Annotated[float, Meta(gt=0)] = 150.0
-    offline_minutes: Annotated[float, Meta(gt=0)] = 5.0
-    queue_threshold: Annotated[int, Meta(ge=1)] = 3
-    queue_hysteresis: Annotated[int, Meta(ge=0)] = 0
-    queue_window: Annotated[int, Meta(ge=1)] = 3
-    queue_off_seconds: Annotated[float, Meta(ge=0)] = 30.0
-    empty_minutes: Annotated[float, Meta(gt=0)] = 5.0
-    capacity_wait_minutes: Annotated[float, Meta(gt=0)] = 20.0
-    capacity_clear_minutes: Annotated[float, Meta(ge=0)] = 5.0
-    late_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
-    early_tolerance_minutes: Annotated[float, Meta(ge=0)] = 5.0
-    dispute_min_alerts: Annotated[int, Meta(ge=1)] = 2
-    dispute_window_minutes: Annotated[float, Meta(gt=0)] = 3.0
-    dispute_min_confidence: Fraction = 0.6
-    dispute_cooldown_minutes: Annotated[float, Meta(ge=0)] = 10.0
-    blue_after: Annotated[int, Meta(ge=1)] = 1
-    yellow_after: Annotated[int, Meta(ge=1)] = 2
-    red_after: Annotated[int, Meta(ge=1)] = 3
-
-
-class RulesSection(_Section, frozen=True):
-    enabled: tuple[str, ...] = RULE_NAMES
-    deadline: DeadlineSection = DeadlineSection()
-    step: StepSection = StepSection()
-    department_repeat: DepartmentRepeatSection = DepartmentRepeatSection()
-    backdating: BackdatingSection = BackdatingSection()
-    fee: FeeSection = FeeSection()
-    same_person: SamePersonSection = SamePersonSection()
-    collusion: CollusionSection = CollusionSection()
-    discipline: DisciplineSection = DisciplineSection()
-
-
 class ScoringSection(_Section, frozen=True):
     """Deductions after the county rule 累积分 = 基本分 + 奖励分 − 倒扣分 (no floor)."""
 
-    base: float = 100.0
-    below_standard: Annotated[float, Meta(ge=0)] = 1.0
-    late: Annotated[float, Meta(ge=0)] = 1.0
-    both: Annotated[float, Meta(ge=0)] = 2.0
-    red_card: Annotated[float, Meta(ge=0)] = 3.0
-    below_standard_rules: tuple[str, ...] = LOGIC_RULE_NAMES
-    late_rules: tuple[str, ...] = ("deadline.overdue",)
-    #: Points deducted per discipline alert, from the staff member and their department.
-    discipline_deductions: dict[str, Annotated[float, Meta(ge=0)]] = msgspec.field(
+    base: Annotated[
+        float,
+        Meta(
+            description="County rule 累积分 = 基本分 + 奖励分 − 倒扣分, base 100, deductions with no floor."
+        ),
+    ] = 100.0
+    below_standard: Annotated[
+        float, Meta(ge=0, description="Per case: on time but below standard (a logic warning) −1 ...")
+    ] = 1.0
+    late: Annotated[float, Meta(ge=0, description="... to standard but late (a yellow card) −1 ...")] = 1.0
+    both: Annotated[float, Meta(ge=0, description="... neither on time nor to standard −2 ...")] = 2.0
+    red_card: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description="... a red card (serious incident; the county range is −3 to −5, the lightest here).",
+        ),
+    ] = 3.0
+    below_standard_rules: Annotated[
+        tuple[str, ...],
+        Meta(
+            description='Alerts that make a case "below standard": the logic warnings '
+            "(procedure not followed)."
+        ),
+    ] = LOGIC_RULE_NAMES
+    late_rules: Annotated[
+        tuple[str, ...],
+        Meta(description='Alerts that make a case "late": the yellow card for exceeding the promised limit.'),
+    ] = ("deadline.overdue",)
+    discipline_deductions: Annotated[
+        dict[str, Annotated[float, Meta(ge=0)]],
+        Meta(
+            description="Points deducted per discipline alert, from the staff member and the department: "
+            "leaving the post >= 15 min is a serious incident (−3, the lightest of the county range −3 to "
+            '−5); late arrival and early departure count like "late" (−1).'
+        ),
+    ] = msgspec.field(
         default_factory=lambda: {
             "discipline.absence": 3.0,
             "discipline.early_departure": 1.0,
             "discipline.late_arrival": 1.0,
         }
     )
-    class_one_fraction: Fraction = 0.2
-    class_two_fraction: Fraction = 0.6
+    class_one_fraction: Annotated[
+        float,
+        Meta(
+            ge=0,
+            le=1,
+            description="Grading (the published example grades 10 units as 2 / 6 / 2): the top 20 % in "
+            "class one ...",
+        ),
+    ] = 0.2
+    class_two_fraction: Annotated[
+        float, Meta(ge=0, le=1, description="... the next 60 % in class two, the rest in class three.")
+    ] = 0.6
 
 
 class Rulebook(_Section, frozen=True):
     """All engine settings. Durations are in seconds, limits in working days."""
 
-    allowed_lateness: Annotated[int, Meta(ge=0)] = 600
-    max_future: Annotated[int, Meta(ge=0)] = 3600
+    allowed_lateness: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description="Out-of-order tolerance of event time, seconds. Sources batch and retry; 10 minutes "
+            "covers the upload intervals of hall terminals without delaying deadline alerts noticeably.",
+        ),
+    ] = 600
+    max_future: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description="An event stamped more than an hour ahead of the stream (or of the reference clock) "
+            "is treated as a clock fault and set aside, so one bad timestamp cannot make every later event "
+            "look late.",
+        ),
+    ] = 3600
     calendar: CalendarSection = CalendarSection()
-    rules: RulesSection = RulesSection()
+    #: ``enabled`` and one section per rule section, derived from the registered rules
+    #: (:func:`rulebook_type`); typed loosely here because the rules are known only at run time.
+    rules: Any = None
     scoring: ScoringSection = ScoringSection()
 
     @classmethod
     def default(cls) -> Rulebook:
         """The shipped defaults (equal to ``scenarios/rulebooks/default.yaml``)."""
-        return cls()
+        return rulebook_type()()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The derived type is rebuilt in the receiving process (worker pools pickle rulebooks).
+        return (_rebuild, (msgspec.msgpack.encode(self),))
 
     def build_calendar(self) -> WorkingCalendar:
         """The China working calendar with this rulebook's periods and corrections."""
@@ -227,13 +209,99 @@ def _format(where: str, exc: msgspec.ValidationError) -> str:
     return f"{where}: `{m['path']}` - {m['msg']}"
 
 
+def _camel(section: str) -> str:
+    return "".join(part.capitalize() for part in section.split("_")) + "Section"
+
+
+_DERIVED: dict[int, tuple[type[Rulebook], dict[str, type[msgspec.Struct]]]] = {}
+
+
+def _derive() -> tuple[type[Rulebook], dict[str, type[msgspec.Struct]]]:
+    """Section Structs from the registered rules' signatures, and the rulebook type holding them."""
+    version = registry_version()
+    hit = _DERIVED.get(version)
+    if hit is not None:
+        return hit
+    fields: dict[str, dict[str, tuple[Any, Any, str]]] = {}
+    for name, cls in REGISTRY.items():
+        specs = param_specs(cls)
+        if cls.section is None:
+            if specs:
+                raise TypeError(f"rule {name!r} has parameters but no rulebook section")
+            continue
+        section = fields.setdefault(cls.section, {})
+        for p in specs:
+            if p.default is inspect.Parameter.empty:
+                raise TypeError(f"rule {name!r}: parameter {p.name!r} needs a default")
+            prev = section.get(p.name)
+            if prev is None:
+                section[p.name] = (p.annotation, p.default, name)
+            elif (prev[0], prev[1]) != (p.annotation, p.default):
+                raise TypeError(
+                    f"`rules.{cls.section}.{p.name}` is declared differently by {prev[2]!r} and {name!r}"
+                )
+    sections = {
+        s: msgspec.defstruct(
+            _camel(s),
+            [(n, ann, default) for n, (ann, default, _) in f.items()],
+            bases=(_Section,),
+            frozen=True,
+            kw_only=True,
+            forbid_unknown_fields=True,
+            module=__name__,
+        )
+        for s, f in fields.items()
+    }
+    rules = msgspec.defstruct(
+        "RulesSection",
+        [
+            ("enabled", tuple[str, ...], tuple(REGISTRY)),
+            *((s, t, msgspec.field(default_factory=t)) for s, t in sections.items()),
+        ],
+        bases=(_Section,),
+        frozen=True,
+        kw_only=True,
+        forbid_unknown_fields=True,
+        module=__name__,
+    )
+    book = msgspec.defstruct(
+        "Rulebook",
+        [("rules", rules, msgspec.field(default_factory=rules))],
+        bases=(Rulebook,),
+        frozen=True,
+        kw_only=True,
+        forbid_unknown_fields=True,
+        module=__name__,
+    )
+    _DERIVED.clear()
+    _DERIVED[version] = (book, sections)  # type: ignore[assignment]
+    return _DERIVED[version]
+
+
+def rulebook_type() -> type[Rulebook]:
+    """The rulebook Struct with one section per rule section of the registered rules."""
+    return _derive()[0]
+
+
+def section_type(section: str) -> type[msgspec.Struct]:
+    """The Struct of one rule section (``"deadline"``, ``"discipline"``...)."""
+    try:
+        return _derive()[1][section]
+    except KeyError:
+        raise KeyError(f"no rule uses the rulebook section {section!r}") from None
+
+
+def _rebuild(data: bytes) -> Rulebook:
+    return msgspec.msgpack.decode(data, type=rulebook_type())
+
+
 def _validate(rb: Rulebook, where: str) -> Rulebook:
-    known = set(RULE_NAMES)
+    known = set(REGISTRY)
     seen: set[str] = set()
     for i, name in enumerate(rb.rules.enabled):
         if name not in known:
             raise RulebookError(
-                f"{where}: `$.rules.enabled[{i}]` - unknown rule {name!r} (known: {', '.join(RULE_NAMES)})"
+                f"{where}: `$.rules.enabled[{i}]` - unknown rule {name!r} (known: {', '.join(REGISTRY)})"
             )
         if name in seen:
             raise RulebookError(f"{where}: `$.rules.enabled[{i}]` - rule {name!r} listed twice")
@@ -256,7 +324,7 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
 def decode_rulebook(data: bytes | str, *, where: str = "rulebook") -> Rulebook:
     """Decode YAML text; errors name ``where`` and the JSON path of the bad field."""
     try:
-        rb = msgspec.yaml.decode(data, type=Rulebook)
+        rb = msgspec.yaml.decode(data, type=rulebook_type())
     except msgspec.ValidationError as exc:
         raise RulebookError(_format(where, exc)) from None
     except msgspec.DecodeError as exc:
@@ -276,7 +344,7 @@ def load_rulebook(path: str | Path) -> Rulebook:
 
 def rulebook_json_schema() -> dict[str, object]:
     """JSON Schema of the rulebook, generated from the Structs (for editors)."""
-    return msgspec.json.schema(Rulebook)
+    return msgspec.json.schema(rulebook_type())
 
 
 def build_rules(rulebook: Rulebook) -> list[Rule]:

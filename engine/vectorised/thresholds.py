@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from engine.contract.alerts import Alert, alert_id
-from engine.rules.approvals.deadline import DeadlineOverdue, DeadlineSevere, DeadlineWarning
+from engine.rules.builtin import RULE_NAMES
 from engine.rules.registry import rule_class
 from engine.vectorised.trace import ClockTrace
 
 __all__ = ["BATCH_RULES", "BatchAlerts", "batch_alerts", "materialise", "thresholds"]
 
-#: Rules with a vectorised path, by name.
-BATCH_RULES: tuple[str, ...] = (DeadlineWarning.name, DeadlineOverdue.name, DeadlineSevere.name)
+#: Shipped rules with a vectorised path (a ``thresholds_many`` method), by name.
+BATCH_RULES: tuple[str, ...] = tuple(n for n in RULE_NAMES if hasattr(rule_class(n), "thresholds_many"))
 
 
 def thresholds(
@@ -37,31 +37,21 @@ def thresholds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Threshold and limit in working days per (arm, variant); ``nan`` where no timer is set.
 
-    Each column repeats ``threshold_days`` of the rule class for one parameter set; the
-    parameters are validated by building (and validating) the rule as the engine would.
+    Each column is the rule's own ``thresholds_many`` for one parameter set; the parameters
+    are validated by building (and validating) the rule as the engine would.
     """
     cls = rule_class(rule)
-    limit = trace.arm_limit[:, None]
-    promised = trace.arm_promised[:, None]
     cols: list[np.ndarray] = []
     limits: list[np.ndarray] = []
     for p in params:
         inst = cls(**p)
         inst.validate()
-        if cls is DeadlineWarning:
-            at = limit - inst.warning_lead_days  # type: ignore[attr-defined]
-            lim = limit
-            col = np.where(promised & (at > 0), at, np.nan)
-        elif cls is DeadlineOverdue:
-            lim = np.where(promised, limit, inst.instant_limit_days)  # type: ignore[attr-defined]
-            col = lim
-        elif cls is DeadlineSevere:
-            lim = np.where(promised, limit, inst.instant_limit_days)  # type: ignore[attr-defined]
-            col = lim + inst.severe_overdue_days  # type: ignore[attr-defined]
-        else:
+        many = getattr(inst, "thresholds_many", None)
+        if many is None:
             raise ValueError(f"rule {rule!r} has no batch path (batch rules: {', '.join(BATCH_RULES)})")
-        cols.append(col[:, 0])
-        limits.append(np.broadcast_to(lim, col.shape)[:, 0])
+        col, lim = many(trace.arm_limit, trace.arm_promised)
+        cols.append(col)
+        limits.append(lim)
     if not cols:
         empty = np.zeros((trace.n_arms, 0))
         return empty, empty

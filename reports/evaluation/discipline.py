@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from engine.rules import RULE_NAMES
-from engine.rules.rulebook import DisciplineSection
+from engine.rules.rulebook import Rulebook
 from sim.common.truth import Episode
 
 __all__ = [
@@ -87,7 +88,7 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
 
-def _thresholds(d: DisciplineSection) -> dict[str, float]:
+def _thresholds(d: Any) -> dict[str, float]:
     return {
         "discipline.camera_offline": 60.0 * d.offline_minutes,
         "discipline.empty_window": 60.0 * d.empty_minutes,
@@ -109,12 +110,12 @@ def evaluate_discipline(
     truth: Sequence[Episode],
     *,
     calendar: WorkingCalendar,
-    section: DisciplineSection | None = None,
+    section: Any = None,
     tolerance_s: float = 60.0,
     grey_s: float = 60.0,
 ) -> DisciplineReport:
     """Score every discipline rule against the camera truth (see the module docstring)."""
-    d = section if section is not None else DisciplineSection()
+    d = section if section is not None else Rulebook.default().rules.discipline
     tol = timedelta(seconds=tolerance_s)
     outages: dict[str, list[tuple[datetime, datetime]]] = {}
     for ep in truth:

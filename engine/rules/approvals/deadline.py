@@ -15,13 +15,51 @@ exactly when a supervisor watching the clock could first know.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
+
+import numpy as np
+import numpy.typing as npt
+from msgspec import Meta
 
 from engine.contract.events import CaseResumed, StepCompleted, StepStarted
 from engine.rules.base import Rule
+from engine.rules.registry import register
 from engine.runtime.cases import CaseState
 from engine.runtime.timers import TimerKey
 
-__all__ = ["DeadlineOverdue", "DeadlineSevere", "DeadlineWarning", "StepOverdue"]
+__all__ = ["DeadlineOverdue", "DeadlineSevere", "DeadlineWarning", "InstantLimit", "StepOverdue"]
+
+WarningLead = Annotated[
+    float,
+    Meta(
+        ge=0, description="时限预警: warn one working day before the promised limit (the usual 提前一天预警)."
+    ),
+]
+SevereOverdue = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description="Red card when still open five working days past the limit (severe 超时; county rules "
+        "escalate serious delays, five working days is a common threshold).",
+    ),
+]
+#: Shared by the overdue and severe rules (one section field).
+InstantLimit = Annotated[
+    float,
+    Meta(
+        gt=0,
+        description="Instant cases (即办件) must close the same day; one working day catches cases that a "
+        "real system left open without flagging same-day closures late in the afternoon.",
+    ),
+]
+StepGrace = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description="Extra working days beyond a step's catalogue limit before step.overdue; 0 applies "
+        "the catalogue limit exactly, as the fixed flow (流程固化) prescribes.",
+    ),
+]
 
 
 class _CaseClockRule(Rule):
@@ -39,6 +77,26 @@ class _CaseClockRule(Rule):
         return None
 
     def threshold_days(self, limit_days: float, promised: bool) -> float | None:
+        """Working days of effective case time at which the timer fires; None: no timer."""
+        raise NotImplementedError
+
+    def thresholds_many(
+        self, limit_days: npt.NDArray[np.float64], promised: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """:meth:`threshold_days` and the limit for many arms at once (``nan``: no timer).
+
+        ``limit_days`` is the item's promised limit where ``promised``; an instant case takes
+        the rule's instant limit, as :meth:`_limit` does. The vectorised sweep path
+        (:mod:`engine.vectorised.thresholds`) calls this; a generic test holds it equal to
+        the scalar method.
+        """
+        instant = self.instant_limit()
+        limit = np.where(promised, limit_days, np.nan if instant is None else instant)
+        return self._thresholds_many(limit, promised), limit
+
+    def _thresholds_many(
+        self, limit: npt.NDArray[np.float64], promised: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float64]:
         raise NotImplementedError
 
     def _limit(self, case: CaseState) -> tuple[float, bool] | None:
@@ -54,20 +112,12 @@ class _CaseClockRule(Rule):
         return None if instant is None else (float(instant), False)
 
     def check_one(self, event: object, case: CaseState) -> None:
-        # ``_limit`` and ``case_due_index`` inlined: every accepted case passes here three times.
         if not case.accepted or case.legal_suspended:
             return
-        item_id = case.item_id
-        item = None if item_id is None else self._items.get(item_id)
-        if item is None:
+        limit = self._limit(case)
+        if limit is None:
             return
-        if case.case_type == "promised" and item.promised_days > 0:
-            threshold = self.threshold_days(float(item.promised_days), True)
-        else:
-            instant = self.instant_limit()
-            if instant is None:
-                return
-            threshold = self.threshold_days(float(instant), False)
+        threshold = self.threshold_days(*limit)
         if threshold is None:
             return
         # Re-arming after an alert (a resume) is harmless: the engine raises each alert once.
@@ -103,6 +153,7 @@ class _CaseClockRule(Rule):
         )
 
 
+@register
 class DeadlineWarning(_CaseClockRule):
     """时限预警: a promised case is still open ``warning_lead_days`` before its limit.
 
@@ -113,12 +164,8 @@ class DeadlineWarning(_CaseClockRule):
     name = "deadline.warning"
     level = "warning"
 
-    def __init__(self, *, warning_lead_days: float = 1.0) -> None:
+    def __init__(self, *, warning_lead_days: WarningLead = 1.0) -> None:
         self.warning_lead_days = warning_lead_days
-
-    def validate(self) -> None:
-        if self.warning_lead_days < 0:
-            raise ValueError("warning_lead_days must be >= 0")
 
     def threshold_days(self, limit_days: float, promised: bool) -> float | None:
         if not promised:
@@ -126,19 +173,23 @@ class DeadlineWarning(_CaseClockRule):
         at = limit_days - self.warning_lead_days
         return at if at > 0 else None
 
+    def _thresholds_many(
+        self, limit: npt.NDArray[np.float64], promised: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float64]:
+        at = limit - self.warning_lead_days
+        with np.errstate(invalid="ignore"):
+            return np.where(promised & (at > 0), at, np.nan)
 
+
+@register
 class DeadlineOverdue(_CaseClockRule):
     """超时 (yellow card): the case is still open after its deadline."""
 
     name = "deadline.overdue"
     level = "yellow"
 
-    def __init__(self, *, instant_limit_days: float = 1.0) -> None:
+    def __init__(self, *, instant_limit_days: InstantLimit = 1.0) -> None:
         self.instant_limit_days = instant_limit_days
-
-    def validate(self) -> None:
-        if self.instant_limit_days <= 0:
-            raise ValueError("instant_limit_days must be > 0")
 
     def instant_limit(self) -> float | None:
         return self.instant_limit_days
@@ -146,20 +197,24 @@ class DeadlineOverdue(_CaseClockRule):
     def threshold_days(self, limit_days: float, promised: bool) -> float | None:
         return limit_days
 
+    def _thresholds_many(
+        self, limit: npt.NDArray[np.float64], promised: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float64]:
+        return limit
 
+
+@register
 class DeadlineSevere(_CaseClockRule):
     """Red card: still open ``severe_overdue_days`` working days after the deadline."""
 
     name = "deadline.severe"
     level = "red"
 
-    def __init__(self, *, severe_overdue_days: float = 5.0, instant_limit_days: float = 1.0) -> None:
+    def __init__(
+        self, *, severe_overdue_days: SevereOverdue = 5.0, instant_limit_days: InstantLimit = 1.0
+    ) -> None:
         self.severe_overdue_days = severe_overdue_days
         self.instant_limit_days = instant_limit_days
-
-    def validate(self) -> None:
-        if self.severe_overdue_days < 0 or self.instant_limit_days <= 0:
-            raise ValueError("severe_overdue_days must be >= 0 and instant_limit_days > 0")
 
     def instant_limit(self) -> float | None:
         return self.instant_limit_days
@@ -167,7 +222,13 @@ class DeadlineSevere(_CaseClockRule):
     def threshold_days(self, limit_days: float, promised: bool) -> float | None:
         return limit_days + self.severe_overdue_days
 
+    def _thresholds_many(
+        self, limit: npt.NDArray[np.float64], promised: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float64]:
+        return limit + self.severe_overdue_days
 
+
+@register
 class StepOverdue(Rule):
     """A workflow step took longer than its catalogue limit (plus ``grace_days``).
 
@@ -179,12 +240,8 @@ class StepOverdue(Rule):
     section = "step"
     kinds = ("step.started", "step.completed", "case.resumed")
 
-    def __init__(self, *, grace_days: float = 0.0) -> None:
+    def __init__(self, *, grace_days: StepGrace = 0.0) -> None:
         self.grace_days = grace_days
-
-    def validate(self) -> None:
-        if self.grace_days < 0:
-            raise ValueError("grace_days must be >= 0")
 
     def reset(self) -> None:
         self._day = self.ctx.day_seconds

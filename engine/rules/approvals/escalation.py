@@ -10,26 +10,41 @@ are then spent, so the next red card needs ``k`` new ones (one red card per epis
 from __future__ import annotations
 
 from collections import deque
+from typing import Annotated
+
+from msgspec import Meta
 
 from engine.contract.alerts import Alert
 from engine.rules.base import Rule
+from engine.rules.registry import register
 
 __all__ = ["DepartmentRepeat"]
 
 
+@register
 class DepartmentRepeat(Rule):
     name = "deadline.department_repeat"
     level = "red"
     section = "department_repeat"
     observes_alerts = True
 
-    def __init__(self, *, k: int = 3, window_days: float = 20.0) -> None:
+    def __init__(
+        self,
+        *,
+        k: Annotated[
+            int,
+            Meta(
+                ge=1,
+                description='Red card for a department with 3 yellow cards ("repeated yellow cards" '
+                "escalate)...",
+            ),
+        ] = 3,
+        window_days: Annotated[
+            float, Meta(gt=0, description="...within 20 working days (about one calendar month).")
+        ] = 20.0,
+    ) -> None:
         self.k = k
         self.window_days = window_days
-
-    def validate(self) -> None:
-        if self.k < 1 or self.window_days <= 0:
-            raise ValueError("k must be >= 1 and window_days > 0")
 
     def reset(self) -> None:
         self._recent: dict[str, deque[tuple[float, str]]] = {}

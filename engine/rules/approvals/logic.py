@@ -8,6 +8,10 @@ relations, whatever order the source sent them in.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from msgspec import Meta
+
 from engine.contract.events import (
     CaseAccepted,
     CaseDecided,
@@ -17,6 +21,7 @@ from engine.contract.events import (
     StepCompleted,
 )
 from engine.rules.base import Rule
+from engine.rules.registry import register
 from engine.runtime.cases import LEGAL_SUSPENSION_REASONS, CaseState
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
 ]
 
 
+@register
 class SkippedStep(Rule):
     """A decision while a catalogue step has no ``step.completed`` yet."""
 
@@ -58,6 +64,7 @@ class SkippedStep(Rule):
             )
 
 
+@register
 class StepsOutOfOrder(Rule):
     """An earlier catalogue step is completed after a later one already was."""
 
@@ -92,6 +99,7 @@ class StepsOutOfOrder(Rule):
             )
 
 
+@register
 class DecisionBeforeAcceptance(Rule):
     """A decision on a case that was submitted but not yet accepted (受理)."""
 
@@ -108,6 +116,7 @@ class DecisionBeforeAcceptance(Rule):
             )
 
 
+@register
 class CertificateWithoutApproval(Rule):
     """A certificate issued when no ``approve`` decision was recorded before it."""
 
@@ -124,6 +133,7 @@ class CertificateWithoutApproval(Rule):
             )
 
 
+@register
 class ExcessFee(Rule):
     """Fees charged on a case exceed the item's standard (any fee on a free item).
 
@@ -135,12 +145,19 @@ class ExcessFee(Rule):
     section = "fee"
     kinds = ("fee.charged",)
 
-    def __init__(self, *, epsilon: float = 0.005) -> None:
+    def __init__(
+        self,
+        *,
+        epsilon: Annotated[
+            float,
+            Meta(
+                ge=0,
+                description="Yuan; absorbs rounding to the fen (0.01) in source systems. Any fee above the "
+                "standard (or any fee on a free item) beyond this is an excess fee.",
+            ),
+        ] = 0.005,
+    ) -> None:
         self.epsilon = epsilon
-
-    def validate(self) -> None:
-        if self.epsilon < 0:
-            raise ValueError("epsilon must be >= 0")
 
     def check_one(self, event: FeeCharged, case: CaseState) -> None:
         item = self.item_of(case)
@@ -161,6 +178,7 @@ class ExcessFee(Rule):
             )
 
 
+@register
 class UnauthorisedApproval(Rule):
     """越权审批: the approver's authorisation does not include the case's item."""
 
@@ -185,6 +203,7 @@ class UnauthorisedApproval(Rule):
             )
 
 
+@register
 class SamePersonAcceptApprove(Rule):
     """The person who accepted a case also decided it (no separation of duties)."""
 
@@ -192,7 +211,17 @@ class SamePersonAcceptApprove(Rule):
     section = "same_person"
     kinds = ("case.decided",)
 
-    def __init__(self, *, promised_only: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        promised_only: Annotated[
+            bool,
+            Meta(
+                description="Separation of duties applies to promised cases; an instant case is by design "
+                "accepted and decided on the spot by the window officer."
+            ),
+        ] = True,
+    ) -> None:
         self.promised_only = promised_only
 
     def check_one(self, event: CaseDecided, case: CaseState) -> None:
@@ -207,6 +236,7 @@ class SamePersonAcceptApprove(Rule):
             )
 
 
+@register
 class Backdated(Rule):
     """A record whose stated time is more than ``tolerance_minutes`` before its event time."""
 
@@ -214,12 +244,19 @@ class Backdated(Rule):
     section = "backdating"
     kinds = ("case.accepted", "step.completed", "case.decided")
 
-    def __init__(self, *, tolerance_minutes: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        tolerance_minutes: Annotated[
+            float,
+            Meta(
+                ge=0,
+                description="A record whose stated time is more than 30 minutes before its entry time is "
+                "back-dated; shorter gaps are normal data-entry delay at a busy window.",
+            ),
+        ] = 30.0,
+    ) -> None:
         self.tolerance_minutes = tolerance_minutes
-
-    def validate(self) -> None:
-        if self.tolerance_minutes < 0:
-            raise ValueError("tolerance_minutes must be >= 0")
 
     def check_one(self, event: CaseAccepted | StepCompleted | CaseDecided, case: CaseState) -> None:
         stated = event.stated_at
@@ -240,6 +277,7 @@ class Backdated(Rule):
             )
 
 
+@register
 class IllegalSuspension(Rule):
     """暂停计时 with a reason that the law does not allow to stop the clock."""
 
@@ -247,7 +285,18 @@ class IllegalSuspension(Rule):
     section = "deadline"
     kinds = ("case.suspended",)
 
-    def __init__(self, *, legal_suspension_reasons: tuple[str, ...] = LEGAL_SUSPENSION_REASONS) -> None:
+    def __init__(
+        self,
+        *,
+        legal_suspension_reasons: Annotated[
+            tuple[str, ...],
+            Meta(
+                description="Reasons that stop the clock: 行政许可法 Art. 45 (hearing, testing, "
+                "inspection, appraisal, expert review), 补正 (supplement) and referral to a superior "
+                "authority. Any other reason is an illegal suspension and does not stop the clock."
+            ),
+        ] = LEGAL_SUSPENSION_REASONS,
+    ) -> None:
         self.legal_suspension_reasons = legal_suspension_reasons
 
     def reset(self) -> None:

@@ -24,14 +24,67 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.rules.collusion.tenders import TenderState
 from engine.rules.collusion.traces import TenderRule
+from engine.rules.registry import register
 
 __all__ = ["AgentPairingRule", "CardRule", "DebarredPartyRule", "ExpertDeviationRule", "ExpertPairingRule"]
+
+ExpertDeviation = Annotated[
+    float,
+    Meta(
+        gt=0,
+        description=(
+            "评分明显偏离: an expert score 30 % or more away from the panel median for that bidder."
+        ),
+    ),
+]
+FavourMargin = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=('An expert "favours" a bidder when scoring 10 % above the panel median for it ...'),
+    ),
+]
+#: Shared by the expert and agent pairing rules (one section field).
+PairingMin = Annotated[
+    int,
+    Meta(
+        ge=2,
+        description=("... and a pairing (expert-bidder, agent-winner) is repeated from the 3rd time."),
+    ),
+]
+AgentCloseGap = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=("A win by less than 0.5 % over the runner-up counts towards agent-winner pairing."),
+    ),
+]
+DebarDays = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=(
+            "招标投标法 Art. 53: debarment of one to two years for collusive bidders; one year here."
+        ),
+    ),
+]
+ExpertCardAfter = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=(
+            "实施条例 Art. 72: an expert is carded (and barred) on the 2nd deviation or pairing alert."
+        ),
+    ),
+]
 
 #: Alerts that deem collusion (a red card for every bidder they name).
 DEEMED_RULES = ("collusion.art40", "collusion.fujian", "collusion.daqing", "collusion.price_pattern")
@@ -46,13 +99,14 @@ def _medians(tender: TenderState) -> dict[str, float]:
     return {b: statistics.median(v) for b, v in by_bidder.items() if len(v) >= 3}
 
 
+@register
 class ExpertDeviationRule(TenderRule):
     name = "collusion.expert_deviation"
     level = "yellow"
     section = "collusion"
     kinds = ("tender.awarded",)
 
-    def __init__(self, *, expert_deviation: float = 0.30) -> None:
+    def __init__(self, *, expert_deviation: ExpertDeviation = 0.30) -> None:
         self.expert_deviation = expert_deviation
 
     def check_tender(self, event: Any, tender: TenderState) -> None:
@@ -79,13 +133,14 @@ class ExpertDeviationRule(TenderRule):
                     )
 
 
+@register
 class ExpertPairingRule(TenderRule):
     name = "collusion.expert_pairing"
     level = "yellow"
     section = "collusion"
     kinds = ("tender.awarded",)
 
-    def __init__(self, *, favour_margin: float = 0.10, pairing_min: int = 3) -> None:
+    def __init__(self, *, favour_margin: FavourMargin = 0.10, pairing_min: PairingMin = 3) -> None:
         self.favour_margin = favour_margin
         self.pairing_min = pairing_min
 
@@ -115,13 +170,14 @@ class ExpertPairingRule(TenderRule):
                     )
 
 
+@register
 class AgentPairingRule(TenderRule):
     name = "collusion.agent_pairing"
     level = "yellow"
     section = "collusion"
     kinds = ("tender.awarded",)
 
-    def __init__(self, *, agent_close_gap: float = 0.005, pairing_min: int = 3) -> None:
+    def __init__(self, *, agent_close_gap: AgentCloseGap = 0.005, pairing_min: PairingMin = 3) -> None:
         self.agent_close_gap = agent_close_gap
         self.pairing_min = pairing_min
 
@@ -153,6 +209,7 @@ class AgentPairingRule(TenderRule):
             )
 
 
+@register
 class CardRule(TenderRule):
     """Red cards (and debarment) for bidders named by deemed-collusion alerts, and experts."""
 
@@ -161,7 +218,7 @@ class CardRule(TenderRule):
     section = "collusion"
     observes_alerts = True
 
-    def __init__(self, *, debar_days: float = 365.0, expert_card_after: int = 2) -> None:
+    def __init__(self, *, debar_days: DebarDays = 365.0, expert_card_after: ExpertCardAfter = 2) -> None:
         self.debar_days = debar_days
         self.expert_card_after = expert_card_after
 
@@ -193,6 +250,7 @@ class CardRule(TenderRule):
                 self._card(alert.subject, alert)
 
 
+@register
 class DebarredPartyRule(TenderRule):
     """A debarred bidder bids again, or a debarred expert evaluates again (needs ``collusion.card``)."""
 

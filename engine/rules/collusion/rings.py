@@ -28,14 +28,37 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from itertools import combinations
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.rules.collusion.tenders import TenderState
 from engine.rules.collusion.traces import TenderRule
+from engine.rules.registry import register
 
 __all__ = ["RingRule", "evenness", "recover_rings"]
+
+RingMinShared = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=(
+            "Ring recovery: two firms are linked when flagged together in at least 3 tenders (2 "
+            "merges rings through honest outsiders who met two rings twice; measured in "
+            "docs/bidding.md) ..."
+        ),
+    ),
+]
+RingMinRatio = Annotated[
+    float,
+    Meta(
+        ge=0,
+        le=1,
+        description=("... and in at least half of the tenders in which they co-bid (or by a shared trace)."),
+    ),
+]
 
 TENDER_RULES = (
     "collusion.art40",
@@ -97,6 +120,7 @@ def evenness(wins: Mapping[str, int]) -> float:
     return h / math.log(len(counts))
 
 
+@register
 class RingRule(TenderRule):
     """``collusion.ring``: one red alert per recovered ring at the end of the stream."""
 
@@ -106,7 +130,7 @@ class RingRule(TenderRule):
     kinds = ("bids.opened", "tender.awarded")
     observes_alerts = True
 
-    def __init__(self, *, ring_min_shared: int = 3, ring_min_ratio: float = 0.5) -> None:
+    def __init__(self, *, ring_min_shared: RingMinShared = 3, ring_min_ratio: RingMinRatio = 0.5) -> None:
         self.ring_min_shared = ring_min_shared
         self.ring_min_ratio = ring_min_ratio
 

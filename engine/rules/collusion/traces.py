@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 from engine.contract.alerts import Alert, Evidence
 from engine.rules.base import Rule
 from engine.rules.collusion.tenders import TenderState
+from engine.rules.registry import register
 
 __all__ = ["Art40Rule", "DaqingRule", "FujianRule", "SameIpRule", "TenderRule", "TraceRule"]
 
@@ -116,6 +117,7 @@ class TraceRule(TenderRule):
                 )
 
 
+@register
 class Art40Rule(TraceRule):
     name = "collusion.art40"
     CLAUSES = (
@@ -160,6 +162,7 @@ class Art40Rule(TraceRule):
                 )
 
 
+@register
 class FujianRule(TraceRule):
     name = "collusion.fujian"
     CLAUSES = (
@@ -169,6 +172,7 @@ class FujianRule(TraceRule):
     )
 
 
+@register
 class DaqingRule(TraceRule):
     name = "collusion.daqing"
     CLAUSES = (
@@ -180,6 +184,7 @@ class DaqingRule(TraceRule):
     )
 
 
+@register
 class SameIpRule(TraceRule):
     name = "collusion.same_ip"
     level = "warning"

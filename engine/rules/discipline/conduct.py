@@ -16,22 +16,96 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.rules.discipline.floor import StaffState, WindowState
 from engine.rules.discipline.presence import DisciplineRule
+from engine.rules.registry import register
 
 __all__ = [
     "VIOLATION_RULES",
     "BlueCardRule",
-    "CardRule",
     "DisputeRule",
     "EarlyDepartureRule",
+    "LadderCardRule",
     "LateArrivalRule",
     "RedCardRule",
     "YellowCardRule",
+]
+
+LateTolerance = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=("Attendance against the roster: 5 minutes of tolerance after the shift start."),
+    ),
+]
+EarlyTolerance = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=("The same tolerance before the end of the shift."),
+    ),
+]
+DisputeMinAlerts = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=(
+            "Disputes: 2 raised-voice detections (confidence >= dispute_min_confidence) within "
+            "dispute_window_minutes route the window for review; one alert per burst."
+        ),
+    ),
+]
+DisputeWindow = Annotated[
+    float,
+    Meta(
+        gt=0,
+        description=("Window of those detections, minutes."),
+    ),
+]
+DisputeMinConfidence = Annotated[
+    float,
+    Meta(
+        ge=0,
+        le=1,
+        description=("Raised-voice detections below this confidence are ignored."),
+    ),
+]
+DisputeCooldown = Annotated[
+    float,
+    Meta(
+        ge=0,
+        description=("Quiet minutes before the same window can raise a new dispute."),
+    ),
+]
+BlueAfter = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=(
+            "Ladder per staff member and calendar month: blue card on the 1st violation (提醒 → 黄牌 → "
+            "红牌, the escalation of DOMAIN.md) ..."
+        ),
+    ),
+]
+YellowAfter = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=("... yellow card on the 2nd violation of the month ..."),
+    ),
+]
+RedAfter = Annotated[
+    int,
+    Meta(
+        ge=1,
+        description=("... red card on the 3rd."),
+    ),
 ]
 
 #: The rules whose alerts count as a staff member's discipline violations.
@@ -50,11 +124,12 @@ class _AttendanceRule(DisciplineRule):
         self.emit_for(_subject(st), when, win, evidence, f"{roster.shift_start:%Y%m%d}")
 
 
+@register
 class LateArrivalRule(_AttendanceRule):
     name = "discipline.late_arrival"
     level = "warning"
 
-    def __init__(self, *, late_tolerance_minutes: float = 5.0) -> None:
+    def __init__(self, *, late_tolerance_minutes: LateTolerance = 5.0) -> None:
         self.late_tolerance_minutes = late_tolerance_minutes
 
     def roster(self, event: ev.StaffRoster, st: StaffState) -> None:
@@ -72,11 +147,12 @@ class LateArrivalRule(_AttendanceRule):
         self._emit(st, when, {"shift_start": roster.shift_start.isoformat(), "window_id": roster.window_id})
 
 
+@register
 class EarlyDepartureRule(_AttendanceRule):
     name = "discipline.early_departure"
     level = "warning"
 
-    def __init__(self, *, early_tolerance_minutes: float = 5.0) -> None:
+    def __init__(self, *, early_tolerance_minutes: EarlyTolerance = 5.0) -> None:
         self.early_tolerance_minutes = early_tolerance_minutes
 
     def attendance(self, event: Any, st: StaffState) -> None:
@@ -97,6 +173,7 @@ class EarlyDepartureRule(_AttendanceRule):
             )
 
 
+@register
 class DisputeRule(DisciplineRule):
     name = "discipline.dispute"
     level = "warning"
@@ -104,10 +181,10 @@ class DisputeRule(DisciplineRule):
     def __init__(
         self,
         *,
-        dispute_min_alerts: int = 2,
-        dispute_window_minutes: float = 3.0,
-        dispute_min_confidence: float = 0.6,
-        dispute_cooldown_minutes: float = 10.0,
+        dispute_min_alerts: DisputeMinAlerts = 2,
+        dispute_window_minutes: DisputeWindow = 3.0,
+        dispute_min_confidence: DisputeMinConfidence = 0.6,
+        dispute_cooldown_minutes: DisputeCooldown = 10.0,
     ) -> None:
         self.dispute_min_alerts = dispute_min_alerts
         self.dispute_window_minutes = dispute_window_minutes
@@ -143,7 +220,7 @@ class DisputeRule(DisciplineRule):
             )
 
 
-class CardRule(DisciplineRule):
+class LadderCardRule(DisciplineRule):
     """A ladder step: the ``after``-th violation of a staff member in a calendar month."""
 
     observes_alerts = True
@@ -173,30 +250,33 @@ class CardRule(DisciplineRule):
             )
 
 
-class BlueCardRule(CardRule):
+@register
+class BlueCardRule(LadderCardRule):
     """The blue rung (提醒, a reminder) travels at level ``warning``, the lowest card rank."""
 
     name = "discipline.blue_card"
     level = "warning"
     _param = "blue_after"
 
-    def __init__(self, *, blue_after: int = 1) -> None:
+    def __init__(self, *, blue_after: BlueAfter = 1) -> None:
         self.blue_after = blue_after
 
 
-class YellowCardRule(CardRule):
+@register
+class YellowCardRule(LadderCardRule):
     name = "discipline.yellow_card"
     level = "yellow"
     _param = "yellow_after"
 
-    def __init__(self, *, yellow_after: int = 2) -> None:
+    def __init__(self, *, yellow_after: YellowAfter = 2) -> None:
         self.yellow_after = yellow_after
 
 
-class RedCardRule(CardRule):
+@register
+class RedCardRule(LadderCardRule):
     name = "discipline.red_card"
     level = "red"
     _param = "red_after"
 
-    def __init__(self, *, red_after: int = 3) -> None:
+    def __init__(self, *, red_after: RedAfter = 3) -> None:
         self.red_after = red_after

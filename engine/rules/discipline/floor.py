@@ -162,6 +162,20 @@ class DisciplineBook:
             ev.StaffBreak: self._attendance,
         }
 
+    def configure(
+        self,
+        *,
+        min_confidence: float,
+        leave_debounce_s: float,
+        return_debounce_s: float,
+        heartbeat_grace_s: float,
+    ) -> None:
+        """Set how the floor reads the detectors (by ``discipline.presence``, before any event)."""
+        self.min_confidence = min_confidence
+        self.leave_debounce_s = leave_debounce_s
+        self.return_debounce_s = return_debounce_s
+        self.heartbeat_grace_s = heartbeat_grace_s
+
     # --- timers -----------------------------------------------------------------------
 
     def schedule(self, owner: str, key: str, due: datetime) -> None:
