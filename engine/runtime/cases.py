@@ -22,7 +22,14 @@ from engine.contract import events as ev
 from engine.contract.calendar import WorkingCalendar
 from engine.runtime.timers import TimerKey
 
-__all__ = ["LEGAL_SUSPENSION_REASONS", "CaseState", "CaseUpdate", "OpenStep", "case_updates"]
+__all__ = [
+    "CASE_EVENT_TYPES",
+    "LEGAL_SUSPENSION_REASONS",
+    "CaseState",
+    "CaseUpdate",
+    "OpenStep",
+    "case_updates",
+]
 
 
 #: Reasons that stop the clock: 行政许可法 Art. 45 (hearing, testing, inspection, appraisal,
@@ -163,6 +170,21 @@ class CaseState:
 CaseUpdate = Callable[[Any, CaseState], None]
 
 
+#: The approval-case events, each applied to its case's state (in :func:`case_updates`' order).
+CASE_EVENT_TYPES: tuple[type[ev.Event], ...] = (
+    ev.CaseSubmitted,
+    ev.CaseAccepted,
+    ev.StepStarted,
+    ev.StepCompleted,
+    ev.CaseSuspended,
+    ev.CaseResumed,
+    ev.FeeCharged,
+    ev.CaseDecided,
+    ev.CertificateIssued,
+    ev.CaseClosed,
+)
+
+
 def case_updates(
     calendar: WorkingCalendar, legal_reasons: frozenset[str]
 ) -> Mapping[type[ev.Event], CaseUpdate | None]:
@@ -205,15 +227,16 @@ def case_updates(
         if e.decision == "approve":
             case.approved = True
 
-    return {
-        ev.CaseSubmitted: submitted,
-        ev.CaseAccepted: accepted,
-        ev.StepStarted: step_started,
-        ev.StepCompleted: step_completed,
-        ev.CaseSuspended: suspended,
-        ev.CaseResumed: resumed,
-        ev.FeeCharged: fee,
-        ev.CaseDecided: decided,
-        ev.CertificateIssued: None,
-        ev.CaseClosed: None,
-    }
+    updates = (
+        submitted,
+        accepted,
+        step_started,
+        step_completed,
+        suspended,
+        resumed,
+        fee,
+        decided,
+        None,
+        None,
+    )
+    return dict(zip(CASE_EVENT_TYPES, updates, strict=True))

@@ -3,17 +3,18 @@
 A sweep asks "which alerts would the deadline rules raise for each of a hundred thresholds?".
 The answer depends on the threshold only through one addition: a case-clock rule arms its
 timer at ``base + threshold × day`` where ``base = accept_idx + paused`` is fixed by the
-events (:meth:`engine.runtime.cases.CaseState.case_due_index`). So this module replays the case
-state once, exactly as :class:`engine.core.Engine` applies it, and records every *arm*
-(the moment a case-clock rule would call ``schedule``) together with the index at which
-that timer stops being able to raise an alert (its *block*): the next legal suspension
-(the timer then fires on a suspended case and does nothing), the next re-arm (which
-supersedes it), the close (which cancels it) or the end of the stream (the last
-watermark). :mod:`engine.vectorised.thresholds` then evaluates every threshold at once with numpy.
+events (:meth:`engine.runtime.cases.CaseState.case_due_index`). So this module runs the stream
+once through the real :class:`engine.core.Engine` with one rule, :class:`ArmRecorder`, that
+watches every case event and records every *arm* (the moment a case-clock rule would call
+``schedule``) together with the index at which that timer stops being able to raise an alert
+(its *block*): the next legal suspension (the timer then fires on a suspended case and does
+nothing), the next re-arm (which supersedes it), the close (which cancels it) or the end of
+the stream (the last watermark). :mod:`engine.vectorised.thresholds` then evaluates every
+threshold at once with numpy.
 
-The replay applies the runtime's ingestion rules (duplicates, late events, the future
-candidate) so that the applied events are the engine's; it assumes what the simulator and
-the runtime guarantee for a sorted stream: events are applied in ``(ts, event_id)`` order.
+Running the engine itself, rather than a replay of it, means the events applied here are the
+engine's by construction: the same dedup, lateness, future-event rule, calendar checks and
+closed-case handling, whatever they become.
 """
 
 from __future__ import annotations
@@ -22,65 +23,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from engine.contract import events as ev
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
+from engine.core import Engine
+from engine.rules.approvals.deadline import case_limit
+from engine.rules.base import Rule
 from engine.rules.rulebook import Rulebook
-from engine.runtime.cases import CaseState, case_updates
-from engine.runtime.catalogue import Catalogue
+from engine.runtime.cases import CASE_EVENT_TYPES, CaseState
 
-__all__ = ["ClockTrace", "applied_events", "trace_case_clocks"]
+__all__ = ["ArmRecorder", "ClockTrace", "trace_case_clocks"]
 
-_ARM_KINDS = (ev.CaseAccepted, ev.CaseResumed)
-
-
-def applied_events(events: Iterable[ev.Event], rulebook: Rulebook) -> tuple[list[ev.Event], float]:
-    """The events the runtime would apply, in application order, and the final watermark (POSIX).
-
-    Mirrors ``Engine._ingest`` without a reference clock: a repeated id is dropped, an event
-    behind the watermark is late, and an event more than ``max_future`` ahead of the newest
-    one is held until the next on-time arrival confirms (or refutes) the jump.
-    """
-    lateness = float(rulebook.allowed_lateness)
-    max_future = float(rulebook.max_future)
-    seen: set[str] = set()
-    kept: list[tuple[float, str, ev.Event]] = []
-    pending: tuple[float, str, ev.Event] | None = None
-    max_seen = -math.inf
-    wm = -math.inf
-
-    def accept(entry: tuple[float, str, ev.Event]) -> None:
-        nonlocal max_seen, wm
-        kept.append(entry)
-        if entry[0] > max_seen:
-            max_seen = entry[0]
-            wm = max_seen - lateness
-
-    for event in events:
-        eid = event.event_id
-        if eid in seen:
-            continue
-        seen.add(eid)
-        ts = event.ts.timestamp()
-        entry = (ts, eid, event)
-        if pending is not None:
-            if ts < wm:
-                continue
-            held, pending = pending, None
-            if ts >= held[0] - max_future:
-                accept(held)
-        if ts > max_seen + max_future and max_seen != -math.inf:
-            pending = entry
-            continue
-        if ts < wm:
-            continue
-        accept(entry)
-    if pending is not None:
-        accept(pending)
-    kept.sort(key=lambda e: (e[0], e[1]))
-    return [e[2] for e in kept], max_seen
+#: The events at which the case-clock rules (re-)arm their timers.
+_ARM_TYPES = (ev.CaseAccepted, ev.CaseResumed)
 
 
 @dataclass(slots=True)
@@ -126,111 +84,91 @@ class ClockTrace:
         return self.snap_state[case][max(k, 0)]
 
 
-def trace_case_clocks(
-    events: Iterable[ev.Event], rulebook: Rulebook, *, calendar: WorkingCalendar | None = None
-) -> ClockTrace:
-    """Replay case state once and record every case-clock arm (see the module docstring)."""
-    cal = calendar if calendar is not None else rulebook.build_calendar()
-    applied, max_seen = applied_events(events, rulebook)
-    try:
-        end_index = (
-            cal.to_index(datetime.fromtimestamp(max_seen, cal.tz)) if max_seen != -math.inf else -math.inf
-        )
-    except CalendarRangeError:
-        end_index = math.inf if datetime.fromtimestamp(max_seen, cal.tz).date() > cal.last else -math.inf
-    legal = frozenset(rulebook.rules.deadline.legal_suspension_reasons)
-    updates = case_updates(cal, legal)
-    catalogue = Catalogue()
-    trace = ClockTrace(calendar=cal, day_seconds=float(cal.day_seconds), end_index=end_index)
-    cases: dict[str, CaseState] = {}
-    pos: dict[str, int] = {}
-    closed: set[str] = set()
-    # Per arm: case, base, paused, limit, promised; blocks are filled in as later events come.
-    arm_case: list[int] = []
-    arm_base: list[float] = []
-    arm_paused: list[float] = []
-    arm_limit: list[float] = []
-    arm_promised: list[bool] = []
-    arm_block: list[float] = []
-    open_arm: dict[int, int] = {}  # case position -> its live arm
+class ArmRecorder(Rule):
+    """Records the case-clock arms and per-case state snapshots; raises no alert.
 
-    def block(p: int, index: float) -> None:
-        k = open_arm.pop(p, None)
+    It sees every case event after the engine has applied it (``check_one`` runs after the
+    case update), exactly where the case-clock rules would arm their timers.
+    """
+
+    name = "vectorised.trace"
+    kinds = tuple(str(t.__struct_config__.tag) for t in CASE_EVENT_TYPES)
+
+    def __init__(self) -> None:
+        pass
+
+    def reset(self) -> None:
+        cal = self.ctx.calendar
+        self.trace = ClockTrace(calendar=cal, day_seconds=float(cal.day_seconds), end_index=math.inf)
+        self._pos: dict[str, int] = {}
+        self._legal: dict[int, bool] = {}
+        self._open_arm: dict[int, int] = {}  # case position -> its live arm
+        self._arms: list[tuple[int, float, float, float, bool]] = []  # case, base, paused, limit, promised
+        self._blocks: list[float] = []
+
+    def _block(self, p: int, index: float) -> None:
+        k = self._open_arm.pop(p, None)
         if k is not None:
-            arm_block[k] = index
+            self._blocks[k] = index
 
-    for event in applied:
-        etype = type(event)
-        if etype is ev.ItemPublished:
-            catalogue.publish_item(event)  # type: ignore[arg-type]
-            continue
-        if etype is ev.StaffAuthorised:
-            catalogue.authorise_staff(event)  # type: ignore[arg-type]
-            continue
-        if etype not in updates:
-            continue
-        cid = event.case_id  # type: ignore[attr-defined]
-        case = cases.get(cid)
-        if case is None:
-            if cid in closed:
-                continue
-            case = cases[cid] = CaseState(cid, event.hall_id, event.department_id)  # type: ignore[attr-defined]
-            p = pos[cid] = len(trace.case_ids)
-            trace.case_ids.append(cid)
+    def check_one(self, event: Any, case: CaseState) -> None:
+        trace = self.trace
+        p = self._pos.get(case.case_id)
+        if p is None:
+            p = self._pos[case.case_id] = len(trace.case_ids)
+            trace.case_ids.append(case.case_id)
             trace.hall_ids.append(case.hall_id)
             trace.department_ids.append(case.department_id)
             trace.accepted_at.append(None)
             trace.case_types.append(None)
             trace.snap_ts.append([])
             trace.snap_state.append([])
-        p = pos[cid]
-        was_legal = case.legal_suspended
-        update = updates[etype]
-        if update is not None:
-            try:
-                update(event, case)
-            except CalendarRangeError:
-                continue
-        if case.legal_suspended and not was_legal:
-            block(p, cal.to_index(event.ts))
-        if etype in _ARM_KINDS and case.accepted and not case.legal_suspended:
-            limit = _limit(case, catalogue)
+        if case.legal_suspended and not self._legal.get(p, False):
+            self._block(p, self.ctx.to_index(event.ts))
+        self._legal[p] = case.legal_suspended
+        if type(event) in _ARM_TYPES and case.accepted and not case.legal_suspended:
+            limit = case_limit(case, self._items, math.nan)
             if limit is not None:
-                block(p, cal.to_index(event.ts))
-                open_arm[p] = len(arm_case)
-                arm_case.append(p)
-                arm_base.append(case.accept_idx + case.paused)
-                arm_paused.append(case.paused)
-                arm_limit.append(limit[0])
-                arm_promised.append(limit[1])
-                arm_block.append(end_index)
+                self._block(p, self.ctx.to_index(event.ts))
+                self._open_arm[p] = len(self._arms)
+                self._arms.append((p, case.accept_idx + case.paused, case.paused, limit[0], limit[1]))
+                self._blocks.append(math.inf)  # the end of the stream, set when it is known
         if case.accepted and trace.accepted_at[p] is None and case.accepted_at is not None:
             trace.accepted_at[p] = case.accepted_at.isoformat()
             trace.case_types[p] = case.case_type
         trace.snap_ts[p].append(event.ts.timestamp())
         trace.snap_state[p].append((case.holder, tuple(sorted(case.open_steps))))
-        if etype is ev.CaseClosed:
-            block(p, cal.to_index(event.ts))
-            del cases[cid]
-            closed.add(cid)
-    trace.arm_case = np.asarray(arm_case, dtype=np.int64)
-    trace.arm_base = np.asarray(arm_base, dtype=np.float64)
-    trace.arm_block = np.asarray(arm_block, dtype=np.float64)
-    trace.arm_paused = np.asarray(arm_paused, dtype=np.float64)
-    trace.arm_limit = np.asarray(arm_limit, dtype=np.float64)
-    trace.arm_promised = np.asarray(arm_promised, dtype=bool)
-    order = np.argsort(trace.arm_case, kind="stable")
-    for name in ("arm_case", "arm_base", "arm_block", "arm_paused", "arm_limit", "arm_promised"):
-        setattr(trace, name, getattr(trace, name)[order])
+        if type(event) is ev.CaseClosed:
+            self._block(p, self.ctx.to_index(event.ts))
+
+    def finish_one(self, when: datetime) -> None:
+        trace = self.trace
+        try:
+            trace.end_index = self.ctx.to_index(when)
+        except CalendarRangeError:
+            trace.end_index = math.inf if when.date() > trace.calendar.last else -math.inf
+        blocks = [trace.end_index if b == math.inf else b for b in self._blocks]
+        arms = self._arms
+        trace.arm_case = np.asarray([a[0] for a in arms], dtype=np.int64)
+        trace.arm_base = np.asarray([a[1] for a in arms], dtype=np.float64)
+        trace.arm_paused = np.asarray([a[2] for a in arms], dtype=np.float64)
+        trace.arm_limit = np.asarray([a[3] for a in arms], dtype=np.float64)
+        trace.arm_promised = np.asarray([a[4] for a in arms], dtype=bool)
+        trace.arm_block = np.asarray(blocks, dtype=np.float64)
+        order = np.argsort(trace.arm_case, kind="stable")
+        for name in ("arm_case", "arm_base", "arm_block", "arm_paused", "arm_limit", "arm_promised"):
+            setattr(trace, name, getattr(trace, name)[order])
+
+
+def trace_case_clocks(
+    events: Iterable[ev.Event], rulebook: Rulebook, *, calendar: WorkingCalendar | None = None
+) -> ClockTrace:
+    """Run the stream once through the engine and record every case-clock arm."""
+    recorder = ArmRecorder()
+    engine = Engine(rulebook, calendar=calendar, rules=[recorder])
+    engine.process_many(events)
+    engine.finish()
+    trace = recorder.trace
+    if engine.watermark is None:  # an empty stream: no arm, nothing to block
+        trace.end_index = -math.inf
     return trace
-
-
-def _limit(case: CaseState, catalogue: Catalogue) -> tuple[float, bool] | None:
-    """(limit in working days, promised?) as ``_CaseClockRule._limit`` sees it; instant
-    cases get ``nan`` because each rule supplies its own instant limit."""
-    item = None if case.item_id is None else catalogue.items.get(case.item_id)
-    if item is None:
-        return None
-    if case.case_type == "promised" and item.promised_days > 0:
-        return float(item.promised_days), True
-    return math.nan, False

@@ -14,6 +14,7 @@ exactly when a supervisor watching the clock could first know.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -25,9 +26,17 @@ from engine.contract.events import CaseResumed, StepCompleted, StepStarted
 from engine.rules.base import Rule
 from engine.rules.registry import register
 from engine.runtime.cases import CaseState
+from engine.runtime.catalogue import ItemInfo
 from engine.runtime.timers import TimerKey
 
-__all__ = ["DeadlineOverdue", "DeadlineSevere", "DeadlineWarning", "InstantLimit", "StepOverdue"]
+__all__ = [
+    "DeadlineOverdue",
+    "DeadlineSevere",
+    "DeadlineWarning",
+    "InstantLimit",
+    "StepOverdue",
+    "case_limit",
+]
 
 WarningLead = Annotated[
     float,
@@ -101,15 +110,7 @@ class _CaseClockRule(Rule):
 
     def _limit(self, case: CaseState) -> tuple[float, bool] | None:
         """(limit in working days, promised?) or None when the item is unknown."""
-        item = self.item_of(case)
-        if item is None:
-            return None
-        if case.case_type == "promised" and item.promised_days > 0:
-            return float(item.promised_days), True
-        # Instant cases (即办件) have no promised limit; the rulebook's instant limit only
-        # catches exports from real systems in which they were left open.
-        instant = self.instant_limit()
-        return None if instant is None else (float(instant), False)
+        return case_limit(case, self._items, self.instant_limit())
 
     def check_one(self, event: object, case: CaseState) -> None:
         if not case.accepted or case.legal_suspended:
@@ -151,6 +152,22 @@ class _CaseClockRule(Rule):
                 "score": round(threshold / limit_days, 6),
             },
         )
+
+
+def case_limit(
+    case: CaseState, items: Mapping[str, ItemInfo], instant: float | None
+) -> tuple[float, bool] | None:
+    """(limit in working days, promised?) of ``case``; None when its item is unknown.
+
+    Instant cases (即办件) have no promised limit: they take ``instant`` (a rule's instant limit,
+    which only catches exports from real systems that left them open), or None without one.
+    """
+    item = None if case.item_id is None else items.get(case.item_id)
+    if item is None:
+        return None
+    if case.case_type == "promised" and item.promised_days > 0:
+        return float(item.promised_days), True
+    return None if instant is None else (float(instant), False)
 
 
 @register
