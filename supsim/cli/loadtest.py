@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +119,11 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
            "--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--only-summary",
            "--loglevel", "WARNING"]  # fmt: skip
     if args.processes > 1:
-        cmd += ["--processes", str(args.processes)]
+        # Master and workers talk on loopback only, on a free port pair (two runs at once on one
+        # machine must not collide on Locust's default 5557/5558).
+        port = _free_port_pair()
+        cmd += ["--processes", str(args.processes), "--master-bind-host", "127.0.0.1"]
+        cmd += ["--master-bind-port", str(port), "--master-host", "127.0.0.1", "--master-port", str(port)]
     cpus = {int(c) for c in args.locust_cpus.split(",")} if args.locust_cpus else None
 
     def pin() -> None:  # the load generator kept off the deployment's cores
@@ -207,6 +212,21 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     )
     clean = not lost and cmp.ok and acc_live == acc_ref and not twice
     return 0 if (code == 0 and clean and slo.get("passed")) else 1
+
+
+def _free_port_pair() -> int:
+    """A loopback port P with P + 1 also free (Locust's master takes both)."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = int(a.getsockname()[1])
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no free pair of loopback ports for the Locust master")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
