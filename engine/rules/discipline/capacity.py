@@ -47,6 +47,7 @@ from msgspec import Meta
 from engine.contract import events as ev
 from engine.contract.calendar import CalendarRangeError
 from engine.rules.base import RuleContext
+from engine.rules.discipline.floor import StaffState
 from engine.rules.discipline.presence import DisciplineRule
 from engine.rules.registry import register
 
@@ -76,6 +77,9 @@ CapacityClear = Annotated[
         ),
     ),
 ]
+
+
+_QUEUE_EVENTS = (ev.QueueTicket, ev.QueueCalled)
 
 
 class _QueueFeed:
@@ -134,10 +138,20 @@ class CapacityRule(DisciplineRule):
         super().reset()
         self._depts: dict[str, _Dept] = {}
         self._walk_in: dict[str, tuple[str, float]] = {}
+        #: Halls whose stream carries what the rule needs (a roster or queue tickets). An
+        #: approval-only stream never activates it, so its case events cost one set lookup.
+        self._active: set[str] = set()
+
+    def roster(self, event: ev.StaffRoster, st: StaffState) -> None:
+        self._active.add(event.hall_id)
 
     # --- events ---------------------------------------------------------------------
 
     def check_one(self, event: Any, case: Any) -> None:
+        if event.hall_id not in self._active:
+            if type(event) not in _QUEUE_EVENTS:
+                return
+            self._active.add(event.hall_id)
         # Timers due before this event see the line as it was before it.
         self.book.fire_before(event.ts.timestamp())
         if isinstance(event, ev.CaseSubmitted):
