@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,12 @@ def _tokens_for(plan_sources: list[tuple[str, str, str | None]], tokens_file: Pa
     for name, role, hall in plan_sources:
         out[name] = next((s.token for s in specs if s.role == role and s.hall == hall), admin)
     return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _acked(out: Path) -> tuple[dict[str, int], list[str]]:
@@ -121,8 +128,9 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     cmd = [sys.executable, "-m", "locust", "-f", str(_LOCUSTFILE), "--headless", "--host", args.host,
            "--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--only-summary",
            "--loglevel", "WARNING"]  # fmt: skip
-    if args.processes > 1:
-        cmd += ["--processes", str(args.processes)]
+    if args.processes > 1:  # on a free port: Locust's fixed 5557 collides with any other run on the host
+        port = str(_free_port())
+        cmd += ["--processes", str(args.processes), "--master-bind-port", port, "--master-port", port]
     cpus = {int(c) for c in args.locust_cpus.split(",")} if args.locust_cpus else None
 
     def pin() -> None:  # the load generator kept off the deployment's cores
