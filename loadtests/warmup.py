@@ -20,11 +20,14 @@ so their judged windows open within one poll interval of each other.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["WarmupGate", "drained", "warmup_events"]
+
+logger = logging.getLogger(__name__)
 
 
 def warmup_events(plan: Any) -> int:
@@ -79,7 +82,7 @@ class WarmupGate:
                     if drained(fetch(), self.warm_events):
                         break
                 except Exception:  # a refused or slow stats call: poll again
-                    pass
+                    logger.debug("warm-up stats poll failed; polling again", exc_info=True)
             self._sleep(self.poll_s)
         else:
             self.timed_out = True

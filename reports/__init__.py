@@ -1,4 +1,9 @@
-"""Accuracy and KPIs of a run: alerts matched to ground truth, with intervals, and hall figures.
+"""Judging runs and presenting them: ``evaluation`` scores, ``render`` shows.
+
+``evaluation`` matches alerts to ground truth and computes accuracy with intervals, hall KPIs,
+discipline and collusion scores, calibration and sweep figures; ``render`` turns them into
+terminal tables, Markdown and one self-contained HTML report with provenance. Neither runs a
+world: experiments that simulate live in :mod:`supsim.experiments`.
 
 ``evaluate`` turns a run's events, alerts and truth into an :class:`Evaluation` (the content of
 ``metrics.json``); ``render_table`` and ``render_markdown`` present it. ``reports`` may read

@@ -1,4 +1,4 @@
-"""A ``supsim serve`` process for tests: a free port of 127.0.0.1, a readiness wait, always stopped."""
+"""A ``supsim serve`` process for tests: a free port of 127.0.0.1, a bounded ready wait, always stopped."""
 
 from __future__ import annotations
 
@@ -33,28 +33,29 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = config.with_name(f"serve-{self.port}.log")  # its stderr (the -v log), for failures
 
-    def start(self) -> None:
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the process and wait for ``/readyz``; fail naming the cause and its log's tail."""
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        cmd = [
-            sys.executable,
-            "-m",
-            "supsim.cli.serve",
-            "--config",
-            str(self.config),
-            "--port",
-            str(self.port),
-        ]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
+        cmd = [sys.executable, "-m", "supsim", "-v", "serve", "--config", str(self.config),
+               "--port", str(self.port)]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"supsim serve exited with {self.proc.returncode}:\n{self._tail()}")
             try:
                 if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError("service did not become ready")
+        raise RuntimeError(f"supsim serve was not ready within {timeout:g} s:\n{self._tail()}")
+
+    def _tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -53,7 +53,7 @@ def test_default_targets(run_dir: Path) -> None:
 
 
 def test_awards_match_the_published_discount(run_dir: Path) -> None:
-    # DOMAIN.md: competitive awards ~15 % below the control price, rarely beyond 24 %.
+    # scenarios/targets/county_trading.yaml: awards ~15 % below the control price, rarely beyond 24 %.
     st = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["sim_stats"]
     assert 0.135 <= st["competitive_award_below_control_mean"] <= 0.165
     assert st["competitive_award_below_control_p95"] <= 0.24

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from supsim.cli.loadtest import register
 from tests.service_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # a service process and two Locust processes
 
 
 def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_matches(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def _chromium() -> str | None:
     return next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
 
 
+@pytest.mark.slow  # headless Chromium
 def test_report_renders_in_headless_chromium(report: Path) -> None:
     browser = _chromium()
     if browser is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from engine.service.auth import ROLES, TokenSpec
 from engine.service.config import ServiceConfig
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
+from tests.waiting import wait_ready, wait_until_async
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS = {
@@ -53,9 +54,7 @@ def make_config(tmp_path: Path, **kw: object) -> ServiceConfig:
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(make_config(tmp_path, max_batch_events=500, max_body_bytes=400_000))) as c:
-        deadline = time.monotonic() + 5
-        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_ready(c)
         yield c
 
 
@@ -155,12 +154,14 @@ def test_alerts_filters_and_cursor(client: TestClient, stream: list[ev.Event]) -
     assert len(page["alerts"]) == 7 and page["more"]
     seen = [a["alert_id"] for a in page["alerts"]]
     cursor = page["next_cursor"]
-    while True:
+    for _ in range(len(stream)):  # a cursor that never ends would need more pages than events
         page = client.get(f"/v1/alerts?limit=50&cursor={cursor}", headers=auth("supervisor")).json()
         seen += [a["alert_id"] for a in page["alerts"]]
         cursor = page["next_cursor"]
         if not page["more"]:
             break
+    else:
+        pytest.fail(f"the alert cursor still says more after {len(stream)} pages")
     assert len(seen) == len(set(seen)) > 50
     red = client.get("/v1/alerts?level=red&limit=5000", headers=auth("supervisor")).json()["alerts"]
     assert red and all(a["level"] == "red" for a in red)
@@ -196,30 +197,49 @@ def test_fuzzed_bodies_never_give_5xx(client: TestClient, payload: bytes) -> Non
 
 
 def test_overload_gives_429_then_recovers(tmp_path: Path, stream: list[ev.Event]) -> None:
+    """The writer is held on a gate, not slowed by a sleep: the queue fills deterministically.
+
+    With a bound of 250 queued events and batches of 100, two batches are queued (100, then
+    200) and every later one would exceed the bound: 429 with ``Retry-After`` at once. Once
+    those answers are in, the gate opens, the two queued batches commit, and a resend is
+    accepted.
+    """
     app = create_app(make_config(tmp_path, queue_bound_events=250, retry_after_s=2))
     writer = app.state.service.writer
-    slow = writer._commit_group
+    commit = writer._commit_group
+    gate = threading.Event()
 
-    def commit_slowly(group):  # type: ignore[no-untyped-def]
-        time.sleep(0.2)
-        return slow(group)
+    def commit_when_released(group):  # type: ignore[no-untyped-def]
+        if not gate.wait(timeout=30):
+            raise TimeoutError("the test never released the writer")
+        return commit(group)
 
-    writer._commit_group = commit_slowly
+    writer._commit_group = commit_when_released
 
     async def scenario() -> tuple[list[int], str | None, int]:
         async with app.router.lifespan_context(app):
-            while not writer.ready:
-                await asyncio.sleep(0.01)
+            await wait_until_async(lambda: writer.ready, timeout=20, what="the writer to replay the log")
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
                 batches = [body(stream[i : i + 100]) for i in range(0, 2000, 100)]
-                rs = await asyncio.gather(
-                    *(c.post("/v1/events", content=b, headers=auth("window")) for b in batches)
+                posts = [
+                    asyncio.ensure_future(c.post("/v1/events", content=b, headers=auth("window")))
+                    for b in batches
+                ]
+                await wait_until_async(
+                    lambda: sum(p.done() for p in posts) >= len(posts) - 2,
+                    timeout=20,
+                    what="every batch beyond the queue bound to be answered",
                 )
+                gate.set()
+                rs = await asyncio.wait_for(asyncio.gather(*posts), timeout=30)
                 retry = next((r.headers.get("retry-after") for r in rs if r.status_code == 429), None)
                 again = await c.post("/v1/events", content=batches[-1], headers=auth("window"))
                 return [r.status_code for r in rs], retry, again.status_code
 
-    codes, retry, later = asyncio.run(scenario())
-    assert set(codes) == {202, 429} and retry == "2"
+    try:
+        codes, retry, later = asyncio.run(scenario())
+    finally:
+        gate.set()  # never leave the writer thread parked if the scenario failed
+    assert sorted(codes) == [202] * 2 + [429] * 18 and retry == "2"
     assert later == 202  # recovered once the queue drained

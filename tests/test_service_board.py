@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from engine.service.config import ServiceConfig
 from engine.service.halls import PartitionedEngine
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
+from tests.waiting import wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"Authorization": "Bearer board-admin-token-00"}
@@ -50,9 +50,7 @@ def test_open_board_drops_alerts_of_closed_cases_but_the_log_keeps_them(tmp_path
     )
     app = create_app(cfg)
     with TestClient(app) as client:
-        deadline = time.monotonic() + 5
-        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_ready(client)
         board = app.state.service.writer.open_board
         hall = str(alert.hall_id)
         for c in range(0, closed_at + CHUNK, CHUNK):
@@ -86,14 +84,12 @@ def test_restart_rebuilds_the_same_open_board(tmp_path: Path) -> None:
         db=str(tmp_path / "log.db"), tokens=[TokenSpec(token="board-admin-token-00", role="admin")]
     )
     with TestClient(create_app(cfg)) as client:
-        while client.get("/readyz").status_code != 200:
-            time.sleep(0.01)
+        wait_ready(client)
         for c in range(0, len(stream), 250):
             payload = b"[" + b",".join(ev.encode_event(e) for e in stream[c : c + 250]) + b"]"
             assert client.post("/v1/events", content=payload, headers=ADMIN).status_code == 202
         before = client.get("/v1/stats", headers=ADMIN).json()["open_by_hall"]
     with TestClient(create_app(cfg)) as client:
-        while client.get("/readyz").status_code != 200:
-            time.sleep(0.01)
+        wait_ready(client)
         after = client.get("/v1/stats", headers=ADMIN).json()["open_by_hall"]
     assert before == after and _total(after) > 0

@@ -21,6 +21,7 @@ ADMIN = "page-admin-token-000000"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow  # a service process and headless Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian package `chromium`)")
 def test_centre_page_shows_halls_and_alerts(tmp_path: Path) -> None:
     cfg = tmp_path / "service.yaml"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,10 @@ from engine.service.halls import reference_alerts
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
 from tests.service_process import Server
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # two service processes and a kill -9
 ADMIN = "restart-admin-token-0000"
 
 
@@ -35,15 +36,16 @@ def server(tmp_path: Path) -> Iterator[Server]:
         srv.kill()
 
 
-def _alerts(url: str) -> list[Alert]:
+def _alerts(url: str, max_pages: int = 100) -> list[Alert]:
     out: list[Alert] = []
     cursor = 0
-    while True:
+    for _ in range(max_pages):
         page = httpx.get(f"{url}/v1/alerts?limit=5000&cursor={cursor}", headers=_h(), timeout=10).json()
         out += msgspec.convert(page["alerts"], list[Alert])
         cursor = page["next_cursor"]
         if not page["more"]:
             return out
+    pytest.fail(f"the alert cursor still says more after {max_pages} pages of 5000")
 
 
 def _h() -> dict[str, str]:
@@ -72,13 +74,18 @@ def test_kill_9_loses_no_acknowledged_event_and_replays_alerts(server: Server) -
                     return
                 acked.extend(e.event_id for e in batch)
 
-    poster = threading.Thread(target=post_all)
+    poster = threading.Thread(target=post_all, daemon=True)
     poster.start()
-    while len(acked) < len(stream) // 3:
-        time.sleep(0.005)
+    wait_until(
+        lambda: len(acked) >= len(stream) // 3 or not poster.is_alive(),
+        timeout=60,
+        what=f"a third of the stream ({len(stream) // 3} events) to be acknowledged",
+        poll=0.005,
+    )
     server.kill()
     poster.join(10)
-    assert 0 < len(acked) < len(stream)
+    assert not poster.is_alive(), "the poster did not stop within 10 s of the kill"
+    assert len(stream) // 3 <= len(acked) < len(stream), "the poster stopped before a third was acked"
 
     server.start()
     known = httpx.post(

@@ -15,13 +15,20 @@ Routes (see ``docs/deployment.md`` and ``GET /openapi.json``):
 * ``POST /v1/events/known`` — which of the given event ids are in the log (loss checks).
 * ``GET /v1/alerts``, ``GET /v1/stats``, ``GET /metrics``, ``GET /healthz``, ``GET /readyz``,
   ``GET /openapi.json``, ``GET /`` (the supervision-centre page).
+
+Why every route is wrapped by ``_Service.logged``: an exception that escapes a handler would
+otherwise reach the client as a bare 500 and the server's log only through uvicorn's own
+logger. Wrapped, it is logged here with its traceback (``logger.exception``), counted in
+``/metrics`` as a 500, and answered as JSON like every other error. Refused requests (4xx,
+and 503 while broken) are the client's or the state's doing and are logged at DEBUG only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -45,9 +52,14 @@ from engine.service.writer import IngestWriter, Overloaded, Unavailable
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
+
 _ENC = msgspec.json.Encoder()
 _IDS = msgspec.json.Decoder(list[str])
 _MAX_PAGE = 5000
+
+
+_Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -77,6 +89,18 @@ class _Service:
         self.metrics.request(status)
         return _json({"error": message}, status, headers)
 
+    def logged(self, endpoint: _Endpoint) -> _Endpoint:
+        """``endpoint`` with any escaping exception logged with its traceback and answered 500."""
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except Exception:
+                logger.exception("%s %s failed", request.method, request.url.path)
+                return self._fail(500, "internal error; the service log has the details")
+
+        return guarded
+
     def _who(self, request: Request) -> Principal | Response:
         who = self.tokens.lookup(request.headers.get("authorization"))
         if who is None:
@@ -105,6 +129,7 @@ class _Service:
         try:
             events = decode_body(bytes(body), ndjson=ndjson, max_events=self.config.max_batch_events)
         except IngestError as exc:
+            logger.debug("rejected a batch with %d: %s", exc.status, exc)
             self.metrics.request(exc.status)
             return _json(exc.payload, exc.status)
         denied = []
@@ -127,6 +152,7 @@ class _Service:
         except Overloaded:
             return self._fail(429, "ingest queue is full; retry later", self.retry)
         except Unavailable as exc:
+            logger.debug("refused a batch with 503: %s", exc)
             return self._fail(503, str(exc), self.retry)
         self.metrics.request(202)
         self.metrics.ingest_served(time.perf_counter() - t0)
@@ -235,26 +261,29 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logger.info("service starting: log %s, %d token(s)", config.db, len(config.tokens))
         await svc.writer.start()
         try:
             yield
         finally:
             await svc.writer.stop()
             svc.reader.close()
+            logger.info("service stopped")
 
-    routes = [
-        Route("/v1/events", svc.ingest, methods=["POST"]),
-        Route("/v1/events/known", svc.known, methods=["POST"]),
-        Route("/v1/alerts", svc.alerts, methods=["GET"]),
-        Route("/v1/stats", svc.stats, methods=["GET"]),
-        Route("/metrics", svc.metrics_text, methods=["GET"]),
-        Route("/healthz", svc.healthz, methods=["GET"]),
-        Route("/readyz", svc.readyz, methods=["GET"]),
-        Route("/openapi.json", svc.openapi, methods=["GET"]),
-        Route("/", svc.page, methods=["GET"]),
+    endpoints: list[tuple[str, _Endpoint, str]] = [
+        ("/v1/events", svc.ingest, "POST"),
+        ("/v1/events/known", svc.known, "POST"),
+        ("/v1/alerts", svc.alerts, "GET"),
+        ("/v1/stats", svc.stats, "GET"),
+        ("/metrics", svc.metrics_text, "GET"),
+        ("/healthz", svc.healthz, "GET"),
+        ("/readyz", svc.readyz, "GET"),
+        ("/openapi.json", svc.openapi, "GET"),
+        ("/", svc.page, "GET"),
     ]
     if config.parse_only_route:
-        routes.append(Route("/v1/events/parse-only", svc.parse_only, methods=["POST"]))
+        endpoints.append(("/v1/events/parse-only", svc.parse_only, "POST"))
+    routes = [Route(path, svc.logged(fn), methods=[method]) for path, fn, method in endpoints]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = svc
     return app

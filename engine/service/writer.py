@@ -21,13 +21,16 @@ afterwards is scanned.
 
 If a commit fails the writer marks the service broken (``/readyz`` fails, ingest answers
 503): the engine may have applied events that are not in the log, and only a restart,
-which rebuilds the engine from the log, makes them agree again.
+which rebuilds the engine from the log, makes them agree again. The failure is logged once,
+with its traceback (clients only see its one-line summary); the requests refused afterwards
+are logged at DEBUG, so a broken service does not flood its log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +46,8 @@ from engine.service.metrics import Metrics
 from engine.service.store import EventStore
 
 __all__ = ["IngestWriter", "Overloaded", "Unavailable"]
+
+logger = logging.getLogger(__name__)
 
 _ENC = msgspec.json.Encoder()
 
@@ -106,9 +111,11 @@ class IngestWriter:
             await self._task
         self._pool.shutdown(wait=True)
         self.store.close()
+        logger.info("writer stopped; %d events stored", self._stored)
 
     def _rebuild(self) -> None:
         """Replay the log in arrival order into the (fresh) engine; re-store any missing alert."""
+        t0 = time.perf_counter()
         n = 0
         for bodies in self.store.iter_event_bodies():
             events = [ev.decode_event(b) for b in bodies]
@@ -129,6 +136,7 @@ class IngestWriter:
         gc.collect()
         gc.freeze()
         self.ready = True
+        logger.info("ready: replayed %d events from the log in %.1f s", n, time.perf_counter() - t0)
 
     # --- the request side -------------------------------------------------------------
 
@@ -153,6 +161,7 @@ class IngestWriter:
             await loop.run_in_executor(self._pool, self._rebuild)
         except Exception as exc:  # a log we cannot replay: stay up, not ready, say why
             self.broken = f"rebuild failed: {exc}"
+            logger.exception("rebuilding the engine from the log failed; the service stays unready")
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -170,6 +179,10 @@ class IngestWriter:
             try:
                 results = await loop.run_in_executor(self._pool, self._commit_group, group)
             except Exception as exc:
+                if isinstance(exc, Unavailable):  # broken before: logged when it broke
+                    logger.debug("refused a group of %d events: %s", n, exc)
+                else:
+                    logger.exception("commit of a group of %d events failed; the service is broken", n)
                 for sub in group:
                     if not sub.future.done():
                         sub.future.set_exception(Unavailable(f"commit failed: {exc}"))

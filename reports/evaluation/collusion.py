@@ -22,7 +22,7 @@ Conventions (``docs/bidding.md``):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from engine.rules.collusion.traces import Art40Rule, DaqingRule, FujianRule, Tra
 from engine.rules.rulebook import Rulebook
 from sim.common.truth import Episode
 
-__all__ = ["FLAG_RULES", "TICINO", "evaluate_collusion", "realism_ks", "tender_flags"]
+__all__ = ["FLAG_RULES", "TICINO", "adjusted_rand_index", "evaluate_collusion", "realism_ks", "tender_flags"]
 
 FLAG_RULES = (
     "collusion.art40",
@@ -91,10 +91,25 @@ def _auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return wins / (len(pos) * len(neg))
 
 
-def _ari(true: Sequence[str], pred: Sequence[str]) -> float:
-    from sklearn.metrics import adjusted_rand_score
+def adjusted_rand_index(true: Sequence[str], pred: Sequence[str]) -> float:
+    """Adjusted Rand index of two labelings of the same items (Hubert and Arabie, 1985).
 
-    return float(adjusted_rand_score(true, pred))
+    Why not scikit-learn's: it is the only thing a market run needed from it, and a core
+    install leaves scikit-learn out (the ``[screens]`` extra). The pair counts are exact
+    integers and the last step is the same expression as ``sklearn.metrics.adjusted_rand_score``
+    (1.0 when no pair disagrees), so the figure is the same float; a test compares the two.
+    """
+    cells = Counter(zip(true, pred, strict=True))
+    rows, cols = Counter(true), Counter(pred)
+    n = len(true)
+    same_both = sum(c * c for c in cells.values())
+    tp = same_both - n  # ordered pairs together in both
+    fp = sum(c * cols[p] for (_, p), c in cells.items()) - same_both  # together only in pred
+    fn = sum(c * rows[t] for (t, _), c in cells.items()) - same_both  # together only in true
+    tn = n * n - fp - fn - same_both
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
 
 
 def realism_ks(synthetic_cv: Sequence[float], reference: Path | None) -> Json:
@@ -240,7 +255,9 @@ def evaluate_collusion(
                 for m in ms:
                     pred_ring[m] = a.subject
     firms = sorted(bidders)
-    ari = _ari([true_ring.get(f, f"solo:{f}") for f in firms], [pred_ring.get(f, f"solo:{f}") for f in firms])
+    ari = adjusted_rand_index(
+        [true_ring.get(f, f"solo:{f}") for f in firms], [pred_ring.get(f, f"solo:{f}") for f in firms]
+    )
     per_ring: Json = {}
     for name in sorted(members):
         true_set = set(members[name])

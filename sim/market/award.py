@@ -8,7 +8,7 @@ times a factor K drawn publicly at the opening (下浮系数, e.g. 0.96–0.99).
 the fewest points lost wins. The winner is the bid nearest to (a little under) K × the mean,
 not the lowest, so awards sit a few per cent under the average bid rather than at its bottom
 tail — which is how published awards average ~15 % below the control price while honest bids
-keep their dispersion (DOMAIN.md; measured in ``docs/bidding.md``).
+keep their dispersion (``scenarios/targets/county_trading.yaml``; measured in ``docs/bidding.md``).
 
 Both the benchmark and the lowest-price methods reject **abnormally low** bids (低于成本,
 实施条例 Art. 51 (五)): a bid more than ``abnormal_low`` below the mean of the bids is taken to

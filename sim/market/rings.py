@@ -1,6 +1,6 @@
 """Rings: membership, which tenders they rig, how they price, and which traces they leak.
 
-Strategies (as regulators describe them, DOMAIN.md):
+Strategies (as regulators' reports describe them):
 
 * ``cover`` (陪标) — one designated winner (always the same), members bid above it;
 * ``rotation`` — members take turns being the designated winner;

@@ -6,11 +6,11 @@ decoded with msgspec (``forbid_unknown_fields``, ``Meta`` ranges) so that a bad 
 with the path of the bad field before anything runs; :func:`is_market_file` lets the
 pipeline tell the two kinds apart from the keys alone.
 
-Defaults aim at the published Jiaozhou figures in DOMAIN.md (competitive awards on average
-~15 % below the control price, rarely beyond 24 %) while keeping the bid dispersion of real
-competitive tenders: most construction tenders are awarded against a benchmark price and
-abnormally low bids are rejected (:mod:`sim.market.award`), which is what lets both hold
-(``docs/bidding.md`` has the measurements).
+Defaults aim at the published Jiaozhou figures (``scenarios/targets/county_trading.yaml``:
+competitive awards on average ~15 % below the control price, rarely beyond 24 %) while keeping
+the bid dispersion of real competitive tenders: most construction tenders are awarded against
+a benchmark price and abnormally low bids are rejected (:mod:`sim.market.award`), which is
+what lets both hold (``docs/bidding.md`` has the measurements).
 """
 
 from __future__ import annotations

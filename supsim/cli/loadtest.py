@@ -5,7 +5,7 @@ run Locust headless on it (CSV and HTML report into the run folder; SLO verdict 
 ``slo.json``); ask the deployment which acknowledged events it holds; pull its alerts and
 compare them with the in-process engine on the same acknowledged events; score both
 against the truth (accuracy under load). Exit 0 only if the SLOs passed and lost, missing,
-extra and differing are all zero.
+extra and differing are all zero. Locust and httpx come with the ``[load]`` extra.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from supsim.cli.extras import require
 
 __all__ = ["loadtest", "register"]
 
@@ -67,6 +69,7 @@ def loadtest(args: argparse.Namespace) -> int:
     from sim.common.scenario import load_scenario
     from sim.hall.world import simulate
 
+    require("locust", "httpx")  # before the simulation, not after it
     scenario = load_scenario(Path(args.scenario))
     seed = scenario.seed if args.seed is None else args.seed
     return drive(args, scenario, simulate(scenario, seed=seed), seed)
@@ -78,6 +81,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     Separate from :func:`loadtest` so that a capacity search stepping ``--halls`` simulates
     the scenario once (``city_hall`` takes about 15 s) and replays it at every step.
     """
+    require("locust")  # Locust runs in a subprocess: check here, not from its exit code
     import httpx
 
     from engine.contract import events as ev

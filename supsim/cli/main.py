@@ -3,18 +3,34 @@
 Each sub-command is a thin shell over a library call, so everything the command line
 does can also be done from Python. Errors in user input (scenario, rulebook, event
 files) are reported as one line naming the file, the field and the reason, with exit
-status 2; nothing is written in that case.
+status 2; nothing is written in that case. So is a command whose optional extra is not
+installed (:mod:`supsim.cli.extras`).
+
+Logging is configured here and nowhere else: the library modules only create their
+``logging.getLogger(__name__)`` and log; ``-v`` shows INFO, ``-vv`` DEBUG, on standard error,
+so a command's own output on standard output stays clean for pipes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+from supsim import __version__
+from supsim.cli.extras import install_hint, missing_extra
+
+__all__ = ["build_parser", "configure_logging", "main"]
+
+logger = logging.getLogger(__name__)
+
+_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class UserError(Exception):
@@ -84,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="supsim",
         description="Simulate electronic-supervision worlds, detect violations, measure accuracy.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more on stderr: -v INFO, -vv DEBUG"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario, run the rule engine and score it against truth")
@@ -127,7 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.register(sub)
     serve.register(sub)
     loadtest.register(sub)
+    for command in sub.choices.values():  # `supsim run x.yaml -v` as well as `supsim -v run x.yaml`
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more")
     return parser
+
+
+def configure_logging(verbose: int) -> None:
+    """Root level from the ``-v`` count; a stderr handler unless logging is already set up."""
+    logging.basicConfig(stream=sys.stderr, format=_FORMAT)
+    logging.getLogger().setLevel(_LEVELS[min(verbose, len(_LEVELS) - 1)])
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -153,14 +181,29 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    logger.info("supsim %s: %s", __version__, args.command)
+    t0 = time.perf_counter()
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
     except _user_errors() as exc:
         print(f"supsim: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        logger.debug("missing optional module %s", exc.name, exc_info=True)
+        print(f"supsim {args.command} needs the [{extra}] extra: {install_hint(extra)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("supsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `supsim schema events | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    logger.info("supsim %s: exit %d after %.1f s", args.command, code, time.perf_counter() - t0)
+    return code
 
 
 if __name__ == "__main__":

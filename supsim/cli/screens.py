@@ -2,9 +2,10 @@
 
 ``supsim screens --data bids.csv`` prints one row per tender with the seven screens (CSV on
 standard output or ``--out FILE``). ``--evaluate`` also runs the tender-level
-cross-validated classifier of :mod:`reports.evaluation.cartel_data` and prints accuracy, balanced
-accuracy and ROC AUC. The CSV needs the columns ``Tender`` and ``Bid_value``; evaluation also
-needs ``Collusive_competitor`` (see ``docs/bidding.md``).
+cross-validated classifier of :mod:`reports.evaluation.cartel_data` (scikit-learn, the
+``[screens]`` extra) and prints accuracy, balanced accuracy and ROC AUC. The CSV needs the
+columns ``Tender`` and ``Bid_value``; evaluation also needs ``Collusive_competitor`` (see
+``docs/bidding.md``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import io
 import math
 import sys
 from pathlib import Path
+
+from supsim.cli.extras import require
 
 __all__ = ["register", "run_screens"]
 
@@ -27,6 +30,8 @@ def run_screens(args: argparse.Namespace) -> int:
     from engine.rules.collusion.screen_stats import SCREEN_NAMES
     from reports.evaluation.cartel_data import evaluate_cartel_data, tender_screens
 
+    if args.evaluate:
+        require("sklearn")
     path = Path(args.data)
     try:
         ts = tender_screens(path, extras=False)

@@ -4,16 +4,20 @@ Why defaults that work alone: a QA engineer should get a working deployment with
 command. Without ``--config`` the service keeps its log in ``runs/service/supsim.db`` and
 its demo tokens (one admin, one supervisor, random, created once) in
 ``runs/service/tokens.yaml``, prints them, and ``supsim loadtest`` finds them there.
+
+Starlette and uvicorn come with the ``[live]`` extra; they are imported only when the command
+runs, so the rest of the command line works without them.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
+import logging
 from pathlib import Path
 
-__all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "main", "register", "serve"]
+__all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "register", "serve"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "runs/service/supsim.db"
 DEFAULT_TOKENS = "runs/service/tokens.yaml"
@@ -42,6 +46,10 @@ def serve(args: argparse.Namespace) -> int:
         f"ingest POST http://{args.host}:{args.port}/v1/events",
         flush=True,
     )
+    logger.info(
+        "starting the service on %s:%d (log %s, rulebook %s)",
+        args.host, args.port, config.db, config.rulebook or "default",
+    )  # fmt: skip
     uvicorn.run(
         create_app(config),
         host=args.host,
@@ -52,6 +60,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
+    logger.info("the service on %s:%d has stopped", args.host, args.port)
     return 0
 
 
@@ -74,14 +83,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_arguments(p)
     p.set_defaults(func=serve)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m supsim.cli.serve``: the same as ``supsim serve`` (used by tests and scripts)."""
-    parser = argparse.ArgumentParser(prog="supsim serve")
-    _add_arguments(parser)
-    return serve(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

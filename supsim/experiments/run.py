@@ -1,11 +1,11 @@
 """The thin pipeline behind ``supsim run`` and ``supsim detect``.
 
-``run_scenario`` wires the pieces in the order of DESIGN.md: scenario → SimPy world →
-events + truth → engine → alerts → evaluation. Every input is loaded and validated before
-anything runs, so a bad rulebook does not cost a simulation. The three data files
-(``events.jsonl``, ``truth.jsonl``, ``alerts.jsonl``) and ``metrics.json`` depend only on the
-scenario, the rulebook and the seed; wall-clock timings go to ``timings.json`` so that the
-deterministic files stay byte-identical between runs.
+``run_scenario`` wires the pieces in the order data flows (``docs/architecture.md``):
+scenario → SimPy world → events + truth → engine → alerts → evaluation. Every input is loaded
+and validated before anything runs, so a bad rulebook does not cost a simulation. The three
+data files (``events.jsonl``, ``truth.jsonl``, ``alerts.jsonl``) and ``metrics.json`` depend
+only on the scenario, the rulebook and the seed; wall-clock timings go to ``timings.json`` so
+that the deterministic files stay byte-identical between runs.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from engine.scoring import score_units
 from sim.common.scenario import Scenario, load_scenario
 from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
+from supsim import __version__
 from supsim.experiments.progress import Progress
 
 __all__ = ["RunResult", "detect_file", "run_market_scenario", "run_scenario"]
-
-VERSION = "0.1.0"
 
 
 @dataclass
@@ -66,7 +65,7 @@ def _write_data_files(
     write_truth(world.truth, out / "truth.jsonl")
     write_alerts(alerts, out / "alerts.jsonl")
     return {
-        "supsim_version": VERSION,
+        "supsim_version": __version__,
         "scenario": name,
         "scenario_file": scenario_path.name,
         "scenario_sha256": _sha256(scenario_path),

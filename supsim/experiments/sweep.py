@@ -184,8 +184,10 @@ def run_sweep(
 def _run_dask(tasks: list[SeedTask], address: str) -> list[SeedResult]:
     try:
         from dask.distributed import Client
-    except ImportError:  # pragma: no cover - depends on the optional extra
-        raise RuntimeError("--dask needs the optional extra: pip install 'supsim[dask]'") from None
+    except ModuleNotFoundError as exc:  # the command line names the extra from exc.name
+        raise ModuleNotFoundError(
+            f"a Dask sweep needs the [dask] extra: pip install 'supsim[dask]' ({exc})", name=exc.name
+        ) from None
     client = Client(address) if address != "local" else Client(processes=False)
     try:
         futures = client.map(run_seed, tasks, pure=False)

@@ -193,7 +193,7 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
 
 def _serve(cfg: Path, port: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "supsim.cli.serve", "--config", str(cfg), "--port", str(port)]
+    cmd = [sys.executable, "-m", "supsim", "serve", "--config", str(cfg), "--port", str(port)]
 
     def pin() -> None:
         if cpus is not None:
