@@ -34,6 +34,7 @@ unit: venv
 test: lint typecheck unit
 
 bench: venv
+	@mkdir -p runs
 	$(BIN)/pytest tests/bench --bench --benchmark-enable --benchmark-json=runs/bench.json
 
 clean:
