@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
+from engine.contract.holidays import CalendarOverride, HolidayError
 from engine.rules.base import Rule
 from engine.rules.registry import LOGIC_RULE_NAMES, REGISTRY, RULE_NAMES
 from engine.runtime.cases import LEGAL_SUSPENSION_REASONS
@@ -63,12 +64,20 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class CalendarSection(_Section, frozen=True):
-    """Working periods and local corrections to the shipped holiday table."""
+    """Working periods, holiday files and local corrections to the shipped arrangements.
+
+    ``holidays`` names holiday files or directories (relative to the rulebook file) that add
+    or replace years of the shipped arrangements (:mod:`engine.contract.holidays`);
+    ``beyond_range: weekdays`` counts years outside the covered range as plain Monday-Friday
+    weeks instead of stopping (and every output then says so).
+    """
 
     periods: Annotated[tuple[tuple[ClockTime, ClockTime], ...], Meta(min_length=1)] = (
         ("09:00", "12:00"),
         ("13:30", "17:30"),
     )
+    holidays: tuple[Annotated[str, Meta(min_length=1)], ...] = ()
+    beyond_range: Literal["error", "weekdays"] = "error"
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
 
@@ -200,15 +209,25 @@ class Rulebook(_Section, frozen=True):
         """The shipped defaults (equal to ``scenarios/rulebooks/default.yaml``)."""
         return cls()
 
-    def build_calendar(self) -> WorkingCalendar:
-        """The China working calendar with this rulebook's periods and corrections."""
+    def build_calendar(self, override: CalendarOverride | None = None) -> WorkingCalendar:
+        """The China working calendar with this rulebook's periods, holiday files and corrections.
+
+        ``override`` (the command line's ``--holidays`` / ``--beyond-range``) adds files after
+        the rulebook's and replaces its ``beyond_range`` when given.
+        """
         cal = self.calendar
+        files = (*cal.holidays, *(override.holidays if override else ()))
+        beyond = (override.beyond_range if override else None) or cal.beyond_range
         try:
             return WorkingCalendar.china(
                 periods=cal.period_times(),
                 extra_holidays=cal.extra_holidays,
                 extra_workdays=cal.extra_workdays,
+                holiday_files=files,
+                beyond_range=beyond,
             )
+        except HolidayError:
+            raise  # names the holiday file and line itself
         except ValueError as exc:
             raise RulebookError(f"rulebook: `$.calendar` - {exc}") from None
 
@@ -271,7 +290,11 @@ def load_rulebook(path: str | Path) -> Rulebook:
         data = path.read_bytes()
     except OSError as exc:
         raise RulebookError(f"{path}: `$` - cannot read ({exc.strerror})") from None
-    return decode_rulebook(data, where=str(path))
+    rb = decode_rulebook(data, where=str(path))
+    if rb.calendar.holidays:  # holiday files are named relative to the rulebook file
+        files = tuple(p if Path(p).is_absolute() else str(path.parent / p) for p in rb.calendar.holidays)
+        rb = msgspec.structs.replace(rb, calendar=msgspec.structs.replace(rb.calendar, holidays=files))
+    return rb
 
 
 def rulebook_json_schema() -> dict[str, object]:
