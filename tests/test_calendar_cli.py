@@ -297,3 +297,44 @@ def test_service_reports_the_fallback(service: object) -> None:
     assert "supsim_calendar_beyond_range_weekdays 1" in metrics
     assert 'supsim_calendar_year_assumed{year="2027"} 1' in metrics
     assert 'supsim_calendar_covered_year{bound="last"} 2026' in metrics
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "s.yaml"],
+        ["detect", "e.jsonl"],
+        ["serve"],
+        ["sweep", "s.yaml", "--grid", "g.yaml"],
+        ["calibrate", "s.yaml", "--targets", "t.yaml"],
+        ["plan", "s.yaml", "--target", "wait_p90<=15min", "--vary", "windows=1..2"],
+    ],
+)
+def test_every_counting_command_takes_the_calendar_flags(argv: list[str]) -> None:
+    from supsim.cli.calendar import calendar_override
+    from supsim.cli.main import build_parser
+
+    args = build_parser().parse_args(
+        [*argv, "--holidays", "a.yaml", "--holidays", "dir", "--beyond-range", "weekdays"]
+    )
+    assert args.holidays == ["a.yaml", "dir"] and args.beyond_range == "weekdays"
+    override = calendar_override(args)
+    assert override is not None and [Path(p).name for p in override.holidays] == ["a.yaml", "dir"]
+    assert all(Path(p).is_absolute() for p in override.holidays)
+    assert calendar_override(build_parser().parse_args(argv)) is None
+
+
+def test_plan_prints_the_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = _scenario_2027(tmp_path)
+    argv = [
+        "plan",
+        str(scenario),
+        "--target",
+        "wait_p90<=15min",
+        "--vary",
+        "windows=5..5",
+        "--replications",
+        "1",
+    ]
+    code, out, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "p"), "--beyond-range", "weekdays")
+    assert code == 0 and "(years assumed: 2027)" in out

@@ -18,6 +18,7 @@ import argparse
 import calendar as stdcal
 import os
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from engine.contract.holidays import (
     BEYOND_RANGE_CHOICES,
@@ -34,7 +35,11 @@ from engine.contract.holidays import (
     shipped_arrangements,
 )
 
-__all__ = ["add_calendar_options", "calendar_override", "register", "render_year"]
+if TYPE_CHECKING:
+    from sim.common.scenario import Scenario
+    from sim.market.scenario import MarketScenario
+
+__all__ = ["add_calendar_options", "calendar_override", "horizon_note", "register", "render_year"]
 
 _FORMAT = """\
 holiday file format (one file per year; see docs/engine.md, "The calendar"):
@@ -73,6 +78,20 @@ def calendar_override(args: argparse.Namespace) -> CalendarOverride | None:
     files = tuple(os.path.abspath(p) for p in getattr(args, "holidays", None) or ())
     beyond = getattr(args, "beyond_range", None)
     return CalendarOverride(holidays=files, beyond_range=beyond) if files or beyond else None
+
+
+def horizon_note(scenario: Scenario | MarketScenario) -> str | None:
+    """The calendar sentence for commands whose outputs are tables (sweep, plan, calibrate).
+
+    Their runs happen in workers, so the years are those of the scenario's own days: what
+    every replication touches at least.
+    """
+    from reports.render.run_calendar import calendar_note
+
+    cal = scenario.build_calendar()
+    cal.is_working_day(scenario.start)
+    cal.is_working_day(scenario.start + timedelta(days=scenario.days - 1))
+    return calendar_note(cal.coverage())
 
 
 # -- printing a year -------------------------------------------------------------------------

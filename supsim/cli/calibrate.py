@@ -45,7 +45,7 @@ def calibrate(args: argparse.Namespace) -> int:
     from reports.evaluation.calibration_targets import load_targets
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file
-    from supsim.cli.calendar import calendar_override
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.calibrate_fit import fit_scenario, load_rulebook_for, replicate, write_scenario
 
     scenario_path = Path(args.scenario)
@@ -56,6 +56,8 @@ def calibrate(args: argparse.Namespace) -> int:
     rulebook = load_rulebook_for(scenario, scenario_path)
     reps = args.replications or targets.replications
 
+    if note := horizon_note(scenario):
+        print(note)
     if not args.fit:
         runs = replicate(scenario, rulebook, reps, workers=args.workers)
         result = calibrate_figures(scenario, targets, runs)
@@ -111,9 +113,11 @@ def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
             file=sys.stderr,
         )
         return 2
-    from supsim.cli.calendar import calendar_override
+    from supsim.cli.calendar import calendar_override, horizon_note
 
     market = load_market_scenario(scenario_path, calendar=calendar_override(args))
+    if note := horizon_note(market):
+        print(note)
     targets = load_targets(args.targets)
     result = calibrate_market(
         market, targets, args.replications or targets.replications, workers=args.workers

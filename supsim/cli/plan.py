@@ -17,7 +17,7 @@ __all__ = ["register"]
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from sim.common.scenario import load_scenario
-    from supsim.cli.calendar import calendar_override
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.staffing_plan import (
         level_scenario,
         mmc_crosscheck,
@@ -37,6 +37,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     (out / "plan.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n")
     plot_plan(table, targets, out / "plan.png")
     print(render_plan(table))
+    if note := horizon_note(scenario):
+        print(note)
     level = table.smallest if table.smallest is not None else levels[-1]
     sc = level_scenario(scenario, key, level)
     check = mmc_crosscheck(sc, {d.id: d.windows for h in sc.halls for d in h.departments}, seed=scenario.seed)

@@ -21,7 +21,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from reports.evaluation.sweep_table import build_table, render_sweep
     from reports.render.sweep_plot import plot_sweep
     from sim.common.scenario import load_scenario
-    from supsim.cli.calendar import calendar_override
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.sweep import run_sweep
 
     override = calendar_override(args)
@@ -48,6 +48,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     (out / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n")
     plot_sweep(table, out / "sweep.png")
     print(render_sweep(table))
+    if note := horizon_note(scenario):
+        print(note)
     print(f"\noutputs in {out}/ : sweep.json, sweep.png")
     return 0
 
