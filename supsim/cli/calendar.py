@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import calendar as stdcal
 import os
+import sys
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -206,7 +207,7 @@ def _check(paths: list[str]) -> int:
 def _cmd_calendar(args: argparse.Namespace) -> int:
     if args.check:
         if args.year is not None or args.holidays:
-            print("supsim calendar: --check takes files only (no YEAR, no --holidays)")
+            print("supsim calendar: --check takes files only (no YEAR, no --holidays)", file=sys.stderr)
             return 2
         return _check(args.check)
     try:
