@@ -3,11 +3,9 @@ against a slow period-by-period reference that is obviously correct."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,15 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import engine.contract.calendar as calmod
+import engine.contract.holidays as holmod
 from engine.contract.calendar import DEFAULT_PERIODS, SHANGHAI, CalendarRangeError, WorkingCalendar
+from engine.contract.holidays import load_holiday_table
 
 H = 3600
 DAY = 7 * H
 CAL = WorkingCalendar.china()
-TABLE = json.loads(
-    resources.files("engine.contract").joinpath("data/cn_calendar.json").read_text(encoding="utf-8")
-)
+TABLE = load_holiday_table()  # the shipped per-year YAML files
 ZONES: list[tzinfo] = [
     SHANGHAI,
     UTC,
@@ -82,9 +79,7 @@ class Reference:
         return lo <= t < hi
 
 
-REF = Reference(
-    CAL, {date.fromisoformat(d) for d in TABLE["holidays"]}, set(map(date.fromisoformat, TABLE["workdays"]))
-)
+REF = Reference(CAL, set(TABLE.holidays), set(TABLE.workdays))
 
 
 def boundary_seconds(periods: tuple[tuple[time, time], ...]) -> list[int]:
@@ -119,19 +114,19 @@ amounts = st.one_of(
 
 def test_table_matches_chinesecalendar() -> None:
     cc = pytest.importorskip("chinese_calendar")
-    assert set(TABLE["holidays"]) == {d.isoformat() for d in cc.holidays}
-    assert set(TABLE["workdays"]) == {d.isoformat() for d in cc.workdays}
-    assert (CAL.first, CAL.last) == (date(TABLE["first_year"], 1, 1), date(TABLE["last_year"], 12, 31))
+    covered = range(TABLE.first_year, TABLE.last_year + 1)
+    assert TABLE.holidays == {d for d in cc.holidays if d.year in covered}
+    assert TABLE.workdays == {d for d in cc.workdays if d.year in covered}
+    assert (CAL.first, CAL.last) == (date(TABLE.first_year, 1, 1), date(TABLE.last_year, 12, 31))
     d = CAL.first
     while d <= CAL.last:
         assert CAL.is_working_day(d) == cc.is_workday(d), d
         d += timedelta(days=1)
 
 
-def test_table_is_sorted_and_loads_without_chinesecalendar(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert TABLE["holidays"] == sorted(TABLE["holidays"]) and TABLE["workdays"] == sorted(TABLE["workdays"])
+def test_table_loads_without_chinesecalendar(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "chinese_calendar", None)  # any import of it now fails
-    calmod._china_table.cache_clear()
+    holmod.shipped_arrangements.cache_clear()
     assert not WorkingCalendar.china().is_working_day(date(2025, 10, 1))
 
 

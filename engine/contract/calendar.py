@@ -2,10 +2,19 @@
 
 Working time is counted in seconds inside working periods (default 09:00-12:00 and
 13:30-17:30, i.e. 7 h = 25,200 s per working day) on working days: Monday to Friday,
-minus public holidays, plus make-up working days (调休). The China table ships as data
-(``engine/contract/data/cn_calendar.json``, transcribed from the State Council General Office's
-annual holiday notices) and covers whole years; instants outside it raise
-:class:`CalendarRangeError` rather than silently guessing a future year's holidays.
+minus public holidays, plus make-up working days (调休). The China arrangements ship as data,
+one YAML file per year (``engine/contract/data/holidays/YYYY.yaml``, transcribed from the State
+Council General Office's annual holiday notices; users add years with their own files, see
+:mod:`engine.contract.holidays`). An instant outside the covered years raises
+:class:`CalendarRangeError`, naming the year and how to add it, rather than silently guessing a
+future year's holidays.
+
+The one explicit alternative is ``beyond_range="weekdays"``: the calendar then counts years
+outside the covered range (up to :data:`FALLBACK_YEARS` either side, as far as the time zone
+keeps one UTC offset) as plain Monday-Friday weeks, and remembers which of those years it was
+asked about (:attr:`WorkingCalendar.years_assumed`), so that every output can say so.
+``first`` / ``last`` are the days the calendar can count on; ``covered_first`` /
+``covered_last`` the days whose holiday arrangement is known (the same without the fallback).
 
 All arithmetic goes through a precomputed cumulative index: ``to_index(t)`` is the number
 of working seconds from the calendar's first day to ``t``; elapsed working time is a
@@ -34,24 +43,27 @@ Asia/Shanghai since 1991): a daylight-saving jump inside a working period would 
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
-from importlib import resources
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_PERIODS", "SHANGHAI", "CalendarRangeError", "WorkingCalendar"]
+from engine.contract.holidays import BeyondRange, HolidayTable, how_to_add, load_holiday_table
+
+__all__ = ["DEFAULT_PERIODS", "FALLBACK_YEARS", "SHANGHAI", "CalendarRangeError", "WorkingCalendar"]
 
 SHANGHAI: tzinfo = ZoneInfo("Asia/Shanghai")
 DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17, 30)))
 _DAY = 86400
 _UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+#: How many years either side of the covered range ``beyond_range="weekdays"`` reaches.
+FALLBACK_YEARS = 50
 
 
 class CalendarRangeError(ValueError):
@@ -85,23 +97,50 @@ def _fixed_offset(tz: tzinfo, first: date, last: date) -> float:
     return _offset_seconds(off)
 
 
-@lru_cache(maxsize=1)
-def _china_table() -> tuple[int, int, tuple[date, ...], tuple[date, ...]]:
-    text = resources.files("engine.contract").joinpath("data/cn_calendar.json").read_text(encoding="utf-8")
-    raw = json.loads(text)
-    hol = tuple(date.fromisoformat(d) for d in raw["holidays"])
-    work = tuple(date.fromisoformat(d) for d in raw["workdays"])
-    return int(raw["first_year"]), int(raw["last_year"]), hol, work
+def _monthly_offsets(tz: tzinfo, years: Iterable[int]) -> Iterator[tuple[int, timedelta | None]]:
+    for y in years:
+        offs = {datetime(y, m, d, 12, tzinfo=tz).utcoffset() for m in range(1, 13) for d in (1, 15)}
+        yield y, (offs.pop() if len(offs) == 1 else None)
+
+
+@lru_cache(maxsize=32)
+def _fallback_span(tz: tzinfo, first: date, last: date, years: int) -> tuple[date, date]:
+    """Whole years around ``first..last``, up to ``years`` either side, with the tz's one offset.
+
+    Probed twice a month (a daylight-saving period lasts months), then checked day by day by
+    :func:`_fixed_offset`. Asia/Shanghai kept daylight saving until 1991, so its fallback
+    starts in 1992.
+    """
+    ref = datetime.combine(first, time(12), tzinfo=tz).utcoffset()
+    lo, hi = first.year, last.year
+    for y, off in _monthly_offsets(tz, range(first.year - 1, max(first.year - years, 1) - 1, -1)):
+        if off != ref:
+            break
+        lo = y
+    for y, off in _monthly_offsets(tz, range(last.year + 1, min(last.year + years, 9998) + 1)):
+        if off != ref:
+            break
+        hi = y
+    return date(lo, 1, 1), date(hi, 12, 31)
 
 
 class WorkingCalendar:
-    """Working time on a fixed set of days; immutable after construction."""
+    """Working time on a fixed set of days.
+
+    Its answers never change after construction; the only state it keeps is which uncovered
+    years the ``weekdays`` fallback was asked about (:attr:`years_assumed`).
+    """
 
     day_seconds: int
     first: date
     last: date
+    covered_first: date
+    covered_last: date
+    beyond_range: BeyondRange
     tz: tzinfo
     periods: tuple[tuple[time, time], ...]
+    #: the holiday table a :meth:`china` calendar was built from (None for a hand-made calendar)
+    holiday_table: HolidayTable | None = None
 
     def __init__(
         self,
@@ -112,9 +151,21 @@ class WorkingCalendar:
         holidays: Iterable[date] = (),
         makeup_workdays: Iterable[date] = (),
         tz: tzinfo = SHANGHAI,
+        beyond_range: BeyondRange = "error",
     ) -> None:
+        """A calendar whose holidays are known on ``first..last``.
+
+        With ``beyond_range="weekdays"`` it also counts the years around that range (see the
+        module docstring) as Monday-Friday weeks; ``holidays`` and ``makeup_workdays`` given
+        there still apply (they are explicit).
+        """
         if last < first:
             raise ValueError(f"calendar range is empty: {first}..{last}")
+        if beyond_range not in ("error", "weekdays"):
+            raise ValueError(f"beyond_range must be 'error' or 'weekdays', got {beyond_range!r}")
+        self.covered_first, self.covered_last, self.beyond_range = first, last, beyond_range
+        if beyond_range == "weekdays":
+            first, last = _fallback_span(tz, first, last, FALLBACK_YEARS)
         self.periods = tuple(sorted((a, b) for a, b in periods))
         spans = [(_seconds(a), _seconds(b)) for a, b in self.periods]
         if not spans:
@@ -148,8 +199,12 @@ class WorkingCalendar:
         self._work_np = work
         self._total = self._cum[-1]
         self._shifts: dict[tzinfo | None, float] = {tz: 0.0}  # fixed-offset tzinfos seen -> wall shift
+        # day numbers [lo, hi) have a known arrangement; outside, only the fallback counts them
+        self._lo = lo = self.covered_first.toordinal() - self._o0
+        self._hi = hi = self.covered_last.toordinal() - self._o0 + 1
+        self._seen = [lo, hi - 1]  # lowest and highest day number asked about (fallback bookkeeping)
         # to_index reads everything it needs from one tuple: attribute loads dominate its cost
-        self._hot = (self._shifts, self._o0, n, self._work, self._cum, starts, self._cum_start, lens)
+        self._hot = (self._shifts, self._o0, lo, hi, self._work, self._cum, starts, self._cum_start, lens)
 
     @classmethod
     def china(
@@ -159,33 +214,104 @@ class WorkingCalendar:
         extra_holidays: Iterable[date] = (),
         extra_workdays: Iterable[date] = (),
         tz: tzinfo = SHANGHAI,
+        holiday_files: Sequence[str | Path] = (),
+        beyond_range: BeyondRange = "error",
     ) -> WorkingCalendar:
-        """The mainland China calendar over the shipped table's years.
+        """The mainland China calendar over the shipped years plus ``holiday_files``.
 
-        ``extra_holidays`` / ``extra_workdays`` override the table (a local closure, a day
+        ``holiday_files`` (files or directories of YAML arrangements) add or replace years and
+        carry local amendments (:func:`engine.contract.holidays.load_holiday_table`).
+        ``extra_holidays`` / ``extra_workdays`` override the result (a local closure, a day
         the hall opens anyway); a date given in both is an error.
         """
-        first_year, last_year, hol, work = _china_table()
+        table = load_holiday_table(holiday_files)
         xh, xw = set(extra_holidays), set(extra_workdays)
         if both := sorted(xh & xw):
             raise ValueError(f"dates both extra holiday and extra working day: {both}")
-        return cls(
-            first=date(first_year, 1, 1),
-            last=date(last_year, 12, 31),
+        cal = cls(
+            first=date(table.first_year, 1, 1),
+            last=date(table.last_year, 12, 31),
             periods=periods,
-            holidays=(set(hol) - xw) | xh,
-            makeup_workdays=(set(work) - xh) | xw,
+            holidays=(table.holidays - xw) | xh,
+            makeup_workdays=(table.workdays - xh) | xw,
             tz=tz,
+            beyond_range=beyond_range,
         )
+        cal.holiday_table = table
+        return cal
 
     def __repr__(self) -> str:
-        return f"WorkingCalendar({self.first}..{self.last}, day_seconds={self.day_seconds}, tz={self.tz})"
+        fallback = f", beyond_range={self.beyond_range}" if self.beyond_range != "error" else ""
+        return (
+            f"WorkingCalendar({self.covered_first}..{self.covered_last}{fallback}, "
+            f"day_seconds={self.day_seconds}, tz={self.tz})"
+        )
+
+    # -- what the calendar assumed -----------------------------------------------------
+
+    @property
+    def years_assumed(self) -> tuple[int, ...]:
+        """Uncovered years counted as plain weekdays so far: every year between the covered
+        range and the farthest instant asked about (a difference of two indices spans them)."""
+        lo_day, hi_day = self._seen
+        before = range(date.fromordinal(self._o0 + lo_day).year, self.covered_first.year)
+        after = range(self.covered_last.year + 1, date.fromordinal(self._o0 + hi_day).year + 1)
+        return (*before, *after)
+
+    def coverage(self) -> dict[str, Any]:
+        """What every output reports: covered years, the fallback, years it assumed, user years."""
+        out: dict[str, Any] = {
+            "covered": f"{self.covered_first.year}..{self.covered_last.year}",
+            "beyond_range": self.beyond_range,
+            "years_assumed": list(self.years_assumed),
+        }
+        if self.holiday_table is not None:
+            out["years_from_user_files"] = self.holiday_table.user_years()
+            out["holiday_files"] = self.holiday_table.file_refs()
+        return out
+
+    def _beyond(self, i: int) -> None:
+        """Day number ``i`` lies outside the covered range: note it, or raise."""
+        if self.beyond_range == "error" or not 0 <= i < self._n:
+            raise self._out_of_range(i + self._o0)
+        seen = self._seen
+        if i < seen[0]:
+            seen[0] = i
+        elif i > seen[1]:
+            seen[1] = i
+
+    def _note_many(self, i: npt.NDArray[np.int64]) -> None:
+        outside = (i < self._lo) | (i >= self._hi)
+        if outside.any():
+            for k in (int(i[outside].min()), int(i[outside].max())):
+                self._beyond(k)
 
     # -- locating instants -------------------------------------------------------------
 
     def _out_of_range(self, o: int) -> CalendarRangeError:
-        d = date.fromordinal(o) if 1 <= o <= date.max.toordinal() else f"day ordinal {o}"
-        return CalendarRangeError(f"{d} is outside the calendar's covered range {self.first}..{self.last}")
+        if not 1 <= o <= date.max.toordinal():
+            return CalendarRangeError(
+                f"day ordinal {o} is outside the calendar's covered range {self._span()}"
+            )
+        d = date.fromordinal(o)
+        if self.beyond_range == "weekdays":
+            return CalendarRangeError(
+                f"{d} is outside the calendar's range {self.first}..{self.last} (holiday arrangements "
+                f"cover {self.covered_first}..{self.covered_last}; --beyond-range weekdays reaches "
+                f"{FALLBACK_YEARS} years either side, as far as the time zone keeps one UTC offset)"
+            )
+        return CalendarRangeError(
+            f"{d} is outside the calendar's covered range {self.first}..{self.last}: {how_to_add(d.year)}"
+        )
+
+    def _span(self) -> str:
+        return f"{self.first}..{self.last}"
+
+    def _index_error(self, x: float, what: str) -> CalendarRangeError:
+        """An index beyond the array: name the year just past the end it fell off."""
+        year = self.last.year + 1 if not x < 0 else self.first.year - 1
+        tail = how_to_add(year) if self.beyond_range == "error" else "beyond the fallback's reach"
+        return CalendarRangeError(f"{what} lies beyond the covered range {self._span()}: {tail}")
 
     def _shift(self, t: datetime) -> float:
         """Seconds to add to ``t``'s wall clock to read the calendar's wall clock."""
@@ -208,8 +334,8 @@ class WorkingCalendar:
         if s < 0 or s >= _DAY:
             q, s = divmod(s, _DAY)
             i += int(q)
-        if not 0 <= i < self._n:
-            raise self._out_of_range(i + self._o0)
+        if not self._lo <= i < self._hi:
+            self._beyond(i)
         return i, s
 
     def _at(self, i: int, s: float) -> datetime:
@@ -219,8 +345,8 @@ class WorkingCalendar:
 
     def is_working_day(self, d: date) -> bool:
         i = d.toordinal() - self._o0
-        if not 0 <= i < self._n:
-            raise self._out_of_range(d.toordinal())
+        if not self._lo <= i < self._hi:
+            self._beyond(i)
         return self._work[i]
 
     def is_working_time(self, t: datetime) -> bool:
@@ -230,7 +356,7 @@ class WorkingCalendar:
 
     def to_index(self, t: datetime) -> float:
         """Working seconds from ``first`` 00:00 to ``t``: O(1), ``_locate`` inlined (hot path)."""
-        shifts, o0, n, work, cum, starts, cum_start, lens = self._hot
+        shifts, o0, lo, hi, work, cum, starts, cum_start, lens = self._hot
         shift = shifts.get(t.tzinfo)
         if shift is None:
             shift = self._shift(t)
@@ -241,8 +367,8 @@ class WorkingCalendar:
         if s < 0 or s >= _DAY:
             q, s = divmod(s, _DAY)
             i += int(q)
-        if not 0 <= i < n:
-            raise self._out_of_range(i + o0)
+        if not lo <= i < hi:
+            self._beyond(i)  # raises unless the fallback counts day i
         if work[i]:
             j = bisect_right(starts, s) - 1
             if j >= 0:
@@ -254,10 +380,10 @@ class WorkingCalendar:
     def from_index(self, x: float, *, latest: bool = False) -> datetime:
         """The earliest (or, with ``latest``, the latest) instant whose index is ``x``."""
         if not 0 <= x <= self._total or (latest and x == self._total):
-            raise CalendarRangeError(
-                f"working-time index {x} lies beyond the covered range {self.first}..{self.last}"
-            )
+            raise self._index_error(x, f"working-time index {x}")
         if not latest and x == 0:
+            if self._lo > 0:
+                self._beyond(0)
             return self._at(0, 0.0)
         cum = self._cum
         if latest:  # first day whose end exceeds x, then first period whose end exceeds r
@@ -268,6 +394,8 @@ class WorkingCalendar:
             i = bisect_left(cum, x) - 1
             r = x - cum[i]
             j = bisect_left(self._cum_end, r)
+        if not self._lo <= i < self._hi:
+            self._beyond(i)
         return self._at(i, self._starts[j] + (r - self._cum_start[j]))
 
     def working_seconds(self, start: datetime, end: datetime) -> float:
@@ -312,9 +440,11 @@ class WorkingCalendar:
         local = epoch + self._off
         day = np.floor(local / _DAY)
         i = day.astype(np.int64) - (self._o0 - _UNIX_ORDINAL)
-        bad = (i < 0) | (i >= self._n)
+        bad = (i < self._lo) | (i >= self._hi)
         if bad.any():
-            raise self._out_of_range(int(i[bad].flat[0]) + self._o0)
+            if self.beyond_range == "error":
+                raise self._out_of_range(int(i[bad].flat[0]) + self._o0)
+            self._note_many(i)
         secs = np.asarray(local - day * _DAY)
         starts, _, _, lens = self._period_np
         within = np.clip(secs[..., None] - starts, 0.0, lens).sum(axis=-1)
@@ -332,10 +462,11 @@ class WorkingCalendar:
             raise ValueError("working seconds to add must be >= 0")
         x = np.asarray(start_index, dtype=np.float64) + sec
         if ((x < 0) | (x >= self._total)).any():
-            raise CalendarRangeError(
-                f"a deadline falls outside the calendar's covered range {self.first}..{self.last}"
-            )
+            worst = float(x[(x < 0) | (x >= self._total)].flat[0])
+            raise self._index_error(worst, "a deadline")
         i = np.searchsorted(self._cum_np, x, side="right") - 1
+        if self.beyond_range != "error":
+            self._note_many(i)
         r = x - self._cum_np[i]
         starts, cum_end, cum_start, _ = self._period_np
         j = np.searchsorted(cum_end, r, side="right")
@@ -352,13 +483,14 @@ class WorkingCalendar:
         """
         xs = np.asarray(x, dtype=np.float64)
         if ((xs < 0) | (xs > self._total) | (np.isnan(xs))).any() or (latest and (xs == self._total).any()):
-            raise CalendarRangeError(
-                f"a working-time index lies beyond the covered range {self.first}..{self.last}"
-            )
+            bad = xs[(xs < 0) | (xs >= self._total) | np.isnan(xs)]
+            raise self._index_error(float(bad.flat[0]) if bad.size else self._total, "a working-time index")
         side: Literal["left", "right"] = "right" if latest else "left"
         i = np.searchsorted(self._cum_np, xs, side=side) - 1
         first = i < 0  # only x == 0 without ``latest``: midnight of the first day
         i = np.maximum(i, 0)
+        if self.beyond_range != "error":
+            self._note_many(i)
         r = xs - self._cum_np[i]
         starts, cum_end, cum_start, _ = self._period_np
         j = np.minimum(np.searchsorted(cum_end, r, side=side), len(cum_end) - 1)

@@ -22,12 +22,13 @@ import inspect
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
+from engine.contract.holidays import CalendarOverride, HolidayError
 from engine.rules.base import Rule, param_specs
 from engine.rules.builtin import LOGIC_RULE_NAMES
 from engine.rules.registry import REGISTRY, registry_version
@@ -61,7 +62,13 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class CalendarSection(_Section, frozen=True):
-    """Working periods and local corrections to the shipped holiday table."""
+    """Working periods, holiday files and local corrections to the shipped arrangements.
+
+    ``holidays`` names holiday files or directories (relative to the rulebook file) that add
+    or replace years of the shipped arrangements (:mod:`engine.contract.holidays`);
+    ``beyond_range: weekdays`` counts years outside the covered range as plain Monday-Friday
+    weeks instead of stopping (and every output then says so).
+    """
 
     periods: Annotated[
         tuple[tuple[ClockTime, ClockTime], ...],
@@ -74,6 +81,20 @@ class CalendarSection(_Section, frozen=True):
         ("09:00", "12:00"),
         ("13:30", "17:30"),
     )
+    holidays: Annotated[
+        tuple[Annotated[str, Meta(min_length=1)], ...],
+        Meta(
+            description="Holiday files or directories (relative to this rulebook) that add or replace years "
+            "of the shipped State Council arrangements (one YAML file per year; `supsim calendar --check`)."
+        ),
+    ] = ()
+    beyond_range: Annotated[
+        Literal["error", "weekdays"],
+        Meta(
+            description="Instants in years no arrangement covers: `error` stops with the year named; "
+            "`weekdays` counts them as plain Monday-Friday weeks, and every output says so."
+        ),
+    ] = "error"
     extra_holidays: Annotated[
         tuple[date, ...],
         Meta(description="Local closures on top of the shipped State Council holiday table, as ISO dates."),
@@ -182,15 +203,25 @@ class Rulebook(_Section, frozen=True):
         # The derived type is rebuilt in the receiving process (worker pools pickle rulebooks).
         return (_rebuild, (msgspec.msgpack.encode(self),))
 
-    def build_calendar(self) -> WorkingCalendar:
-        """The China working calendar with this rulebook's periods and corrections."""
+    def build_calendar(self, override: CalendarOverride | None = None) -> WorkingCalendar:
+        """The China working calendar with this rulebook's periods, holiday files and corrections.
+
+        ``override`` (the command line's ``--holidays`` / ``--beyond-range``) adds files after
+        the rulebook's and replaces its ``beyond_range`` when given.
+        """
         cal = self.calendar
+        files = (*cal.holidays, *(override.holidays if override else ()))
+        beyond = (override.beyond_range if override else None) or cal.beyond_range
         try:
             return WorkingCalendar.china(
                 periods=cal.period_times(),
                 extra_holidays=cal.extra_holidays,
                 extra_workdays=cal.extra_workdays,
+                holiday_files=files,
+                beyond_range=beyond,
             )
+        except HolidayError:
+            raise  # names the holiday file and line itself
         except ValueError as exc:
             raise RulebookError(f"rulebook: `$.calendar` - {exc}") from None
 
@@ -339,7 +370,11 @@ def load_rulebook(path: str | Path) -> Rulebook:
         data = path.read_bytes()
     except OSError as exc:
         raise RulebookError(f"{path}: `$` - cannot read ({exc.strerror})") from None
-    return decode_rulebook(data, where=str(path))
+    rb = decode_rulebook(data, where=str(path))
+    if rb.calendar.holidays:  # holiday files are named relative to the rulebook file
+        files = tuple(p if Path(p).is_absolute() else str(path.parent / p) for p in rb.calendar.holidays)
+        rb = msgspec.structs.replace(rb, calendar=msgspec.structs.replace(rb.calendar, holidays=files))
+    return rb
 
 
 def rulebook_json_schema() -> dict[str, object]:

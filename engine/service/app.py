@@ -45,7 +45,7 @@ from engine.service.auth import Principal, TokenTable, scope_error
 from engine.service.config import ServiceConfig
 from engine.service.halls import PartitionedEngine
 from engine.service.ingest import IngestError, decode_body
-from engine.service.metrics import Metrics
+from engine.service.metrics import Metrics, render_calendar_metrics
 from engine.service.openapi import openapi_document
 from engine.service.store import AlertQuery, EventStore, StoreReader
 from engine.service.writer import IngestWriter, Overloaded, Unavailable
@@ -73,12 +73,13 @@ class _Service:
         self.config = config
         self.tokens = TokenTable(config.tokens)
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
+        self.calendar = book.build_calendar(config.calendar.override())
         self.metrics = Metrics()
         self.store = EventStore(config.db)
         self.reader: StoreReader = self.store.reader()
         self.writer = IngestWriter(
             self.store,
-            PartitionedEngine(book),
+            PartitionedEngine(book, calendar=self.calendar),
             self.metrics,
             bound=config.queue_bound_events,
             group_max=config.group_max_events,
@@ -226,6 +227,7 @@ class _Service:
                 "alerts_by_hall": snap.board,
                 "open_by_hall": snap.open_board,
                 "alerts_by_rule": dict(sorted(m.alerts_by_rule.items())),
+                "calendar": self.calendar.coverage(),
             }
         )
 
@@ -235,6 +237,7 @@ class _Service:
             queue_bound=self.config.queue_bound_events,
             engine=self.writer.snapshot.engine,
         )
+        text += render_calendar_metrics(self.calendar.coverage())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     async def healthz(self, request: Request) -> Response:

@@ -13,6 +13,9 @@ Example (every field but ``tokens`` has a default)::
     max_body_bytes: 4194304
     queue_bound_events: 50000
     group_max_events: 5000
+    calendar:                       # optional: added to the rulebook's calendar
+      holidays: [holidays/]         # holiday files or directories, relative to this file
+      beyond_range: error           # or weekdays; default: the rulebook's choice
     tokens:
       - {token: "...", role: window, hall: H1, name: "H1 window terminals"}
       - {token: "...", role: supervisor, name: "supervision centre"}
@@ -22,17 +25,32 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import yaml
 from msgspec import Meta
 
+from engine.contract.holidays import CalendarOverride
 from engine.service.auth import AuthError, TokenSpec, check_specs
 
-__all__ = ["ServiceConfig", "demo_config", "load_config", "write_tokens"]
+__all__ = ["ServiceCalendar", "ServiceConfig", "demo_config", "load_config", "write_tokens"]
 
 Positive = Annotated[int, Meta(ge=1)]
+
+
+class ServiceCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Holiday files and the fallback of a deployment, on top of its rulebook's calendar.
+
+    Why here and not only in the rulebook: the next year's arrangement is an operational
+    matter (published each November) that a deployment adds without touching the thresholds.
+    """
+
+    holidays: list[Annotated[str, Meta(min_length=1)]] = msgspec.field(default_factory=list)
+    beyond_range: Literal["error", "weekdays"] | None = None
+
+    def override(self) -> CalendarOverride:
+        return CalendarOverride(holidays=tuple(self.holidays), beyond_range=self.beyond_range)
 
 
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -44,6 +62,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     group_max_events: Positive = 5000
     retry_after_s: Positive = 1
     parse_only_route: bool = False
+    calendar: ServiceCalendar = ServiceCalendar()
     tokens: list[TokenSpec] = msgspec.field(default_factory=list)
 
 
@@ -58,6 +77,11 @@ def load_config(path: str | Path) -> ServiceConfig:
     check_specs(config.tokens, str(path))
     if config.rulebook is not None and not Path(config.rulebook).is_absolute():
         config = msgspec.structs.replace(config, rulebook=str(path.parent / config.rulebook))
+    if config.calendar.holidays:  # holiday files are named relative to the config file
+        files = [p if Path(p).is_absolute() else str(path.parent / p) for p in config.calendar.holidays]
+        config = msgspec.structs.replace(
+            config, calendar=msgspec.structs.replace(config.calendar, holidays=files)
+        )
     return config
 
 

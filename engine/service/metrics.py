@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["COMMIT_BUCKETS", "INGEST_BUCKETS", "Histogram", "Metrics"]
+__all__ = ["COMMIT_BUCKETS", "INGEST_BUCKETS", "Histogram", "Metrics", "render_calendar_metrics"]
 
 COMMIT_BUCKETS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 INGEST_BUCKETS: tuple[float, ...] = (
@@ -142,3 +143,29 @@ class Metrics:
         family("supsim_commit_group_events_total", "counter", "Events written by group commits.")
         lines.append(f"supsim_commit_group_events_total {self.group_events_sum}")
         return "\n".join(lines) + "\n"
+
+
+def render_calendar_metrics(coverage: Mapping[str, Any]) -> str:
+    """The calendar's series (``WorkingCalendar.coverage()``): covered years and the fallback.
+
+    Why a gauge per assumed year: an alert rule on ``supsim_calendar_years_assumed > 0`` tells
+    the operator that deadlines are being counted without a holiday arrangement.
+    """
+    first, _, last = str(coverage["covered"]).partition("..")
+    assumed = list(coverage.get("years_assumed", ()))
+    lines = [
+        "# HELP supsim_calendar_covered_year First and last year with a holiday arrangement.",
+        "# TYPE supsim_calendar_covered_year gauge",
+        f'supsim_calendar_covered_year{{bound="first"}} {first}',
+        f'supsim_calendar_covered_year{{bound="last"}} {last}',
+        "# HELP supsim_calendar_beyond_range_weekdays 1 when uncovered years count as Monday-Friday weeks.",
+        "# TYPE supsim_calendar_beyond_range_weekdays gauge",
+        f"supsim_calendar_beyond_range_weekdays {int(coverage.get('beyond_range') == 'weekdays')}",
+        "# HELP supsim_calendar_years_assumed Uncovered years counted as plain weekdays so far.",
+        "# TYPE supsim_calendar_years_assumed gauge",
+        f"supsim_calendar_years_assumed {len(assumed)}",
+        "# HELP supsim_calendar_year_assumed 1 for each uncovered year counted as plain weekdays.",
+        "# TYPE supsim_calendar_year_assumed gauge",
+        *(f'supsim_calendar_year_assumed{{year="{y}"}} 1' for y in assumed),
+    ]
+    return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from typing import Any
 
 from reports.render import figures
 from reports.render.model import build_report
+from reports.render.run_calendar import calendar_note
 from reports.render.tables import (
     Table,
     bench_table,
@@ -114,6 +115,9 @@ def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[
         else:
             out["Detection latency"].append(("p", f"{label}: histograms in report.html."))
         out["Detection latency"].append(("p", f"{label}: working hours counted on {run.get('calendar')}."))
+        if cal_note := calendar_note(run.get("calendar_coverage")):
+            out["Scenario in brief"].append(("p", f"{label}: {cal_note}"))
+            out["Detection latency"].append(("p", f"{label}: {cal_note}"))
         if note := _instant_note(run):
             out["Detection latency"].append(("p", f"{label}: {note}"))
         _sweep_blocks(out["Threshold curves"], run, label, with_figures)

@@ -218,6 +218,7 @@ def load_run(
         "lookalikes_flagged": ev["lookalikes_flagged"],
         "latencies_h": _latencies(run, float(ev["tolerance_s"]), cal),
         "calendar": found.note,
+        "calendar_coverage": metrics.get("calendar"),
         "engine": {
             k: metrics.get("engine_stats", {}).get(k)
             for k in ("events_in", "duplicates", "late", "future", "alerts")

@@ -78,7 +78,10 @@ class SimClock:
         cal, start = self.calendar, self.start
         self._s0 = _seconds(start) + start.microsecond / _US  # SimPy 0 is this far past midnight
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        ndays = max((cal.last - start.date()).days + 1, 0) if cal.first <= start.date() else 0
+        # a calendar with the weekdays fallback reaches decades past its covered years: table
+        # only as far as the run goes, so the years it records as assumed are the run's own
+        last = min(cal.last, max(cal.covered_last, self.end.date()))
+        ndays = max((last - start.date()).days + 1, 0) if cal.first <= start.date() else 0
         self._ndays = ndays
         self._start_epoch = round(start.timestamp() * _US)  # in microseconds, exact
         epoch0 = round(midnight.timestamp())

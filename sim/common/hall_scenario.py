@@ -16,6 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
+from sim.common.scenario_calendar import build_scenario_calendar
 from sim.common.scenario_cameras import Cameras
 from sim.common.scenario_types import (
     Arrivals,
@@ -83,24 +84,8 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return begin, begin + timedelta(days=self.days)
 
     def build_calendar(self) -> WorkingCalendar:
-        """The working calendar the run is counted on."""
-        spec = self.calendar
-        if spec.holidays == "china":
-            return WorkingCalendar.china(
-                periods=self.periods(),
-                extra_holidays=spec.extra_holidays,
-                extra_workdays=spec.extra_workdays,
-                tz=self.tzinfo(),
-            )
-        end = self.start + timedelta(days=self.days)
-        return WorkingCalendar(
-            first=date(self.start.year - 1, 1, 1),
-            last=date(end.year + 1, 12, 31),
-            periods=self.periods(),
-            holidays=spec.extra_holidays,
-            makeup_workdays=spec.extra_workdays,
-            tz=self.tzinfo(),
-        )
+        """The working calendar the run is counted on (:mod:`sim.common.scenario_calendar`)."""
+        return build_scenario_calendar(self.calendar, tz=self.tzinfo(), start=self.start, days=self.days)
 
     def rulebook_path(self, scenario_file: str | Path) -> Path:
         """The rulebook file, resolved against the directory of ``scenario_file``."""

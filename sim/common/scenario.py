@@ -8,7 +8,8 @@ whose message names the file and the field path, e.g.
 fails before anything runs.
 
 The rulebook is named by a path relative to the scenario file and kept as written;
-:meth:`Scenario.rulebook_path` resolves it against the file it was loaded from.
+:meth:`Scenario.rulebook_path` resolves it against the file it was loaded from. Holiday
+files (``calendar.holidays``) are resolved against the scenario file when it is decoded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 import msgspec
 
+from engine.contract.holidays import CalendarOverride
 from sim.common.hall_scenario import Scenario, resolve_targets
+from sim.common.scenario_calendar import resolve_holiday_paths, with_override
 from sim.common.scenario_checks import check_scenario
 
 __all__ = [
@@ -55,28 +58,37 @@ def _split_validation(message: str) -> tuple[str, str]:
     return match["path"], match["reason"]
 
 
-def decode_scenario(data: bytes | str, *, source: str = "<scenario>") -> Scenario:
-    """Decode and check scenario YAML text; errors name ``source`` and the field path."""
+def decode_scenario(
+    data: bytes | str, *, source: str = "<scenario>", calendar: CalendarOverride | None = None
+) -> Scenario:
+    """Decode and check scenario YAML text; errors name ``source`` and the field path.
+
+    ``calendar`` (a command line's ``--holidays`` / ``--beyond-range``) is applied before the
+    checks, so a run the override makes possible is not refused.
+    """
     try:
         scenario = msgspec.yaml.decode(data, type=Scenario)
     except msgspec.ValidationError as exc:
         raise ScenarioError(source, [_split_validation(str(exc))]) from None
     except msgspec.DecodeError as exc:
         raise ScenarioError(source, [("$", f"malformed YAML: {' '.join(str(exc).split())}")]) from None
+    spec = with_override(resolve_holiday_paths(scenario.calendar, source), calendar)
+    if spec is not scenario.calendar:
+        scenario = msgspec.structs.replace(scenario, calendar=spec)
     problems = check_scenario(scenario)
     if problems:
         raise ScenarioError(source, problems)
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, decode and check a scenario file."""
+def load_scenario(path: str | Path, *, calendar: CalendarOverride | None = None) -> Scenario:
+    """Read, decode and check a scenario file (``calendar``: see :func:`decode_scenario`)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(str(path), [("$", f"cannot read the file ({exc.strerror})")]) from None
-    return decode_scenario(data, source=str(path))
+    return decode_scenario(data, source=str(path), calendar=calendar)
 
 
 def scenario_json_schema() -> dict[str, Any]:

@@ -11,11 +11,12 @@ to fix, in the same form as msgspec's own errors.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.contract.calendar import CalendarRangeError
+from engine.contract.holidays import HolidayError
+from sim.common.scenario_calendar import coverage_problems
 from sim.common.scenario_types import DECIDE_POST, LEGAL_SUSPENSION_REASONS, Department, Hall, parse_period
 
 if TYPE_CHECKING:
@@ -210,17 +211,10 @@ def _check_profile(s: Scenario, problems: Problems) -> None:
 def _check_coverage(s: Scenario, problems: Problems) -> None:
     try:
         calendar = s.build_calendar()
+    except HolidayError as exc:
+        problems.append(("$.calendar.holidays", f"cannot use the holiday files: {exc}"))
+        return
     except (CalendarRangeError, ValueError) as exc:
         problems.append(("$.calendar", f"cannot build the working calendar: {exc}"))
         return
-    end = s.start + timedelta(days=s.days)
-    if not calendar.first <= s.start <= calendar.last:
-        problems.append(
-            ("$.start", f"{s.start} is outside the calendar ({calendar.first} to {calendar.last})")
-        )
-    elif end > calendar.last:
-        problems.append(("$.days", f"the run ends on {end}, after the calendar's last day {calendar.last}"))
-    for key in ("extra_holidays", "extra_workdays"):
-        for i, day in enumerate(getattr(s.calendar, key)):
-            if not calendar.first <= day <= calendar.last:
-                problems.append((f"$.calendar.{key}[{i}]", f"{day} is outside the calendar's years"))
+    problems.extend(coverage_problems(calendar, s.calendar, s.start, s.days))

@@ -54,6 +54,7 @@ Prob = Annotated[float, Meta(ge=0, le=1)]
 NonNeg = Annotated[float, Meta(ge=0)]
 Positive = Annotated[float, Meta(gt=0)]
 Period = Annotated[str, Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+HolidayFile = Annotated[str, Meta(min_length=1, max_length=1000)]
 
 
 def parse_period(text: str) -> tuple[time, time]:
@@ -95,12 +96,20 @@ class BetaDist(_Spec, frozen=True):
 
 
 class CalendarSpec(_Spec, frozen=True):
-    """Working periods of a day and the holiday table the limits are counted on."""
+    """Working periods of a day and the holiday arrangements the limits are counted on.
+
+    ``holidays``: ``china`` (the shipped yearly arrangements), ``none`` (plain Monday-Friday
+    weeks), or a list of holiday files and directories, relative to the scenario file, added
+    to the shipped years (see :mod:`engine.contract.holidays`). ``beyond_range``: ``error``
+    (an instant outside the covered years stops the run) or ``weekdays`` (such years count as
+    plain Monday-Friday weeks, and the run's outputs say so).
+    """
 
     periods: Annotated[list[Period], Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["09:00-12:00", "13:30-17:30"]
     )
-    holidays: Literal["china", "none"] = "china"
+    holidays: Literal["china", "none"] | Annotated[list[HolidayFile], Meta(min_length=1)] = "china"
+    beyond_range: Literal["error", "weekdays"] = "error"
     extra_holidays: list[date] = []
     extra_workdays: list[date] = []
 

@@ -24,7 +24,15 @@ import msgspec
 from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
+from engine.contract.holidays import CalendarOverride
 from sim.common.scenario import resolve_targets
+from sim.common.scenario_calendar import (
+    build_scenario_calendar,
+    coverage_problems,
+    resolve_holiday_paths,
+    with_override,
+)
+from sim.common.scenario_types import CalendarSpec
 
 __all__ = [
     "CATEGORIES",
@@ -177,6 +185,8 @@ class MarketScenario(_Spec, frozen=True, kw_only=True):
     start: date
     days: Annotated[int, Meta(ge=1, le=3660)]
     timezone: str = "Asia/Shanghai"
+    #: Working periods and holiday arrangements (as a hall scenario's; the defaults are China's).
+    calendar: CalendarSpec = CalendarSpec()
     rulebook: str = "rulebooks/default.yaml"
     #: Published figures this market claims (``targets/x.yaml[#tag]``, relative to the file);
     #: ``supsim run`` then prints the calibration table.
@@ -191,7 +201,7 @@ class MarketScenario(_Spec, frozen=True, kw_only=True):
         return begin, begin + timedelta(days=self.days)
 
     def build_calendar(self) -> WorkingCalendar:
-        return WorkingCalendar.china(tz=self.tzinfo())
+        return build_scenario_calendar(self.calendar, tz=self.tzinfo(), start=self.start, days=self.days)
 
     def rulebook_path(self, scenario_file: str | Path) -> Path:
         path = Path(self.rulebook)
@@ -221,6 +231,12 @@ def _problems(s: MarketScenario) -> list[tuple[str, str]]:
     parks = m.lookalikes.business_parks * m.lookalikes.firms_per_park
     if used + parks + 2 * m.lookalikes.consortiums + m.bidders_max > m.firms:
         out.append(("$.market.firms", "too few firms for the rings, parks, consortiums and honest bidders"))
+    try:
+        calendar = s.build_calendar()
+    except ValueError as exc:  # HolidayError and CalendarRangeError are ValueErrors
+        out.append(("$.calendar", f"cannot build the working calendar: {exc}"))
+    else:
+        out.extend(coverage_problems(calendar, s.calendar, s.start, s.days))
     return out
 
 
@@ -233,8 +249,11 @@ def is_market_file(path: str | Path) -> bool:
     return isinstance(data, dict) and "market" in data and "halls" not in data
 
 
-def load_market_scenario(path: str | Path) -> MarketScenario:
-    """Read, decode and check a market scenario; errors name the file and field path."""
+def load_market_scenario(path: str | Path, *, calendar: CalendarOverride | None = None) -> MarketScenario:
+    """Read, decode and check a market scenario; errors name the file and field path.
+
+    ``calendar`` (``--holidays`` / ``--beyond-range``) is applied before the checks.
+    """
     from sim.common.scenario import ScenarioError
 
     path = Path(path)
@@ -251,6 +270,9 @@ def load_market_scenario(path: str | Path) -> MarketScenario:
         raise ScenarioError(str(path), [problem]) from None
     except msgspec.DecodeError as exc:
         raise ScenarioError(str(path), [("$", f"malformed YAML: {exc}")]) from None
+    spec = with_override(resolve_holiday_paths(scenario.calendar, path), calendar)
+    if spec is not scenario.calendar:
+        scenario = msgspec.structs.replace(scenario, calendar=spec)
     problems = _problems(scenario)
     if problems:
         raise ScenarioError(str(path), problems)

@@ -25,12 +25,19 @@ __all__ = ["calibrate", "register"]
 
 
 def _with_rulebook_from(scenario_path: Path, out: Path, scenario: Scenario) -> Scenario:
-    """Keep the rulebook reference valid when the fitted file lands in another folder."""
+    """Keep the rulebook and holiday-file references valid when the fitted file lands elsewhere."""
     import msgspec
 
-    rulebook = scenario.rulebook_path(scenario_path).resolve()
-    rel = os.path.relpath(rulebook, out.resolve().parent)
-    return msgspec.structs.replace(scenario, rulebook=Path(rel).as_posix())
+    def rel(path: Path) -> str:
+        return Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()
+
+    fitted = msgspec.structs.replace(scenario, rulebook=rel(scenario.rulebook_path(scenario_path)))
+    if isinstance(scenario.calendar.holidays, list):  # already resolved when the scenario was loaded
+        files = [rel(Path(p)) for p in scenario.calendar.holidays]
+        fitted = msgspec.structs.replace(
+            fitted, calendar=msgspec.structs.replace(scenario.calendar, holidays=files)
+        )
+    return fitted
 
 
 def calibrate(args: argparse.Namespace) -> int:
@@ -38,16 +45,19 @@ def calibrate(args: argparse.Namespace) -> int:
     from reports.evaluation.calibration_targets import load_targets
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.calibrate_fit import fit_scenario, load_rulebook_for, replicate, write_scenario
 
     scenario_path = Path(args.scenario)
     if is_market_file(scenario_path):
         return _calibrate_market(args, scenario_path)
-    scenario = load_scenario(scenario_path)
+    scenario = load_scenario(scenario_path, calendar=calendar_override(args))
     targets = load_targets(args.targets)  # a TargetsError is a ScenarioError: reported as user input
     rulebook = load_rulebook_for(scenario, scenario_path)
     reps = args.replications or targets.replications
 
+    if note := horizon_note(scenario):
+        print(note)
     if not args.fit:
         runs = replicate(scenario, rulebook, reps, workers=args.workers)
         result = calibrate_figures(scenario, targets, runs)
@@ -103,7 +113,11 @@ def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
             file=sys.stderr,
         )
         return 2
-    market = load_market_scenario(scenario_path)
+    from supsim.cli.calendar import calendar_override, horizon_note
+
+    market = load_market_scenario(scenario_path, calendar=calendar_override(args))
+    if note := horizon_note(market):
+        print(note)
     targets = load_targets(args.targets)
     result = calibrate_market(
         market, targets, args.replications or targets.replications, workers=args.workers
@@ -124,4 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="fitted scenario file (default <scenario>.fitted.yaml)")
     p.add_argument("--workers", type=int, default=1, help="processes for the replications")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-candidate log during --fit")
+    from supsim.cli.calendar import add_calendar_options
+
+    add_calendar_options(p)
     p.set_defaults(func=calibrate)

@@ -38,6 +38,7 @@ class UserError(Exception):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from supsim.cli.calendar import calendar_override
     from supsim.experiments.run import run_scenario
 
     result = run_scenario(
@@ -46,6 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out_dir=Path(args.out) if args.out else None,
         rulebook=Path(args.rulebook) if args.rulebook else None,
         progress=not args.quiet,
+        calendar=calendar_override(args),
     )
     print(result.table)
     print(f"\noutputs in {result.out_dir}/ :")
@@ -56,10 +58,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
+    from supsim.cli.calendar import calendar_override
     from supsim.experiments.run import detect_file
 
     out = Path(args.out) if args.out else Path(args.events).with_name("alerts.jsonl")
-    summary = detect_file(Path(args.events), rulebook=Path(args.rulebook) if args.rulebook else None, out=out)
+    rulebook = Path(args.rulebook) if args.rulebook else None
+    summary = detect_file(Path(args.events), rulebook=rulebook, out=out, calendar=calendar_override(args))
     print(summary)
     return 0
 
@@ -105,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="log more on stderr: -v INFO, -vv DEBUG"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from supsim.cli.calendar import add_calendar_options
 
     run = sub.add_parser("run", help="simulate a scenario, run the rule engine and score it against truth")
     run.add_argument("scenario", help="scenario YAML file")
@@ -112,12 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="output folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("--rulebook", default=None, help="override the scenario's rulebook")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_calendar_options(run)
     run.set_defaults(func=_cmd_run)
 
     det = sub.add_parser("detect", help="run the rule engine on any event file that follows the contract")
     det.add_argument("events", help="events in JSON Lines (see `supsim schema events`)")
     det.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default rulebook)")
     det.add_argument("--out", default=None, help="alerts file (default: alerts.jsonl beside the events)")
+    add_calendar_options(det)
     det.set_defaults(func=_cmd_detect)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
@@ -129,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch.set_defaults(func=_cmd_schema)
 
     from supsim.cli import (
+        calendar,
         calibrate,
         discipline_sweep,
         loadtest,
@@ -147,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.register(sub)
     serve.register(sub)
     loadtest.register(sub)
+    calendar.register(sub)
     for command in sub.choices.values():  # `supsim run x.yaml -v` as well as `supsim -v run x.yaml`
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more")
     return parser
@@ -160,6 +169,7 @@ def configure_logging(verbose: int) -> None:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from engine.contract.events import EventDecodeError
+    from engine.contract.holidays import HolidayError
     from engine.rules.rulebook import RulebookError
     from engine.service.auth import AuthError
     from reports.evaluation.sweep_grid import GridError
@@ -174,6 +184,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         ScenarioError,
         RulebookError,
         EventDecodeError,
+        HolidayError,
         FileNotFoundError,
         IsADirectoryError,
     )

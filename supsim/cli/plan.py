@@ -17,6 +17,7 @@ __all__ = ["register"]
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from sim.common.scenario import load_scenario
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.staffing_plan import (
         level_scenario,
         mmc_crosscheck,
@@ -27,7 +28,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         run_plan,
     )
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, calendar=calendar_override(args))
     targets = parse_target(args.target)
     key, levels = parse_vary(args.vary)
     table = run_plan(scenario, key, levels, targets, replications=args.replications, simpy=args.simpy)
@@ -36,6 +37,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     (out / "plan.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n")
     plot_plan(table, targets, out / "plan.png")
     print(render_plan(table))
+    if note := horizon_note(scenario):
+        print(note)
     level = table.smallest if table.smallest is not None else levels[-1]
     sc = level_scenario(scenario, key, level)
     check = mmc_crosscheck(sc, {d.id: d.windows for h in sc.halls for d in h.departments}, seed=scenario.seed)
@@ -85,4 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--headroom", type=float, default=0.3, help="share of node capacity kept free (default 0.3)"
     )
+    from supsim.cli.calendar import add_calendar_options
+
+    add_calendar_options(p)
     p.set_defaults(func=_cmd_plan)

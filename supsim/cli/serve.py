@@ -29,6 +29,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from engine.service.app import create_app
     from engine.service.config import demo_config, load_config
+    from supsim.cli.calendar import calendar_override
 
     if args.config:
         config = load_config(args.config)
@@ -41,6 +42,14 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  {spec.role:<11} {spec.token}")
     if args.rulebook:
         config = msgspec.structs.replace(config, rulebook=args.rulebook)
+    if (override := calendar_override(args)) is not None:
+        cal = config.calendar
+        cal = msgspec.structs.replace(
+            cal,
+            holidays=[*cal.holidays, *override.holidays],
+            beyond_range=override.beyond_range or cal.beyond_range,
+        )
+        config = msgspec.structs.replace(config, calendar=cal)
     print(
         f"supsim serve: log {config.db}; centre page http://{args.host}:{args.port}/ ; "
         f"ingest POST http://{args.host}:{args.port}/v1/events",
@@ -74,6 +83,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    from supsim.cli.calendar import add_calendar_options
+
+    add_calendar_options(p)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -21,9 +21,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from reports.evaluation.sweep_table import build_table, render_sweep
     from reports.render.sweep_plot import plot_sweep
     from sim.common.scenario import load_scenario
+    from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.sweep import run_sweep
 
-    scenario = load_scenario(args.scenario)
+    override = calendar_override(args)
+    scenario = load_scenario(args.scenario, calendar=override)
     grid = load_grid(args.grid)
     seeds = [scenario.seed + i for i in range(args.seeds)]
     variants, results = run_sweep(
@@ -34,6 +36,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         dask_address=args.dask,
         rulebook=args.rulebook,
         batch=not args.no_batch,
+        calendar=override,
     )
     table = build_table(variants, results, grid.goal)
     out = (
@@ -45,6 +48,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     (out / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n")
     plot_sweep(table, out / "sweep.png")
     print(render_sweep(table))
+    if note := horizon_note(scenario):
+        print(note)
     print(f"\noutputs in {out}/ : sweep.json, sweep.png")
     return 0
 
@@ -60,4 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rulebook", default=None, help="override the scenario's rulebook")
     p.add_argument("--out", default=None, help="output folder (default: runs/sweep-<scenario>-<grid>)")
     p.add_argument("--no-batch", action="store_true", help="streaming engine for every variant (slow)")
+    from supsim.cli.calendar import add_calendar_options
+
+    add_calendar_options(p)
     p.set_defaults(func=_cmd_sweep)

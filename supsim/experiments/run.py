@@ -20,6 +20,7 @@ import msgspec
 
 from engine.contract.alerts import Alert, write_alerts
 from engine.contract.events import Event, read_jsonl, write_jsonl
+from engine.contract.holidays import CalendarOverride
 from engine.core import Engine, detect
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
@@ -96,16 +97,24 @@ def run_scenario(
     out_dir: Path | None = None,
     rulebook: Path | None = None,
     progress: bool = True,
+    calendar: CalendarOverride | None = None,
 ) -> RunResult:
-    """Simulate, detect and evaluate one scenario; write the run folder."""
+    """Simulate, detect and evaluate one scenario; write the run folder.
+
+    ``calendar`` carries the command line's ``--holidays`` / ``--beyond-range``; what the
+    calendar assumed goes to ``metrics.json`` (``calendar``) and ``summary.md``.
+    """
     from sim.market.scenario import is_market_file
 
     if is_market_file(scenario_path):
-        return run_market_scenario(scenario_path, seed=seed, out_dir=out_dir, rulebook=rulebook)
+        return run_market_scenario(
+            scenario_path, seed=seed, out_dir=out_dir, rulebook=rulebook, calendar=calendar
+        )
     from reports import evaluate, render_markdown, render_table
+    from reports.render.run_calendar import calendar_note
     from reports.render.scorecard import render_scorecard_markdown, render_scorecard_table
 
-    scenario = load_scenario(scenario_path)
+    scenario = load_scenario(scenario_path, calendar=calendar)
     rulebook_path, book = _rulebook_for(scenario, scenario_path, rulebook)
     seed = scenario.seed if seed is None else seed
     out = out_dir if out_dir is not None else Path("runs") / f"{scenario_path.stem}-seed{seed}"
@@ -152,12 +161,15 @@ def run_scenario(
     ]
     metrics = _write_data_files(out, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path))
     metrics.update(seed=seed, engine_stats=engine.stats, evaluation=evaluation)
+    metrics["calendar"] = coverage = world.calendar.coverage()
     if discipline is not None:
         metrics["discipline"] = discipline
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
     (out / "scores.json").write_bytes(msgspec.json.format(msgspec.json.encode(scorecard), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
     summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+    if note := calendar_note(coverage):
+        summary = f"> {note}\n\n{summary}"
     table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
     if discipline is not None:
         from reports.evaluation.discipline import render_discipline
@@ -167,6 +179,8 @@ def run_scenario(
     (out / "summary.md").write_text(summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+    if note:
+        table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
         from reports.evaluation.calibration import calibration_table
@@ -176,15 +190,21 @@ def run_scenario(
 
 
 def run_market_scenario(
-    scenario_path: Path, *, seed: int | None = None, out_dir: Path | None = None, rulebook: Path | None = None
+    scenario_path: Path,
+    *,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    rulebook: Path | None = None,
+    calendar: CalendarOverride | None = None,
 ) -> RunResult:
     """``run_scenario`` for a bidding-market scenario: same files, a collusion evaluation."""
     from reports.evaluation.collusion import TICINO, evaluate_collusion
     from reports.render.collusion import render_collusion_markdown, render_collusion_table
+    from reports.render.run_calendar import calendar_note
     from sim.market.scenario import load_market_scenario
     from sim.market.world import simulate_market
 
-    scenario = load_market_scenario(scenario_path)
+    scenario = load_market_scenario(scenario_path, calendar=calendar)
     rulebook_path = rulebook if rulebook is not None else scenario.rulebook_path(scenario_path)
     book = load_rulebook(rulebook_path)
     seed = scenario.seed if seed is None else seed
@@ -208,12 +228,15 @@ def run_market_scenario(
         out, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
     )
     metrics.update(seed=seed, engine_stats=result.stats, collusion=collusion)
+    metrics["calendar"] = coverage = world.calendar.coverage()
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
-    (out / "summary.md").write_text(render_collusion_markdown(collusion, title=title), encoding="utf-8")
+    summary = render_collusion_markdown(collusion, title=title)
+    note = calendar_note(coverage)
+    (out / "summary.md").write_text(f"> {note}\n\n{summary}" if note else summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
     files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
-    table = render_collusion_table(collusion)
+    table = render_collusion_table(collusion) + (f"\n\n{note}" if note else "")
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
         from reports.evaluation.calibration import calibration_table
@@ -222,17 +245,22 @@ def run_market_scenario(
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
 
 
-def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:
+def detect_file(
+    events_path: Path, *, rulebook: Path | None, out: Path, calendar: CalendarOverride | None = None
+) -> str:
     """Run the engine over an event file; write alerts; return a short summary.
 
     The input is decoded and checked completely before the alerts file is written, so a
-    bad line leaves no half-written output behind.
+    bad line leaves no half-written output behind. ``calendar`` carries ``--holidays`` /
+    ``--beyond-range``; the summary says when the calendar assumed uncovered years.
     """
     from engine.rules.rulebook import Rulebook as _Rulebook
+    from reports.render.run_calendar import calendar_note
 
     book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
+    cal = book.build_calendar(calendar)
     events = list(read_jsonl(events_path))
-    result = detect(events, book)
+    result = detect(events, book, calendar=cal)
     write_alerts(result.alerts, out)
     by_rule: dict[str, int] = {}
     for alert in result.alerts:
@@ -247,4 +275,6 @@ def detect_file(events_path: Path, *, rulebook: Path | None, out: Path) -> str:
     lines.append(
         f"side output: {late} late, {future} future-stamped, {result.stats.get('duplicates', 0)} duplicates"
     )
+    if note := calendar_note(cal.coverage()):
+        lines.append(note)
     return "\n".join(lines)

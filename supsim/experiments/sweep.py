@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.contract.holidays import CalendarOverride
 from engine.core import Engine
 from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
@@ -47,13 +48,14 @@ class SeedTask:
     grid: Grid
     seed: int
     batch: bool = True
+    calendar: CalendarOverride | None = None
 
 
 def _rulebook(task: SeedTask) -> Rulebook:
     scenario_path = Path(task.scenario)
     if task.rulebook is not None:
         return load_rulebook(task.rulebook)
-    return load_rulebook(load_scenario(scenario_path).rulebook_path(scenario_path))
+    return load_rulebook(load_scenario(scenario_path, calendar=task.calendar).rulebook_path(scenario_path))
 
 
 def _pool(parts: Sequence[SeedScore]) -> SeedScore:
@@ -150,7 +152,7 @@ def _score_streaming(
 
 def run_seed(task: SeedTask) -> SeedResult:
     """Simulate one seed and score every variant on it (the unit of parallel work)."""
-    scenario = load_scenario(task.scenario)
+    scenario = load_scenario(task.scenario, calendar=task.calendar)
     book = _rulebook(task)
     world = simulate(scenario, seed=task.seed)
     return SeedResult(seed=task.seed, scores=tuple(score_world(world, book, task.grid, batch=task.batch)))
@@ -165,11 +167,14 @@ def run_sweep(
     dask_address: str | None = None,
     rulebook: str | Path | None = None,
     batch: bool = True,
+    calendar: CalendarOverride | None = None,
 ) -> tuple[list[Variant], list[SeedResult]]:
-    """Run every seed (locally, on a process pool, or on a Dask cluster); results by seed."""
-    tasks = [
-        SeedTask(str(scenario), None if rulebook is None else str(rulebook), grid, s, batch) for s in seeds
-    ]
+    """Run every seed (locally, on a process pool, or on a Dask cluster); results by seed.
+
+    ``calendar`` (``--holidays`` / ``--beyond-range``) reaches every worker with its task.
+    """
+    book = None if rulebook is None else str(rulebook)
+    tasks = [SeedTask(str(scenario), book, grid, s, batch, calendar) for s in seeds]
     if dask_address is not None:
         results = _run_dask(tasks, dask_address)
     elif workers > 1 and len(tasks) > 1:

@@ -112,3 +112,20 @@ def test_bench_to_index_many(benchmark: Any) -> None:
     np.testing.assert_array_equal(CAL.to_index_many(epoch), scalar)
     baseline = _per_call(lambda: [CAL.to_index(t) for t in ts], N)
     _report(benchmark, lambda: CAL.to_index_many(epoch), N, baseline)
+
+
+def test_bench_to_index_with_fallback(benchmark: Any) -> None:
+    """``beyond_range="weekdays"`` against the plain calendar (the baseline), same instants.
+
+    The fallback only widens the day array and moves the covered-range check's bounds, so the
+    ratio should stay near 1; the answers inside the covered years are the same differences.
+    """
+    fallback = WorkingCalendar.china(beyond_range="weekdays")
+    ts = _instants(N, seed=5)
+    zero, zero_fb = CAL.to_index(ANCHOR), fallback.to_index(ANCHOR)
+    assert [fallback.to_index(t) - zero_fb for t in ts] == [CAL.to_index(t) - zero for t in ts]
+    assert fallback.years_assumed == ()
+    plain = CAL.to_index
+    baseline = min(_per_call(lambda: [plain(t) for t in ts], N) for _ in range(3))
+    to_index = fallback.to_index
+    _report(benchmark, lambda: [to_index(t) for t in ts], N, baseline)
