@@ -11,8 +11,8 @@ that timer stops being able to raise an alert (its *block*): the next legal susp
 supersedes it), the close (which cancels it) or the end of the stream (the last
 watermark). :mod:`engine.vectorised.thresholds` then evaluates every threshold at once with numpy.
 
-The replay applies the runtime's ingestion rules (duplicates, late events, the future
-candidate) so that the applied events are the engine's; it assumes what the simulator and
+The replay applies the runtime's ingestion rules (duplicates, late events, held future
+candidates) so that the applied events are the engine's; it assumes what the simulator and
 the runtime guarantee for a sorted stream: events are applied in ``(ts, event_id)`` order.
 """
 
@@ -30,24 +30,29 @@ from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 from engine.rules.rulebook import Rulebook
 from engine.runtime.cases import CaseState, case_updates
 from engine.runtime.catalogue import Catalogue
+from engine.runtime.eventtime import FutureHold, source_of
 
 __all__ = ["ClockTrace", "applied_events", "trace_case_clocks"]
 
 _ARM_KINDS = (ev.CaseAccepted, ev.CaseResumed)
 
 
-def applied_events(events: Iterable[ev.Event], rulebook: Rulebook) -> tuple[list[ev.Event], float]:
+def applied_events(
+    events: Iterable[ev.Event], rulebook: Rulebook, *, reference: float | None = None
+) -> tuple[list[ev.Event], float]:
     """The events the runtime would apply, in application order, and the final watermark (POSIX).
 
-    Mirrors ``Engine._ingest`` without a reference clock: a repeated id is dropped, an event
-    behind the watermark is late, and an event more than ``max_future`` ahead of the newest
-    one is held until the next on-time arrival confirms (or refutes) the jump.
+    Mirrors ``Engine._ingest``: a repeated id is dropped, an event behind the watermark is
+    late; with a ``reference`` clock (POSIX), an event more than ``max_future`` after it is
+    future; without one, an event more than ``max_future`` ahead of the stream is held
+    (:class:`~engine.runtime.eventtime.FutureHold`) until another source or the stream
+    time confirms it, and dropped if nothing does.
     """
     lateness = float(rulebook.allowed_lateness)
     max_future = float(rulebook.max_future)
     seen: set[str] = set()
     kept: list[tuple[float, str, ev.Event]] = []
-    pending: tuple[float, str, ev.Event] | None = None
+    hold = FutureHold(max_future)
     max_seen = -math.inf
     wm = -math.inf
 
@@ -64,21 +69,22 @@ def applied_events(events: Iterable[ev.Event], rulebook: Rulebook) -> tuple[list
             continue
         seen.add(eid)
         ts = event.ts.timestamp()
-        entry = (ts, eid, event)
-        if pending is not None:
-            if ts < wm:
-                continue
-            held, pending = pending, None
-            if ts >= held[0] - max_future:
-                accept(held)
-        if ts > max_seen + max_future and max_seen != -math.inf:
-            pending = entry
-            continue
         if ts < wm:
             continue
-        accept(entry)
-    if pending is not None:
-        accept(pending)
+        if reference is not None:
+            if ts <= reference + max_future:
+                accept((ts, eid, event))
+            continue
+        if hold and ts >= hold.floor():
+            for held in hold.corroborated(ts, source_of(event)):
+                accept(held[:3])
+        if ts > max_seen + max_future:
+            hold.hold((ts, eid, event, source_of(event)))
+            continue
+        accept((ts, eid, event))
+        while hold and (up := hold.caught_up(max_seen)):
+            for held in up:
+                accept(held[:3])
     kept.sort(key=lambda e: (e[0], e[1]))
     return [e[2] for e in kept], max_seen
 
@@ -127,11 +133,19 @@ class ClockTrace:
 
 
 def trace_case_clocks(
-    events: Iterable[ev.Event], rulebook: Rulebook, *, calendar: WorkingCalendar | None = None
+    events: Iterable[ev.Event],
+    rulebook: Rulebook,
+    *,
+    calendar: WorkingCalendar | None = None,
+    reference: datetime | None = None,
 ) -> ClockTrace:
-    """Replay case state once and record every case-clock arm (see the module docstring)."""
+    """Replay case state once and record every case-clock arm (see the module docstring).
+
+    ``reference`` is the engine's reference instant (``engine.core.detect``): pass the same one.
+    """
     cal = calendar if calendar is not None else rulebook.build_calendar()
-    applied, max_seen = applied_events(events, rulebook)
+    ref = reference.timestamp() if reference is not None else None
+    applied, max_seen = applied_events(events, rulebook, reference=ref)
     try:
         end_index = (
             cal.to_index(datetime.fromtimestamp(max_seen, cal.tz)) if max_seen != -math.inf else -math.inf

@@ -20,7 +20,7 @@ import msgspec
 
 from engine.contract.alerts import Alert, write_alerts
 from engine.contract.events import Event, read_jsonl, write_jsonl
-from engine.core import Engine, detect
+from engine.core import Engine, detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
 from sim.common.scenario import Scenario, load_scenario
@@ -119,7 +119,7 @@ def run_scenario(
     timings["simulate_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    engine = Engine(book, calendar=world.calendar)
+    engine = Engine(book, calendar=world.calendar, clock=fixed_clock(world.end))
     alerts = []
     with Progress("detect", unit="event", total=len(world.events), enabled=progress) as bar:
         for chunk in _chunks(world.events, 20_000):
@@ -196,7 +196,7 @@ def run_market_scenario(
     world = simulate_market(scenario, seed=seed)
     timings["simulate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    result = detect(world.events, book, calendar=world.calendar)
+    result = detect(world.events, book, calendar=world.calendar, reference=world.end)
     timings["engine_s"] = time.perf_counter() - t0
     timings["engine_events_per_s"] = len(world.events) / max(timings["engine_s"], 1e-9)
     t0 = time.perf_counter()
