@@ -4,7 +4,7 @@ Why event time: a supervision centre must give the same verdicts when it replays
 month's export as it gave live, and sources deliver late and out of order. So nothing here
 looks at the wall clock (unless a reference clock is injected for the "future" check).
 
-* **Watermark.** ``watermark = max event ts seen − allowed_lateness``. Arriving events wait
+* **Watermark.** ``watermark = max accepted event ts − allowed_lateness``. Arriving events wait
   in a buffer (:mod:`engine.runtime.buffer`: a sorted run for in-order arrivals, a heap for the
   others) and are applied in ``(ts, event_id)`` order once ``ts <= watermark``, so any
   arrival order within the allowed lateness gives identical alerts. An event with
@@ -44,11 +44,9 @@ import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from itertools import islice
-from typing import Any, Literal
-
-import msgspec
+from typing import Any
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert, Evidence, alert_id
@@ -62,33 +60,12 @@ from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
 from engine.runtime.dispatch import CaseRegistry
 from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
+from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
 from engine.runtime.timers import CalendarTimers, TimerKey
 
 __all__ = ["SIDE_REASONS", "DetectResult", "Engine", "SideReason", "SideRecord", "detect", "fixed_clock"]
 
 _RELEASE_EVERY = 256
-
-SideReason = Literal["late", "future", "duplicate", "after_close", "out_of_calendar"]
-SIDE_REASONS: tuple[SideReason, ...] = ("late", "future", "duplicate", "after_close", "out_of_calendar")
-
-
-class SideRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """An event that was not applied, or a timer that could not be judged, and why.
-
-    For an event: its ``event_id``, ``kind`` and ``ts``, its hall and subject where it has
-    them. For a timer (``kind`` ``"timer"``, ``event_id`` empty): the rule, the case as
-    ``subject`` and, as ``ts``, the event time at which the engine found it could not
-    place the deadline. ``detail`` carries the calendar's message for ``out_of_calendar``.
-    """
-
-    event_id: str
-    kind: str
-    ts: datetime
-    reason: SideReason
-    hall_id: str | None = None
-    subject: str | None = None
-    rule: str | None = None
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,34 +80,6 @@ class DetectResult:
 
 def _tag(event: ev.Event) -> str:
     return str(type(event).__struct_config__.tag)
-
-
-#: Reference data: applying it needs no working time, so an old catalogue entry is kept
-#: even when its ``ts`` lies before the calendar's first covered year.
-_TIMELESS = frozenset({ev.ItemPublished, ev.StaffAuthorised})
-
-
-def _covered_posix(calendar: WorkingCalendar) -> tuple[float, float]:
-    """POSIX bounds ``[first day 00:00, day after the last 00:00)`` of the calendar's coverage."""
-    tz = calendar.tz
-    try:
-        first = datetime.combine(calendar.first, time(0), tzinfo=tz).timestamp()
-    except (OverflowError, ValueError):
-        first = -math.inf
-    try:
-        end = datetime.combine(calendar.last + timedelta(days=1), time(0), tzinfo=tz).timestamp()
-    except (OverflowError, ValueError):
-        end = math.inf
-    return first, end
-
-
-def _uncovered(calendar: WorkingCalendar, t: datetime) -> str | None:
-    """The calendar's message for an instant it cannot place, or None when it can (a fallback)."""
-    try:
-        calendar.to_index(t)
-    except CalendarRangeError as exc:
-        return str(exc)
-    return None
 
 
 class Engine:
@@ -184,7 +133,7 @@ class Engine:
         self._out: list[Alert] = []
         self._n_in = 0
         self._n_side: dict[str, int] = dict.fromkeys(SIDE_REASONS, 0)
-        self._covered = _covered_posix(self.calendar)
+        self._covered = covered_posix(self.calendar)
         self.rules = list(rules) if rules is not None else build_rules(self.rulebook)
         self._by_name = {r.name: r for r in self.rules}
         self._alerts_by_rule = dict.fromkeys(sorted(self._by_name), 0)
@@ -235,8 +184,10 @@ class Engine:
         max_seen = self._max_seen
         wm = self._wm
         ceiling = ceiling_now()
-        # Without a clock and with nothing held, the ceiling is max_seen + max_future.
+        # Without a clock the ceiling follows the stream time, capped below what is held.
         ceiling_follows = self._clock is None
+        max_future = self._max_future
+        cap = self._hold_cap()
         it = iter(events)
         while chunk := list(islice(it, _RELEASE_EVERY)):
             n_total += len(chunk)
@@ -264,6 +215,7 @@ class Engine:
                     ingest(event)
                     max_seen, wm, last = self._max_seen, self._wm, buffer.last
                     ceiling = ceiling_now()
+                    cap = self._hold_cap()
                     continue
                 seen_add(eid)
                 entry = (ts, eid, event)
@@ -276,7 +228,9 @@ class Engine:
                     max_seen = ts
                     wm = ts - lateness
                     if ceiling_follows:
-                        ceiling = ceiling_now()
+                        ceiling = ts + max_future
+                        if ceiling > cap:
+                            ceiling = cap
             # Release after every full chunk, and once more at the end (as before chunking).
             self._max_seen, self._wm, buffer.last = max_seen, wm, last
             if len(chunk) == _RELEASE_EVERY:
@@ -417,10 +371,11 @@ class Engine:
         """Arrivals above this may not take the fast path (they are ahead, or may confirm a candidate)."""
         if self._clock is not None:
             return self._clock() + self._max_future
-        ceiling = self._max_seen + self._max_future
-        if self._hold:
-            ceiling = min(ceiling, math.nextafter(self._hold.floor(), -math.inf))
-        return ceiling
+        return min(self._max_seen + self._max_future, self._hold_cap())
+
+    def _hold_cap(self) -> float:
+        """Below what a held candidate could be confirmed by (``inf`` when nothing is held)."""
+        return math.nextafter(self._hold.floor(), -math.inf) if self._hold else math.inf
 
     def _accept(self, entry: Entry) -> None:
         self._buffer.push(entry)
@@ -478,8 +433,8 @@ class Engine:
                 handler = dispatch.get(event.__class__)
                 if handler is None:
                     continue
-                if not first <= ts < end and event.__class__ not in _TIMELESS:
-                    detail = _uncovered(self.calendar, event.ts)
+                if not first <= ts < end and event.__class__ not in TIMELESS:
+                    detail = uncovered(self.calendar, event.ts)
                     if detail is not None:
                         self._side(event, "out_of_calendar", detail)
                         continue
