@@ -4,24 +4,34 @@ Why event time: a supervision centre must give the same verdicts when it replays
 month's export as it gave live, and sources deliver late and out of order. So nothing here
 looks at the wall clock (unless a reference clock is injected for the "future" check).
 
-* **Watermark.** ``watermark = max event ts seen − allowed_lateness``. Arriving events wait
+* **Watermark.** ``watermark = max accepted event ts − allowed_lateness``. Arriving events wait
   in a buffer (:mod:`engine.runtime.buffer`: a sorted run for in-order arrivals, a heap for the
   others) and are applied in ``(ts, event_id)`` order once ``ts <= watermark``, so any
   arrival order within the allowed lateness gives identical alerts. An event with
   ``ts < watermark`` on arrival is *late*: it goes to :attr:`Engine.side_output`, counted,
   never applied.
-* **Future events.** With an injected ``clock`` (POSIX seconds), an event more than
-  ``max_future`` ahead of it is *future*. In replay there is no trustworthy clock, so an
-  event more than ``max_future`` ahead of the newest event time is held as a *candidate*:
-  if the next arrival that is not itself late is within ``max_future`` of it, the jump was
-  real (a night without heartbeats) and the candidate is applied; otherwise it goes to the
-  side output as ``future``. A candidate still held at :meth:`Engine.finish` is applied: nothing
-  contradicts it, and the typical last event is a heartbeat marking the end of a run,
-  whose timers must fire.
+* **Future events.** A clock that jumps ahead stays ahead, so its own later events cannot
+  vouch for it; only another clock can. The *stream time* is the newest applied event
+  time (none before the first). An arrival more than ``max_future`` ahead of it is a
+  *candidate* and is held (:mod:`engine.runtime.eventtime`), not applied. A candidate is
+  applied once (a) a later arrival from a different *source* (the clock behind the event:
+  a department's system, a camera, a queue machine...; see
+  :func:`~engine.runtime.eventtime.source_of`) lands within ``max_future`` of it, or (b)
+  the stream time comes within ``max_future`` of it. So a stream starts, and jumps over a
+  quiet night, where two sources agree; k events from one bad clock never confirm each
+  other. Candidates still held at :meth:`Engine.finish` go to the side output as
+  ``future``; a far-future last event is never applied. With a reference ``clock``
+  (POSIX seconds: the wall clock when live, the export's or the simulation's end in
+  replay) nothing is held: an event more than ``max_future`` ahead of the clock is
+  ``future``, anything else is applied as usual.
+* **Side output.** Every event not applied, and every timer that cannot be judged, is one
+  :class:`SideRecord` with its reason: ``late``, ``future``, ``duplicate``, ``after_close``
+  (about a closed case) or ``out_of_calendar`` (an instant outside the calendar's covered
+  years; for a timer, a deadline beyond them once the stream has gone past their end).
 * **Duplicates.** A repeated ``event_id`` is ignored and counted. To keep memory bounded,
   ids of applied events are forgotten once their ``ts`` falls ``allowed_lateness`` behind
   the watermark: a copy that old would be late anyway and is reported as late. Ids of
-  buffered, late and future events are kept.
+  buffered, held, late and future events are kept.
 * **Timers** (:mod:`engine.runtime.timers`) fire when the watermark passes them (``due <
   watermark``), in ``(due, key)`` order, after every event with ``ts <= due`` is applied.
 * **Cases** (:mod:`engine.runtime.cases`) are dropped when closed; their timers are cancelled and
@@ -36,13 +46,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any, Literal, TypeVar, cast
-
-import msgspec
+from typing import Any, TypeVar, cast
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert, Evidence, alert_id
-from engine.contract.calendar import WorkingCalendar
+from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 from engine.rules.base import Rule
 from engine.rules.collusion.tenders import TenderBook
 from engine.rules.rulebook import Rulebook, build_rules
@@ -51,22 +59,15 @@ from engine.runtime.cards import CardBoard
 from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
 from engine.runtime.dispatch import CaseRegistry
+from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
+from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
 from engine.runtime.timers import CalendarTimers, TimerKey
 
-__all__ = ["DetectResult", "Engine", "SideRecord", "detect"]
+__all__ = ["SIDE_REASONS", "DetectResult", "Engine", "SideReason", "SideRecord", "detect", "fixed_clock"]
 
 F = TypeVar("F")
 
 _RELEASE_EVERY = 256
-
-
-class SideRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """An event that was not applied, and why."""
-
-    event_id: str
-    kind: str
-    ts: datetime
-    reason: Literal["late", "future"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,7 @@ class Engine:
         self._family_of: dict[type, Any] = {TenderBook: self.tenders}
         self.legal_reasons = frozenset(self.rulebook.rules.deadline.legal_suspension_reasons)
         self.timers = CalendarTimers(self.calendar)
+        self.timers.on_range_error = self._timer_out_of_calendar
         # RuleContext.schedule / cancel: the timer queue's own bound methods, one call each.
         self.schedule = self.timers.schedule_case
         self.cancel = self.timers.cancel
@@ -128,18 +130,20 @@ class Engine:
         self._buffer = WatermarkBuffer()
         self._seen: set[str] = set()
         self._emitted: set[str] = set()
-        self._pending: Entry | None = None
+        self._hold = FutureHold(self._max_future)
         self._max_seen = -math.inf
         self._wm = -math.inf
         self._out: list[Alert] = []
-        self._n_in = self._n_dup = self._n_late = self._n_future = 0
+        self._n_in = 0
+        self._n_side: dict[str, int] = dict.fromkeys(SIDE_REASONS, 0)
+        self._covered = covered_posix(self.calendar)
         self.rules = list(rules) if rules is not None else build_rules(self.rulebook)
         self._by_name = {r.name: r for r in self.rules}
         self._alerts_by_rule = dict.fromkeys(sorted(self._by_name), 0)
         for rule in self.rules:
             rule.bind(self)
         self._observers = [r.alert_one for r in self.rules if r.observes_alerts]
-        self._registry = CaseRegistry(self.cases, self.timers)
+        self._registry = CaseRegistry(self.cases, self.timers, side=self._side)
         #: Event type → handler; built after binding (rules may attach families, e.g. cameras).
         self._dispatch = self._registry.build(
             calendar=self.calendar,
@@ -177,20 +181,25 @@ class Engine:
         push = heapq.heappush
         offsets = posix_offsets()
         lateness = self._lateness
-        max_future = self._max_future
-        slow_always = self._clock is not None
-        slow = slow_always or self._pending is not None
+        ceiling_now = self._ceiling
         n_total = n_slow = 0
         last = buffer.last
         max_seen = self._max_seen
         wm = self._wm
-        ceiling = max_seen + max_future
+        ceiling = ceiling_now()
+        # Without a clock the ceiling follows the stream time, capped below what is held.
+        ceiling_follows = self._clock is None
+        max_future = self._max_future
+        cap = self._hold_cap()
         it = iter(events)
         while chunk := list(islice(it, _RELEASE_EVERY)):
             n_total += len(chunk)
+            if self._clock is not None:  # the reference clock moves: read it once per chunk
+                ceiling = ceiling_now()
             for event in chunk:
-                # Fast path for the common case (new id, on time, no jump under review);
-                # anything else goes through _ingest, with the locals written back around it.
+                # Fast path for the common case (new id, on time, not ahead, nothing held
+                # that it could confirm); anything else goes through _ingest, with the
+                # locals written back around it.
                 eid = event.event_id
                 t = event.ts
                 off = offsets.get(t.tzinfo)
@@ -203,13 +212,13 @@ class Engine:
                     ) / 1e6
                     if not -9e9 < ts < 9e9:  # beyond 2**53 microseconds: not exact in a float
                         ts = t.timestamp()
-                if ts < wm or ts > ceiling or slow or eid in seen:
+                if ts < wm or ts > ceiling or eid in seen:
                     n_slow += 1
                     self._max_seen, self._wm, buffer.last = max_seen, wm, last
                     ingest(event)
                     max_seen, wm, last = self._max_seen, self._wm, buffer.last
-                    ceiling = max_seen + max_future
-                    slow = slow_always or self._pending is not None
+                    ceiling = ceiling_now()
+                    cap = self._hold_cap()
                     continue
                 seen_add(eid)
                 entry = (ts, eid, event)
@@ -221,7 +230,10 @@ class Engine:
                 if ts > max_seen:
                     max_seen = ts
                     wm = ts - lateness
-                    ceiling = ts + max_future
+                    if ceiling_follows:
+                        ceiling = ts + max_future
+                        if ceiling > cap:
+                            ceiling = cap
             # Release after every full chunk, and once more at the end (as before chunking).
             self._max_seen, self._wm, buffer.last = max_seen, wm, last
             if len(chunk) == _RELEASE_EVERY:
@@ -233,9 +245,8 @@ class Engine:
     def finish(self) -> list[Alert]:
         """End of stream: the watermark moves to the newest event time; flush and fire."""
         out = self._out = []
-        if self._pending is not None:
-            self._accept(self._pending)
-            self._pending = None
+        for _, _, event, _ in self._hold.drain():  # never confirmed: not applied
+            self._side(event, "future")
         if self._max_seen > self._wm:
             self._wm = self._max_seen
         self._release(self._wm)
@@ -259,24 +270,31 @@ class Engine:
 
     @property
     def stats(self) -> dict[str, int]:
-        pending = 0 if self._pending is None else 1
-        accepted = self._n_in - self._n_dup - self._n_late - self._n_future - pending
+        side = self._n_side
+        held = len(self._hold)
+        accepted = self._n_in - side["duplicate"] - side["late"] - side["future"] - held
         stats = {
             "events_in": self._n_in,
-            "duplicates": self._n_dup,
-            "late": self._n_late,
-            "future": self._n_future,
+            "duplicates": side["duplicate"],
+            "late": side["late"],
+            "future": side["future"],
             "applied": accepted - len(self._buffer),
-            "buffered": len(self._buffer) + pending,
-            "after_close": self._registry.after_close,
-            "calendar_errors": self._registry.range_errors + self.timers.range_errors,
+            "buffered": len(self._buffer) + held,
+            "after_close": side["after_close"],
+            "calendar_errors": side["out_of_calendar"],
             "open_cases": len(self.cases),
             "timers_fired": self.timers.fired,
             "alerts": sum(self._alerts_by_rule.values()),
         }
         for name, n in self._alerts_by_rule.items():
             stats[f"alerts.{name}"] = n
+        stats["out_of_calendar"] = side["out_of_calendar"]
         return stats
+
+    @property
+    def side_counts(self) -> dict[str, int]:
+        """How many records each side-output reason has (every reason, zeros included)."""
+        return dict(self._n_side)
 
     # --- RuleContext ------------------------------------------------------------------
 
@@ -330,14 +348,45 @@ class Engine:
 
     # --- ingestion --------------------------------------------------------------------
 
-    def _side(self, event: ev.Event, reason: Literal["late", "future"]) -> None:
+    def _side(self, event: ev.Event, reason: SideReason, detail: str = "") -> None:
         self.side_output.append(
-            SideRecord(event_id=event.event_id, kind=_tag(event), ts=event.ts, reason=reason)
+            SideRecord(
+                event_id=event.event_id,
+                kind=_tag(event),
+                ts=event.ts,
+                reason=reason,
+                hall_id=getattr(event, "hall_id", None),
+                subject=subject_of(event),
+                detail=detail,
+            )
         )
-        if reason == "late":
-            self._n_late += 1
-        else:
-            self._n_future += 1
+        self._n_side[reason] += 1
+
+    def _timer_out_of_calendar(self, key: TimerKey, when: datetime, detail: str) -> None:
+        case = self.cases.get(key[1])
+        self.side_output.append(
+            SideRecord(
+                event_id="",
+                kind="timer",
+                ts=when,
+                reason="out_of_calendar",
+                hall_id=case.hall_id if case is not None else None,
+                subject=f"case:{key[1]}",
+                rule=key[0],
+                detail=detail,
+            )
+        )
+        self._n_side["out_of_calendar"] += 1
+
+    def _ceiling(self) -> float:
+        """Arrivals above this may not take the fast path (they are ahead, or may confirm a candidate)."""
+        if self._clock is not None:
+            return self._clock() + self._max_future
+        return min(self._max_seen + self._max_future, self._hold_cap())
+
+    def _hold_cap(self) -> float:
+        """Below what a held candidate could be confirmed by (``inf`` when nothing is held)."""
+        return math.nextafter(self._hold.floor(), -math.inf) if self._hold else math.inf
 
     def _accept(self, entry: Entry) -> None:
         self._buffer.push(entry)
@@ -350,34 +399,37 @@ class Engine:
         self._n_in += 1
         eid = event.event_id
         if eid in self._seen:
-            self._n_dup += 1
+            self._side(event, "duplicate")
             return
         self._seen.add(eid)
         ts = posix(event.ts)
-        entry = (ts, eid, event)
+        if ts < self._wm:
+            self._side(event, "late")
+            return
         clock = self._clock
         if clock is not None:
             if ts > clock() + self._max_future:
                 self._side(event, "future")
-                return
-        else:
-            pending = self._pending
-            if pending is not None:
-                if ts < self._wm:  # a straggler says nothing about the jump
-                    self._side(event, "late")
-                    return
-                self._pending = None
-                if ts >= pending[0] - self._max_future:
-                    self._accept(pending)
-                else:
-                    self._side(pending[2], "future")
-            if ts > self._max_seen + self._max_future and self._max_seen != -math.inf:
-                self._pending = entry
-                return
-        if ts < self._wm:
-            self._side(event, "late")
+            else:
+                self._accept((ts, eid, event))
             return
-        self._accept(entry)
+        hold = self._hold
+        source: str | None = None
+        if hold and ts >= hold.floor():
+            source = source_of(event)
+            for held in hold.corroborated(ts, source):
+                self._accept_held(held)
+        if ts > self._max_seen + self._max_future:  # ahead (everything is, before the first)
+            hold.hold((ts, eid, event, source if source is not None else source_of(event)))
+            return
+        self._accept((ts, eid, event))
+        while hold and (up := hold.caught_up(self._max_seen)):  # the stream time reached them
+            for held in up:
+                self._accept_held(held)
+
+    def _accept_held(self, held: Held) -> None:
+        """Apply a confirmed candidate: it was not late on arrival, so it is not late now."""
+        self._accept((held[0], held[1], held[2]))
 
     def _release(self, limit: float) -> None:
         due = self._buffer.pop_due(limit)
@@ -385,12 +437,22 @@ class Engine:
         if due:
             dispatch = self._dispatch
             on_timer = self._on_timer
+            first, end = self._covered
             for ts, _, event in due:
                 if ts > timers.horizon:  # fire what is due before this event
                     timers.fire_before(event.ts, on_timer)
                 handler = dispatch.get(event.__class__)
-                if handler is not None:
+                if handler is None:
+                    continue
+                if not first <= ts < end and event.__class__ not in TIMELESS:
+                    detail = uncovered(self.calendar, event.ts)
+                    if detail is not None:
+                        self._side(event, "out_of_calendar", detail)
+                        continue
+                try:
                     handler(event)
+                except CalendarRangeError as exc:  # another instant of the event (a shift, a break)
+                    self._side(event, "out_of_calendar", str(exc))
         if limit > timers.horizon:
             timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
         self._buffer.forget_before(limit - self._lateness, self._seen)
@@ -401,11 +463,31 @@ class Engine:
             self._by_name[key[0]].timer_one(case, key, when)
 
 
+def fixed_clock(t: datetime) -> Callable[[], float]:
+    """A reference clock that always reads ``t``: an export's or a simulated run's end."""
+    at = t.timestamp()
+
+    def clock() -> float:
+        return at
+
+    return clock
+
+
 def detect(
-    events: Iterable[ev.Event], rulebook: Rulebook | None = None, *, calendar: WorkingCalendar | None = None
+    events: Iterable[ev.Event],
+    rulebook: Rulebook | None = None,
+    *,
+    calendar: WorkingCalendar | None = None,
+    reference: datetime | None = None,
 ) -> DetectResult:
-    """Run a whole stream through a fresh engine and collect everything, sorted."""
-    engine = Engine(rulebook, calendar=calendar)
+    """Run a whole stream through a fresh engine and collect everything, sorted.
+
+    ``reference`` is a trustworthy instant no event can be later than: the end of an
+    export, or of a simulated run. It serves as the engine's reference clock (see the
+    module docstring): with it, nothing waits for a second source.
+    """
+    clock = fixed_clock(reference) if reference is not None else None
+    engine = Engine(rulebook, calendar=calendar, clock=clock)
     alerts = engine.process_many(events)
     alerts.extend(engine.finish())
     alerts.sort(key=lambda a: (a.ts, a.alert_id))

@@ -91,7 +91,8 @@ def tender(
 
 def run(events: Sequence[ev.Event], *rules: str) -> list[Alert]:
     book = Rulebook.default().with_enabled(*rules) if rules else Rulebook.default()
-    return detect(sorted(events, key=lambda e: (e.ts, e.event_id)), book).alerts
+    ordered = sorted(events, key=lambda e: (e.ts, e.event_id))
+    return detect(ordered, book, reference=ordered[-1].ts).alerts
 
 
 COMPETITIVE = (850_000.0, 880_000.0, 905_000.0, 930_000.0, 990_000.0)

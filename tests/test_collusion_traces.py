@@ -177,14 +177,15 @@ def test_min_rd_comes_from_the_rulebook() -> None:
     stream = sorted(tender("Z1", tight), key=lambda e: (e.ts, e.event_id))
     book = Rulebook.default().with_enabled("collusion.screens")
     assert book.rules.collusion.min_rd == 1.25
-    assert detect(stream, book).alerts == []
+    assert detect(stream, book, reference=max(e.ts for e in stream)).alerts == []
     loose = msgspec.structs.replace(
         book,
         rules=msgspec.structs.replace(
             book.rules, collusion=msgspec.structs.replace(book.rules.collusion, min_rd=0.0)
         ),
     )
-    assert [a.evidence["tender_id"] for a in detect(stream, loose).alerts] == ["Z1"]
+    alerts = detect(stream, loose, reference=max(e.ts for e in stream)).alerts
+    assert [a.evidence["tender_id"] for a in alerts] == ["Z1"]
 
 
 def test_price_pattern_names_the_bidders_of_the_run_not_the_outsiders() -> None:

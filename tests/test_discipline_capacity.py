@@ -68,8 +68,9 @@ def acc(cid: str, t: datetime, staff: str = "S0") -> ev.CaseAccepted:
 
 def run(events: list[ev.Event], **params: float) -> list[Alert]:
     book = Rulebook.default()
-    engine = Engine(book, rules=[CapacityRule(**params)])
     stream = sorted(events, key=lambda e: (e.ts, e.event_id))
+    end = stream[-1].ts.timestamp()  # replayed as an export taken at its last event
+    engine = Engine(book, rules=[CapacityRule(**params)], clock=lambda: end)
     alerts = engine.process_many(stream)
     return alerts + engine.finish()
 

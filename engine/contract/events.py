@@ -18,6 +18,15 @@ the one union and owns decoding, so ``from engine.contract import events as ev``
 
 Timestamps are timezone-aware; on the wire they are ISO 8601 with offset (Asia/Shanghai,
 ``+08:00``, by default). Money is in yuan.
+
+Why bounds on every value: the engine turns instants into working-time indices, limits into
+timer positions and money into sums, and a value that decodes must not break it later (a
+limit of 1e304 days becomes NaN in the timers; an offset of -23:59 in the year 9999
+overflows). So decoding rejects, naming the field, any instant outside the local dates
+2000-01-01..2100-12-31 or with an offset beyond ±14:00 (checked after decoding, as
+``Meta`` cannot bound datetimes), working-day limits outside ``0..3650``, money outside
+``0..1e12`` yuan, counts outside ``0..1,000,000``, confidences outside ``[0, 1]``, free
+text over 1,024 characters and over-long lists (see ``docs/engine.md``, bounds).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from pathlib import Path
 from typing import IO, Annotated, Literal
 
 import msgspec
+import msgspec.inspect
 from msgspec import Meta
 
 __all__ = [
@@ -79,7 +89,19 @@ __all__ = [
     "write_jsonl",
 ]
 
-from engine.contract.event_base import CaseType, Channel, Event, Id, Yuan
+from engine.contract.event_base import (
+    EARLIEST,
+    LATEST,
+    MAX_DAYS,
+    CaseType,
+    Channel,
+    Event,
+    Id,
+    Instant,
+    Text,
+    Yuan,
+    instant_error,
+)
 from engine.contract.events_floor import (
     AudioAlert,
     CameraEvent,
@@ -114,7 +136,7 @@ class StepSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     name: Id
     post: Id
-    limit_days: Annotated[float, Meta(gt=0)]
+    limit_days: Annotated[float, Meta(gt=0, le=MAX_DAYS)]
 
 
 class ItemPublished(Event, frozen=True, tag="item.published"):
@@ -127,10 +149,10 @@ class ItemPublished(Event, frozen=True, tag="item.published"):
     hall_id: Id
     item_id: Id
     department_id: Id
-    name: str
-    promised_days: Annotated[int, Meta(ge=0)]
+    name: Text
+    promised_days: Annotated[int, Meta(ge=0, le=MAX_DAYS)]
     fee_standard: Yuan = 0.0
-    steps: tuple[StepSpec, ...] = ()
+    steps: Annotated[tuple[StepSpec, ...], Meta(max_length=64)] = ()
 
 
 class StaffAuthorised(Event, frozen=True, tag="staff.authorised"):
@@ -139,8 +161,8 @@ class StaffAuthorised(Event, frozen=True, tag="staff.authorised"):
     hall_id: Id
     staff_id: Id
     department_id: Id
-    posts: tuple[Id, ...] = ()
-    may_decide: tuple[Id, ...] = ()
+    posts: Annotated[tuple[Id, ...], Meta(max_length=256)] = ()
+    may_decide: Annotated[tuple[Id, ...], Meta(max_length=10_000)] = ()
 
 
 class SourceHeartbeat(Event, frozen=True, tag="source.heartbeat"):
@@ -167,7 +189,7 @@ class CaseSubmitted(_CaseEvent, frozen=True, tag="case.submitted"):
     item_id: Id
     channel: Channel
     case_type: CaseType
-    applicant: str = ""
+    applicant: Text = ""
 
 
 class CaseAccepted(_CaseEvent, frozen=True, tag="case.accepted"):
@@ -177,7 +199,7 @@ class CaseAccepted(_CaseEvent, frozen=True, tag="case.accepted"):
     staff_id: Id
     case_type: CaseType
     window_id: Id | None = None
-    stated_at: datetime | None = None
+    stated_at: Instant | None = None
 
 
 class StepStarted(_CaseEvent, frozen=True, tag="step.started"):
@@ -190,7 +212,7 @@ class StepCompleted(_CaseEvent, frozen=True, tag="step.completed"):
     step: Id
     post: Id
     staff_id: Id
-    stated_at: datetime | None = None
+    stated_at: Instant | None = None
 
 
 class CaseSuspended(_CaseEvent, frozen=True, tag="case.suspended"):
@@ -198,7 +220,7 @@ class CaseSuspended(_CaseEvent, frozen=True, tag="case.suspended"):
 
     reason: Id
     staff_id: Id
-    notice_id: str | None = None
+    notice_id: Text | None = None
 
 
 class CaseResumed(_CaseEvent, frozen=True, tag="case.resumed"):
@@ -213,7 +235,7 @@ class FeeCharged(_CaseEvent, frozen=True, tag="fee.charged"):
 class CaseDecided(_CaseEvent, frozen=True, tag="case.decided"):
     approver_id: Id
     decision: Literal["approve", "reject"]
-    stated_at: datetime | None = None
+    stated_at: Instant | None = None
 
 
 class CertificateIssued(_CaseEvent, frozen=True, tag="certificate.issued"):
@@ -295,9 +317,73 @@ _ARRAY_DECODER = msgspec.json.Decoder(list[AnyEvent])
 _ENCODER = msgspec.json.Encoder()
 
 
-def _check_aware(event: Event, where: str) -> Event:
-    if event.ts.tzinfo is None:
-        raise EventDecodeError(f"{where}: `$.ts` - timestamp has no timezone offset")
+def _unwrap(t: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    return t.type if isinstance(t, msgspec.inspect.Metadata) else t
+
+
+def _instant_fields(cls: type) -> tuple[tuple[str, bool, str | None], ...]:
+    """``(field, optional, nested field)`` of every instant a Struct carries besides ``ts``.
+
+    Read from the Structs themselves (``msgspec.inspect``), so a new datetime field is
+    checked without anyone remembering to list it. ``nested`` names the instant inside a
+    tuple of Structs (``breaks[i].start``).
+    """
+    out: list[tuple[str, bool, str | None]] = []
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for f in info.fields:
+        t = _unwrap(f.type)
+        optional = False
+        if isinstance(t, msgspec.inspect.UnionType):
+            rest = [_unwrap(x) for x in t.types if not isinstance(x, msgspec.inspect.NoneType)]
+            t, optional = (rest[0], True) if len(rest) == 1 else (t, False)
+        if isinstance(t, msgspec.inspect.DateTimeType) and f.name != "ts":
+            out.append((f.name, optional, None))
+        elif isinstance(t, msgspec.inspect.VarTupleType):
+            item = t.item_type
+            for inner in item.fields if isinstance(item, msgspec.inspect.StructType) else ():
+                if isinstance(_unwrap(inner.type), msgspec.inspect.DateTimeType):
+                    out.append((f.name, False, inner.name))
+    return tuple(out)
+
+
+#: Event type → its instants besides ``ts`` (most types have none: one dict lookup).
+_INSTANTS: dict[type, tuple[tuple[str, bool, str | None], ...]] = {
+    cls: fields for cls in EVENT_TYPES if (fields := _instant_fields(cls))
+}
+
+
+_Y0, _Y1 = EARLIEST.year, LATEST.year
+#: tzinfos already seen with an offset within ±14 h (msgspec shares one per offset, so this
+#: stays tiny): the common instant costs a year test and one dict lookup, not ``utcoffset``.
+_GOOD_TZ: dict[object, bool] = {}
+
+
+def _instant_ok(t: datetime, path: str, where: str, index: int | None) -> None:
+    """Raise naming ``path`` unless ``t`` is plausible; remember a good offset."""
+    if (why := instant_error(t)) is not None:
+        at = where if index is None else f"{where}[{index}]"
+        raise EventDecodeError(f"{at}: Expected a plausible instant ({why}) - at `{path}`")
+    if len(_GOOD_TZ) < 256:
+        _GOOD_TZ[t.tzinfo] = True
+
+
+def _check_instants(event: Event, where: str, index: int | None = None) -> Event:
+    """The post-decode check ``Meta`` cannot express: every instant in the window, offsets within ±14 h."""
+    t = event.ts
+    if not (_Y0 <= t.year <= _Y1 and t.tzinfo in _GOOD_TZ):
+        _instant_ok(t, "$.ts", where, index)
+    fields = _INSTANTS.get(event.__class__)
+    if fields is not None:
+        for name, _optional, nested in fields:
+            value = getattr(event, name)
+            if value is None:
+                continue
+            if nested is None:
+                _instant_ok(value, f"$.{name}", where, index)
+                continue
+            for i, item in enumerate(value):
+                _instant_ok(getattr(item, nested), f"$.{name}[{i}].{nested}", where, index)
     return event
 
 
@@ -309,7 +395,7 @@ def decode_event(data: bytes | str, *, where: str = "event") -> Event:
         raise EventDecodeError(f"{where}: {exc}") from None
     except msgspec.DecodeError as exc:
         raise EventDecodeError(f"{where}: malformed JSON ({exc})") from None
-    return _check_aware(event, where)
+    return _check_instants(event, where)
 
 
 def decode_events(data: bytes | str, *, where: str = "body") -> list[Event]:
@@ -321,7 +407,7 @@ def decode_events(data: bytes | str, *, where: str = "body") -> list[Event]:
     except msgspec.DecodeError as exc:
         raise EventDecodeError(f"{where}: malformed JSON ({exc})") from None
     for i, event in enumerate(events):
-        _check_aware(event, f"{where}[{i}]")
+        _check_instants(event, where, i)
     return events
 
 

@@ -5,13 +5,12 @@ Part of the event contract; :mod:`engine.contract.events` re-exports every name 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from engine.contract.event_base import Confidence, Event, Id
+from engine.contract.event_base import Confidence, Count, Event, Id, Instant
 
 __all__ = [
     "AudioAlert",
@@ -48,7 +47,7 @@ class PresenceDetected(_CameraEvent, frozen=True, tag="camera.presence"):
 
 class QueueCount(_CameraEvent, frozen=True, tag="camera.queue"):
     zone: Id
-    count: Annotated[int, Meta(ge=0)]
+    count: Count
     department_id: Id | None = None
 
 
@@ -83,8 +82,8 @@ class StaffClockOut(Event, frozen=True, tag="staff.clock_out"):
 class TimeSpan(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A half-open interval ``[start, end)`` of event time."""
 
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
 
 
 class StaffRoster(Event, frozen=True, tag="staff.roster"):
@@ -98,9 +97,9 @@ class StaffRoster(Event, frozen=True, tag="staff.roster"):
     staff_id: Id
     window_id: Id
     department_id: Id
-    shift_start: datetime
-    shift_end: datetime
-    breaks: tuple[TimeSpan, ...] = ()
+    shift_start: Instant
+    shift_end: Instant
+    breaks: Annotated[tuple[TimeSpan, ...], Meta(max_length=48)] = ()
 
 
 class StaffBreak(Event, frozen=True, kw_only=True, tag="staff.break"):
@@ -110,7 +109,7 @@ class StaffBreak(Event, frozen=True, kw_only=True, tag="staff.break"):
     staff_id: Id
     window_id: Id | None = None
     reason: Literal["rest", "escort", "meeting", "other"]
-    until: datetime
+    until: Instant
 
 
 # --- queue-number system (排队叫号) -------------------------------------------------------

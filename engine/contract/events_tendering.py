@@ -5,13 +5,12 @@ Part of the event contract; :mod:`engine.contract.events` re-exports every name 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from engine.contract.event_base import Event, Id, Yuan
+from engine.contract.event_base import Count, Event, Id, Instant, Text, Yuan
 
 __all__ = [
     "BidSubmitted",
@@ -39,7 +38,7 @@ class DocumentMark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: Literal["name", "seal", "file"]
     party_id: Id
     #: Which document of the bid carries it (e.g. 报价单, 资格证明); free text.
-    document: str = ""
+    document: Text = ""
 
 
 class BidTraces(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -51,18 +50,18 @@ class BidTraces(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     the bid's documents (the bidder's own are not listed). Both default to empty, so streams
     written before they existed still decode."""
 
-    ip: str | None = None
-    mac: str | None = None
-    cpu_serial: str | None = None
-    disk_serial: str | None = None
-    file_creation_id: str | None = None
-    ca_serial: str | None = None
-    dongle_serial: str | None = None
-    author: str | None = None
-    bond_account: str | None = None
-    project_manager: str | None = None
-    bid_agent: str | None = None
-    marks: tuple[DocumentMark, ...] = ()
+    ip: Text | None = None
+    mac: Text | None = None
+    cpu_serial: Text | None = None
+    disk_serial: Text | None = None
+    file_creation_id: Text | None = None
+    ca_serial: Text | None = None
+    dongle_serial: Text | None = None
+    author: Text | None = None
+    bond_account: Text | None = None
+    project_manager: Text | None = None
+    bid_agent: Text | None = None
+    marks: Annotated[tuple[DocumentMark, ...], Meta(max_length=1000)] = ()
 
 
 class TenderPublished(Event, frozen=True, tag="tender.published"):
@@ -71,8 +70,8 @@ class TenderPublished(Event, frozen=True, tag="tender.published"):
     control_price: Yuan
     tenderer_id: Id
     agent_id: Id | None = None
-    region: str = ""
-    bid_deadline: datetime | None = None
+    region: Text = ""
+    bid_deadline: Instant | None = None
 
 
 class BidSubmitted(Event, frozen=True, tag="bid.submitted"):
@@ -84,7 +83,7 @@ class BidSubmitted(Event, frozen=True, tag="bid.submitted"):
 
 class BidsOpened(Event, frozen=True, tag="bids.opened"):
     tender_id: Id
-    n_bids: Annotated[int, Meta(ge=0)]
+    n_bids: Count
 
 
 class ExpertScored(Event, frozen=True, tag="expert.scored"):

@@ -22,10 +22,12 @@ from engine.runtime.cases import CaseState, CaseUpdate, case_updates
 from engine.runtime.catalogue import Catalogue
 from engine.runtime.timers import CalendarTimers
 
-__all__ = ["CaseRegistry", "Checker", "Handler"]
+__all__ = ["CaseRegistry", "Checker", "Handler", "SideSink"]
 
 Handler = Callable[[Any], None]
 Check = Callable[[Any, Any], None]
+SideSink = Callable[[Any, Any, str], None]
+"""``side(event, reason, detail)``: report an event that was not applied (the engine's side output)."""
 
 
 class Checker(Protocol):
@@ -43,12 +45,16 @@ class Checker(Protocol):
 class CaseRegistry:
     """Open cases by id, closed ids, and the counts of events that could not be applied."""
 
-    __slots__ = ("after_close", "cases", "closed", "range_errors", "timers")
+    __slots__ = ("after_close", "cases", "closed", "range_errors", "side", "timers")
 
-    def __init__(self, cases: dict[str, CaseState], timers: CalendarTimers) -> None:
+    def __init__(
+        self, cases: dict[str, CaseState], timers: CalendarTimers, *, side: SideSink | None = None
+    ) -> None:
         self.cases = cases
         self.closed: set[str] = set()
         self.timers = timers
+        #: Where events that cannot be applied are reported: ``side(event, reason, detail)``.
+        self.side = side
         self.after_close = 0  # events about a case already closed
         self.range_errors = 0  # events whose instant lies outside the calendar
 
@@ -89,13 +95,17 @@ class CaseRegistry:
             if case is None:
                 if cid in closed:
                     self.after_close += 1
+                    if self.side is not None:
+                        self.side(event, "after_close", "")
                     return
                 case = cases[cid] = CaseState(cid, event.hall_id, event.department_id)
             if update is not None:
                 try:
                     update(event, case)
-                except CalendarRangeError:
+                except CalendarRangeError as exc:
                     self.range_errors += 1
+                    if self.side is not None:
+                        self.side(event, "out_of_calendar", str(exc))
                     return
             for check in checks:
                 check(event, case)

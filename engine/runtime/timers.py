@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
@@ -154,7 +154,7 @@ class CalendarTimers:
     instead of delegating, and :meth:`cancel_many` drops a closed case's keys in one call.
     """
 
-    __slots__ = ("_buckets", "_cal", "_gen", "_wheel", "horizon", "range_errors")
+    __slots__ = ("_buckets", "_cal", "_end", "_gen", "_wheel", "horizon", "on_range_error", "range_errors")
 
     def __init__(self, calendar: WorkingCalendar, *, width: float = 3600.0) -> None:
         self._cal = calendar
@@ -165,6 +165,16 @@ class CalendarTimers:
         #: the runtime's per-event "may a timer be due?" test is one float comparison.
         self.horizon = math.inf
         self.range_errors = 0
+        #: Called with ``(key, instant, message)`` for a timer whose instant lies beyond the
+        #: calendar once the watermark has passed the calendar's end: it can never be
+        #: judged, and it must not vanish unreported.
+        self.on_range_error: Callable[[TimerKey, datetime, str], None] | None = None
+        try:
+            self._end = datetime.combine(
+                calendar.last + timedelta(days=1), time(0), tzinfo=calendar.tz
+            ).timestamp()
+        except (OverflowError, ValueError):
+            self._end = math.inf
 
     def __len__(self) -> int:
         return len(self._wheel)
@@ -233,8 +243,10 @@ class CalendarTimers:
         def fire(key: TimerKey, index: float) -> None:
             try:
                 when = cal.from_index(index, latest=True)
-            except CalendarRangeError:
+            except CalendarRangeError as exc:
                 self.range_errors += 1
+                if self.on_range_error is not None:
+                    self.on_range_error(key, t, str(exc))
                 return
             callback(key, when)
 
@@ -247,4 +259,6 @@ class CalendarTimers:
         try:
             return self._cal.from_index(index, latest=True).timestamp()
         except CalendarRangeError:
-            return math.inf if index > 0 else -math.inf
+            # Beyond the calendar: wake once the watermark leaves the covered range, so the
+            # timer is reported (``on_range_error``) instead of waiting for ever.
+            return self._end if index > 0 else -math.inf

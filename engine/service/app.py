@@ -45,7 +45,7 @@ from engine.service.auth import Principal, TokenTable, scope_error
 from engine.service.config import ServiceConfig
 from engine.service.halls import PartitionedEngine
 from engine.service.ingest import IngestError, decode_body
-from engine.service.metrics import Metrics, render_calendar_metrics
+from engine.service.metrics import Metrics, render_calendar_metrics, side_output_counts
 from engine.service.openapi import openapi_document
 from engine.service.store import AlertQuery, EventStore, StoreReader
 from engine.service.writer import IngestWriter, Overloaded, Unavailable
@@ -223,6 +223,7 @@ class _Service:
                 "queue_events": self.writer.pending,
                 "queue_bound": self.config.queue_bound_events,
                 "engine": snap.engine,
+                "side_output": side_output_counts(snap.engine),
                 "open_cases": snap.open_cases,
                 "alerts_by_hall": snap.board,
                 "open_by_hall": snap.open_board,

@@ -13,7 +13,33 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["COMMIT_BUCKETS", "INGEST_BUCKETS", "Histogram", "Metrics", "render_calendar_metrics"]
+__all__ = [
+    "COMMIT_BUCKETS",
+    "INGEST_BUCKETS",
+    "SIDE_OUTPUT_STATS",
+    "Histogram",
+    "Metrics",
+    "render_calendar_metrics",
+    "side_output_counts",
+]
+
+#: Side-output reason (``engine.core.SIDE_REASONS``) → the engine stats key that counts it.
+#: Duplicates posted to the service are answered by the store before the engine sees them
+#: (``supsim_ingest_events_total{result="duplicate"}``); ``duplicate`` here counts only
+#: those the engine itself set aside, as in a replay.
+SIDE_OUTPUT_STATS: dict[str, str] = {
+    "late": "late",
+    "future": "future",
+    "duplicate": "duplicates",
+    "after_close": "after_close",
+    "out_of_calendar": "out_of_calendar",
+}
+
+
+def side_output_counts(engine: dict[str, int]) -> dict[str, int]:
+    """Every side-output reason with its count (zeros included) from engine stats."""
+    return {reason: engine.get(key, 0) for reason, key in SIDE_OUTPUT_STATS.items()}
+
 
 COMMIT_BUCKETS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 INGEST_BUCKETS: tuple[float, ...] = (
@@ -122,9 +148,13 @@ class Metrics:
         lines.append(f"supsim_ingest_queue_events {queue_depth}")
         family("supsim_ingest_queue_bound_events", "gauge", "Queue bound; above it ingest answers 429.")
         lines.append(f"supsim_ingest_queue_bound_events {queue_bound}")
-        family("supsim_engine_side_output_total", "counter", "Events not applied by the engine, by reason.")
-        for reason in ("late", "future", "after_close", "calendar_errors"):
-            lines.append(f'supsim_engine_side_output_total{{reason="{reason}"}} {engine.get(reason, 0)}')
+        family(
+            "supsim_engine_side_output_total",
+            "counter",
+            "Events (and deadline timers) the engine set aside, by reason.",
+        )
+        for reason, key in SIDE_OUTPUT_STATS.items():
+            lines.append(f'supsim_engine_side_output_total{{reason="{reason}"}} {engine.get(key, 0)}')
         family("supsim_engine_open_cases", "gauge", "Cases the engine is watching.")
         lines.append(f"supsim_engine_open_cases {engine.get('open_cases', 0)}")
         family("supsim_alerts_total", "counter", "Alerts raised since this process started, by rule.")

@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.contract import events as ev
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
-from engine.core import Engine
+from engine.core import Engine, fixed_clock
 from engine.rules.approvals.deadline import case_limit
 from engine.rules.base import Rule
 from engine.rules.rulebook import Rulebook
@@ -161,11 +161,19 @@ class ArmRecorder(Rule):
 
 
 def trace_case_clocks(
-    events: Iterable[ev.Event], rulebook: Rulebook, *, calendar: WorkingCalendar | None = None
+    events: Iterable[ev.Event],
+    rulebook: Rulebook,
+    *,
+    calendar: WorkingCalendar | None = None,
+    reference: datetime | None = None,
 ) -> ClockTrace:
-    """Run the stream once through the engine and record every case-clock arm."""
+    """Run the stream once through the engine and record every case-clock arm.
+
+    ``reference`` is the engine's reference instant (``engine.core.detect``): pass the same one.
+    """
     recorder = ArmRecorder()
-    engine = Engine(rulebook, calendar=calendar, rules=[recorder])
+    clock = fixed_clock(reference) if reference is not None else None
+    engine = Engine(rulebook, calendar=calendar, clock=clock, rules=[recorder])
     engine.process_many(events)
     engine.finish()
     trace = recorder.trace

@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from supsim import __version__
@@ -62,9 +63,31 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     from supsim.experiments.run import detect_file
 
     out = Path(args.out) if args.out else Path(args.events).with_name("alerts.jsonl")
-    rulebook = Path(args.rulebook) if args.rulebook else None
-    summary = detect_file(Path(args.events), rulebook=rulebook, out=out, calendar=calendar_override(args))
-    print(summary)
+    reference = None
+    if args.reference_time:
+        try:
+            reference = datetime.fromisoformat(args.reference_time)
+        except ValueError as exc:
+            raise UserError(f"--reference-time: {exc}") from None
+        if reference.tzinfo is None:
+            raise UserError("--reference-time: give a timezone offset, e.g. 2025-04-01T00:00+08:00")
+    report = detect_file(
+        Path(args.events),
+        rulebook=Path(args.rulebook) if args.rulebook else None,
+        out=out,
+        side_output=Path(args.side_output) if args.side_output else None,
+        reference=reference,
+        calendar=calendar_override(args),
+    )
+    print(report.text)
+    n = report.side_counts["out_of_calendar"]
+    if n:  # alerts and side output are written; the verdicts on those instants are missing
+        print(
+            f"supsim: error: {n:,} event(s) or deadline(s) lie outside the working-day calendar and were not "
+            f"judged (see the side output, reason out_of_calendar); the first: {report.first_calendar_error}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -125,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default rulebook)")
     det.add_argument("--out", default=None, help="alerts file (default: alerts.jsonl beside the events)")
     add_calendar_options(det)
+    det.add_argument(
+        "--side-output",
+        default=None,
+        metavar="FILE",
+        help="write each set-aside event or timer (late, future, duplicate, after_close, out_of_calendar) "
+        "as JSON Lines",
+    )
+    det.add_argument(
+        "--reference-time",
+        default=None,
+        metavar="ISO",
+        help="when the export was taken (ISO 8601 with offset): no event is later; jumps up to it need "
+        "no second source (see docs/engine.md, event time)",
+    )
     det.set_defaults(func=_cmd_detect)
 
     val = sub.add_parser("validate", help="check scenario files without running them")

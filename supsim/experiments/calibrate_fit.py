@@ -24,7 +24,7 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import qmc
 
-from engine.core import Engine
+from engine.core import Engine, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from reports.evaluation.calibration import CalibrationResult, calibrate_figures
 from reports.evaluation.calibration_metrics import Figures, run_figures, scenario_scale
@@ -46,7 +46,7 @@ __all__ = [
 def simulate_figures(scenario: Scenario, rulebook: Rulebook, seed: int) -> Figures:
     """Simulate one replication, run the engine on it, return its figures (no bootstrap, no files)."""
     world = simulate(scenario, seed=seed)
-    engine = Engine(rulebook, calendar=world.calendar)
+    engine = Engine(rulebook, calendar=world.calendar, clock=fixed_clock(world.end))
     alerts = engine.process_many(world.events)
     alerts.extend(engine.finish())
     return run_figures(scenario, world.events, alerts, world.calendar)

@@ -48,7 +48,7 @@ def camouflage_sweep(
         acc: dict[str, list[float]] = {"recall_firm_rings": [], "fpr_clean": [], "auc": [], "ari": []}
         for seed in seeds:
             world = simulate_market(sc, seed=seed)
-            alerts = detect(world.events, rulebook).alerts
+            alerts = detect(world.events, rulebook, reference=world.end).alerts
             m = evaluate_collusion(world.events, alerts, world.truth, rulebook=rulebook)
             firm = [m["by_strategy"][s] for s in FIRM_RING_STRATEGIES if s in m["by_strategy"]]
             acc["recall_firm_rings"].append(

@@ -58,7 +58,7 @@ def sweep_discipline(
             book = msgspec.structs.replace(
                 rulebook, rules=msgspec.structs.replace(rulebook.rules, discipline=section)
             )
-            alerts = detect(world.events, book, calendar=world.calendar).alerts
+            alerts = detect(world.events, book, calendar=world.calendar, reference=world.end).alerts
             report = evaluate_discipline(alerts, world.truth, calendar=world.calendar, section=section)
             out += [
                 SweepCell(

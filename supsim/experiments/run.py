@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
@@ -21,7 +22,7 @@ import msgspec
 from engine.contract.alerts import Alert, write_alerts
 from engine.contract.events import Event, read_jsonl, write_jsonl
 from engine.contract.holidays import CalendarOverride
-from engine.core import Engine, detect
+from engine.core import SIDE_REASONS, Engine, SideRecord, detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
 from sim.common.scenario import Scenario, load_scenario
@@ -30,7 +31,15 @@ from sim.hall.world import SimResult, simulate
 from supsim import __version__
 from supsim.experiments.progress import Progress
 
-__all__ = ["RunResult", "detect_file", "run_market_scenario", "run_scenario"]
+__all__ = [
+    "DetectReport",
+    "RunResult",
+    "detect_file",
+    "run_market_scenario",
+    "run_scenario",
+    "side_counts",
+    "write_side_output",
+]
 
 
 @dataclass
@@ -127,7 +136,7 @@ def run_scenario(
     timings["simulate_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    engine = Engine(book, calendar=world.calendar)
+    engine = Engine(book, calendar=world.calendar, clock=fixed_clock(world.end))
     alerts = []
     with Progress("detect", unit="event", total=len(world.events), enabled=progress) as bar:
         for chunk in _chunks(world.events, 20_000):
@@ -160,7 +169,9 @@ def run_scenario(
         "timings.json",
     ]
     metrics = _write_data_files(out, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path))
-    metrics.update(seed=seed, engine_stats=engine.stats, evaluation=evaluation)
+    metrics.update(
+        seed=seed, engine_stats=engine.stats, side_output=engine.side_counts, evaluation=evaluation
+    )
     metrics["calendar"] = coverage = world.calendar.coverage()
     if discipline is not None:
         metrics["discipline"] = discipline
@@ -215,7 +226,7 @@ def run_market_scenario(
     world = simulate_market(scenario, seed=seed)
     timings["simulate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    result = detect(world.events, book, calendar=world.calendar)
+    result = detect(world.events, book, calendar=world.calendar, reference=world.end)
     timings["engine_s"] = time.perf_counter() - t0
     timings["engine_events_per_s"] = len(world.events) / max(timings["engine_s"], 1e-9)
     t0 = time.perf_counter()
@@ -227,7 +238,9 @@ def run_market_scenario(
     metrics = _write_data_files(
         out, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
     )
-    metrics.update(seed=seed, engine_stats=result.stats, collusion=collusion)
+    metrics.update(
+        seed=seed, engine_stats=result.stats, side_output=side_counts(result.side_output), collusion=collusion
+    )
     metrics["calendar"] = coverage = world.calendar.coverage()
     (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
     title = f"{scenario.name} — seed {seed}"
@@ -245,13 +258,31 @@ def run_market_scenario(
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
 
 
+@dataclass
+class DetectReport:
+    """What ``supsim detect`` prints, and what decides its exit status."""
+
+    text: str
+    side_counts: dict[str, int]
+    #: The calendar's message for the first instant it could not place (None when all could).
+    first_calendar_error: str | None = None
+
+
 def detect_file(
-    events_path: Path, *, rulebook: Path | None, out: Path, calendar: CalendarOverride | None = None
-) -> str:
-    """Run the engine over an event file; write alerts; return a short summary.
+    events_path: Path,
+    *,
+    rulebook: Path | None,
+    out: Path,
+    side_output: Path | None = None,
+    reference: datetime | None = None,
+    calendar: CalendarOverride | None = None,
+) -> DetectReport:
+    """Run the engine over an event file; write alerts (and the side output); summarise.
 
     The input is decoded and checked completely before the alerts file is written, so a
-    bad line leaves no half-written output behind. ``calendar`` carries ``--holidays`` /
+    bad line leaves no half-written output behind. Events outside the calendar's covered
+    years do not stop the run: everything else is written, and the report says which
+    years are missing (the command then exits 1). ``calendar`` carries ``--holidays`` /
     ``--beyond-range``; the summary says when the calendar assumed uncovered years.
     """
     from engine.rules.rulebook import Rulebook as _Rulebook
@@ -260,8 +291,10 @@ def detect_file(
     book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
     cal = book.build_calendar(calendar)
     events = list(read_jsonl(events_path))
-    result = detect(events, book, calendar=cal)
+    result = detect(events, book, calendar=cal, reference=reference)
     write_alerts(result.alerts, out)
+    if side_output is not None:
+        write_side_output(result.side_output, side_output)
     by_rule: dict[str, int] = {}
     for alert in result.alerts:
         by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
@@ -270,11 +303,30 @@ def detect_file(
         f"{len(result.alerts):,} alerts written to {out}",
     ]
     lines += [f"  {rule:<40} {n:>8,}" for rule, n in sorted(by_rule.items())]
-    late = sum(1 for r in result.side_output if r.reason == "late")
-    future = sum(1 for r in result.side_output if r.reason == "future")
-    lines.append(
-        f"side output: {late} late, {future} future-stamped, {result.stats.get('duplicates', 0)} duplicates"
-    )
+    counts = side_counts(result.side_output)
+    lines.append("side output: " + ", ".join(f"{n:,} {reason}" for reason, n in counts.items()))
+    if side_output is not None:
+        lines.append(f"{len(result.side_output):,} side-output records written to {side_output}")
     if note := calendar_note(cal.coverage()):
         lines.append(note)
-    return "\n".join(lines)
+    first = next((r.detail for r in result.side_output if r.reason == "out_of_calendar"), None)
+    return DetectReport(text="\n".join(lines), side_counts=counts, first_calendar_error=first)
+
+
+def side_counts(records: Iterable[SideRecord]) -> dict[str, int]:
+    """Records per reason, every reason listed (zeros included), in the documented order."""
+    counts: dict[str, int] = dict.fromkeys(SIDE_REASONS, 0)
+    for record in records:
+        counts[record.reason] += 1
+    return counts
+
+
+def write_side_output(records: Iterable[SideRecord], path: Path) -> int:
+    """Each set-aside event or timer as one JSON line; returns how many were written."""
+    enc = msgspec.json.Encoder()
+    n = 0
+    with path.open("wb") as fh:
+        for record in records:
+            fh.write(enc.encode(record) + b"\n")
+            n += 1
+    return n

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.contract.holidays import CalendarOverride
-from engine.core import Engine
+from engine.core import Engine, fixed_clock
 from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.vectorised.thresholds import BATCH_RULES, batch_alerts
@@ -106,7 +106,7 @@ def score_world(world: SimResult, book: Rulebook, grid: Grid, *, batch: bool = T
 
         if batch and rule in BATCH_RULES:
             if trace is None:
-                trace = trace_case_clocks(world.events, book, calendar=cal)
+                trace = trace_case_clocks(world.events, book, calendar=cal, reference=world.end)
             b = batch_alerts(rule, params, trace)
             subject_of = [f"case:{c}" for c in trace.case_ids]
             out: list[SeedScore] = []
@@ -140,7 +140,7 @@ def _score_streaming(
 ) -> SeedScore:
     only = book.with_enabled(rule)
     rules = [r.clone().set_params(**params) for r in build_rules(only)]
-    engine = Engine(only, calendar=world.calendar, rules=rules)
+    engine = Engine(only, calendar=world.calendar, rules=rules, clock=fixed_clock(world.end))
     alerts = engine.process_many(world.events)
     alerts.extend(engine.finish())
     alerts = [a for a in alerts if a.rule == rule]
