@@ -49,7 +49,7 @@ def _alerts(url: str, max_pages: int = 100) -> list[Alert]:
 
 
 def _h() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN}"}
+    return {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
 
 
 def _ids(alerts: list[Alert]) -> dict[str, bytes]:

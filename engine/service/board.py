@@ -51,6 +51,12 @@ class OpenBoard:
                 self._cards.setdefault(part, {})[a.subject] = cell
         return touched
 
+    def reset(self, partition: str) -> None:
+        """Forget a partition's alerts: its engine was rebuilt and they are added again."""
+        self._case_alerts.pop(partition, None)
+        self._cards.pop(partition, None)
+        self._counts.pop(partition, None)
+
     def refresh(self, partitions: Iterable[str]) -> None:
         """Drop the alerts of cases no longer open and recount ``partitions``."""
         for part in partitions:

@@ -50,7 +50,7 @@ SINGLES = 500
 async def _blast(url: str, path: str, bodies: list[bytes], concurrency: int) -> float:
     """POST every body with ``concurrency`` connections; returns events/s (100 events a body)."""
     queue = list(reversed(bodies))
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
     async def worker(client: httpx.AsyncClient) -> None:
         while queue:
@@ -70,7 +70,7 @@ def _paced(url: str, events: list[ev.Event], rate: float, path: str = "/v1/event
     One connection, sent in order (a terminal's forwarder); a slow answer delays the next
     request, and that delay is counted in the next latency rather than hidden.
     """
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     lat: list[float] = []
     with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
         t0 = time.perf_counter()
