@@ -37,6 +37,10 @@ _HEAD_TOO_BIG = (
 )
 
 
+class _HeadTooBig(Exception):
+    """The request line and headers exceed ``max_head_bytes``."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
     head_timeout_s: float = 10.0
@@ -106,16 +110,27 @@ class _Guarded(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def data_received(self, data: bytes) -> None:
-        waiting = self in self._waiting
-        super().data_received(data)
-        if waiting and self in self._waiting:  # the head is still incomplete after this chunk
-            self._head_bytes += len(data)
-            if self._head_bytes > self._limits.max_head_bytes and not self.transport.is_closing():
-                self._waiting.pop(self, None)
-                self._disarm()
-                self.transport.write(_HEAD_TOO_BIG)
-                self.transport.close()
+    def _count_head(self, n: int) -> None:
+        self._head_bytes += n
+        if self._head_bytes > self._limits.max_head_bytes:
+            raise _HeadTooBig  # uvicorn turns a callback's exception into send_400_response
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def send_400_response(self, msg: str) -> None:
+        if self._head_bytes > self._limits.max_head_bytes:
+            self._waiting.pop(self, None)
+            self._disarm()
+            self.transport.write(_HEAD_TOO_BIG)
+            self.transport.close()
+            return
+        super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self._waiting.pop(self, None)
