@@ -362,7 +362,7 @@ class _Service:
         return _json({"ready": True})
 
     async def openapi(self, request: Request) -> Response:
-        return _json(openapi_document())
+        return _json(openapi_document(self.config.max_batch_events, _MAX_PAGE))
 
     async def page(self, request: Request) -> Response:
         return HTMLResponse(self.page_html, headers=self.page_headers)
