@@ -274,7 +274,8 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
         # the judged window is `seconds` long; the plan adds the warm-up offset in front of it
         argv = ["loadtest", str(scenario_path), "--host", f"http://127.0.0.1:{port}", "--halls", str(k),
                 "--peak", str(k), "--from-busiest", "--duration", str(seconds + 3.0), "--tick", "1",
-                "--tokens", str(tokens), "--out", str(out), "--warmup-max", "120"]  # fmt: skip
+                "--tokens", str(tokens), "--out", str(out), "--warmup-max", "120",
+                "--same-ids"]  # fmt: skip
         if two_cores:
             argv += ["--locust-cpus", "1"]
         if os.environ.get("SUPSIM_NO_STAGGER"):
