@@ -87,6 +87,7 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
         timeout_keep_alive=int(max(1, config.keep_alive_s)),
         limit_concurrency=limits.max_connections + 64,
+        h11_max_incomplete_event_size=config.max_head_bytes,  # if run with http="h11" instead
         backlog=256,
     )
     logger.info("the service on %s:%d has stopped", args.host, args.port)

@@ -103,7 +103,7 @@ def _pressure_us(kind: str) -> int:
 
 def _histogram(url: str, name: str) -> list[tuple[float, int]]:
     """(upper bound, cumulative count) of one histogram of ``GET /metrics``."""
-    text = httpx.get(url + "/metrics", timeout=10).text
+    text = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).text
     out = []
     for line in text.splitlines():
         if line.startswith(name + "_bucket"):
