@@ -102,6 +102,9 @@ def test_two_halls_with_the_same_case_and_event_ids_keep_both(client: TestClient
     stats = client.get("/v1/stats", headers=ADMIN).json()
     assert stats["events_stored"] == 2 * len(h1) and stats["events_duplicate"] == 0
     assert stats["alerts_by_hall"]["H1"] == stats["alerts_by_hall"]["H2"]
+    engines = client.app.state.service.writer.engine  # type: ignore[attr-defined]
+    assert stats["engine"] == engines.stats  # the counters kept per commit equal a full recount
+    assert stats["open_cases"] == engines.open_cases()
     resend = client.post("/v1/events", content=body(h2[:50]), headers=H2).json()
     assert resend == {"accepted": 0, "duplicates": 50}  # a real resend of a hall is still a duplicate
 
