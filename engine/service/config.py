@@ -13,7 +13,7 @@ Example (every field but ``tokens`` has a default)::
     max_body_bytes: 4194304
     queue_bound_events: 50000
     group_max_events: 5000
-    max_requests_per_token: 32      # requests of one token in flight at once; more: 429
+    max_requests_per_token: 128     # requests of one token in flight at once; more: 429
     max_connections: 800            # open connections; the oldest idle/slow one makes room
     head_timeout_s: 10              # request line and headers complete within this, else closed
     body_timeout_s: 30              # request body complete within this after the headers
@@ -70,7 +70,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     retry_after_s: Positive = 1
     parse_only_route: bool = False
     # Connection limits (engine.service.protocol) and the per-token cap of requests in flight.
-    max_requests_per_token: Positive = 32
+    max_requests_per_token: Positive = 128
     max_connections: Positive = 800
     head_timeout_s: PositiveSeconds = 10.0
     body_timeout_s: PositiveSeconds = 30.0
