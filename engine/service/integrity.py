@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ class AckMark:
     def __init__(self, db: Path) -> None:
         self.path = db.with_name(db.name + ".ack")
         self._fd: int | None = None
+        self._lock = threading.Lock()  # the writer thread and the acknowledging thread both write
+        self._last = Mark(-1, -1)
 
     def read(self) -> Mark | None:
         """The last mark, None when there is none yet; :class:`IntegrityError` if it is torn."""
@@ -63,16 +66,24 @@ class AckMark:
             raise IntegrityError(f"{self.path}: the acknowledgement mark is unreadable ({data[:80]!r})")
         return mark
 
-    def write(self, mark: Mark) -> None:
-        """Record ``mark`` durably (fsync) before the commit it describes is acknowledged."""
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.fchmod(self._fd, 0o600)
-        payload = _payload(mark)
-        record = payload + f" crc={zlib.crc32(payload)}\n".encode()
-        os.pwrite(self._fd, record, 0)
-        os.ftruncate(self._fd, len(record))
-        os.fsync(self._fd)
+    def write(self, mark: Mark, *, reset: bool = False) -> None:
+        """Record ``mark`` durably (fsync) before the commit it describes is acknowledged.
+
+        A mark older than the last one written is skipped (marks of consecutive groups may
+        be written by two threads); ``reset`` writes it anyway (the operator accepted a loss).
+        """
+        with self._lock:
+            if not reset and mark.seq <= self._last.seq and mark.events <= self._last.events:
+                return
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.fchmod(self._fd, 0o600)
+            payload = _payload(mark)
+            record = payload + f" crc={zlib.crc32(payload)}\n".encode()
+            os.pwrite(self._fd, record, 0)
+            os.ftruncate(self._fd, len(record))
+            os.fsync(self._fd)
+            self._last = mark
 
     def close(self) -> None:
         if self._fd is not None:
