@@ -64,19 +64,29 @@ def fetch_alerts(host: str, token: str, *, hall_suffixes: Sequence[str] | None =
             return out
 
 
-def missing_events(host: str, token: str, event_ids: Sequence[str]) -> list[str]:
-    """Acknowledged event ids the deployment does not hold (lost)."""
+def missing_events(host: str, token: str, keys: Sequence[tuple[str | None, str]]) -> list[str]:
+    """Acknowledged events, as (hall, event id), the deployment does not hold (lost).
+
+    The hall is part of the question: halls number their events independently, so event
+    ``X`` of one hall says nothing about event ``X`` of another.
+    """
     missing: list[str] = []
-    for i in range(0, len(event_ids), 5000):
-        body = _ENC.encode(list(event_ids[i : i + 5000]))
-        missing.extend(json.loads(_call(host, "/v1/events/known", token, body))["missing"])
+    for i in range(0, len(keys), 5000):
+        items = [{"event_id": eid, "hall_id": hall} for hall, eid in keys[i : i + 5000]]
+        answer = json.loads(_call(host, "/v1/events/known", token, _ENC.encode(items)))
+        missing.extend(f"{m['hall_id'] or ''}/{m['event_id']}" for m in answer["missing"])
     return missing
 
 
+def _key(a: Alert) -> str:
+    """An alert's identity in a deployment: its hall and its id (ids repeat across halls)."""
+    return f"{a.hall_id or ''}/{a.alert_id}"
+
+
 def compare_alerts(live: Sequence[Alert], reference: Sequence[Alert]) -> Comparison:
-    """Missing, extra and differing alerts by ``alert_id`` (content compared as JSON)."""
-    live_by = {a.alert_id: _ENC.encode(a) for a in live}
-    ref_by = {a.alert_id: _ENC.encode(a) for a in reference}
+    """Missing, extra and differing alerts by (hall, ``alert_id``) (content compared as JSON)."""
+    live_by = {_key(a): _ENC.encode(a) for a in live}
+    ref_by = {_key(a): _ENC.encode(a) for a in reference}
     return Comparison(
         live=len(live_by),
         reference=len(ref_by),

@@ -10,7 +10,11 @@ offsets, and written to one file every process reads.
   heartbeats) come from its window terminals, its camera events from its cameras; tendering
   from the trading platform. A source keeps the stream's order.
 * **Halls.** ``halls > 1`` replays copies of the scenario's halls; copy ``r`` renames every
-  id (``H1`` → ``H1~r1``) so the copies are distinct halls to the deployment.
+  id (``H1`` → ``H1~r1``) so the copies are distinct halls to the deployment. With
+  ``same_ids`` only the hall id is renamed: every copy keeps the case, event, staff and
+  department ids of the original, the way real halls number their cases independently,
+  so the deployment must keep halls apart by hall, not by id (events without a hall, the
+  trading platform's, are still renamed: there is one platform).
 * **Schedule.** Event time is mapped to wall time by a *compression* factor, with idle
   gaps (nights, weekends) capped at ``gap_cap_s`` of wall time; a source flushes the events
   that fall in one ``tick_s`` as one batch at the end of the tick (as a terminal's forwarder
@@ -90,6 +94,7 @@ class Plan(msgspec.Struct, frozen=True):
     sources: list[SourcePlan]
     rate_profile: list[tuple[float, float]]
     warmup_s: float = 0.0  # sends before this offset (reference data) are not judged
+    same_ids: bool = False  # hall copies keep the original's ids (only hall_id renamed)
 
     def offered_rate(self) -> float:
         """Mean planned events/s over the planned duration."""
@@ -117,8 +122,11 @@ def _renamed_fields(kind: type) -> tuple[str, ...]:
     return names
 
 
-def replicate(events: Sequence[ev.Event], copy: int) -> list[ev.Event]:
+def replicate(events: Sequence[ev.Event], copy: int, *, same_ids: bool = False) -> list[ev.Event]:
     """Copy ``copy`` of the stream with every id renamed; copy 0 is the stream itself.
+
+    ``same_ids``: an event of a hall has only its ``hall_id`` renamed (ids collide across
+    copies, as between real halls); an event without a hall is renamed in full.
 
     Why ``structs.replace`` and not a JSON round trip: only string ids change, so the copy
     needs no validation, and re-decoding every event made a plan of many city halls take
@@ -130,6 +138,9 @@ def replicate(events: Sequence[ev.Event], copy: int) -> list[ev.Event]:
     out: list[ev.Event] = []
     replace = msgspec.structs.replace
     for event in events:
+        if same_ids and getattr(event, "hall_id", None):
+            out.append(replace(event, hall_id=event.hall_id + suffix))  # type: ignore[attr-defined]
+            continue
         changes = {}
         for name in _renamed_fields(type(event)):
             value = getattr(event, name)
@@ -270,6 +281,7 @@ def make_plan(
     ramp: Sequence[float] | None = None,
     from_busiest: bool = False,
     stagger: bool = True,
+    same_ids: bool = False,
 ) -> Plan:
     """Cut the stream into per-source sends.
 
@@ -305,7 +317,7 @@ def make_plan(
         events, offsets = events[:keep], offsets[:keep]
     per_source: dict[str, tuple[Role, str | None, list[float], list[ev.Event]]] = {}
     for copy in range(halls):
-        stream = replicate(events, copy)
+        stream = replicate(events, copy, same_ids=same_ids)
         for i, event in enumerate(stream):
             k = copy * len(events) + i if ramp else i
             if k >= len(offsets):
@@ -336,6 +348,7 @@ def make_plan(
         sources=sources,
         rate_profile=profile,
         warmup_s=_WARMUP_S if n_head else 0.0,
+        same_ids=same_ids,
     )
 
 

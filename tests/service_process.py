@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,26 +28,35 @@ def free_port() -> int:
 class Server:
     """A ``supsim serve`` process on a free port of 127.0.0.1; ``kill`` is SIGKILL (no clean shutdown)."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(
+        self, config: Path, *, args: Sequence[str] = (), preexec: Callable[[], None] | None = None
+    ) -> None:
         self.config = config
+        self.args = list(args)  # more `supsim serve` options
+        self.preexec = preexec  # run in the child before exec (e.g. a lower descriptor limit)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = config.with_name(f"serve-{self.port}.log")  # its stderr (the -v log), for failures
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start the process and wait for ``/readyz``; fail naming the cause and its log's tail."""
+    def start(self, timeout: float = 30.0, *, ready: bool = True) -> None:
+        """Start the process and wait for ``/readyz`` (``ready=False``: for any answer of it).
+
+        Fails naming the cause and the log's tail.
+        """
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         cmd = [sys.executable, "-m", "supsim", "-v", "serve", "--config", str(self.config),
-               "--port", str(self.port)]  # fmt: skip
+               "--port", str(self.port), *self.args]  # fmt: skip
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=self.preexec
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"supsim serve exited with {self.proc.returncode}:\n{self._tail()}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200 or not ready:
                     return
             except httpx.TransportError:
                 pass

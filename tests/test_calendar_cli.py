@@ -274,7 +274,7 @@ def test_service_reports_the_fallback(service: object) -> None:
     from starlette.testclient import TestClient
 
     assert isinstance(service, TestClient)
-    headers = {"Authorization": "Bearer admin-token-000000"}
+    headers = {"Authorization": "Bearer admin-token-000000", "Content-Type": "application/json"}
     deadline = time.monotonic() + 5
     while service.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -293,7 +293,7 @@ def test_service_reports_the_fallback(service: object) -> None:
         "years_from_user_files": [],
         "holiday_files": [],
     }
-    metrics = service.get("/metrics").text
+    metrics = service.get("/metrics", headers=headers).text
     assert "supsim_calendar_beyond_range_weekdays 1" in metrics
     assert 'supsim_calendar_year_assumed{year="2027"} 1' in metrics
     assert 'supsim_calendar_covered_year{bound="last"} 2026' in metrics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from engine.contract import events as ev
@@ -44,6 +45,19 @@ def test_plan_partitions_by_source_in_order_and_renames_copies(
     assert ats == sorted(ats) and ats[-1] <= 20 + 1.0
     write_plan(plan, tmp_path / "p.msgpack")
     assert load_plan(tmp_path / "p.msgpack") == plan
+
+
+def test_same_ids_copies_differ_only_by_hall(stream: list[ev.Event]) -> None:
+    """``--same-ids``: copies are other halls numbering their cases and events the same way."""
+    plan = make_plan(stream, scenario="smoke", duration_s=20, halls=3, same_ids=True)
+    assert plan.same_ids and [s.hall for s in plan.sources] == ["H1", "H1~r1", "H1~r2"]
+    assert plan.sources[0].event_ids == plan.sources[2].event_ids == [e.event_id for e in stream]
+    copy = [e for send in plan.sources[2].sends for e in ev.decode_events(send.body)]
+    for original, twin in zip(stream, copy, strict=True):
+        assert getattr(twin, "hall_id", None) == f"{getattr(original, 'hall_id', None)}~r2"
+        assert ev.encode_event(twin) == ev.encode_event(
+            msgspec.structs.replace(original, hall_id=twin.hall_id)
+        )  # type: ignore[attr-defined]
 
 
 def test_schedules() -> None:

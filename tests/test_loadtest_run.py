@@ -20,6 +20,9 @@ pytestmark = pytest.mark.slow  # a service process and two Locust processes
 def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_matches(tmp_path: Path) -> None:
     """Two Locust processes replay three copies of the smoke stream against a local deployment.
 
+    The copies keep the original's case and event ids (``--same-ids``), as real halls do: the
+    deployment must keep them apart by hall (no duplicates, every hall's alerts).
+
     Locust deals 4 users (3 sources + console) over the 2 workers as it likes; every source
     must still be replayed, by one process only; nothing is lost or duplicated, and the
     deployment's alerts equal the in-process engine's. One run checks all of it because what
@@ -43,12 +46,12 @@ def test_distributed_smoke_loadtest_sends_every_source_once_loses_nothing_and_ma
         args = parser.parse_args(
             ["loadtest", str(ROOT / "scenarios" / "smoke.yaml"), "--host", url, "--duration", "5",
              "--tokens", str(tokens), "--out", str(out), "--tick", "0.25", "--halls", "3",
-             "--processes", "2"]
+             "--processes", "2", "--same-ids"]
         )  # fmt: skip
         code = args.func(args)
         stats = httpx.get(url + "/v1/stats", headers={"Authorization": "Bearer lt-admin-token-000000"}).json()
     report = json.loads((out / "loadtest.json").read_text())
-    assert report["sources"] == 3 and report["locust_processes"] == 2
+    assert report["sources"] == 3 and report["locust_processes"] == 2 and report["same_ids"]
     assert report["sources_unsent"] == [] and report["sources_sent_by_two_processes"] == []
     assert len(list(out.glob("acked-*.json"))) == 2  # both workers replayed a share
     assert report["events_acknowledged"] == report["events_planned"] == stats["events_accepted"] > 9000

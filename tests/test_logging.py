@@ -23,7 +23,7 @@ from supsim.cli.main import main
 from tests.waiting import wait_ready, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = {"Authorization": "Bearer log-admin-token-0000"}
+ADMIN = {"Authorization": "Bearer log-admin-token-0000", "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_an_exception_in_a_handler_is_logged_and_answered_500(
         wait_ready(client)
         svc.reader.alerts = reader_lost
         r = client.get("/v1/alerts", headers=ADMIN)
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=ADMIN).text
     assert r.status_code == 500 and r.json() == {"error": "internal error; the service log has the details"}
     (record,) = _errors(caplog, "engine.service.app")
     assert record.getMessage() == "GET /v1/alerts failed"
@@ -105,16 +105,39 @@ def test_a_log_that_cannot_be_replayed_is_logged_and_the_service_stays_unready(
 ) -> None:
     app = _app(tmp_path)
 
-    def unreadable() -> Iterator[list[bytes]]:
-        yield [b'{"kind": "no such event"}']
+    def unreadable(chunk: int = 0) -> Iterator[list[tuple[int, str, bytes]]]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+        yield []
 
-    app.state.service.writer.store.iter_event_bodies = unreadable
+    app.state.service.writer.store.iter_event_rows = unreadable
     with TestClient(app) as client:
         wait_until(lambda: app.state.service.writer.broken is not None, timeout=20, what="the replay to fail")
         ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["reason"].startswith("rebuild failed")
     (record,) = _errors(caplog, "engine.service.writer")
-    assert record.exc_info is not None and isinstance(record.exc_info[1], ev.EventDecodeError)
+    assert record.exc_info is not None and isinstance(record.exc_info[1], sqlite3.DatabaseError)
+
+
+def test_a_stored_event_that_no_longer_decodes_is_quarantined_not_fatal(
+    tmp_path: Path, payload: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log written under a looser contract (the contract may tighten) still starts."""
+    with TestClient(_app(tmp_path)) as client:
+        wait_ready(client)
+        assert client.post("/v1/events", content=payload, headers=ADMIN).status_code == 202
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute("UPDATE events SET body = ? WHERE seq = 5", (b'{"kind": "no such event", "event_id": "x5"}',))
+    con.commit()
+    con.close()
+    app = _app(tmp_path)
+    with TestClient(app) as client:
+        wait_ready(client)
+        held = client.get("/v1/quarantine", headers=ADMIN).json()["entries"]
+        stats = client.get("/v1/stats", headers=ADMIN).json()
+    assert [(e["event_id"], e["kind"], e["state"]) for e in held] == [("x5", "no such event", "held")]
+    assert "no longer decodes" in held[0]["error"]
+    assert stats["replayed_on_start"] == 199
+    assert sum(states["held"] for states in stats["quarantine"].values()) == 1
 
 
 @pytest.mark.usefixtures("root_level")

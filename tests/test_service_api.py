@@ -31,11 +31,12 @@ TOKENS = {
     "window2": TokenSpec(token="window-H2-token-00", role="window", hall="H2"),
     "camera": TokenSpec(token="camera-H1-token-00", role="camera", hall="H1"),
     "trading": TokenSpec(token="trading-token-0000", role="trading"),
+    "metrics": TokenSpec(token="metrics-token-0000", role="metrics"),
 }
 
 
 def auth(name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[name].token}"}
+    return {"Authorization": f"Bearer {TOKENS[name].token}", "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_bad_events_are_named_and_batch_not_applied(client: TestClient, stream: 
 def test_malformed_oversize_and_unauthenticated(client: TestClient, stream: list[ev.Event]) -> None:
     assert client.post("/v1/events", content=b"[{", headers=auth("admin")).status_code == 400
     assert client.post("/v1/events", content=b"{}", headers=auth("admin")).status_code == 422
-    assert client.post("/v1/events", content=body(stream[:600]), headers=auth("admin")).status_code == 413
+    assert client.post("/v1/events", content=body(stream[:600]), headers=auth("admin")).status_code == 422
     big = b"[" + b" " * 500_000 + b"]"
     assert client.post("/v1/events", content=big, headers=auth("admin")).status_code == 413
     assert client.post("/v1/events", content=b"[]").status_code == 401
@@ -129,6 +130,7 @@ ALLOWED = {
     "camera": {"camera_H1"},
     "trading": {"tendering"},
     "supervisor": set(),
+    "metrics": set(),
 }
 
 
@@ -141,6 +143,8 @@ def test_scopes_for_every_role_and_family(client: TestClient, stream: list[ev.Ev
     for who in ALLOWED:
         reads = client.get("/v1/alerts", headers=auth(who)).status_code
         assert reads == (200 if who in ("admin", "supervisor") else 403), who
+        scrape = client.get("/metrics", headers=auth(who)).status_code
+        assert scrape == (200 if who in ("admin", "supervisor", "metrics") else 403), who
     assert set(ROLES) == {TOKENS[k].role for k in ALLOWED}
 
 
@@ -166,7 +170,8 @@ def test_alerts_filters_and_cursor(client: TestClient, stream: list[ev.Event]) -
     red = client.get("/v1/alerts?level=red&limit=5000", headers=auth("supervisor")).json()["alerts"]
     assert red and all(a["level"] == "red" for a in red)
     assert client.get("/v1/alerts?since=yesterday", headers=auth("supervisor")).status_code == 422
-    metrics = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401  # behind a token
+    metrics = client.get("/metrics", headers=auth("supervisor")).text
     assert (
         'supsim_ingest_events_total{result="accepted"}' in metrics
         and "supsim_commit_seconds_bucket" in metrics

@@ -18,7 +18,7 @@ from sim.hall.world import simulate
 from tests.waiting import wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = {"Authorization": "Bearer board-admin-token-00"}
+ADMIN = {"Authorization": "Bearer board-admin-token-00", "Content-Type": "application/json"}
 CHUNK = 200
 
 

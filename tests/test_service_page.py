@@ -29,7 +29,7 @@ def test_centre_page_shows_halls_and_alerts(tmp_path: Path) -> None:
     cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": tokens}))
     with serving(cfg) as url:
         stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events[:1500]
-        headers = {"Authorization": f"Bearer {ADMIN}"}
+        headers = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
         for i in range(0, len(stream), 500):
             payload = b"[" + b",".join(ev.encode_event(e) for e in stream[i : i + 500]) + b"]"
             assert (

@@ -49,7 +49,7 @@ def _alerts(url: str, max_pages: int = 100) -> list[Alert]:
 
 
 def _h() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN}"}
+    return {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
 
 
 def _ids(alerts: list[Alert]) -> dict[str, bytes]:
@@ -101,3 +101,39 @@ def test_kill_9_loses_no_acknowledged_event_and_replays_alerts(server: Server) -
         payload = b"[" + b",".join(ev.encode_event(e) for e in batch) + b"]"
         assert httpx.post(server.url + "/v1/events", content=payload, headers=_h()).status_code == 202
     assert _ids(_alerts(server.url)) == _ids(reference_alerts(stream))
+
+
+def test_a_wal_cut_after_kill_9_is_detected_and_waits_for_the_operator(server: Server) -> None:
+    """The WAL loses its tail after a crash: the mark says more was acknowledged; not ready until told."""
+    stream = simulate(load_scenario(ROOT / "scenarios" / "smoke.yaml")).events[:2000]
+    server.start()
+    with httpx.Client(base_url=server.url, headers=_h(), timeout=10) as c:
+        for i in range(0, len(stream), 100):
+            payload = b"[" + b",".join(ev.encode_event(e) for e in stream[i : i + 100]) + b"]"
+            assert c.post("/v1/events", content=payload).status_code == 202
+    server.kill()
+    db = Path(yaml.safe_load(server.config.read_text())["db"])
+    wal = db.with_name(db.name + "-wal")
+    assert wal.stat().st_size > 100_000, "the commits were expected in the WAL (no checkpoint yet)"
+    with wal.open("r+b") as f:
+        f.truncate(wal.stat().st_size // 2)
+
+    server.start(ready=False)
+    wait_until(
+        lambda: (
+            "lost acknowledged events"
+            in httpx.get(server.url + "/readyz", timeout=5).json().get("reason", "")
+        ),
+        timeout=30,
+        what="the start-up check to report the lost tail on /readyz",
+    )
+    ready = httpx.get(server.url + "/readyz", timeout=5)
+    assert ready.status_code == 503 and "2000 were acknowledged" in ready.json()["reason"]
+    r = httpx.post(server.url + "/v1/events", content=b"[]", headers=_h(), timeout=5)
+    assert r.status_code == 503
+    server.kill()
+
+    server.args = ["--accept-log-loss"]  # the operator's decision
+    server.start()
+    stored = httpx.get(server.url + "/v1/stats", headers=_h(), timeout=5).json()["events_stored"]
+    assert 0 < stored < 2000

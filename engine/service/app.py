@@ -12,9 +12,15 @@ Routes (see ``docs/deployment.md`` and ``GET /openapi.json``):
   is all-or-nothing. 400 malformed JSON, 422 invalid events (index and field of each),
   401/403 token and scope, 413 body or batch too large, 429 + ``Retry-After`` queue full,
   503 + ``Retry-After`` not ready.
-* ``POST /v1/events/known`` — which of the given event ids are in the log (loss checks).
-* ``GET /v1/alerts``, ``GET /v1/stats``, ``GET /metrics``, ``GET /healthz``, ``GET /readyz``,
-  ``GET /openapi.json``, ``GET /`` (the supervision-centre page).
+* ``POST /v1/events/known`` — which of the given (hall, event id) are in the log (loss checks).
+* ``GET /v1/alerts``, ``GET /v1/stats``, ``GET /metrics`` (a scrape token), ``GET /healthz``,
+  ``GET /readyz``, ``GET /openapi.json``, ``GET /`` (the supervision-centre page).
+* ``GET /v1/quarantine``, ``POST /v1/quarantine/{id}/release|drop`` — events the engine
+  failed on (:mod:`engine.service.isolation`); admin only.
+
+Why a cap on each token's requests in flight: the queue bound protects the writer, but a
+single client opening hundreds of requests at once would still occupy the event loop and
+the connection table for everyone; past ``max_requests_per_token`` it gets 429 at once.
 
 Why every route is wrapped by ``_Service.logged``: an exception that escapes a handler would
 otherwise reach the client as a bare 500 and the server's log only through uvicorn's own
@@ -28,8 +34,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -43,20 +49,46 @@ from engine.contract import events as ev
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, scope_error
 from engine.service.config import ServiceConfig
+from engine.service.guards import (
+    BASE_HEADERS,
+    EVENT_TYPES,
+    JSON_TYPES,
+    BadRequest,
+    check_content_type,
+    page_headers,
+    query_datetime,
+    query_int,
+    read_body,
+)
 from engine.service.halls import PartitionedEngine
 from engine.service.ingest import IngestError, decode_body
-from engine.service.metrics import Metrics, render_calendar_metrics, side_output_counts
+from engine.service.metrics import (
+    Metrics,
+    render_calendar_metrics,
+    render_quarantine_metrics,
+    side_output_counts,
+)
 from engine.service.openapi import openapi_document
-from engine.service.store import AlertQuery, EventStore, StoreReader
-from engine.service.writer import IngestWriter, Overloaded, Unavailable
+from engine.service.store import AlertQuery, EventStore, QuarantineEntry, StoreReader
+from engine.service.writer import Decision, IngestWriter, Overloaded, Unavailable
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
 
 _ENC = msgspec.json.Encoder()
-_IDS = msgspec.json.Decoder(list[str])
 _MAX_PAGE = 5000
+_SMALL_BODY = 1024
+
+
+class _Known(msgspec.Struct, forbid_unknown_fields=True):
+    """One item of ``POST /v1/events/known``: an event id and its hall (None: no hall)."""
+
+    event_id: str
+    hall_id: str | None = None
+
+
+_KNOWN = msgspec.json.Decoder(list[_Known | str])
 
 
 _Endpoint = Callable[[Request], Awaitable[Response]]
@@ -66,10 +98,17 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(_ENC.encode(data), status_code=status, media_type="application/json", headers=headers)
 
 
+def _entry(e: QuarantineEntry) -> dict[str, Any]:
+    return {
+        "id": e.id, "hall": e.part, "event_id": e.event_id, "kind": e.kind, "seq": e.seq,
+        "state": e.state, "error": e.error, "at": e.at, "decided_at": e.decided_at,
+    }  # fmt: skip
+
+
 class _Service:
     """State shared by the routes of one app (one process, one store, one writer)."""
 
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(self, config: ServiceConfig, *, accept_log_loss: bool = False) -> None:
         self.config = config
         self.tokens = TokenTable(config.tokens)
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
@@ -83,22 +122,54 @@ class _Service:
             self.metrics,
             bound=config.queue_bound_events,
             group_max=config.group_max_events,
+            retry_s=config.retry_after_s,
+            accept_loss=accept_log_loss,
         )
         self.retry = {"Retry-After": str(config.retry_after_s)}
+        self.inflight: Counter[str] = Counter()
+        html = resources.files("engine.service").joinpath("static/centre.html").read_text(encoding="utf-8")
+        self.page_html = html
+        self.page_headers = page_headers(html)
 
     def _fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         self.metrics.request(status)
         return _json({"error": message}, status, headers)
 
     def logged(self, endpoint: _Endpoint) -> _Endpoint:
-        """``endpoint`` with any escaping exception logged with its traceback and answered 500."""
+        """``endpoint`` with the per-token cap, refusals answered, escaping exceptions logged.
+
+        Any exception is logged with its traceback and answered 500; a :class:`BadRequest`
+        is the client's doing and answered with its status. Every answer carries the
+        base security headers.
+        """
+        cap = self.config.max_requests_per_token
+        inflight = self.inflight
 
         async def guarded(request: Request) -> Response:
+            key = request.headers.get("authorization")
+            if key is not None:
+                if inflight[key] >= cap:
+                    response = self._fail(
+                        429, f"more than {cap} requests of this token in flight", self.retry
+                    )
+                    response.headers.update(BASE_HEADERS)
+                    return response
+                inflight[key] += 1
             try:
-                return await endpoint(request)
+                response = await endpoint(request)
+            except BadRequest as exc:
+                response = self._fail(exc.status, str(exc))
             except Exception:
                 logger.exception("%s %s failed", request.method, request.url.path)
-                return self._fail(500, "internal error; the service log has the details")
+                response = self._fail(500, "internal error; the service log has the details")
+            finally:
+                if key is not None:
+                    inflight[key] -= 1
+                    if not inflight[key]:
+                        del inflight[key]
+            for name, value in BASE_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
 
         return guarded
 
@@ -115,20 +186,17 @@ class _Service:
             return who
         if not who.can_post:
             return self._fail(403, f"role {who.role} may not post events")
+        media = check_content_type(request, EVENT_TYPES)
         limit = self.config.max_body_bytes
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return self._fail(413, f"body exceeds {limit} bytes; split the batch")
         if not parse and self.writer.pending >= self.config.queue_bound_events:
             return self._fail(429, "ingest queue is full; retry later", self.retry)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return self._fail(413, f"body exceeds {limit} bytes; split the batch")
-        ndjson = "ndjson" in request.headers.get("content-type", "")
+        body = await read_body(request, limit)
+        ndjson = media == "application/x-ndjson"
         try:
-            events = decode_body(bytes(body), ndjson=ndjson, max_events=self.config.max_batch_events)
+            events = decode_body(body, ndjson=ndjson, max_events=self.config.max_batch_events)
         except IngestError as exc:
             logger.debug("rejected a batch with %d: %s", exc.status, exc)
             self.metrics.request(exc.status)
@@ -166,42 +234,55 @@ class _Service:
             return events
         return _json({"accepted": len(events), "duplicates": 0}, 202)
 
-    def _reader_guard(self, request: Request) -> Response | None:
+    def _guard(self, request: Request, allowed: Callable[[Principal], bool], what: str) -> Response | None:
         who = self._who(request)
         if isinstance(who, Response):
+            self.metrics.request(401)
             return who
-        if not who.can_read:
-            return _json({"error": f"role {who.role} may not read alerts or stats"}, 403)
+        if not allowed(who):
+            return self._fail(403, f"role {who.role} may not {what}")
         return None
 
+    def _reader_guard(self, request: Request) -> Response | None:
+        return self._guard(request, lambda who: who.can_read, "read alerts or stats")
+
     async def known(self, request: Request) -> Response:
+        """Which of the given events the log holds. Items: ``{"event_id", "hall_id"}``.
+
+        A bare string is an event id looked up in every hall (present in any: known); give
+        the hall to ask about one hall's event, since halls number their events independently.
+        """
         if (denied := self._reader_guard(request)) is not None:
             return denied
+        check_content_type(request, JSON_TYPES)
+        body = await read_body(request, self.config.max_body_bytes)
         try:
-            ids = _IDS.decode(await request.body())
+            items = _KNOWN.decode(body)
+        except RecursionError:
+            raise BadRequest(400, "JSON nested too deeply") from None
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return _json({"error": f"expected a JSON array of event ids ({exc})"}, 422)
-        found = self.reader.has_events(ids)
-        missing = [i for i in ids if i not in found]
-        return _json({"known": len(ids) - len(missing), "missing": missing})
+            raise BadRequest(
+                422, f"expected a JSON array of event ids or {{event_id, hall_id}} ({exc})"
+            ) from None
+        keys = [(i.hall_id, i.event_id) if isinstance(i, _Known) else ("~*", i) for i in items]
+        found = self.reader.has_events(keys)
+        missing = [i for i, k in zip(items, keys, strict=True) if k not in found]
+        out = [i if isinstance(i, str) else {"event_id": i.event_id, "hall_id": i.hall_id} for i in missing]
+        return _json({"known": len(items) - len(missing), "missing": out})
 
     async def alerts(self, request: Request) -> Response:
         if (denied := self._reader_guard(request)) is not None:
             return denied
         p = request.query_params
-        try:
-            since = p.get("since")
-            q = AlertQuery(
-                cursor=int(p.get("cursor", "0")),
-                since=datetime.fromisoformat(since).timestamp() if since else None,
-                rule=p.get("rule"),
-                level=p.get("level"),
-                hall=p.get("hall"),
-                department=p.get("department"),
-                limit=max(1, min(int(p.get("limit", "500")), _MAX_PAGE)),
-            )
-        except ValueError as exc:
-            return _json({"error": f"bad query parameter: {exc}"}, 422)
+        q = AlertQuery(
+            cursor=query_int(request, "cursor", 0, 0),
+            since=query_datetime(request, "since"),
+            rule=p.get("rule"),
+            level=p.get("level"),
+            hall=p.get("hall"),
+            department=p.get("department"),
+            limit=query_int(request, "limit", 500, 1, _MAX_PAGE),
+        )
         bodies, cursor, more = self.reader.alerts(q)
         tail = f',"next_cursor":{cursor},"more":{"true" if more else "false"}}}'.encode()
         payload = b'{"alerts":[' + b",".join(bodies) + b"]" + tail
@@ -229,17 +310,52 @@ class _Service:
                 "open_by_hall": snap.open_board,
                 "alerts_by_rule": dict(sorted(m.alerts_by_rule.items())),
                 "calendar": self.calendar.coverage(),
+                "quarantine": snap.quarantine,
             }
         )
 
     async def metrics_text(self, request: Request) -> Response:
+        if (denied := self._guard(request, lambda who: who.can_scrape, "scrape /metrics")) is not None:
+            return denied
         text = self.metrics.render(
             queue_depth=self.writer.pending,
             queue_bound=self.config.queue_bound_events,
             engine=self.writer.snapshot.engine,
         )
         text += render_calendar_metrics(self.calendar.coverage())
+        text += render_quarantine_metrics(self.writer.snapshot.quarantine)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    def _admin_guard(self, request: Request) -> Response | None:
+        return self._guard(request, lambda who: who.is_admin, "see or decide on quarantined events")
+
+    async def quarantine(self, request: Request) -> Response:
+        if (denied := self._admin_guard(request)) is not None:
+            return denied
+        state = request.query_params.get("state")
+        if state is not None and state not in ("held", "released", "dropped"):
+            raise BadRequest(
+                422, f"query parameter `state` must be held, released or dropped (got {state[:40]!r})"
+            )
+        limit = query_int(request, "limit", 500, 1, _MAX_PAGE)
+        return _json({"entries": [_entry(e) for e in self.reader.quarantine(state, limit)]})
+
+    async def decide(self, request: Request) -> Response:
+        if (denied := self._admin_guard(request)) is not None:
+            return denied
+        await read_body(request, _SMALL_BODY)  # nothing expected; bounded like every body
+        raw, action = request.path_params["qid"], request.path_params["action"]
+        if action not in ("release", "drop"):
+            raise BadRequest(404, f"no such action {action[:40]!r}; use release or drop")
+        if not raw.isdigit() or len(raw) > 18:
+            raise BadRequest(404, f"no quarantined event {raw[:40]}")
+        try:
+            entry = await self.writer.decide(int(raw), action)
+        except Decision as exc:
+            return self._fail(exc.status, str(exc))
+        except Unavailable as exc:
+            return self._fail(503, str(exc), self.retry)
+        return _json(_entry(entry))
 
     async def healthz(self, request: Request) -> Response:
         return _json({"status": "ok"})
@@ -252,16 +368,20 @@ class _Service:
         return _json({"ready": True})
 
     async def openapi(self, request: Request) -> Response:
-        return _json(openapi_document())
+        return _json(openapi_document(self.config.max_batch_events, _MAX_PAGE))
 
     async def page(self, request: Request) -> Response:
-        html = resources.files("engine.service").joinpath("static/centre.html").read_text(encoding="utf-8")
-        return HTMLResponse(html)
+        return HTMLResponse(self.page_html, headers=self.page_headers)
 
 
-def create_app(config: ServiceConfig) -> Starlette:
-    """A Starlette app serving ``config``; the store opens and the engine rebuilds on startup."""
-    svc = _Service(config)
+def create_app(config: ServiceConfig, *, accept_log_loss: bool = False) -> Starlette:
+    """A Starlette app serving ``config``; the store opens and the engine rebuilds on startup.
+
+    ``accept_log_loss`` is the operator's decision to go on with a log that holds less than
+    was acknowledged (see :mod:`engine.service.integrity`); without it such a log keeps the
+    service unready.
+    """
+    svc = _Service(config, accept_log_loss=accept_log_loss)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -284,6 +404,8 @@ def create_app(config: ServiceConfig) -> Starlette:
         ("/readyz", svc.readyz, "GET"),
         ("/openapi.json", svc.openapi, "GET"),
         ("/", svc.page, "GET"),
+        ("/v1/quarantine", svc.quarantine, "GET"),
+        ("/v1/quarantine/{qid}/{action}", svc.decide, "POST"),
     ]
     if config.parse_only_route:
         endpoints.append(("/v1/events/parse-only", svc.parse_only, "POST"))

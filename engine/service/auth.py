@@ -11,7 +11,8 @@ compromised camera cannot forge an approval record. Reading alerts is for superv
 | ``camera`` | ``camera.*`` events of its ``hall`` | no |
 | ``trading`` | tendering events (2) and heartbeats without a hall | no |
 | ``supervisor`` | nothing | yes |
-| ``admin`` | everything | yes |
+| ``metrics`` | nothing | no; only ``GET /metrics`` (a Prometheus scraper) |
+| ``admin`` | everything | yes, and the quarantine |
 
 (1) case lifecycle, ``item.published``, ``staff.authorised``, ``staff.clock_in/out`` and
 ``source.heartbeat`` of that hall. (2) ``tender.*``, ``bid.submitted``, ``bids.opened``,
@@ -34,6 +35,7 @@ from msgspec import Meta
 from engine.contract import events as ev
 
 __all__ = [
+    "RESERVED_PREFIX",
     "ROLES",
     "AuthError",
     "Principal",
@@ -44,8 +46,10 @@ __all__ = [
     "scope_error",
 ]
 
-Role = Literal["window", "camera", "trading", "supervisor", "admin"]
-ROLES: tuple[str, ...] = ("window", "camera", "trading", "supervisor", "admin")
+Role = Literal["window", "camera", "trading", "supervisor", "metrics", "admin"]
+ROLES: tuple[str, ...] = ("window", "camera", "trading", "supervisor", "metrics", "admin")
+#: Partition names of events without a hall (engine.service.halls); no hall may be called so.
+RESERVED_PREFIX = "~"
 
 
 class AuthError(ValueError):
@@ -74,7 +78,15 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def can_post(self) -> bool:
-        return self.role != "supervisor"
+        return self.role not in ("supervisor", "metrics")
+
+    @property
+    def can_scrape(self) -> bool:
+        return self.role in ("supervisor", "metrics", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 _APPROVAL = (
@@ -103,10 +115,12 @@ _TRADING = (ev.TenderPublished, ev.BidSubmitted, ev.BidsOpened, ev.ExpertScored,
 def scope_error(who: Principal, event: ev.Event) -> str | None:
     """Why ``who`` may not post ``event``, or None when it may."""
     role = who.role
-    if role == "admin":
-        return None
     kind = type(event).__struct_config__.tag
     hall = getattr(event, "hall_id", None)
+    if hall is not None and hall.startswith(RESERVED_PREFIX):
+        return f"hall ids beginning with `{RESERVED_PREFIX}` are reserved (got {hall!r})"
+    if role == "admin":
+        return None
     if role == "window":
         if not isinstance(event, _APPROVAL):
             return f"a window terminal may not post `{kind}` events"
@@ -123,7 +137,7 @@ def scope_error(who: Principal, event: ev.Event) -> str | None:
         if isinstance(event, _TRADING) or (isinstance(event, ev.SourceHeartbeat) and hall is None):
             return None
         return f"a trading platform may not post `{kind}` events"
-    return "a supervisor token may not post events"
+    return f"a {role} token may not post events"
 
 
 def _digest(token: str) -> bytes:
@@ -159,6 +173,8 @@ def check_specs(specs: list[TokenSpec], where: str) -> None:
     for i, spec in enumerate(specs):
         if spec.role in ("window", "camera") and not spec.hall:
             raise AuthError(f"{where}: `$.tokens[{i}].hall` - a {spec.role} token needs a hall")
+        if spec.hall is not None and spec.hall.startswith(RESERVED_PREFIX):
+            raise AuthError(f"{where}: `$.tokens[{i}].hall` - hall ids beginning with `~` are reserved")
         if spec.role not in ("window", "camera") and spec.hall is not None:
             raise AuthError(f"{where}: `$.tokens[{i}].hall` - a {spec.role} token has no hall scope")
         if spec.token in seen:

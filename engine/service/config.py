@@ -13,6 +13,12 @@ Example (every field but ``tokens`` has a default)::
     max_body_bytes: 4194304
     queue_bound_events: 50000
     group_max_events: 5000
+    max_requests_per_token: 128     # requests of one token in flight at once; more: 429
+    max_connections: 800            # open connections; the oldest idle/slow one makes room
+    head_timeout_s: 10              # request line and headers complete within this, else closed
+    body_timeout_s: 30              # request body complete within this after the headers
+    keep_alive_s: 5                 # an idle keep-alive connection is closed after this
+    max_head_bytes: 65536           # bigger request head: 431
     calendar:                       # optional: added to the rulebook's calendar
       holidays: [holidays/]         # holiday files or directories, relative to this file
       beyond_range: error           # or weekdays; default: the rulebook's choice
@@ -37,6 +43,7 @@ from engine.service.auth import AuthError, TokenSpec, check_specs
 __all__ = ["ServiceCalendar", "ServiceConfig", "demo_config", "load_config", "write_tokens"]
 
 Positive = Annotated[int, Meta(ge=1)]
+PositiveSeconds = Annotated[float, Meta(gt=0, le=3600)]
 
 
 class ServiceCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -62,6 +69,13 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     group_max_events: Positive = 5000
     retry_after_s: Positive = 1
     parse_only_route: bool = False
+    # Connection limits (engine.service.protocol) and the per-token cap of requests in flight.
+    max_requests_per_token: Positive = 128
+    max_connections: Positive = 800
+    head_timeout_s: PositiveSeconds = 10.0
+    body_timeout_s: PositiveSeconds = 30.0
+    keep_alive_s: PositiveSeconds = 5.0
+    max_head_bytes: Positive = 65536
     calendar: ServiceCalendar = ServiceCalendar()
     tokens: list[TokenSpec] = msgspec.field(default_factory=list)
 

@@ -51,7 +51,16 @@ class PartitionedEngine:
     def engine(self, partition: str) -> Engine:
         eng = self.engines.get(partition)
         if eng is None:
-            eng = self.engines[partition] = Engine(self.rulebook, calendar=self.calendar)
+            eng = self.engines[partition] = self.new_engine()
+        return eng
+
+    def new_engine(self) -> Engine:
+        """A fresh engine with this rulebook and calendar, in no partition (for probes)."""
+        return Engine(self.rulebook, calendar=self.calendar)
+
+    def fresh(self, partition: str) -> Engine:
+        """Replace ``partition``'s engine by a fresh one (its state is rebuilt by the caller)."""
+        eng = self.engines[partition] = self.new_engine()
         return eng
 
     def process_many(self, events: Sequence[ev.Event]) -> list[Alert]:

@@ -20,6 +20,7 @@ __all__ = [
     "Histogram",
     "Metrics",
     "render_calendar_metrics",
+    "render_quarantine_metrics",
     "side_output_counts",
 ]
 
@@ -197,5 +198,26 @@ def render_calendar_metrics(coverage: Mapping[str, Any]) -> str:
         "# HELP supsim_calendar_year_assumed 1 for each uncovered year counted as plain weekdays.",
         "# TYPE supsim_calendar_year_assumed gauge",
         *(f'supsim_calendar_year_assumed{{year="{y}"}} 1' for y in assumed),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_quarantine_metrics(counts: Mapping[str, Mapping[str, int]]) -> str:
+    """Quarantined events by state, summed over halls (``GET /v1/quarantine`` has the detail).
+
+    Why no hall label: a hall is an unbounded label value; the alert worth having is
+    ``supsim_quarantine_events{state="held"} > 0``, and the operator reads the list.
+    """
+    total = {"held": 0, "released": 0, "dropped": 0}
+    for states in counts.values():
+        for state, n in states.items():
+            total[state] = total.get(state, 0) + n
+    lines = [
+        "# HELP supsim_quarantine_events Events the engine failed on, by state (held: not applied).",
+        "# TYPE supsim_quarantine_events gauge",
+        *(f'supsim_quarantine_events{{state="{s}"}} {n}' for s, n in sorted(total.items())),
+        "# HELP supsim_quarantine_halls Halls with at least one held event.",
+        "# TYPE supsim_quarantine_halls gauge",
+        f"supsim_quarantine_halls {sum(1 for st in counts.values() if st.get('held'))}",
     ]
     return "\n".join(lines) + "\n"

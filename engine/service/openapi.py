@@ -1,8 +1,14 @@
 """The OpenAPI document of the live service, with the event schema generated from the contract.
 
 Why generated and not hand-written: the event contract's JSON Schema comes from the
-msgspec Structs (``engine.contract.events``), so the API document cannot drift from what the ingest
-route actually accepts; schema-driven fuzzers (schemathesis) read it as is.
+msgspec Structs (``engine.contract.events``), so the API document cannot drift from what
+the ingest route accepts; schema-driven fuzzers (schemathesis, run in the test suite with
+all its checks) read it as is. Two things msgspec does not say are added here: instants
+are RFC 3339 ``date-time`` strings (with an offset), and a hall id may not begin with ``~``
+(reserved for the partitions of events without a hall).
+
+Every status a route can answer is listed, with its body: a client generated from this
+document handles 415, 429 and 503 as well as 202.
 """
 
 from __future__ import annotations
@@ -17,16 +23,87 @@ from engine.contract.alerts import Alert
 
 __all__ = ["openapi_document"]
 
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": ["integer", "null"]},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["error"],
+}
+_ANY_OBJECT = {"type": "object"}
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+def _body(
+    description: str, schema: dict[str, Any] = _ERROR, media: str = "application/json"
+) -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "malformed JSON, or nested too deeply",
+        401: "missing or unknown bearer token",
+        403: "the token's role or scope does not allow this",
+        404: "no such entry",
+        409: "already decided",
+        413: "body or batch too large",
+        415: "unsupported Content-Type",
+        422: "invalid body or query parameter, naming the field",
+        429: "queue full, or too many requests of this token in flight; see Retry-After",
+        503: "not ready (rebuilding, a failed commit being recovered, or a log awaiting an operator)",
+    }
+    return {str(c): _body(text[c]) for c in codes}
+
+
+def _datetimes(components: dict[str, Any]) -> None:
+    """Mark every instant of the contract's Structs as an RFC 3339 ``date-time``."""
+    seen: set[type] = set()
+
+    def visit(t: msgspec.inspect.Type) -> None:
+        if isinstance(t, msgspec.inspect.StructType) and t.cls not in seen:
+            seen.add(t.cls)
+            props = components.get(t.cls.__name__, {}).get("properties", {})
+            for f in t.fields:
+                inner = f.type.types if isinstance(f.type, msgspec.inspect.UnionType) else (f.type,)
+                if any(isinstance(x, msgspec.inspect.DateTimeType) for x in inner):
+                    prop = props.get(f.encode_name, {})
+                    for option in prop.get("anyOf", [prop]):
+                        if option.get("type") == "string":
+                            option["format"] = "date-time"
+                for x in inner:
+                    visit(x)
+        for attr in ("item_type", "types"):
+            sub = getattr(t, attr, None)
+            for x in sub if isinstance(sub, tuple) else ([sub] if sub is not None else []):
+                visit(x)
+
+    for t in msgspec.inspect.multi_type_info([ev.AnyEvent, Alert]):
+        visit(t)
+    for schema in components.values():
+        hall = schema.get("properties", {}).get("hall_id")
+        for option in (hall or {}).get("anyOf", [hall] if hall else []):
+            if option.get("type") == "string":
+                option["pattern"] = "^[^~]"
 
 
 @functools.cache
-def openapi_document() -> dict[str, Any]:
+def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict[str, Any]:
     (event_ref, alert_ref), components = msgspec.json.schema_components(
         (list[ev.AnyEvent], Alert), ref_template="#/components/schemas/{name}"
     )
+    _datetimes(components)
+    event_ref = {**event_ref, "maxItems": max_batch_events}
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     counts = {
         "type": "object",
@@ -40,19 +117,48 @@ def openapi_document() -> dict[str, Any]:
             "next_cursor": {"type": "integer"},
             "more": {"type": "boolean"},
         },
+        "required": ["alerts", "next_cursor", "more"],
     }
+    known_item = {
+        "anyOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {"event_id": {"type": "string"}, "hall_id": {"type": ["string", "null"]}},
+                "required": ["event_id"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    known = {
+        "type": "object",
+        "properties": {"known": {"type": "integer"}, "missing": {"type": "array", "items": known_item}},
+        "required": ["known", "missing"],
+    }
+    entry = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "hall": {"type": "string"}, "event_id": {"type": "string"},
+            "kind": {"type": "string"}, "seq": {"type": "integer"},
+            "state": {"enum": ["held", "released", "dropped"]}, "error": {"type": "string"},
+            "at": {"type": "number"}, "decided_at": {"type": ["number", "null"]},
+        },
+        "required": ["id", "hall", "event_id", "kind", "state", "error"],
+    }  # fmt: skip
+    ready = {"type": "object", "properties": {"ready": {"type": "boolean"}, "reason": {"type": "string"}}}
     alert_params = [
         {"name": name, "in": "query", "required": False, "schema": schema}
         for name, schema in (
-            ("cursor", {"type": "integer", "minimum": 0}),
+            ("cursor", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
             ("since", {"type": "string", "format": "date-time"}),
             ("rule", {"type": "string"}),
             ("level", {"type": "string"}),
             ("hall", {"type": "string"}),
             ("department", {"type": "string"}),
-            ("limit", {"type": "integer", "minimum": 1, "maximum": 5000}),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": max_page}),
         )
     ]
+    public: list[dict[str, list[str]]] = []
     return {
         "openapi": "3.1.0",
         "info": {"title": "supsim supervision engine", "version": "1"},
@@ -69,51 +175,128 @@ def openapi_document() -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {"schema": event_ref},
-                            "application/x-ndjson": {"schema": {"type": "string"}},
+                            "application/x-ndjson": {
+                                "schema": {"type": "string", "description": "one contract event per line"}
+                            },
                         },
                     },
                     "responses": {
-                        "202": {
-                            "description": "durable",
-                            "content": {"application/json": {"schema": counts}},
-                        },
-                        "400": _error("malformed JSON"),
-                        "401": _error("missing or unknown token"),
-                        "403": _error("out of the token's scope"),
-                        "413": _error("body or batch too large"),
-                        "422": _error("invalid events: index, field and reason of each"),
-                        "429": _error("queue full; see Retry-After"),
-                        "503": _error("not ready; see Retry-After"),
+                        "202": _body("durable", counts),
+                        **_errors(400, 401, 403, 413, 415, 422, 429, 503),
                     },
                 }
             },
             "/v1/events/known": {
                 "post": {
-                    "summary": "Which of these event ids are in the log",
+                    "summary": "Which of these events are in the log (an id alone: in any hall)",
                     "requestBody": {
-                        "content": {
-                            "application/json": {"schema": {"type": "array", "items": {"type": "string"}}}
-                        }
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "array", "items": known_item}}},
                     },
-                    "responses": {"200": _error("known count and missing ids")},
+                    "responses": {
+                        "200": _body("known count and missing items", known),
+                        **_errors(400, 401, 403, 413, 415, 422, 429),
+                    },
                 }
             },
             "/v1/alerts": {
                 "get": {
                     "summary": "Alerts in arrival order, filtered and paginated by cursor",
                     "parameters": alert_params,
-                    "responses": {
-                        "200": {"description": "a page", "content": {"application/json": {"schema": page}}}
-                    },
+                    "responses": {"200": _body("a page", page), **_errors(401, 403, 422, 429)},
                 }
             },
             "/v1/stats": {
-                "get": {"summary": "Ingest, engine and alert counters", "responses": {"200": _error("")}}
+                "get": {
+                    "summary": "Ingest, engine, quarantine and alert counters",
+                    "responses": {"200": _body("counters", _ANY_OBJECT), **_errors(401, 403, 429)},
+                }
+            },
+            "/v1/quarantine": {
+                "get": {
+                    "summary": "Events the engine failed on (admin)",
+                    "parameters": [
+                        {
+                            "name": "state",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": ["held", "released", "dropped"]},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": max_page},
+                        },
+                    ],
+                    "responses": {
+                        "200": _body(
+                            "entries, oldest first",
+                            {"type": "object", "properties": {"entries": {"type": "array", "items": entry}}},
+                        ),
+                        **_errors(401, 403, 422, 429),
+                    },
+                }
+            },
+            "/v1/quarantine/{qid}/{action}": {
+                "post": {
+                    "summary": "Release (apply now) or drop a held event (admin)",
+                    "parameters": [
+                        {
+                            "name": "qid",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+                        },
+                        {
+                            "name": "action",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"enum": ["release", "drop"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": _body("the entry as decided", entry),
+                        **_errors(401, 403, 404, 409, 413, 429, 503),
+                    },
+                }
             },
             "/metrics": {
-                "get": {"summary": "Prometheus text", "security": [], "responses": {"200": _error("")}}
+                "get": {
+                    "summary": "Prometheus text (a metrics, supervisor or admin token)",
+                    "responses": {
+                        "200": _body("exposition format 0.0.4", {"type": "string"}, "text/plain"),
+                        **_errors(401, 403, 429),
+                    },
+                }
             },
-            "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": _error("")}}},
-            "/readyz": {"get": {"summary": "Readiness", "security": [], "responses": {"200": _error("")}}},
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness",
+                    "security": public,
+                    "responses": {"200": _body("alive", ready)},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness",
+                    "security": public,
+                    "responses": {"200": _body("ready", ready), "503": _body("not ready, and why", ready)},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": public,
+                    "responses": {"200": _body("OpenAPI 3.1", _ANY_OBJECT)},
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "The supervision-centre page (the token is typed into it)",
+                    "security": public,
+                    "responses": {"200": _body("HTML", {"type": "string"}, "text/html")},
+                }
+            },
         },
     }

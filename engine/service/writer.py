@@ -4,7 +4,8 @@ Why one writer thread: the engine is a sequential state machine and SQLite has o
 anyway. Requests are decoded and checked on the event loop, then queued; the writer takes
 *everything* queued (up to ``group_max_events``) as one group, stores the new events, runs
 them through the engine, stores the alerts and commits once. Every request of the group is
-acknowledged after that commit, so a burst of small requests shares one fsync. While a
+acknowledged after that commit (and after the acknowledgement mark, see
+:mod:`engine.service.integrity`), so a burst of small requests shares one fsync. While a
 commit runs in the writer thread, the event loop keeps accepting and queueing requests.
 
 Why a bound on queued *events*: the queue is the only place where load can pile up. When
@@ -14,16 +15,16 @@ latency and memory grow without limit; clients resend (ingest is idempotent).
 Why ``gc.freeze()`` after the rebuild: everything alive then (modules, the rulebook, the
 engine state replayed from the log) lives as long as the process. CPython's full
 collections scan every tracked object, so on a service holding a big state each one stalls
-the event loop and the writer for tens of milliseconds (measured: 16 ms for a bare service,
-60 ms with a month of ``city_hall`` replayed), and those pauses land in the ingest p99.
-Freezing moves that long-lived heap out of the collector's sight; only what is allocated
-afterwards is scanned.
+the event loop and the writer for tens of milliseconds, and those pauses land in the
+ingest p99. Freezing moves that long-lived heap out of the collector's sight.
 
-If a commit fails the writer marks the service broken (``/readyz`` fails, ingest answers
-503): the engine may have applied events that are not in the log, and only a restart,
-which rebuilds the engine from the log, makes them agree again. The failure is logged once,
-with its traceback (clients only see its one-line summary); the requests refused afterwards
-are logged at DEBUG, so a broken service does not flood its log.
+An exception of the engine is not a failed commit: it is confined to the hall whose events
+caused it (:mod:`engine.service.isolation`, the quarantine). A failed *commit* (the disk,
+SQLite) rolls back, answers 503 to the group and marks the service unready; the engines
+of the partitions the group touched may have applied events that are not in the log, so
+every ``retry_after_s`` the writer tries a small durable write, and once one succeeds it
+rebuilds those partitions from the log and is ready again, without a restart. The failure
+is logged once with its traceback; refusals while unready are logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import gc
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -42,14 +44,17 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.service.board import OpenBoard
 from engine.service.halls import PartitionedEngine, partition_of
+from engine.service.integrity import AckMark, IntegrityError, Mark, check_log
+from engine.service.isolation import apply_partition, event_head
 from engine.service.metrics import Metrics
-from engine.service.store import EventStore
+from engine.service.store import EventStore, QuarantineEntry
 
-__all__ = ["IngestWriter", "Overloaded", "Unavailable"]
+__all__ = ["Decision", "IngestWriter", "Overloaded", "Snapshot", "Unavailable"]
 
 logger = logging.getLogger(__name__)
 
 _ENC = msgspec.json.Encoder()
+_Item = tuple[int, ev.Event]
 
 
 class Overloaded(Exception):
@@ -58,6 +63,14 @@ class Overloaded(Exception):
 
 class Unavailable(Exception):
     """Not ready yet (rebuilding from the log) or broken: answer 503."""
+
+
+class Decision(Exception):
+    """A quarantine decision that cannot be made: ``status`` 404 (no such entry) or 409 (decided)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -76,27 +89,49 @@ class Snapshot:
     board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     open_board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     events_stored: int = 0
+    quarantine: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class IngestWriter:
     def __init__(
-        self, store: EventStore, engine: PartitionedEngine, metrics: Metrics, *, bound: int, group_max: int
+        self,
+        store: EventStore,
+        engine: PartitionedEngine,
+        metrics: Metrics,
+        *,
+        bound: int,
+        group_max: int,
+        retry_s: float = 1.0,
+        accept_loss: bool = False,
     ) -> None:
         self.store = store
         self.engine = engine
         self.metrics = metrics
         self.bound = bound
         self.group_max = group_max
+        self.retry_s = retry_s
+        self.accept_loss = accept_loss
         self.pending = 0
         self.ready = False
         self.broken: str | None = None
         self.snapshot = Snapshot()
         self.replayed = 0
+        self.mark = AckMark(store.path)
         self._board: Counter[tuple[str, str, str]] = Counter()
         self.open_board = OpenBoard(engine)
-        self._stored = 0
+        self._rows = 0
+        self._max_seq = 0
+        self._skip: set[int] = set()
+        self._quarantine: dict[str, dict[str, int]] = {}
+        self._dirty: set[str] = set()
+        self._part_stats: dict[str, dict[str, int]] = {}
+        self._open_cases: dict[str, int] = {}
+        self._stats_total: dict[str, int] = {}
+        self._recovering: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Submission | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supsim-writer")
+        self._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supsim-ack")
+        self._acking: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -109,28 +144,69 @@ class IngestWriter:
         if self._task is not None:
             await self._queue.put(None)
             await self._task
+        if self._recovering is not None:
+            self._recovering.cancel()
+        if self._acking:
+            await asyncio.gather(*self._acking, return_exceptions=True)
         self._pool.shutdown(wait=True)
+        self._acks.shutdown(wait=True)
         self.store.close()
-        logger.info("writer stopped; %d events stored", self._stored)
+        self.mark.close()
+        logger.info("writer stopped; %d events stored", self._rows)
+
+    def _check_integrity(self) -> bool:
+        """Startup check of the log against the mark; False leaves the service unready."""
+        store = self.store
+        self._rows, self._max_seq = store.count_events(), store.max_seq()
+        try:
+            mark = self.mark.read()
+            reason = check_log(mark, max_seq=self._max_seq, events=self._rows, damage=store.quick_check())
+        except IntegrityError as exc:
+            mark, reason = None, str(exc)
+        if reason is not None and (self.accept_loss and not reason.startswith("integrity check")):
+            logger.warning("accepting the log as it stands (--accept-log-loss): %s", reason)
+            reason = None
+        if reason is not None:
+            self.broken = reason
+            logger.error("the log cannot be trusted; the service stays unready: %s", reason)
+            return False
+        if mark != Mark(self._max_seq, self._rows):
+            self.mark.write(Mark(self._max_seq, self._rows), reset=True)
+        return True
 
     def _rebuild(self) -> None:
-        """Replay the log in arrival order into the (fresh) engine; re-store any missing alert."""
+        """Check the log, replay it in arrival order into fresh engines, re-store any missing alert."""
         t0 = time.perf_counter()
+        if not self._check_integrity():
+            return
+        store = self.store
+        self._skip = store.skipped_seqs()
         n = 0
-        for bodies in self.store.iter_event_bodies():
-            events = [ev.decode_event(b) for b in bodies]
-            keyed = self.engine.process_keyed(events)
+        for rows in store.iter_event_rows():
+            by_part: dict[str, list[_Item]] = {}
+            store.begin()
+            for seq, part, body in rows:
+                if seq in self._skip:
+                    continue
+                try:
+                    event = ev.decode_event(body)
+                except ev.EventDecodeError as exc:  # e.g. the contract has tightened since
+                    kind, eid = event_head(body)
+                    store.quarantine(seq, part, kind, eid, f"the stored event no longer decodes: {exc}")
+                    self._skip.add(seq)
+                    logger.warning("quarantined stored event %s of %s: it no longer decodes", eid, part)
+                    continue
+                by_part.setdefault(part, []).append((seq, event))
+                n += 1
+            keyed, _ = self._apply(by_part)
+            store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
+            store.commit()
             self.open_board.add(keyed)
-            alerts = [a for _, a in keyed]
-            self.store.begin()
-            self.store.insert_alerts(alerts, [_ENC.encode(a) for a in alerts])
-            self.store.commit()
-            n += len(events)
         self.replayed = n
-        self._stored = n
-        for hall, dept, level, count in self.store.alert_levels():
+        for hall, dept, level, count in store.alert_levels():
             self._board[(hall or "", dept or "", level)] += count
-        self.metrics.alerts_by_rule.update(self.store.alert_rules())
+        self.metrics.alerts_by_rule.update(store.alert_rules())
+        self._quarantine = store.quarantine_counts()
         self.open_board.refresh(list(self.engine.engines))
         self._publish()
         gc.collect()
@@ -152,6 +228,13 @@ class IngestWriter:
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Submission(events, bodies, future))
         return await asyncio.shield(future)
+
+    async def decide(self, qid: int, action: str) -> QuarantineEntry:
+        """Release (apply now) or drop a held quarantined event; between two group commits."""
+        if self.broken is not None or not self.ready:
+            raise Unavailable(self.broken or "rebuilding state from the log")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._decide, qid, action)
 
     # --- the writer side --------------------------------------------------------------
 
@@ -177,65 +260,242 @@ class IngestWriter:
                 group.append(item)
                 n += len(item.events)
             try:
-                results = await loop.run_in_executor(self._pool, self._commit_group, group)
+                results, mark = await loop.run_in_executor(self._pool, self._commit_group, group)
             except Exception as exc:
                 if isinstance(exc, Unavailable):  # broken before: logged when it broke
                     logger.debug("refused a group of %d events: %s", n, exc)
                 else:
                     logger.exception("commit of a group of %d events failed; the service is broken", n)
+                    self._recovering = loop.create_task(self._recover_later())
                 for sub in group:
                     if not sub.future.done():
                         sub.future.set_exception(Unavailable(f"commit failed: {exc}"))
-            else:
-                for sub, result in zip(group, results, strict=True):
-                    if not sub.future.done():
-                        sub.future.set_result(result)
+            else:  # acknowledged once the mark is durable, while the next group is applied
+                task = loop.create_task(self._acknowledge(group, results, mark))
+                self._acking.add(task)
+                task.add_done_callback(self._acking.discard)
             finally:
                 self.pending -= n
 
-    def _commit_group(self, group: list[_Submission]) -> list[tuple[int, int]]:
+    async def _acknowledge(
+        self, group: list[_Submission], results: list[tuple[int, int]], mark: Mark
+    ) -> None:
+        """Write the mark of a committed group on the acknowledging thread, then answer its requests.
+
+        Why a thread of its own: the mark's fsync cost as much as the log's under load
+        (py-spy on a 240-hall capacity step: 4.3 s against 4.9 s in 75 s), and on the writer
+        thread it delayed the next group by that much. Marks are written in commit order
+        (one thread), and no request is answered before the mark that covers it is durable.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._acks, self.mark.write, mark)
+        except Exception as exc:
+            if self.broken is None:
+                logger.exception("writing the acknowledgement mark failed; the service is broken")
+                self.broken = f"{type(exc).__name__}: {exc}"
+                self._recovering = loop.create_task(self._recover_later())
+            for sub in group:
+                if not sub.future.done():
+                    sub.future.set_exception(Unavailable(f"commit failed: {exc}"))
+            return
+        for sub, result in zip(group, results, strict=True):
+            if not sub.future.done():
+                sub.future.set_result(result)
+
+    def _history(self, part: str) -> Callable[[int], list[_Item]]:
+        def read(before: int) -> list[_Item]:
+            out: list[_Item] = []
+            for seq, body in self.store.partition_rows(part, before):
+                if seq not in self._skip:
+                    out.append((seq, ev.decode_event(body)))
+            return out
+
+        return read
+
+    def _apply(self, by_part: dict[str, list[_Item]]) -> tuple[list[tuple[str, Alert]], set[str]]:
+        """Run each partition's new events through its engine; quarantine what it fails on."""
+        keyed: list[tuple[str, Alert]] = []
+        rebuilt: set[str] = set()
+        for part in sorted(by_part):
+            out = apply_partition(self.engine, part, by_part[part], self._history(part))
+            for p in out.poison:
+                kind = str(type(p.event).__struct_config__.tag)
+                self.store.quarantine(p.seq, part, kind, p.event.event_id, p.error)
+                self._skip.add(p.seq)
+            if out.rebuilt:
+                rebuilt.add(part)
+                self.open_board.reset(part)
+            keyed.extend((part, a) for a in out.alerts)
+        return keyed, rebuilt
+
+    def _commit_group(self, group: list[_Submission]) -> tuple[list[tuple[int, int]], Mark]:
         if self.broken is not None:
             raise Unavailable(self.broken)
         t0 = time.perf_counter()
         store = self.store
         results: list[tuple[int, int]] = []
-        fresh: list[ev.Event] = []
+        by_part: dict[str, list[_Item]] = {}
         try:
             store.begin()
             for sub in group:
-                new = store.insert_events(sub.events, sub.bodies)
+                parts = [partition_of(e) for e in sub.events]
+                new = store.insert_events(sub.events, sub.bodies, parts)
                 results.append((len(new), len(sub.events) - len(new)))
-                fresh.extend(new)
-            keyed = self.engine.process_keyed(fresh)
-            alerts = [a for _, a in keyed]
-            store.insert_alerts(alerts, [_ENC.encode(a) for a in alerts])
+                for seq, event in new:
+                    by_part.setdefault(partition_of(event), []).append((seq, event))
+            keyed, rebuilt = self._apply(by_part)
+            fresh = store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
             store.commit()
         except Exception as exc:
             store.rollback()
-            self.broken = f"{type(exc).__name__}: {exc}"
+            self._fail(exc, set(by_part))
             raise
-        self._stored += len(fresh)
-        self._count(alerts)
-        self.open_board.add(keyed)
-        self.open_board.refresh({partition_of(e) for e in fresh})
+        n_new = sum(len(items) for items in by_part.values())
+        self._rows += n_new
+        if n_new:
+            self._max_seq = max(self._max_seq, *(items[-1][0] for items in by_part.values()))
+        self._after_commit(keyed, fresh, rebuilt, set(by_part))
         dup = sum(r[1] for r in results)
-        by_rule = Counter(a.rule for a in alerts)
-        self.metrics.committed(time.perf_counter() - t0, len(fresh), dup, dict(by_rule))
-        self._publish()
-        return results
+        by_rule = Counter(a.rule for (_, a), new in zip(keyed, fresh, strict=True) if new)
+        self.metrics.committed(time.perf_counter() - t0, n_new, dup, dict(by_rule))
+        return results, Mark(self._max_seq, self._rows)
 
-    def _count(self, alerts: list[Alert]) -> None:
-        for a in alerts:
-            self._board[(a.hall_id or "", a.department_id or "", a.level)] += 1
+    def _after_commit(
+        self, keyed: list[tuple[str, Alert]], fresh: list[bool], rebuilt: set[str], touched: set[str]
+    ) -> None:
+        for (_, a), new in zip(keyed, fresh, strict=True):
+            if new:
+                self._board[(a.hall_id or "", a.department_id or "", a.level)] += 1
+        self.open_board.add([(p, a) for (p, a), new in zip(keyed, fresh, strict=True) if new or p in rebuilt])
+        self.open_board.refresh(touched)
+        if rebuilt:
+            self._quarantine = self.store.quarantine_counts()
+        self._publish(touched)
 
-    def _publish(self) -> None:
+    # --- failure and recovery ---------------------------------------------------------
+
+    def _fail(self, exc: Exception, touched: set[str]) -> None:
+        self.broken = f"{type(exc).__name__}: {exc}"
+        self._dirty |= touched
+
+    async def _recover_later(self) -> None:
+        loop = asyncio.get_running_loop()
+        attempts = 0
+        while self.broken is not None:
+            await asyncio.sleep(self.retry_s)
+            attempts += 1
+            try:
+                await loop.run_in_executor(self._pool, self._recover)
+            except Exception as exc:
+                log = logger.warning if attempts == 1 else logger.debug
+                log("the log still refuses writes (%s); retrying every %g s", exc, self.retry_s)
+            else:
+                logger.warning("recovered after a failed commit (%d attempt(s)); ready again", attempts)
+
+    def _recover(self) -> None:
+        """Once a durable write succeeds, rebuild the partitions a failed group touched."""
+        store = self.store
+        store.rollback()
+        store.probe_write()
+        self._skip = store.skipped_seqs()
+        self._rows, self._max_seq = store.count_events(), store.max_seq()
+        store.begin()
+        try:
+            for part in sorted(self._dirty):
+                self.engine.fresh(part)
+                self.open_board.reset(part)
+                out = apply_partition(self.engine, part, self._history(part)(self._max_seq + 1), lambda _: [])
+                for p in out.poison:
+                    kind = str(type(p.event).__struct_config__.tag)
+                    store.quarantine(p.seq, part, kind, p.event.event_id, p.error)
+                    self._skip.add(p.seq)
+                keyed = [(part, a) for a in out.alerts]
+                store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
+                self.open_board.add(keyed)
+            store.commit()
+        except Exception:
+            store.rollback()
+            raise
+        self.mark.write(Mark(self._max_seq, self._rows))
+        self.open_board.refresh(self._dirty)
+        dirty, self._dirty = self._dirty, set()
+        self._quarantine = store.quarantine_counts()
+        self._publish(dirty)
+        self.broken = None
+
+    # --- operator decisions on quarantined events -------------------------------------
+
+    def _decide(self, qid: int, action: str) -> QuarantineEntry:
+        store = self.store
+        entry = store.quarantine_entry(qid)
+        if entry is None:
+            raise Decision(404, f"no quarantined event {qid}")
+        if entry.state != "held":
+            raise Decision(409, f"quarantined event {qid} was already {entry.state}")
+        store.begin()
+        keyed: list[tuple[str, Alert]] = []
+        rebuilt: set[str] = set()
+        try:
+            if action == "drop":
+                store.decide(qid, "dropped")
+            else:  # applied now, so it moves to the end of the arrival order (the replay agrees)
+                new_seq = self._max_seq + 1
+                store.decide(qid, "released", new_seq)
+                self._skip.discard(entry.seq)
+                part, body = store.event_body(new_seq) or (entry.part, b"")
+                try:
+                    event = ev.decode_event(body)
+                except ev.EventDecodeError as exc:
+                    store.quarantine(new_seq, part, entry.kind, entry.event_id, f"no longer decodes: {exc}")
+                    self._skip.add(new_seq)
+                else:
+                    keyed, rebuilt = self._apply({part: [(new_seq, event)]})
+            fresh = store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
+            store.commit()
+        except Exception as exc:
+            store.rollback()
+            self._fail(exc, {entry.part})
+            raise
+        if action != "drop":
+            self._max_seq += 1
+            self.mark.write(Mark(self._max_seq, self._rows))
+        self._quarantine = store.quarantine_counts()
+        self._after_commit(keyed, fresh, rebuilt, {entry.part})
+        logger.warning("quarantined event %s of %s %s by an operator", entry.event_id, entry.part, action)
+        decided = store.quarantine_entry(qid)
+        assert decided is not None
+        return decided
+
+    def _engine_stats(self, touched: set[str] | None) -> dict[str, int]:
+        """Engine counters summed over partitions, recounting only ``touched`` (None: all).
+
+        Why incremental: summing every hall's counters after each commit cost 15.6 ms with
+        1,000 halls (measured), paid by every request of every group; a commit changes only
+        the halls it touched.
+        """
+        engines = self.engine.engines
+        parts = engines.keys() if touched is None else touched
+        total = self._stats_total
+        for part in parts:
+            eng = engines.get(part)
+            new = eng.stats if eng is not None else {}
+            old = self._part_stats.get(part, {})
+            for key in old.keys() | new.keys():
+                total[key] = total.get(key, 0) + new.get(key, 0) - old.get(key, 0)
+            self._part_stats[part] = new
+            self._open_cases[part] = len(eng.cases) if eng is not None else 0
+        return {"partitions": len(engines), **total}
+
+    def _publish(self, touched: set[str] | None = None) -> None:
         board: dict[str, dict[str, dict[str, int]]] = {}
         for (hall, dept, level), n in sorted(self._board.items()):
             board.setdefault(hall, {}).setdefault(dept, {})[level] = n
         self.snapshot = Snapshot(
-            engine=self.engine.stats,
-            open_cases=self.engine.open_cases(),
+            engine=self._engine_stats(touched),
+            open_cases=dict(self._open_cases),
             board=board,
             open_board=self.open_board.board(),
-            events_stored=self._stored,
+            events_stored=self._rows,
+            quarantine=self._quarantine,
         )

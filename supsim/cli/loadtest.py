@@ -100,6 +100,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     plan = make_plan(
         world.events, scenario=scenario.name, duration_s=args.duration, halls=args.halls, peak=args.peak,
         tick_s=args.tick, ramp=ramp, from_busiest=args.from_busiest, stagger=not args.no_stagger,
+        same_ids=getattr(args, "same_ids", False),
     )  # fmt: skip
     write_plan(plan, out / "plan.msgpack")
     tokens = _tokens_for(
@@ -145,17 +146,19 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     unsent = sorted(s.source for s in plan.sources if s.sends and acked.get(s.source, 0) == 0)
     supervisor = tokens["supervisor"]
     sent: list[tuple[float, int, ev.Event]] = []
-    acked_ids: list[str] = []
+    acked_ids: list[tuple[str | None, str]] = []
     in_flight = 0
     for k, src in enumerate(plan.sources):
         n = acked.get(src.source, 0)
         for send in src.sends[:n]:
             for event in ev.decode_events(send.body):
                 sent.append((send.at, k, event))
-                acked_ids.append(event.event_id)
+                acked_ids.append((getattr(event, "hall_id", None), event.event_id))
         if n < len(src.sends):  # a request cut off by the end of the run may still have been stored
             nxt = ev.decode_events(src.sends[n].body)
-            if not missing_events(args.host, supervisor, [e.event_id for e in nxt]):
+            if not missing_events(
+                args.host, supervisor, [(getattr(e, "hall_id", None), e.event_id) for e in nxt]
+            ):
                 sent.extend((src.sends[n].at, k, e) for e in nxt)
                 in_flight += 1
     sent.sort(key=lambda x: (x[0], x[1]))
@@ -184,6 +187,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         "events_duplicate_at_service": service_stats.get("events_duplicate"),
         "stored_unacknowledged_batches": in_flight,
         "sources": len(plan.sources),
+        "same_ids": plan.same_ids,
         "sources_unsent": unsent,
         "sources_sent_by_two_processes": twice,
         "locust_processes": max(args.processes, 1),
@@ -245,6 +249,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30)")
     p.add_argument("--halls", type=int, default=1, help="copies of the scenario's halls (distinct ids)")
+    p.add_argument(
+        "--same-ids", action="store_true", help="hall copies keep the original's case and event ids"
+    )
     p.add_argument("--ramp", default=None, help="step ramp instead: comma-separated events/s per step")
     p.add_argument(
         "--tick", type=float, default=1.0, help="a source's batching tick in s (0: one event each)"

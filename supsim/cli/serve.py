@@ -7,12 +7,22 @@ its demo tokens (one admin, one supervisor, random, created once) in
 
 Starlette and uvicorn come with the ``[live]`` extra; they are imported only when the command
 runs, so the rest of the command line works without them.
+
+Why the connection limits are set here: uvicorn bounds neither header nor body time nor
+open connections; :mod:`engine.service.protocol` adds them, and the soft descriptor limit
+is raised to the hard one so that the connection bound, not the descriptor table, is what a
+flood of connections meets first.
+
+``--accept-log-loss`` is the operator's decision after the service reported, and refused to
+become ready over, a log that holds less than it acknowledged (``/readyz`` says how much):
+start once with it to go on with what the log holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import resource
 from pathlib import Path
 
 __all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "register", "serve"]
@@ -29,6 +39,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from engine.service.app import create_app
     from engine.service.config import demo_config, load_config
+    from engine.service.protocol import ConnectionLimits, guarded_protocol
     from supsim.cli.calendar import calendar_override
 
     if args.config:
@@ -59,18 +70,37 @@ def serve(args: argparse.Namespace) -> int:
         "starting the service on %s:%d (log %s, rulebook %s)",
         args.host, args.port, config.db, config.rulebook or "default",
     )  # fmt: skip
+    limits = ConnectionLimits(
+        head_timeout_s=config.head_timeout_s,
+        body_timeout_s=config.body_timeout_s,
+        max_head_bytes=config.max_head_bytes,
+        max_connections=min(config.max_connections, _descriptors() - 64),
+    )
     uvicorn.run(
-        create_app(config),
+        create_app(config, accept_log_loss=args.accept_log_loss),
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http=guarded_protocol(limits),
         access_log=False,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=int(max(1, config.keep_alive_s)),
+        limit_concurrency=limits.max_connections + 64,
+        h11_max_incomplete_event_size=config.max_head_bytes,  # if run with http="h11" instead
+        backlog=256,
     )
     logger.info("the service on %s:%d has stopped", args.host, args.port)
     return 0
+
+
+def _descriptors() -> int:
+    """Raise the soft descriptor limit to the hard one; returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -80,6 +110,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tokens", default=DEFAULT_TOKENS, help="demo token file used without --config")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--accept-log-loss",
+        action="store_true",
+        help="go on with a log that holds fewer events than were acknowledged (after /readyz reported it)",
+    )
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )

@@ -50,7 +50,7 @@ SINGLES = 500
 async def _blast(url: str, path: str, bodies: list[bytes], concurrency: int) -> float:
     """POST every body with ``concurrency`` connections; returns events/s (100 events a body)."""
     queue = list(reversed(bodies))
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
     async def worker(client: httpx.AsyncClient) -> None:
         while queue:
@@ -70,7 +70,7 @@ def _paced(url: str, events: list[ev.Event], rate: float, path: str = "/v1/event
     One connection, sent in order (a terminal's forwarder); a slow answer delays the next
     request, and that delay is counted in the next latency rather than hidden.
     """
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     lat: list[float] = []
     with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
         t0 = time.perf_counter()
@@ -103,7 +103,7 @@ def _pressure_us(kind: str) -> int:
 
 def _histogram(url: str, name: str) -> list[tuple[float, int]]:
     """(upper bound, cumulative count) of one histogram of ``GET /metrics``."""
-    text = httpx.get(url + "/metrics", timeout=10).text
+    text = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).text
     out = []
     for line in text.splitlines():
         if line.startswith(name + "_bucket"):
@@ -266,15 +266,18 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
         # a fresh log for every run, reruns included: a rerun on the log of the first run would
         # find every event a duplicate and measure only the dedupe path
         cfg = tmp_path / f"service-{len(rows)}.yaml"
+        # every source of the run shares the one admin token, so its in-flight cap is lifted
+        # (a deployment gives each hall's terminals and cameras their own tokens)
         cfg.write_text(yaml.safe_dump({"db": str(tmp_path / f"log-{len(rows)}.db"), "tokens": [
-            {"token": TOKEN, "role": "admin"}]}))  # fmt: skip
+            {"token": TOKEN, "role": "admin"}], "max_requests_per_token": 100_000}))  # fmt: skip
         port = free_port()
         proc = _serve(cfg, port, {0} if two_cores else None)
         out = tmp_path / f"run-{len(rows)}-{k}"
         # the judged window is `seconds` long; the plan adds the warm-up offset in front of it
         argv = ["loadtest", str(scenario_path), "--host", f"http://127.0.0.1:{port}", "--halls", str(k),
                 "--peak", str(k), "--from-busiest", "--duration", str(seconds + 3.0), "--tick", "1",
-                "--tokens", str(tokens), "--out", str(out), "--warmup-max", "120"]  # fmt: skip
+                "--tokens", str(tokens), "--out", str(out), "--warmup-max", "120",
+                "--same-ids"]  # fmt: skip
         if two_cores:
             argv += ["--locust-cpus", "1"]
         if os.environ.get("SUPSIM_NO_STAGGER"):

@@ -1,0 +1,120 @@
+"""Request checks shared by the routes: content types, bounded bodies, strict query values, headers.
+
+Why strict: every value a client sends is either what the API document says or refused
+with a 4xx that names it. A ``text/plain`` body, a cursor beyond SQLite's 64-bit integers,
+a ``since`` without an offset or a limit out of range used to be accepted (or crash with a
+500); each now has one answer. Bodies are read with a bound on every route, so no route can
+be made to buffer an arbitrary amount of memory.
+
+Why these response headers: the centre page is the one place where the service's output is
+rendered by a browser. ``Content-Security-Policy`` allows only the page's own inline
+script and style (by hash), requests to its own origin, and no framing; ``nosniff`` keeps a
+browser from reading a JSON answer as HTML; ``no-referrer`` keeps the page's address out of
+other sites' logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import datetime
+
+import msgspec
+from starlette.requests import Request
+
+__all__ = [
+    "BASE_HEADERS",
+    "BadRequest",
+    "check_content_type",
+    "page_headers",
+    "query_datetime",
+    "query_int",
+    "read_body",
+]
+
+JSON_TYPES = ("application/json",)
+EVENT_TYPES = ("application/json", "application/x-ndjson")
+MAX_INT = 2**63 - 1
+
+BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+_DT = msgspec.json.Decoder(datetime)
+
+
+class BadRequest(Exception):
+    """A request refused before the route's work: HTTP ``status`` and the message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_content_type(request: Request, allowed: tuple[str, ...]) -> str:
+    """The request's media type if it is one of ``allowed``, else :class:`BadRequest` 415."""
+    raw = request.headers.get("content-type", "")
+    media = raw.split(";", 1)[0].strip().lower()
+    if media not in allowed:
+        got = f"`{raw[:80]}`" if raw else "none"
+        raise BadRequest(415, f"Content-Type must be one of {', '.join(allowed)} (got {got})")
+    return media
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or :class:`BadRequest` 413 as soon as it exceeds ``limit`` bytes."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise BadRequest(413, f"body exceeds {limit} bytes; split it")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BadRequest(413, f"body exceeds {limit} bytes; split it")
+    return bytes(body)
+
+
+def query_int(request: Request, name: str, default: int, lo: int, hi: int = MAX_INT) -> int:
+    """An integer query parameter within ``lo..hi``, else :class:`BadRequest` 422."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[+-]?\d{1,19}", raw.strip()):
+        raise BadRequest(422, f"query parameter `{name}` must be an integer in {lo}..{hi} (got {raw[:40]!r})")
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise BadRequest(422, f"query parameter `{name}` must be an integer in {lo}..{hi} (got {value})")
+    return value
+
+
+def query_datetime(request: Request, name: str) -> float | None:
+    """An RFC 3339 date-time with its offset (the OpenAPI ``date-time``), as POSIX seconds."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = _DT.decode(msgspec.json.encode(raw))
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        value = None
+    if value is None or value.tzinfo is None:
+        raise BadRequest(
+            422, f"query parameter `{name}` must be an RFC 3339 date-time with an offset (got {raw[:40]!r})"
+        )
+    return value.timestamp()
+
+
+def _hashes(html: str, tag: str) -> list[str]:
+    blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode("utf-8")).digest()).decode() + "'"
+        for b in blocks
+    ]
+
+
+def page_headers(html: str) -> dict[str, str]:
+    """Headers of the centre page: a CSP admitting exactly its inline script and style."""
+    csp = (
+        "default-src 'none'; "
+        f"script-src {' '.join(_hashes(html, 'script'))}; "
+        f"style-src {' '.join(_hashes(html, 'style'))}; "
+        "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    return {**BASE_HEADERS, "Content-Security-Policy": csp, "Referrer-Policy": "no-referrer"}

@@ -1,0 +1,105 @@
+"""Connection limits of a real ``supsim serve``: slow clients lose their place, prompt ones are served.
+
+Every server binds 127.0.0.1 on a free port; every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import resource
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.service_process import Server
+
+pytestmark = pytest.mark.slow  # service processes and hundreds of sockets
+ADMIN = "conn-admin-token-00000"
+SLOW_HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "  # never finished
+
+
+def _server(tmp_path: Path, descriptors: int | None = None, **limits: object) -> Server:
+    cfg = tmp_path / "service.yaml"
+    data = {"db": str(tmp_path / "log.db"), "tokens": [{"token": ADMIN, "role": "admin"}], **limits}
+    cfg.write_text(yaml.safe_dump(data))
+
+    def low_limit() -> None:
+        if descriptors is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
+    return Server(cfg, preexec=low_limit)
+
+
+@pytest.fixture
+def sockets() -> Iterator[list[socket.socket]]:
+    opened: list[socket.socket] = []
+    try:
+        yield opened
+    finally:
+        for s in opened:
+            s.close()
+
+
+def _closed_by_peer(s: socket.socket, within: float) -> bool:
+    """True when the server closes ``s`` (EOF or reset) within ``within`` seconds."""
+    s.settimeout(within)
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            data = s.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False
+    return False
+
+
+def test_slow_connections_do_not_starve_prompt_ones(tmp_path: Path, sockets: list[socket.socket]) -> None:
+    """300 slowloris connections against a process with 200 descriptors: every probe is served."""
+    server = _server(tmp_path, descriptors=200, max_connections=100, head_timeout_s=60)
+    try:
+        server.start()
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(SLOW_HEAD)
+            sockets.append(s)
+        codes = []
+        for _ in range(30):
+            try:
+                codes.append(httpx.get(server.url + "/healthz", timeout=5).status_code)
+            except httpx.TransportError as exc:
+                codes.append(type(exc).__name__)  # type: ignore[arg-type]
+        assert codes == [200] * 30
+    finally:
+        server.kill()
+
+
+def test_slow_heads_and_bodies_are_cut_off(tmp_path: Path, sockets: list[socket.socket]) -> None:
+    server = _server(tmp_path, head_timeout_s=1, body_timeout_s=1)
+    try:
+        server.start()
+        head = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sockets.append(head)
+        head.sendall(SLOW_HEAD)
+        body = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sockets.append(body)
+        body.sendall(
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {ADMIN}\r\nContent-Length: 1000\r\n\r\n[".encode()
+        )
+        assert _closed_by_peer(head, within=5), "a connection that never finished its head was kept open"
+        assert _closed_by_peer(body, within=5), "a connection that never finished its body was kept open"
+        big = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sockets.append(big)
+        big.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 70_000 + b"\r\n\r\n")
+        big.settimeout(5)
+        assert big.recv(64).startswith(b"HTTP/1.1 431")
+        assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+    finally:
+        server.kill()
