@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "sim.market": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
+    "sim.network": 3,
     "reports.evaluation": 0,
     "reports.render": 1,
     "supsim.experiments": 0,
