@@ -26,7 +26,7 @@ from sim.common.scenario_calendar import resolve_holiday_paths, with_override
 from sim.common.scenario_checks import check_scenario
 from sim.network.halls import hall_scenario
 from sim.network.layout import MAX_HALL_ID, layout_halls, longest_hall_id
-from sim.network.scenario_types import NetworkScenario
+from sim.network.scenario_types import HallTemplate, NetworkScenario
 
 __all__ = [
     "NetworkScenario",
@@ -129,6 +129,21 @@ def check_network(net: NetworkScenario) -> Problems:
     return problems
 
 
+def _template_problem(data: bytes | str) -> tuple[str, str] | None:
+    """The first bad template by name: msgspec names a mapping's value only ``$.templates[...]``."""
+    raw = msgspec.yaml.decode(data)
+    templates = raw.get("templates") if isinstance(raw, dict) else None
+    if not isinstance(templates, dict):
+        return None
+    for name, body in templates.items():
+        try:
+            msgspec.convert(body, HallTemplate)
+        except msgspec.ValidationError as exc:
+            path, reason = _split_validation(str(exc))
+            return f"$.templates.{name}{path.removeprefix('$')}", reason
+    return None
+
+
 def decode_network(
     data: bytes | str, *, source: str = "<network>", calendar: CalendarOverride | None = None
 ) -> NetworkScenario:
@@ -136,7 +151,7 @@ def decode_network(
     try:
         net = msgspec.yaml.decode(data, type=NetworkScenario)
     except msgspec.ValidationError as exc:
-        raise ScenarioError(source, [_split_validation(str(exc))]) from None
+        raise ScenarioError(source, [_template_problem(data) or _split_validation(str(exc))]) from None
     except msgspec.DecodeError as exc:
         raise ScenarioError(source, [("$", f"malformed YAML: {' '.join(str(exc).split())}")]) from None
     spec = with_override(resolve_holiday_paths(net.calendar, source), calendar)

@@ -45,7 +45,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if is_network_file(args.scenario):
         return _run_network(args)
-    for flag, value in (("--workers", args.workers), ("--dask", args.dask), ("--halls", args.halls)):
+    network_only = (
+        ("--workers", args.workers),
+        ("--dask", args.dask),
+        ("--halls", args.halls),
+        ("--days", args.days),
+    )
+    for flag, value in network_only:
         if value is not None:
             raise UserError(
                 f"{flag} applies to network scenarios only ({args.scenario} is one hall or market)"
@@ -78,6 +84,7 @@ def _run_network(args: argparse.Namespace) -> int:
         workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
         dask_address=args.dask,
         halls=args.halls,
+        days=args.days,
         progress=not args.quiet,
         calendar=calendar_override(args),
     )
@@ -176,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--halls", type=_positive, default=None, help="network scenarios: run a sample of N halls"
     )
+    run.add_argument("--days", type=_positive, default=None, help="network scenarios: run N days instead")
     add_calendar_options(run)
     run.set_defaults(func=_cmd_run)
 
