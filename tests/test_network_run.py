@@ -189,3 +189,15 @@ def test_levels_and_units_partition_the_total_in_any_order(rows: list[tuple[str,
     expect = round(sum(r.kpis.early_completed for r in records) / closed, 6) if closed else None
     assert total["rates"]["early_completion_rate"] == expect
     assert Counter(g["key"] for g in report["levels"]) == Counter({lv for lv, _, _ in rows})
+
+
+def test_a_dask_run_writes_the_same_bytes_as_a_local_one(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    run_network(COUNTY, out_dir=tmp_path / "local", workers=1, days=1, progress=False)
+    run_network(COUNTY, out_dir=tmp_path / "dask", dask_address="local", days=1, progress=False)
+    names = [
+        *DETERMINISTIC,
+        *(str(p.relative_to(tmp_path / "local")) for p in (tmp_path / "local").rglob("*.gz")),
+    ]
+    for name in names:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name

@@ -140,8 +140,12 @@ def _run_pool(tasks: list[PartitionTask], workers: int) -> Iterator[PartitionRes
     ctx = multiprocessing.get_context("spawn")  # no inherited threads or state: the same in every worker
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
         futures = [pool.submit(run_partition, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # a failed hall or Ctrl-C: do not run the partitions still queued
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _run_dask(tasks: list[PartitionTask], address: str) -> Iterator[PartitionResult]:
