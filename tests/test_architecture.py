@@ -7,7 +7,7 @@ is built from the source with :mod:`ast`, so the check needs nothing installed.
 The rooms, lowest first (a room may import only rooms to its left, and itself):
 
 * engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``vectorised``/``service``
-* sim: ``common`` < ``floor`` < ``hall`` < ``queueing``; ``common`` < ``market``
+* sim: ``common`` < ``floor`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
 
 and across the top level: ``sim`` sees only ``engine.contract``; ``engine`` sees nothing of
@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "sim.market": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
+    "sim.network": 3,
     "reports.evaluation": 0,
     "reports.render": 1,
     "supsim.experiments": 0,

@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from supsim import __version__
 from supsim.cli.extras import install_hint, missing_extra
@@ -39,9 +40,23 @@ class UserError(Exception):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.network.scenario import is_network_file
     from supsim.cli.calendar import calendar_override
     from supsim.experiments.run import run_scenario
 
+    if is_network_file(args.scenario):
+        return _run_network(args)
+    network_only = (
+        ("--workers", args.workers),
+        ("--dask", args.dask),
+        ("--halls", args.halls),
+        ("--days", args.days),
+    )
+    for flag, value in network_only:
+        if value is not None:
+            raise UserError(
+                f"{flag} applies to network scenarios only ({args.scenario} is one hall or market)"
+            )
     result = run_scenario(
         Path(args.scenario),
         seed=args.seed,
@@ -52,6 +67,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     print(result.table)
     print(f"\noutputs in {result.out_dir}/ :")
+    for name in result.files:
+        print(f"  {result.out_dir / name}")
+    print(result.timing_line)
+    return 0
+
+
+def _run_network(args: argparse.Namespace) -> int:
+    from supsim.cli.calendar import calendar_override
+    from supsim.experiments.network import run_network
+
+    result = run_network(
+        Path(args.scenario),
+        seed=args.seed,
+        out_dir=Path(args.out) if args.out else None,
+        rulebook=Path(args.rulebook) if args.rulebook else None,
+        workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
+        dask_address=args.dask,
+        halls=args.halls,
+        days=args.days,
+        progress=not args.quiet,
+        calendar=calendar_override(args),
+    )
+    print(result.table)
+    print(f"outputs in {result.out_dir}/ :")
     for name in result.files:
         print(f"  {result.out_dir / name}")
     print(result.timing_line)
@@ -94,9 +133,13 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file, load_market_scenario
+    from sim.network.scenario import is_network_file, load_network
 
     for path in args.files:
-        scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
+        if is_network_file(path):
+            scenario: Any = load_network(path)
+        else:
+            scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
         print(f"{path}: ok ({scenario.name})")
     return 0
 
@@ -110,6 +153,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         from sim.common.scenario import scenario_json_schema
 
         schema = scenario_json_schema()
+    elif args.what == "network":
+        from sim.network.scenario import network_json_schema
+
+        schema = network_json_schema()
     elif args.what == "market":
         from sim.market.scenario import market_scenario_json_schema
 
@@ -120,6 +167,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         schema = rulebook_json_schema()
     print(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True))
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="output folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("--rulebook", default=None, help="override the scenario's rulebook")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="network scenarios: worker processes (default: all cores)",
+    )
+    run.add_argument(
+        "--dask", default=None, metavar="ADDRESS", help="network scenarios: run on a Dask scheduler"
+    )
+    run.add_argument(
+        "--halls", type=_positive, default=None, help="network scenarios: run a sample of N halls"
+    )
+    run.add_argument("--days", type=_positive, default=None, help="network scenarios: run N days instead")
     add_calendar_options(run)
     run.set_defaults(func=_cmd_run)
 
@@ -169,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_cmd_validate)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
-    sch.add_argument("what", choices=["events", "scenario", "market", "rulebook"])
+    sch.add_argument("what", choices=["events", "scenario", "market", "network", "rulebook"])
     sch.set_defaults(func=_cmd_schema)
 
     from supsim.cli import (

@@ -1,0 +1,1 @@
+"""Networks of halls: a province of halls described by levels, templates and counts."""
