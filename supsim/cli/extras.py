@@ -31,6 +31,8 @@ EXTRA_OF = MappingProxyType(
         "sklearn": "screens",
         "dask": "dask",
         "distributed": "dask",
+        "nats": "cluster",
+        "cloudpickle": "cluster",
     }
 )
 
