@@ -40,7 +40,7 @@ from engine.service.cluster.layout import (
     save_state,
 )
 
-__all__ = ["ClusterError", "Supervisor", "down", "free_ports", "pid_alive", "up"]
+__all__ = ["ClusterError", "Supervisor", "down", "free_ports", "is_cluster_process", "pid_alive", "up"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def _ours(pid: int) -> bool:
+def is_cluster_process(pid: int) -> bool:
     """True if ``pid`` runs a process of a cluster (guards against a pid reused since)."""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -334,7 +334,7 @@ def down(directory: str | Path, timeout: float = 30.0) -> int:
         state = load_state(d)
     except FileNotFoundError:
         raise ClusterError(f"no cluster in {d} (no cluster.json)") from None
-    if pid_alive(state.supervisor_pid) and _ours(state.supervisor_pid):
+    if pid_alive(state.supervisor_pid) and is_cluster_process(state.supervisor_pid):
         os.kill(state.supervisor_pid, signal.SIGTERM)
         try:
             wait_for(lambda: not pid_alive(state.supervisor_pid), timeout, "the supervisor to stop")
@@ -344,7 +344,7 @@ def down(directory: str | Path, timeout: float = 30.0) -> int:
                 os.kill(state.supervisor_pid, signal.SIGKILL)
     killed = 0
     for entry in load_state(d).processes:
-        if pid_alive(entry.pid) and _ours(entry.pid):
+        if pid_alive(entry.pid) and is_cluster_process(entry.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(entry.pid, signal.SIGKILL)
                 killed += 1
