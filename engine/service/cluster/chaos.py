@@ -201,8 +201,8 @@ class _Run:
                 whole = await asyncio.to_thread(_http_ok, f"http://{c.host}:{c.monitor_ports[index]}/healthz")
             elif k.role == "ingest":
                 whole = await asyncio.to_thread(_http_ok, f"http://{c.host}:{c.ingest_ports[index]}/readyz")
-            else:
-                whole = await self._worker_caught_up(index, new.pid, killed_wall)
+            else:  # the supervisor may have had to restart it more than once
+                whole = await self._worker_caught_up(index, self.entry(k.role, index).pid, killed_wall)
             if whole:
                 rec.recovered_s = round(self.now() - rec.at_s, 3)
                 return

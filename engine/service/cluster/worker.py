@@ -38,6 +38,7 @@ from typing import Any
 import cloudpickle
 import msgspec
 from nats.js import JetStreamContext
+from nats.js.errors import ObjectNotFoundError
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 
@@ -108,14 +109,20 @@ class PartitionRunner:
     def name(self) -> str:
         return f"partition-{self.partition}"
 
-    async def load(self) -> None:
-        try:
-            res = await asyncio.wait_for(self.snapshots.get(self.name), timeout=30)
-        except TimeoutError:
-            raise RuntimeError(f"reading snapshot {self.name} timed out") from None
-        except Exception as exc:  # not found: a fresh partition
-            logger.info("%s: no snapshot (%s); replaying from the start", self.name, type(exc).__name__)
-            return
+    async def load(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                res = await asyncio.wait_for(self.snapshots.get(self.name), timeout=5)
+                break
+            except ObjectNotFoundError:
+                logger.info("%s: no snapshot; replaying from the start", self.name)
+                return
+            except Exception as exc:  # a server or leader is being replaced: try again
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"reading snapshot {self.name} failed for {timeout:g} s") from exc
+                logger.debug("%s: reading the snapshot failed (%r); retrying", self.name, exc)
+                await asyncio.sleep(0.3)
         try:
             snap: dict[str, Any] = pickle.loads(res.data or b"")
         except Exception:
@@ -129,19 +136,26 @@ class PartitionRunner:
         self.loaded_from = "snapshot"
         logger.info("%s: snapshot at sequence %d loaded", self.name, self.seq)
 
-    async def save(self) -> None:
-        blob = cloudpickle.dumps(
-            {
-                "version": _SNAPSHOT_VERSION,
-                "fingerprint": self.fingerprint,
-                "seq": self.seq,
-                "engines": self.engine.engines,
-            },
-            protocol=5,
-        )
+    def freeze(self) -> tuple[int, bytes]:
+        """The partition's state now (engines and sequence), pickled while nothing else runs."""
+        state = {
+            "version": _SNAPSHOT_VERSION,
+            "fingerprint": self.fingerprint,
+            "seq": self.seq,
+            "engines": self.engine.engines,
+        }
+        return self.seq, cloudpickle.dumps(state, protocol=5)
+
+    async def upload(self, seq: int, blob: bytes) -> None:
         await asyncio.wait_for(self.snapshots.put(self.name, blob), timeout=30)
-        self.snapshot_seq = self.seq
-        logger.debug("%s: snapshot at sequence %d (%d bytes)", self.name, self.seq, len(blob))
+        self.snapshot_seq = max(self.snapshot_seq, seq)
+        logger.debug("%s: snapshot at sequence %d (%d bytes)", self.name, seq, len(blob))
+
+    async def _upload_quietly(self, seq: int, blob: bytes) -> None:
+        try:
+            await self.upload(seq, blob)
+        except Exception as exc:  # the next interval tries again; the replay covers the gap
+            logger.warning("%s: snapshot at sequence %d failed: %r", self.name, seq, exc)
 
     async def _publish(self, keyed: list[tuple[str, Alert]]) -> None:
         """Publish alerts until every one is acknowledged (the engine has moved on: they must not be lost)."""
@@ -167,6 +181,7 @@ class PartitionRunner:
         await self.load()
         tail = Tail(self.js, EVENTS_STREAM, f"events.{self.partition}.>", start_seq=self.seq + 1, batch=1000)
         last_save = time.monotonic()
+        upload: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 msgs = await tail.fetch(timeout=0.5)
@@ -182,14 +197,15 @@ class PartitionRunner:
                     self.events += len(events)
                     self.alerts += len(keyed)
                 due = time.monotonic() - last_save >= self.config.snapshot_every_s
-                if self.seq != self.snapshot_seq and due:
-                    try:
-                        await self.save()
-                    except Exception as exc:  # the next interval tries again; replay covers the gap
-                        logger.warning("%s: snapshot failed: %s", self.name, exc)
+                if self.seq != self.snapshot_seq and due and (upload is None or upload.done()):
+                    # Pickled here, between batches (a consistent state); uploaded while the
+                    # partition goes on, so a slow object store never stalls the engines.
+                    upload = asyncio.create_task(self._upload_quietly(*self.freeze()))
                     last_save = time.monotonic()
         finally:
             await tail.close()
+            if upload is not None:
+                await asyncio.gather(upload, return_exceptions=True)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -221,8 +237,17 @@ async def run_worker(config: ClusterConfig, index: int) -> None:
     fingerprint = code_fingerprint(config.rulebook)
     nc = await connect(config.nats_urls, name=f"supsim-worker-{index}")
     js = nc.jetstream(timeout=config.ack_timeout_s)
-    snapshots = await js.object_store(SNAPSHOTS_BUCKET)
-    kv = await js.key_value(STATUS_BUCKET)
+    deadline = time.monotonic() + 60
+    while True:  # right after a server kill the API may not answer for a few seconds
+        try:
+            snapshots = await js.object_store(SNAPSHOTS_BUCKET)
+            kv = await js.key_value(STATUS_BUCKET)
+            break
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the snapshot and status buckets could not be opened for 60 s") from exc
+            logger.debug("opening the buckets failed (%r); retrying", exc)
+            await asyncio.sleep(0.3)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -248,7 +273,7 @@ async def run_worker(config: ClusterConfig, index: int) -> None:
         for r in runners:
             if r.ready and r.seq != r.snapshot_seq:
                 try:
-                    await r.save()
+                    await r.upload(*r.freeze())
                 except Exception as exc:
                     logger.warning("%s: final snapshot failed: %s", r.name, exc)
         await nc.close()
