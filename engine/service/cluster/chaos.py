@@ -41,7 +41,7 @@ from engine.contract.alerts import Alert
 from engine.service.auth import load_tokens
 from engine.service.cluster.jetstream import connect
 from engine.service.cluster.layout import EVENTS_STREAM, load_config, load_state
-from engine.service.cluster.supervisor import is_cluster_process
+from engine.service.cluster.supervisor import ClusterError, is_cluster_process
 from engine.service.halls import reference_alerts
 
 __all__ = ["ChaosError", "ChaosReport", "Kill", "KillRecord", "parse_chaos", "run_chaos"]
@@ -52,7 +52,7 @@ _ENC = msgspec.json.Encoder()
 _ALERTS = msgspec.json.Decoder(list[Alert])
 
 
-class ChaosError(ValueError):
+class ChaosError(ClusterError):
     """A chaos spec that cannot be used; the message names the item."""
 
 

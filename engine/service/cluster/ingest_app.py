@@ -130,12 +130,16 @@ class _Ingest:
             headers = {"Nats-Msg-Id": msg_id("event", key, e.event_id)}
             subject = event_subject(partition_of_key(key, parts), key)
             futures.append(await self.js.publish_async(subject, _ENC.encode(e), headers=headers))
-        timeout = self.config.ack_timeout_s
-        acks = await asyncio.gather(*(asyncio.wait_for(f, timeout) for f in futures), return_exceptions=True)
-        failed = [a for a in acks if isinstance(a, BaseException)]
+        # One wait for the whole batch (a wait_for per event costs a task per event).
+        _, pending = await asyncio.wait(futures, timeout=self.config.ack_timeout_s)
+        for f in pending:
+            f.cancel()
+        if pending:
+            raise TimeoutError(f"{len(pending)} of {len(futures)} events not acknowledged in time")
+        failed = [f.exception() for f in futures if f.exception() is not None]
         if failed:
-            raise failed[0]
-        return sum(1 for a in acks if getattr(a, "duplicate", False))
+            raise failed[0]  # type: ignore[misc]
+        return sum(1 for f in futures if f.result().duplicate)
 
     def _reader(self, request: Request) -> Response | None:
         who = self._who(request)

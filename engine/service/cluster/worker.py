@@ -167,10 +167,14 @@ class PartitionRunner:
                 subject = alert_subject(partition_of_key(key, self.config.partitions), key)
                 headers = {"Nats-Msg-Id": msg_id("alert", key, alert.alert_id)}
                 futures.append(await self.js.publish_async(subject, _ENC.encode(alert), headers=headers))
-            results = await asyncio.gather(
-                *(asyncio.wait_for(f, self.config.ack_timeout_s) for f in futures), return_exceptions=True
-            )
-            failed = [item for item, r in zip(pending, results, strict=True) if isinstance(r, BaseException)]
+            _, late = await asyncio.wait(futures, timeout=self.config.ack_timeout_s)
+            for f in late:
+                f.cancel()
+            failed = [
+                item
+                for item, f in zip(pending, futures, strict=True)
+                if f.cancelled() or f.exception() is not None
+            ]
             if failed:
                 logger.debug("%s: %d alert publishes failed; retrying", self.name, len(failed))
                 await asyncio.sleep(delay)
