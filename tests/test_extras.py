@@ -94,6 +94,7 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path: Path) -> None:
         "serve": (["serve", "--db", str(tmp_path / "log.db"), "--tokens", str(tmp_path / "t.yaml")], "live"),
         "loadtest": (["loadtest", "scenarios/smoke.yaml", "--host", "http://127.0.0.1:9"], "load"),
         "screens": (["screens", "--data", str(bids), "--evaluate"], "screens"),
+        "cluster": (["cluster", "up", "--dir", str(tmp_path / "cluster")], "cluster"),
         "sweep": (
             [
                 "sweep",
@@ -117,6 +118,7 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path: Path) -> None:
             f"supsim {command} needs the [{extra}] extra: pip install 'supsim[{extra}]'\n"
         ), result
     assert not (tmp_path / "log.db").exists() and not (tmp_path / "sweep").exists()  # failed before work
+    assert not (tmp_path / "cluster").exists()
 
 
 labelings = st.integers(1, 40).flatmap(

@@ -1,8 +1,8 @@
 """Optional extras: which command needs which, and the one-line message when one is missing.
 
 Why extras at all: the service (Starlette, uvicorn), the load generator (Locust, gevent), the
-classifier behind ``screens --evaluate`` (scikit-learn) and the Dask client are large and
-only four commands use them. A core install (``pip install supsim``) therefore leaves them
+classifier behind ``screens --evaluate`` (scikit-learn), the Dask client and the NATS cluster are large and
+only five commands use them. A core install (``pip install supsim``) therefore leaves them
 out, and every import of them sits inside the command or module that needs it, so ``run``,
 ``detect``, ``validate``, ``schema`` and ``report`` never load them.
 
@@ -31,6 +31,8 @@ EXTRA_OF = MappingProxyType(
         "sklearn": "screens",
         "dask": "dask",
         "distributed": "dask",
+        "nats": "cluster",
+        "cloudpickle": "cluster",
     }
 )
 

@@ -242,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     from supsim.cli import (
         calendar,
         calibrate,
+        cluster,
         discipline_sweep,
         loadtest,
         plan,
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub)
     loadtest.register(sub)
     calendar.register(sub)
+    cluster.register(sub)
     for command in sub.choices.values():  # `supsim run x.yaml -v` as well as `supsim -v run x.yaml`
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more")
     return parser

@@ -1,0 +1,282 @@
+"""The stateless ingest process: the ``supsim serve`` API, acknowledged by a replicated JetStream stream.
+
+``POST /v1/events`` takes the same bodies, tokens and scopes as ``supsim serve`` (the same
+decoder, :func:`engine.service.ingest.decode_body`, the same token table and
+:func:`engine.service.auth.scope_error`) and answers the same codes. What differs is when
+202 is sent: after JetStream has acknowledged *every* event of the batch on the ``EVENTS``
+stream, which it does once a majority of the stream's replicas (2 of 3) hold it. If any
+event of the batch is not acknowledged in time (a server died, a leader election is under
+way) the answer is 503 with ``Retry-After``; the client resends the whole batch and the
+events that did reach the stream are dropped as duplicates by their message id.
+
+A process keeps no state of its own, so any number can run behind one port
+(``SO_REUSEPORT``: the kernel spreads connections over them) and any of them can die.
+
+The read routes (``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``) are
+served from the process's view of the streams (:mod:`engine.service.cluster.view`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from engine.contract import events as ev
+from engine.service.auth import Principal, TokenTable, load_tokens, scope_error
+from engine.service.cluster.jetstream import connect
+from engine.service.cluster.layout import (
+    ALERTS_STREAM,
+    EVENTS_STREAM,
+    STATUS_BUCKET,
+    ClusterConfig,
+    event_subject,
+    msg_id,
+    partition_of_key,
+)
+from engine.service.cluster.view import AlertFilter, AlertsView, EventIndex
+from engine.service.halls import partition_of
+from engine.service.ingest import IngestError, decode_body
+
+__all__ = ["create_ingest_app"]
+
+logger = logging.getLogger(__name__)
+
+_ENC = msgspec.json.Encoder()
+_IDS = msgspec.json.Decoder(list[str])
+_MAX_PAGE = 5000
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_ENC.encode(data), status_code=status, media_type="application/json", headers=headers)
+
+
+class _Ingest:
+    def __init__(self, config: ClusterConfig, index: int) -> None:
+        self.config = config
+        self.index = index
+        self.tokens = TokenTable(load_tokens(config.tokens))
+        self.nc: Client | None = None
+        self.js: JetStreamContext | None = None
+        self.view: AlertsView | None = None
+        self.index_: EventIndex | None = None
+        self.counts: dict[str, int] = {"accepted": 0, "duplicates": 0, "unavailable": 0, "batches": 0}
+        self.retry = {"Retry-After": "1"}
+
+    def _who(self, request: Request) -> Principal | None:
+        return self.tokens.lookup(request.headers.get("authorization"))
+
+    async def ingest(self, request: Request) -> Response:
+        who = self._who(request)
+        if who is None:
+            return _json({"error": "missing or unknown bearer token"}, 401, {"WWW-Authenticate": "Bearer"})
+        if not who.can_post:
+            return _json({"error": f"role {who.role} may not post events"}, 403)
+        limit = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return _json({"error": f"body exceeds {limit} bytes; split the batch"}, 413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return _json({"error": f"body exceeds {limit} bytes; split the batch"}, 413)
+        ndjson = "ndjson" in request.headers.get("content-type", "")
+        try:
+            events = decode_body(bytes(body), ndjson=ndjson, max_events=self.config.max_batch_events)
+        except IngestError as exc:
+            return _json(exc.payload, exc.status)
+        denied = [
+            {"index": i, "field": "$.kind", "message": reason}
+            for i, e in enumerate(events)
+            if (reason := scope_error(who, e)) is not None
+        ]
+        if denied:
+            return _json({"error": "events out of this token's scope", "errors": denied}, 403)
+        if self.js is None or self.nc is None or not self.nc.is_connected:
+            self.counts["unavailable"] += 1
+            return _json({"error": "not connected to the event stream; retry"}, 503, self.retry)
+        try:
+            duplicates = await self._publish(events)
+        except Exception as exc:
+            self.counts["unavailable"] += 1
+            logger.debug("a batch of %d events was not acknowledged: %s", len(events), exc)
+            return _json({"error": f"the event stream did not acknowledge the batch ({exc!r}); retry"},
+                         503, self.retry)  # fmt: skip
+        self.counts["batches"] += 1
+        self.counts["accepted"] += len(events) - duplicates
+        self.counts["duplicates"] += duplicates
+        return _json({"accepted": len(events) - duplicates, "duplicates": duplicates}, 202)
+
+    async def _publish(self, events: list[ev.Event]) -> int:
+        """Publish each event; return the duplicates once all are acknowledged, else raise."""
+        assert self.js is not None
+        parts = self.config.partitions
+        futures = []
+        for e in events:
+            key = partition_of(e)
+            headers = {"Nats-Msg-Id": msg_id("event", key, e.event_id)}
+            subject = event_subject(partition_of_key(key, parts), key)
+            futures.append(await self.js.publish_async(subject, _ENC.encode(e), headers=headers))
+        # One wait for the whole batch (a wait_for per event costs a task per event).
+        _, pending = await asyncio.wait(futures, timeout=self.config.ack_timeout_s)
+        for f in pending:
+            f.cancel()
+        if pending:
+            raise TimeoutError(f"{len(pending)} of {len(futures)} events not acknowledged in time")
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        if failed:
+            raise failed[0]  # type: ignore[misc]
+        return sum(1 for f in futures if f.result().duplicate)
+
+    def _reader(self, request: Request) -> Response | None:
+        who = self._who(request)
+        if who is None:
+            return _json({"error": "missing or unknown bearer token"}, 401, {"WWW-Authenticate": "Bearer"})
+        if not who.can_read:
+            return _json({"error": f"role {who.role} may not read alerts or stats"}, 403)
+        if self.view is None or self.index_ is None:
+            return _json({"error": "starting"}, 503, self.retry)
+        return None
+
+    async def alerts(self, request: Request) -> Response:
+        if (denied := self._reader(request)) is not None:
+            return denied
+        assert self.view is not None
+        p = request.query_params
+        try:
+            since = p.get("since")
+            q = AlertFilter(
+                cursor=int(p.get("cursor", "0")),
+                since=datetime.fromisoformat(since).timestamp() if since else None,
+                rule=p.get("rule"),
+                level=p.get("level"),
+                hall=p.get("hall"),
+                department=p.get("department"),
+                limit=max(1, min(int(p.get("limit", "500")), _MAX_PAGE)),
+            )
+        except ValueError as exc:
+            return _json({"error": f"bad query parameter: {exc}"}, 422)
+        bodies, cursor, more = self.view.page(q)
+        tail = f',"next_cursor":{cursor},"more":{"true" if more else "false"}}}'.encode()
+        return Response(b'{"alerts":[' + b",".join(bodies) + b"]" + tail, media_type="application/json")
+
+    async def known(self, request: Request) -> Response:
+        if (denied := self._reader(request)) is not None:
+            return denied
+        assert self.index_ is not None
+        try:
+            ids = _IDS.decode(await request.body())
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return _json({"error": f"expected a JSON array of event ids ({exc})"}, 422)
+        try:
+            found = await self.index_.known(ids)
+        except Exception as exc:
+            return _json({"error": f"the event stream could not be read: {exc}"}, 503, self.retry)
+        missing = [i for i in ids if i not in found]
+        return _json({"known": len(ids) - len(missing), "missing": missing})
+
+    async def _workers(self) -> dict[str, Any]:
+        assert self.js is not None
+        kv = await self.js.key_value(STATUS_BUCKET)
+        out: dict[str, Any] = {}
+        try:
+            keys = await kv.keys()
+        except Exception:  # no keys yet
+            return out
+        for key in keys:
+            entry = await kv.get(key)
+            if entry.value:
+                out[key] = msgspec.json.decode(entry.value)
+        return out
+
+    async def stats(self, request: Request) -> Response:
+        if (denied := self._reader(request)) is not None:
+            return denied
+        assert self.js is not None and self.view is not None and self.index_ is not None
+        try:
+            events = (await self.js.stream_info(EVENTS_STREAM)).state
+            alerts = (await self.js.stream_info(ALERTS_STREAM)).state
+            workers = await self._workers()
+        except Exception as exc:
+            return _json({"error": f"the cluster could not be asked: {exc!r}"}, 503, self.retry)
+        return _json(
+            {
+                "ready": True,
+                "ingest_index": self.index,
+                "ingest": self.counts,
+                "events_stream": {"messages": events.messages, "last_seq": events.last_seq},
+                "alerts_stream": {"messages": alerts.messages, "last_seq": alerts.last_seq},
+                "alerts_seen_seq": self.view.last_seq,
+                "alerts_view": len(self.view),
+                "alerts_view_duplicates": self.view.duplicates,
+                "alerts_by_rule": dict(sorted(self.view.by_rule.items())),
+                "alerts_by_hall": self.view.alerts_by_hall(),
+                "workers": workers,
+                "event_index": self.index_.stats(),
+                "now": time.time(),
+            }
+        )
+
+    async def metrics(self, request: Request) -> Response:
+        lines = [
+            "# TYPE supsim_cluster_ingest_events_total counter",
+            *(f'supsim_cluster_ingest_events_total{{result="{k}"}} {v}' for k, v in self.counts.items()),
+            "# TYPE supsim_cluster_alerts_view gauge",
+            f"supsim_cluster_alerts_view {len(self.view) if self.view else 0}",
+        ]
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        if self.nc is None or not self.nc.is_connected or self.view is None:
+            return _json({"ready": False, "reason": "not connected to NATS"}, 503, self.retry)
+        return _json({"ready": True})
+
+
+def create_ingest_app(config: ClusterConfig, index: int = 0) -> Starlette:
+    """A Starlette app for ingest process ``index`` of the cluster ``config``."""
+    svc = _Ingest(config, index)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        svc.nc = await connect(config.nats_urls, name=f"supsim-ingest-{index}")
+        svc.js = svc.nc.jetstream(timeout=config.ack_timeout_s)
+        stop = asyncio.Event()
+        view = AlertsView(svc.js)
+        task = asyncio.create_task(view.run(stop))
+        svc.view, svc.index_ = view, EventIndex(svc.js)
+        logger.info("ingest %d connected to %s", index, config.nats_urls)
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+            await svc.nc.close()
+
+    routes = [
+        Route("/v1/events", svc.ingest, methods=["POST"]),
+        Route("/v1/events/known", svc.known, methods=["POST"]),
+        Route("/v1/alerts", svc.alerts, methods=["GET"]),
+        Route("/v1/stats", svc.stats, methods=["GET"]),
+        Route("/metrics", svc.metrics, methods=["GET"]),
+        Route("/healthz", svc.healthz, methods=["GET"]),
+        Route("/readyz", svc.readyz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.ingest = svc
+    return app
