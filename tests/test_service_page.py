@@ -38,7 +38,7 @@ def test_centre_page_shows_halls_and_alerts(tmp_path: Path) -> None:
             )
         shot = tmp_path / "centre.png"
         common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=4000"]
-        page = f"{url}/?token={TOKEN}"
+        page = f"{url}/#token={TOKEN}"  # a fragment: never sent to the server
         dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True, timeout=60).stdout
         subprocess.run([*common, f"--screenshot={shot}", "--window-size=1280,900", page],
                        capture_output=True, timeout=60)  # fmt: skip
