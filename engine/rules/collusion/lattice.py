@@ -46,8 +46,9 @@ def lattice_unit(prices: Sequence[float], *, slack: float = 0.02, max_divisor: i
     """The largest spacing (yuan) of a lattice holding every price, to within ``slack``.
 
     Candidates are the smallest positive gap divided by 1, 2, ... ``max_divisor`` (the
-    smallest gap is a multiple of the spacing); the first candidate every difference fits is
-    taken. Failing all, the exact greatest common divisor of the differences in cents."""
+    smallest gap is a multiple of the spacing), each refined by least squares on the
+    differences' multiples; the first candidate every difference fits is taken. Failing all,
+    the exact greatest common divisor of the differences in cents."""
     v = np.unique(np.round(np.asarray(prices, dtype=np.float64), 2))
     if v.size < 2:
         return 0.01
@@ -59,9 +60,10 @@ def lattice_unit(prices: Sequence[float], *, slack: float = 0.02, max_divisor: i
         u = gap / k
         if u <= exact:
             break
-        r = diffs / u
-        if float((np.abs(r - np.round(r)) * u).max()) <= slack:
-            return u
+        k = np.round(diffs / u)
+        fit = float(k @ diffs) / float(k @ k)  # the gap itself is off by up to two rounding errors
+        if float(np.abs(diffs - k * fit).max()) <= slack:
+            return fit
     return exact
 
 
@@ -132,7 +134,8 @@ def window_spread(sorted_bids: npt.NDArray[np.float64], length: int, kind: str) 
     w = np.lib.stride_tricks.sliding_window_view(steps, length - 1, axis=1)
     spread = w.max(axis=2) - w.min(axis=2)
     spread = np.where(w.min(axis=2) > 0, spread, np.inf)
-    return np.asarray(np.nan_to_num(spread, nan=np.inf).min(axis=1), dtype=np.float64)
+    spread = np.where(np.isnan(spread), np.inf, spread)
+    return np.asarray(spread.min(axis=1), dtype=np.float64)
 
 
 def pattern_p_value(
