@@ -105,9 +105,10 @@ def _write_down(
 ) -> Quote:
     """Put every bid of one tender on the tender's lattice (in place); returns the lattice.
 
-    Honest bidders round to the nearest point, a share of them to a coarser "nice" unit; ring
-    members use the tender's unit (their prices come from a formula). The favoured firm of an
-    agent ring, told the lowest rival bid, writes one unit under it. A rounded bid never goes
+    Bidders round to the nearest point, a share of them to a coarser "nice" unit — cover
+    bidders too (a cover price is written like any other), but not the members of a ring
+    pricing by formula, nor the favoured firm of an agent ring, which, told the lowest rival
+    bid, writes one unit under it. A rounded bid never goes
     above the control price of a descending tender."""
     assert spec.granularity is not None
     quote = draw_quote(spec.granularity, control, asc, rng)
@@ -115,7 +116,8 @@ def _write_down(
     fav = ring.members[0] if ring is not None and ring.strategy == "agent" else None
     for firm_id in sorted(prices):
         nice = float(rng.random()) < spec.granularity.nice_share
-        nice = nice and firm_id not in ring_members and firm_id != fav
+        formula = ring is not None and ring.strategy == "pattern" and firm_id in ring_members
+        nice = nice and not formula and firm_id != fav
         prices[firm_id] = snap(prices[firm_id], quote, nice=nice, ceiling=ceiling)
     if fav is not None and fav in prices:
         rivals = [p for f, p in prices.items() if f != fav]
