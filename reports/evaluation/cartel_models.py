@@ -6,8 +6,11 @@ cross-validation (ROC AUC) among a few candidates whose settings were fixed in a
 its balanced-accuracy threshold and fits its calibration on the same inner out-of-fold scores,
 and only then scores the outer test fold. The reference forest (seven screens + N, 300 trees,
 García Rodríguez et al. 2022) is fitted on the *same* outer folds, so the difference in AUC is
-paired; its interval is a stratified bootstrap over tenders of the out-of-fold scores averaged
-over repeats (the spread across repeats is reported beside it, and is narrower).
+paired; its interval is a stratified bootstrap over tenders of the mean paired difference over
+repeats (the spread across repeats is reported beside it, and is narrower: it does not see
+which tenders happened to be in the file). The chosen pipeline's AUC pools its calibrated
+out-of-fold probabilities: outer folds may choose models of different kinds, whose raw scores
+do not share a scale (``auc_raw`` keeps the raw-score figure).
 
 Why a transfer matrix: a regulator's new market has no labels. Training on one market and
 scoring another (:func:`transfer_matrix`) is the figure that says whether a screen model can
@@ -180,18 +183,23 @@ class ModelComparison:
     reference_score: Array = field(default_factory=lambda: np.zeros(0))
     folds: int = 5
     repeats: int = 10
+    #: AUC of the raw scores pooled over folds (models of different kinds mixed).
+    auc_raw: float = math.nan
 
 
 def _paired_interval(
-    y: npt.NDArray[np.int64], a: Array, b: Array, seed: int, n_boot: int = 2000
+    y: npt.NDArray[np.int64], a: list[Array], b: list[Array], seed: int, n_boot: int = 2000
 ) -> tuple[float, float]:
-    """95 % percentile interval of AUC(a) − AUC(b), resampling tenders within each class."""
+    """95 % percentile interval of the mean over repeats of AUC(a_r) − AUC(b_r), resampling
+    tenders within each class (the same resample for every repeat and both models)."""
     rng = np.random.default_rng(seed)
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     diffs = np.empty(n_boot)
     for i in range(n_boot):
         idx = np.concatenate([rng.choice(pos, pos.size), rng.choice(neg, neg.size)])
-        diffs[i] = _auc(y[idx], a[idx]) - _auc(y[idx], b[idx])
+        diffs[i] = np.mean(
+            [_auc(y[idx], ar[idx]) - _auc(y[idx], br[idx]) for ar, br in zip(a, b, strict=True)]
+        )
     lo, hi = np.percentile(diffs, [2.5, 97.5])
     return float(lo), float(hi)
 
@@ -218,8 +226,9 @@ def compare_with_reference(
     ref_cols = [ts.names.index(n) for n in REFERENCE]
     xr = x[:, ref_cols]
     chosen: dict[str, int] = {k: 0 for k in candidates}
-    aucs, bas, raucs, rbas = [], [], [], []
-    prob_sum, ref_sum = np.zeros(y.size), np.zeros(y.size)
+    aucs, raw, bas, raucs, rbas = [], [], [], [], []
+    probs: list[Array] = []
+    refs: list[Array] = []
     for r in range(repeats):
         prob, score, ref = np.zeros(y.size), np.zeros(y.size), np.zeros(y.size)
         pred, rpred = np.zeros(y.size, dtype=np.int64), np.zeros(y.size, dtype=np.int64)
@@ -236,13 +245,16 @@ def compare_with_reference(
             forest.fit(_impute(xr[tr], xr[tr]), y[tr])
             ref[te] = forest.predict_proba(_impute(xr[tr], xr[te]))[:, 1]
             rpred[te] = ref[te] >= _oob_threshold(forest.oob_decision_function_[:, 1], y[tr])
-        aucs.append(_auc(y, score))
+        # Pooled over folds whose models may differ (a forest here, boosting there): the
+        # calibrated probabilities share one scale, the raw scores do not.
+        aucs.append(_auc(y, prob))
+        raw.append(_auc(y, score))
         bas.append(float(balanced_accuracy_score(y, pred)))
         raucs.append(_auc(y, ref))
         rbas.append(float(balanced_accuracy_score(y, rpred)))
-        prob_sum += prob
-        ref_sum += ref
-    prob_mean, ref_mean = prob_sum / repeats, ref_sum / repeats
+        probs.append(prob)
+        refs.append(ref)
+    prob_mean, ref_mean = np.mean(probs, axis=0), np.mean(refs, axis=0)
     diffs = np.asarray(aucs) - np.asarray(raucs)
     return ModelComparison(
         name=name,
@@ -259,7 +271,8 @@ def compare_with_reference(
         reference_balanced_accuracy=float(np.mean(rbas)),
         diff_mean=float(diffs.mean()),
         diff_sd=float(diffs.std()),
-        diff_interval=_paired_interval(y, prob_mean, ref_mean, seed),
+        diff_interval=_paired_interval(y, probs, refs, seed),
+        auc_raw=float(np.mean(raw)),
         brier=float(np.mean((prob_mean - y) ** 2)),
         reliability=reliability(prob_mean, y),
         probability=prob_mean,
