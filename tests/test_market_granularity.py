@@ -119,3 +119,15 @@ def test_the_favoured_firm_still_undercuts_by_one_unit(worlds) -> None:
         fav = str(ep.params["leader"])
         others = [p for f, p in bids[t].items() if f != fav]
         assert bids[t][fav] < min(others)
+
+
+def test_seed_study_pools_the_false_debarment_figures(tmp_path: Path) -> None:
+    from supsim.experiments.collusion_sweep import seed_study, summarise_study
+
+    rows = seed_study(_load(tmp_path, ROUNDED), [1, 2])
+    assert [r["seed"] for r in rows] == [1, 2]
+    s = summarise_study(rows)
+    assert s["clean_tenders"] == sum(r["clean"] for r in rows) > 150
+    assert s["price_pattern_clean"] == 0 and s["cards_honest"] == 0 and s["debarred_party_honest"] == 0
+    assert s["ari_min"] <= s["ari_mean"] <= 1.0
+    assert set(s["recall_by_strategy"]) == {"pattern", "agent"}

@@ -183,8 +183,11 @@ class ModelComparison:
     reference_score: Array = field(default_factory=lambda: np.zeros(0))
     folds: int = 5
     repeats: int = 10
-    #: AUC of the raw scores pooled over folds (models of different kinds mixed).
+    #: AUC of the raw scores pooled over folds (models of different kinds mixed), and its
+    #: paired difference with the reference and the interval of that.
     auc_raw: float = math.nan
+    diff_raw_mean: float = math.nan
+    diff_raw_interval: tuple[float, float] = (math.nan, math.nan)
 
 
 def _paired_interval(
@@ -228,6 +231,7 @@ def compare_with_reference(
     chosen: dict[str, int] = {k: 0 for k in candidates}
     aucs, raw, bas, raucs, rbas = [], [], [], [], []
     probs: list[Array] = []
+    raws: list[Array] = []
     refs: list[Array] = []
     for r in range(repeats):
         prob, score, ref = np.zeros(y.size), np.zeros(y.size), np.zeros(y.size)
@@ -253,6 +257,7 @@ def compare_with_reference(
         raucs.append(_auc(y, ref))
         rbas.append(float(balanced_accuracy_score(y, rpred)))
         probs.append(prob)
+        raws.append(score)
         refs.append(ref)
     prob_mean, ref_mean = np.mean(probs, axis=0), np.mean(refs, axis=0)
     diffs = np.asarray(aucs) - np.asarray(raucs)
@@ -273,6 +278,8 @@ def compare_with_reference(
         diff_sd=float(diffs.std()),
         diff_interval=_paired_interval(y, probs, refs, seed),
         auc_raw=float(np.mean(raw)),
+        diff_raw_mean=float(np.mean(np.asarray(raw) - np.asarray(raucs))),
+        diff_raw_interval=_paired_interval(y, raws, refs, seed),
         brier=float(np.mean((prob_mean - y) ** 2)),
         reliability=reliability(prob_mean, y),
         probability=prob_mean,

@@ -140,9 +140,10 @@ def render_screens_markdown(
         lines += [
             "",
             f"Paired AUC difference {r.diff_mean:+.3f} (95 % bootstrap interval over tenders "
-            f"{lo:+.3f} to {hi:+.3f}). Models chosen by the inner CV: "
-            + ", ".join(f"{k} {v}" for k, v in r.chosen.items() if v)
-            + ".",
+            f"{lo:+.3f} to {hi:+.3f}); with the raw scores pooled instead of the calibrated "
+            f"probabilities, AUC {r.auc_raw:.3f} and difference {r.diff_raw_mean:+.3f} "
+            f"({r.diff_raw_interval[0]:+.3f} to {r.diff_raw_interval[1]:+.3f}). "
+            "Models chosen by the inner CV: " + ", ".join(f"{k} {v}" for k, v in r.chosen.items() if v) + ".",
             "",
             "## Reliability of the calibrated probabilities (out of fold)",
             "",

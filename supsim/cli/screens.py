@@ -109,11 +109,13 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
     print(
         f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "
         f"nested {args.folds}-fold CV x {args.repeats}\n"
-        f"  model: AUC {r.auc:.3f} ± {r.auc_sd:.3f}  balanced accuracy {r.balanced_accuracy:.3f}  "
+        f"  model: AUC {r.auc:.3f} ± {r.auc_sd:.3f} (raw scores pooled: {r.auc_raw:.3f})  "
+        f"balanced accuracy {r.balanced_accuracy:.3f}  "
         f"(chosen: {', '.join(f'{k} {v}' for k, v in r.chosen.items() if v)})\n"
         f"  reference forest (7 screens + N): AUC {r.reference_auc:.3f}  "
         f"balanced accuracy {r.reference_balanced_accuracy:.3f}\n"
-        f"  AUC difference {r.diff_mean:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f}); "
+        f"  AUC difference {r.diff_mean:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f}; raw scores "
+        f"{r.diff_raw_mean:+.3f}, {r.diff_raw_interval[0]:+.3f} to {r.diff_raw_interval[1]:+.3f}); "
         f"Brier {r.brier:.3f}"
     )
     x = ts.features

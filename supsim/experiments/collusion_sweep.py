@@ -182,7 +182,7 @@ def real_data_study(
 
     Ring recovery runs at the stated bar (family-wise 0.01, a 2-core) on the tenders the
     out-of-fold model flags; the other bars in ``ring_bars`` (and the files' own labels as
-    flags) are a sensitivity table, chosen after nothing and tuned on nothing."""
+    flags) are a sensitivity table reported beside it, never used to choose the bar."""
     out: dict[str, Any] = {"classifier": {}, "rings": {}}
     markets: dict[str, TenderScreens] = {}
     for name, path in files.items():
