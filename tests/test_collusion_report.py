@@ -63,3 +63,15 @@ def test_same_seed_byte_identical(run_dir: Path, tmp_path: Path) -> None:
     run_scenario(ROOT / "scenarios" / "bidding_market.yaml", out_dir=tmp_path, progress=False)
     for name in ("events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json"):
         assert (tmp_path / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_rounded_bids_raise_no_false_pattern_and_debar_no_honest_firm(run_dir: Path) -> None:
+    c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
+    assert {"tied_bids", "regular_rounded_bids"} <= set(c["lookalikes"])  # rounding is on
+    esc = c["escalation"]
+    assert esc["clean_tenders"] > 200 and esc["price_pattern_clean"] == 0
+    assert esc["cards_bidders"] > 0  # the rings are carded ...
+    assert esc["cards_honest"] == 0 and esc["debarred_party_honest"] == 0  # ... nobody else
+    assert c["rings"]["firms"]["precision"] == 1.0
+    assert set(c["rings"]["by_strategy"]) == {"cover", "rotation", "surrounding", "pattern"}
+    assert c["by_strategy"]["pattern"]["recall"] >= 0.9  # found through the recovered ring

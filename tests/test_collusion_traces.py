@@ -189,14 +189,16 @@ def test_min_rd_comes_from_the_rulebook() -> None:
 
 
 def test_price_pattern_names_the_bidders_of_the_run_not_the_outsiders() -> None:
-    # W and three covers on a 1 % step; honest outsiders far below and above the run.
+    # W and three covers on a 1 % step, priced to the fen; honest outsiders far below and
+    # above the run. (The same bids rounded to the thousand yuan would not be significant:
+    # see tests/test_price_lattice.py.)
     bids = [
-        ("H1", 800_000.0, own("H1")),
-        ("W", 900_000.0, own("W")),
-        ("C1", 909_000.0, own("C1")),
-        ("C2", 918_000.0, own("C2")),
-        ("C3", 927_000.0, own("C3")),
-        ("H2", 990_000.0, own("H2")),
+        ("H1", 800_417.33, own("H1")),
+        ("W", 900_123.17, own("W")),
+        ("C1", 909_124.40, own("C1")),
+        ("C2", 918_125.63, own("C2")),
+        ("C3", 927_126.86, own("C3")),
+        ("H2", 990_871.09, own("H2")),
     ]
     alerts = run(tender("Z1", bids), "collusion.price_pattern")
     assert len(alerts) == 1

@@ -184,7 +184,7 @@ def test_run_records_every_reason_in_metrics(tmp_path: Path) -> None:
 
 
 TOKENS = [TokenSpec(token="admin-token-000000", role="admin")]
-AUTH = {"Authorization": "Bearer admin-token-000000"}
+AUTH = {"Authorization": "Bearer admin-token-000000", "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_the_service_counts_every_reason(client: TestClient) -> None:
         "out_of_calendar": 0,
     }
     assert stats["engine"]["buffered"] >= 2
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=AUTH).text
     for reason in SIDE_REASONS:
         assert f'supsim_engine_side_output_total{{reason="{reason}"}}' in text
 

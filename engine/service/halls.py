@@ -15,7 +15,7 @@ reference both use this class, so "the same stream" means the same thing for bot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
@@ -54,9 +54,13 @@ class PartitionedEngine:
             eng = self.engines[partition] = self.new_engine()
         return eng
 
-    def new_engine(self) -> Engine:
-        """A fresh engine with this rulebook and calendar, in no partition (for probes)."""
-        return Engine(self.rulebook, calendar=self.calendar)
+    def new_engine(self, *, clock: Callable[[], float] | None = None) -> Engine:
+        """A fresh engine with this rulebook and calendar, in no partition (for probes).
+
+        A probe passes a ``clock`` reading the probed event's own instant: alone in an engine
+        the event has no second source to confirm it, and it must be applied to be judged.
+        """
+        return Engine(self.rulebook, calendar=self.calendar, clock=clock)
 
     def fresh(self, partition: str) -> Engine:
         """Replace ``partition``'s engine by a fresh one (its state is rebuilt by the caller)."""

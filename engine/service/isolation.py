@@ -39,7 +39,7 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import Engine
+from engine.core import Engine, fixed_clock
 from engine.service.halls import PartitionedEngine
 
 __all__ = ["Outcome", "Poison", "apply_partition", "describe", "event_head"]
@@ -102,8 +102,8 @@ def _ts(event: ev.Event) -> float:
     return event.ts.timestamp()
 
 
-def _probe(make: Callable[[], Engine], event: ev.Event) -> BaseException | None:
-    eng = make()
+def _probe(make: Callable[..., Engine], event: ev.Event) -> BaseException | None:
+    eng = make(clock=fixed_clock(event.ts))
     try:
         eng.process_many([event])
         eng.finish()

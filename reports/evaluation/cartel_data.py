@@ -57,6 +57,11 @@ LABEL_COL = "Collusive_competitor"
 PTE_COL = "Pre-Tender Estimate (PTE)"
 CONSORTIUM_COL = "Consortium"
 WINNER_COL = "Winner"
+#: Firm id (the published files call it ``Competitors``) and, per bid, whether the bidder
+#: belongs to a cartel (``Cartel_name`` in the Italian file, ``Collusive_competitor_original``
+#: elsewhere): used only to *measure* ring recovery, never as a feature.
+FIRM_COL = "Competitors"
+MEMBER_COLS = ("Cartel_name", "Collusive_competitor_original")
 
 #: Features besides the seven screens, all scale-free and computed from the bids alone: the
 #: bid count; the CV of the losing bids; the lowest bid, the gap b2 − b1, the spread of all
@@ -98,6 +103,10 @@ class TenderBids:
     pte: float = math.nan
     winning_bid: float = math.nan
     rows: int = 0
+    #: Firm of each bid in ``bids`` (empty when the file has no firm column).
+    firms: list[str] = field(default_factory=list)
+    #: Firms of this tender that belong to a cartel according to the file.
+    members: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +154,11 @@ def load_bids_csv(path: str | Path, *, collapse_consortia: bool = True) -> dict[
                     continue
                 seen.add((tender, cons))
             tb.bids.append(bid)
+            firm = row.get(FIRM_COL)
+            if firm:
+                tb.firms.append(firm)
+                if any(row.get(c) not in (None, "", "0", "0.0") for c in MEMBER_COLS if c in cols):
+                    tb.members.add(firm)
     return out
 
 

@@ -4,7 +4,8 @@ Conventions (``docs/bidding.md``):
 
 * A tender is **flagged** when a tender-level collusion alert names it: its subject is
   ``tender:<id>`` (trace rules, price pattern, screens — not the weak same-IP notice), or
-  its evidence names it (``tender_id`` of an expert deviation, ``tenders`` of a pairing).
+  its evidence names it (``tender_id`` of an expert deviation, ``tenders`` of a pairing or
+  of a recovered ring).
   Truth: the ``collusive_tender`` episodes. Precision, recall, F1 and the false-positive
   rate on clean tenders follow; recall is also split by strategy and by camouflage level.
 * **ROC AUC** ranks every tender with enough bids by the engine's combined screen score
@@ -15,6 +16,9 @@ Conventions (``docs/bidding.md``):
 * **Rings**: the ``collusion.ring`` alerts against the firm rings of the truth (cover,
   rotation, surrounding, pattern); adjusted Rand index over all bidding firms (firms in no
   ring are singletons on both sides) and, per ring, the share of members found together.
+* **Escalation**: price-pattern alerts on clean tenders (the rule's false-alert budget),
+  red cards and ``debarred_party`` alerts against honest firms (firms in no ring of any
+  strategy) — the false debarments the card rule's corroboration is there to prevent.
 * **Realism**: Kolmogorov–Smirnov distance between the CV of synthetic competitive
   construction/procurement tenders and the CV of the real non-collusive Ticino tenders.
 """
@@ -48,6 +52,7 @@ FLAG_RULES = (
     "collusion.expert_deviation",
     "collusion.expert_pairing",
     "collusion.agent_pairing",
+    "collusion.ring",
 )
 TRACE_RULE_CLASSES: tuple[type[TraceRule], ...] = (Art40Rule, FujianRule, DaqingRule)
 FIRM_RING_STRATEGIES = ("cover", "rotation", "surrounding", "pattern")
@@ -129,6 +134,75 @@ def realism_ks(synthetic_cv: Sequence[float], reference: Path | None) -> Json:
         "ks": round(float(res.statistic), 6),
         "synthetic_cv_median": round(float(np.median(synthetic_cv)), 6),
         "real_cv_median": round(float(np.median(real)), 6),
+    }
+
+
+def _firm_prf(true: set[str], pred: set[str]) -> Json:
+    """Firm-level precision and recall of ring membership (in any recovered ring)."""
+    tp = len(true & pred)
+    return {
+        "true": len(true),
+        "recovered": len(pred),
+        "precision": tp / len(pred) if pred else None,
+        "recall": tp / len(true) if true else None,
+    }
+
+
+def _rings_by_strategy(
+    truth: Sequence[Episode], members: dict[str, list[str]], found: list[list[str]]
+) -> Json:
+    """Per strategy: members of its rings found in some recovered ring, and how pure those are.
+
+    Precision of a strategy: of the recovered rings that hold its members, the share of their
+    firms that belong to the same true ring (a wrong ring costs precision, no ring only recall)."""
+    strategy = {
+        str(ep.params["ring"]): str(ep.params["strategy"]) for ep in truth if ep.kind == "ring_member"
+    }
+    out: Json = {}
+    for s in FIRM_RING_STRATEGIES:
+        names = [n for n in sorted(members) if strategy.get(n) == s]
+        if not names:
+            continue
+        true_n = hit = held = right = 0
+        for n in names:
+            ms = set(members[n])
+            true_n += len(ms)
+            rings = [set(g) for g in found if ms & set(g)]
+            hit += len(ms & set().union(*rings)) if rings else 0
+            held += sum(len(g) for g in rings)
+            right += sum(len(g & ms) for g in rings)
+        out[s] = {
+            "rings": len(names),
+            "members": true_n,
+            "recall": hit / true_n,
+            "precision": right / held if held else None,
+        }
+    return out
+
+
+def _escalation(alerts: Sequence[Alert], truth: Sequence[Episode], clean: Sequence[str]) -> Json:
+    """False alerts that escalate: price patterns on clean tenders, cards against honest firms."""
+    ring_firms = {ep.subject for ep in truth if ep.kind == "ring_member"}
+    clean_set = set(clean)
+    pattern_clean = sorted(
+        {
+            str(a.evidence.get("tender_id"))
+            for a in alerts
+            if a.rule == "collusion.price_pattern" and a.evidence.get("tender_id") in clean_set
+        }
+    )
+    cards = [a for a in alerts if a.rule == "collusion.card" and a.subject.startswith("bidder:")]
+    honest_cards = [a for a in cards if a.subject not in ring_firms]
+    debarred = [a for a in alerts if a.rule == "collusion.debarred_party" and a.subject.startswith("bidder:")]
+    return {
+        "clean_tenders": len(clean),
+        "price_pattern_clean": len(pattern_clean),
+        "price_pattern_clean_rate": len(pattern_clean) / len(clean) if clean else None,
+        "cards_bidders": len(cards),
+        "carded_firms": len({a.subject for a in cards}),
+        "cards_honest": len(honest_cards),
+        "carded_honest_firms": sorted({a.subject for a in honest_cards}),
+        "debarred_party_honest": sum(a.subject not in ring_firms for a in debarred),
     }
 
 
@@ -267,7 +341,14 @@ def evaluate_collusion(
             "recall": len(true_set & set(best)) / len(true_set),
             "precision": len(true_set & set(best)) / len(best) if best else None,
         }
-    rings: Json = {"ari": ari, "recovered": len(found), "true_rings": len(members), "per_ring": per_ring}
+    rings: Json = {
+        "ari": ari,
+        "recovered": len(found),
+        "true_rings": len(members),
+        "per_ring": per_ring,
+        "firms": _firm_prf(set(true_ring), set(pred_ring)),
+        "by_strategy": _rings_by_strategy(truth, members, found),
+    }
 
     # Experts and agents.
     def party(kind: str, prefix: str, rules: tuple[str, ...]) -> Json:
@@ -285,6 +366,7 @@ def evaluate_collusion(
     for a in alerts:
         if a.rule.startswith("collusion."):
             counts[a.rule] += 1
+    escalation = _escalation(alerts, truth, clean)
 
     competitive_cv = [
         cv(bids[t]) for t in clean if category[t] in ("construction", "procurement") and len(bids[t]) >= 2
@@ -296,6 +378,7 @@ def evaluate_collusion(
         "trace_rules": trace,
         "lookalikes": look,
         "rings": rings,
+        "escalation": escalation,
         "parties": parties,
         "alerts": dict(sorted(counts.items())),
         "realism": realism_ks([x for x in competitive_cv if not math.isnan(x)], reference),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_collusion_markdown", "render_collusion_table"]
+__all__ = ["render_collusion_markdown", "render_collusion_table", "render_screens_markdown"]
 
 
 def _f(x: Any) -> str:
@@ -97,4 +97,84 @@ def render_collusion_markdown(m: dict[str, Any], *, title: str) -> str:
     )
     lines += ["", "### Alerts", ""]
     lines += _table(["rule", "alerts"], [[k, v] for k, v in m["alerts"].items()])
+    return "\n".join(lines) + "\n"
+
+
+def render_screens_markdown(
+    *,
+    scores: dict[str, tuple[float, float, bool, str]],
+    comparison: Any = None,
+    market: Any = None,
+    reference: str = "",
+    name: str = "",
+) -> str:
+    """``supsim screens --report``: the model's figures, its reliability curve, the flagged tenders.
+
+    ``scores`` maps tender → (score, calibrated probability, flagged, drivers). With a
+    ``comparison`` (:class:`reports.evaluation.cartel_models.ModelComparison`) the figures are
+    out-of-fold; with a ``market`` (:class:`~reports.evaluation.cartel_models.MarketScores`)
+    the model was trained on ``reference`` and scored ``name``."""
+    lines: list[str] = []
+    if comparison is not None:
+        r = comparison
+        lo, hi = r.diff_interval
+        lines += [
+            f"# Screens: {r.name}",
+            "",
+            f"{r.tenders} tenders ({r.collusive} collusive); nested {r.folds}-fold cross-validation "
+            f"repeated {r.repeats} times (folds never split a tender).",
+            "",
+        ]
+        lines += _table(
+            ["", "AUC", "± sd", "balanced accuracy"],
+            [
+                ["chosen model (nested)", r.auc, r.auc_sd, r.balanced_accuracy],
+                [
+                    "reference forest (7 screens + N)",
+                    r.reference_auc,
+                    r.reference_auc_sd,
+                    r.reference_balanced_accuracy,
+                ],
+            ],
+        )
+        lines += [
+            "",
+            f"Paired AUC difference {r.diff_mean:+.3f} (95 % bootstrap interval over tenders "
+            f"{lo:+.3f} to {hi:+.3f}); with the raw scores pooled instead of the calibrated "
+            f"probabilities, AUC {r.auc_raw:.3f} and difference {r.diff_raw_mean:+.3f} "
+            f"({r.diff_raw_interval[0]:+.3f} to {r.diff_raw_interval[1]:+.3f}). "
+            "Models chosen by the inner CV: " + ", ".join(f"{k} {v}" for k, v in r.chosen.items() if v) + ".",
+            "",
+            "## Reliability of the calibrated probabilities (out of fold)",
+            "",
+            f"Brier score {r.brier:.3f}. A calibrated probability of 0.8 should come true four "
+            "times in five.",
+            "",
+        ]
+        lines += _table(
+            ["probability", "tenders", "mean predicted", "observed collusive"],
+            [[b["bin"], b["tenders"], b["predicted"], b["observed"]] for b in r.reliability],
+        )
+        reference = reference or r.name
+    if market is not None:
+        lines += [
+            f"# Screens: {name}, scored by a model trained on {reference}",
+            "",
+            f"Model {market.model} (chosen by cross-validation on {reference}), threshold "
+            f"{market.threshold:.3f} on its score (balanced accuracy on {reference}'s out-of-fold "
+            f"scores); features: {', '.join(market.features)}.",
+        ]
+    flagged = sorted((t for t, s in scores.items() if s[2]), key=lambda t: -scores[t][1])
+    lines += [
+        "",
+        f"## Flagged tenders ({len(flagged)} of {len(scores)})",
+        "",
+        f"Drivers: the features furthest from the competitive tenders of {reference}, in the direction "
+        f"its collusive tenders lean; the percentage is the share of those competitive tenders on the "
+        f"other side of the value.",
+        "",
+    ]
+    lines += _table(
+        ["tender", "probability", "drivers"], [[t, scores[t][1], scores[t][3] or "–"] for t in flagged]
+    )
     return "\n".join(lines) + "\n"

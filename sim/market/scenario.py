@@ -39,6 +39,7 @@ __all__ = [
     "STRATEGIES",
     "TRACE_FIELDS",
     "Camouflage",
+    "Granularity",
     "LookalikeSpec",
     "MarketScenario",
     "MarketSpec",
@@ -133,6 +134,34 @@ class LookalikeSpec(_Spec, frozen=True, kw_only=True):
     supplier_marks: Frac = 0.3
 
 
+class Granularity(_Spec, frozen=True, kw_only=True):
+    """How bidders write their prices down (:mod:`sim.market.granularity`).
+
+    Real bids are not continuous: a bidder quotes to a unit that depends on the size of the
+    job, some tenders take bids as a discount rate from the control price in fixed steps
+    (下浮率), ascending sales take bids in fixed increments (加价幅度), and some bidders round
+    to a "nice" number. Coarse units make ties and equally spaced bids common by chance alone.
+
+    ``unit_fractions``: a tender's unit is the power of ten nearest to control price × one of
+    these (drawn per tender; 3e6 × 1e-3 → 1,000 yuan). ``rate_share`` of construction and
+    procurement tenders take bids as discount rates on a grid of one of ``rate_steps``.
+    ``nice_share`` of honest bidders round to ``nice_factor`` × the unit. Ascending sales bid
+    in increments of ``increment`` × the reserve (rounded to a power of ten). ``share``: the
+    tenders quoted in coarse units at all; the rest are priced to the cent."""
+
+    share: Frac = 1.0
+    unit_fractions: Annotated[list[Annotated[float, Meta(gt=0, le=0.1)]], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: [1e-4, 1e-3, 3e-3]
+    )
+    rate_share: Frac = 0.2
+    rate_steps: Annotated[list[Annotated[float, Meta(gt=0, le=0.1)]], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: [0.001, 0.005]
+    )
+    nice_share: Frac = 0.3
+    nice_factor: Annotated[int, Meta(ge=2, le=100)] = 10
+    increment: Annotated[float, Meta(gt=0, le=0.1)] = 0.01
+
+
 class MarketSpec(_Spec, frozen=True, kw_only=True):
     """The trading centre: parties, tender flow and the competitive price model."""
 
@@ -176,6 +205,9 @@ class MarketSpec(_Spec, frozen=True, kw_only=True):
     abnormal_low: Annotated[float, Meta(ge=0, le=1)] = 0.12
     rings: list[RingSpec] = []
     lookalikes: LookalikeSpec = LookalikeSpec()
+    #: Price granularity (units, rate grids, increments, nice numbers); ``None`` (the
+    #: default) keeps bids continuous, to the cent, as markets written before it.
+    granularity: Granularity | None = None
 
 
 class MarketScenario(_Spec, frozen=True, kw_only=True):

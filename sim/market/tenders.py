@@ -24,6 +24,7 @@ import numpy as np
 from engine.contract import events as ev
 from sim.market.award import award, draw_method
 from sim.market.firms import Firm, MarketParties
+from sim.market.granularity import Quote, draw_quote, regular_run, snap, tied
 from sim.market.rings import Ring, cover_prices, leaked_fields
 from sim.market.scenario import MarketSpec
 from sim.market.traces import bid_traces, honest_agents
@@ -56,6 +57,12 @@ class TenderRecord:
     foreign_marks: int = 0
     #: Bids rejected as abnormally low (under cost) at the evaluation.
     rejected: set[str] = field(default_factory=set)
+    #: The lattice the bids were written on (:mod:`sim.market.granularity`).
+    quote: Quote = field(default_factory=lambda: Quote("cent", 0.01))
+    #: Honest tenders where rounding alone made two bids identical, or made four or more
+    #: consecutive bids equally spaced (look-alikes of a price pattern).
+    tie_lookalike: bool = False
+    regular_lookalike: bool = False
 
 
 def _ts(day: datetime, rng: np.random.Generator) -> datetime:
@@ -86,6 +93,43 @@ def _competitive(
     return [float(min(b, c)) if k else None for b, c, k in zip(bids, ceiling, keep, strict=True)]
 
 
+def _write_down(
+    prices: dict[str, float],
+    spec: MarketSpec,
+    control: float,
+    asc: bool,
+    ring: Ring | None,
+    ring_members: set[str],
+    rec: TenderRecord,
+    rng: np.random.Generator,
+) -> Quote:
+    """Put every bid of one tender on the tender's lattice (in place); returns the lattice.
+
+    Bidders round to the nearest point, a share of them to a coarser "nice" unit — cover
+    bidders too (a cover price is written like any other), but not the members of a ring
+    pricing by formula, nor the favoured firm of an agent ring, which, told the lowest rival
+    bid, writes one unit under it. A rounded bid never goes
+    above the control price of a descending tender."""
+    assert spec.granularity is not None
+    quote = draw_quote(spec.granularity, control, asc, rng)
+    ceiling = None if asc else control
+    fav = ring.members[0] if ring is not None and ring.strategy == "agent" else None
+    for firm_id in sorted(prices):
+        nice = float(rng.random()) < spec.granularity.nice_share
+        formula = ring is not None and ring.strategy == "pattern" and firm_id in ring_members
+        nice = nice and not formula and firm_id != fav
+        prices[firm_id] = snap(prices[firm_id], quote, nice=nice, ceiling=ceiling)
+    if fav is not None and fav in prices:
+        rivals = [p for f, p in prices.items() if f != fav]
+        if rivals and prices[fav] >= min(rivals):
+            prices[fav] = round(min(rivals) - quote.unit, 2)
+    if ring is None and not asc:
+        values = list(prices.values())
+        rec.tie_lookalike = tied(values)
+        rec.regular_lookalike = regular_run(values, quote.unit)
+    return quote
+
+
 def run_market(
     spec: MarketSpec,
     parties: MarketParties,
@@ -94,12 +138,15 @@ def run_market(
     days: list[datetime],
     rng: np.random.Generator,
     marks_rng: np.random.Generator | None = None,
+    round_rng: np.random.Generator | None = None,
 ) -> tuple[list[ev.Event], list[TenderRecord]]:
     """Simulate ``spec.tenders`` tenders on working ``days``; ``plan`` maps index → rigging ring.
 
     ``marks_rng`` draws the honest foreign marks (a stream of its own, so that adding them
-    does not reshuffle the prices); by default it is ``rng``."""
+    does not reshuffle the prices); by default it is ``rng``. ``round_rng`` draws the price
+    granularity (``spec.granularity``; nothing is drawn when it is ``None``)."""
     mrng = rng if marks_rng is None else marks_rng
+    rrng = rng if round_rng is None else round_rng
     firms = parties.firms
     by_id = parties.by_id()
     cats = sorted(spec.category_mix)
@@ -180,6 +227,8 @@ def run_market(
             if offer is not None:
                 prices[cid] = offer
                 rec.consortium = cid
+        if spec.granularity is not None:
+            rec.quote = _write_down(prices, spec, price, asc, ring, ring_members, rec, rrng)
         leader = by_id[ring.members[0]] if ring is not None and ring.is_firm_ring else None
         handler = ring.handler if leader is not None and ring is not None else None
         lead_of = {c: a for a, _ in parties.consortiums for c in [by_id[a].consortium]}

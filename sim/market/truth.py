@@ -7,8 +7,10 @@ the evaluator can tell which trace rule *should* fire where. Every ring member i
 ``corrupt_agent``. Look-alike negatives (``lookalike=True``) name the honest situations a
 rule must not confuse with collusion: firms of one business park behind one IP, a
 consortium bid, two honest bids that happen to be very close, a bidder served by the county's
-popular bid agency (which serves other firms in other tenders), and a bid file carrying a
-consortium partner's seal or a manufacturer's authorisation.
+popular bid agency (which serves other firms in other tenders), a bid file carrying a
+consortium partner's seal or a manufacturer's authorisation, and — with price granularity —
+honest bids that rounding alone made identical (``tied_bids``) or equally spaced over four or
+more bids (``regular_rounded_bids``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ MARKET_LOOKALIKE_KINDS = (
     "close_honest_bids",
     "popular_bid_agency",
     "foreign_document_mark",
+    "tied_bids",
+    "regular_rounded_bids",
 )
 
 
@@ -74,6 +78,10 @@ def market_truth(records: list[TenderRecord], rings: list[Ring], parties: Market
             looks.append(("popular_bid_agency", "collusion.art40"))
         if rec.foreign_marks:
             looks.append(("foreign_document_mark", "collusion.art40"))
+        if rec.tie_lookalike:
+            looks.append(("tied_bids", "collusion.price_pattern"))
+        if rec.regular_lookalike:
+            looks.append(("regular_rounded_bids", "collusion.price_pattern"))
         for kind, confuses in looks:
             out.append(
                 Episode(

@@ -1,11 +1,22 @@
-"""``supsim screens``: bid-rigging screens from a CSV of raw bids, optionally evaluated.
+"""``supsim screens``: bid-rigging screens from a CSV of raw bids, scored so a regulator can act.
 
 ``supsim screens --data bids.csv`` prints one row per tender with the seven screens (CSV on
-standard output or ``--out FILE``). ``--evaluate`` also runs the tender-level
-cross-validated classifier of :mod:`reports.evaluation.cartel_data` (scikit-learn, the
-``[screens]`` extra) and prints accuracy, balanced accuracy and ROC AUC. The CSV needs the
-columns ``Tender`` and ``Bid_value``; evaluation also needs ``Collusive_competitor`` (see
-``docs/bidding.md``).
+standard output or ``--out FILE``).
+
+``--evaluate`` (the file has labels) runs the nested, repeated tender-level cross-validation of
+:mod:`reports.evaluation.cartel_models` and compares it with the reference forest on the same
+folds: AUC, balanced accuracy, the paired AUC difference with its 95 % interval, and the
+reliability of the calibrated probabilities. With ``--out`` each tender also gets its
+out-of-fold score and calibrated probability.
+
+``--train LABELLED.csv`` (the file has no labels — a regulator's new market) chooses, calibrates
+and thresholds a model on another, labelled market and scores every tender of ``--data``: the
+calibrated probability, whether it is flagged, and for a flagged tender the features that drove
+it, each with the share of the *training market's competitive tenders* on the other side.
+
+``--report FILE.md`` writes the figures, the reliability curve and the flagged tenders as
+Markdown. The CSV needs the columns ``Tender`` and ``Bid_value``; evaluation and training need
+``Collusive_competitor`` (``docs/bidding.md``). Scikit-learn comes with the ``[screens]`` extra.
 """
 
 from __future__ import annotations
@@ -16,24 +27,157 @@ import io
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from supsim.cli.extras import require
 
-__all__ = ["register", "run_screens"]
+__all__ = ["format_drivers", "register", "run_screens"]
 
 
 def _fmt(x: float) -> str:
     return "" if math.isnan(x) else f"{x:.6g}"
 
 
+def format_drivers(drivers: list[tuple[str, float, float, str]]) -> str:
+    """``CV=0.0213 below 97%; RD=2.1 above 95%`` (share of reference competitive tenders)."""
+    return "; ".join(f"{n}={v:.4g} {side} {share:.0%}" for n, v, share, side in drivers)
+
+
+def _models(args: argparse.Namespace) -> tuple[str, ...]:
+    from reports.evaluation.cartel_models import CANDIDATES
+
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    unknown = [m for m in models if m not in CANDIDATES]
+    if unknown or not models:
+        raise ValueError(
+            f"--models: unknown {', '.join(unknown) or '(none given)'} (known: {', '.join(CANDIDATES)})"
+        )
+    return models
+
+
+def _write(args: argparse.Namespace, text: str, what: str) -> None:
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{what} written to {args.out}")
+    else:
+        sys.stdout.write(text)
+
+
+def _scored_rows(
+    ts: Any, screen_idx: list[int], scores: dict[str, tuple[float, float, bool, str]], reference: str
+) -> str:
+    from engine.rules.collusion.screen_stats import SCREEN_NAMES
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "Tender",
+            *SCREEN_NAMES,
+            "score",
+            "probability",
+            "flagged",
+            "drivers",
+            "reference",
+            "Collusive_competitor",
+        ]
+    )
+    for i, t in enumerate(ts.tenders):
+        score, prob, flag, why = scores[t]
+        label = "" if ts.labels[i] < 0 else str(int(ts.labels[i]))
+        screens = [_fmt(float(ts.features[i, j])) for j in screen_idx]
+        w.writerow([t, *screens, f"{score:.4f}", f"{prob:.4f}", int(flag), why, reference, label])
+    return buf.getvalue()
+
+
+def _evaluate(args: argparse.Namespace, path: Path) -> int:
+    from reports.evaluation.cartel_features import tender_features
+    from reports.evaluation.cartel_models import compare_with_reference, drivers
+    from reports.render.collusion import render_screens_markdown
+
+    ts, _ = tender_features(path)
+    r = compare_with_reference(
+        ts,
+        name=path.stem,
+        folds=args.folds,
+        repeats=args.repeats,
+        seed=args.seed,
+        n_estimators=args.trees,
+        candidates=_models(args),
+    )
+    lo, hi = r.diff_interval
+    print(
+        f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "
+        f"nested {args.folds}-fold CV x {args.repeats}\n"
+        f"  model: AUC {r.auc:.3f} ± {r.auc_sd:.3f} (raw scores pooled: {r.auc_raw:.3f})  "
+        f"balanced accuracy {r.balanced_accuracy:.3f}  "
+        f"(chosen: {', '.join(f'{k} {v}' for k, v in r.chosen.items() if v)})\n"
+        f"  reference forest (7 screens + N): AUC {r.reference_auc:.3f}  "
+        f"balanced accuracy {r.reference_balanced_accuracy:.3f}\n"
+        f"  AUC difference {r.diff_mean:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f}; raw scores "
+        f"{r.diff_raw_mean:+.3f}, {r.diff_raw_interval[0]:+.3f} to {r.diff_raw_interval[1]:+.3f}); "
+        f"Brier {r.brier:.3f}"
+    )
+    x = ts.features
+    flagged = r.probability >= 0.5
+    idx = [ts.names.index(n) for n in ts.names[:7]]
+    scores = {
+        t: (
+            float(r.probability[i]),
+            float(r.probability[i]),
+            bool(flagged[i]),
+            format_drivers(drivers(x[i], x, ts.labels, ts.names)) if flagged[i] else "",
+        )
+        for i, t in enumerate(ts.tenders)
+    }
+    if args.out:
+        _write(args, _scored_rows(ts, idx, scores, path.stem), f"{len(ts.tenders)} tenders")
+    if args.report:
+        Path(args.report).write_text(render_screens_markdown(comparison=r, scores=scores), encoding="utf-8")
+        print(f"report written to {args.report}")
+    return 0
+
+
+def _score(args: argparse.Namespace, path: Path) -> int:
+    from reports.evaluation.cartel_features import tender_features
+    from reports.evaluation.cartel_models import score_market
+    from reports.render.collusion import render_screens_markdown
+
+    train, _ = tender_features(Path(args.train))
+    target, _ = tender_features(path)
+    m = score_market(
+        train, target, seed=args.seed, folds=args.folds, n_estimators=args.trees, candidates=_models(args)
+    )
+    idx = [target.names.index(n) for n in target.names[:7]]
+    reference = Path(args.train).stem
+    scores = {
+        t: (float(m.score[i]), float(m.probability[i]), bool(m.flagged[i]), format_drivers(m.drivers[i]))
+        for i, t in enumerate(m.tenders)
+    }
+    _write(args, _scored_rows(target, idx, scores, reference), f"{len(m.tenders)} tenders")
+    if args.out:
+        print(
+            f"{int(m.flagged.sum())} flagged ({m.model} trained on {reference}, threshold {m.threshold:.3f})"
+        )
+    if args.report:
+        text = render_screens_markdown(scores=scores, market=m, reference=reference, name=path.stem)
+        Path(args.report).write_text(text, encoding="utf-8")
+        print(f"report written to {args.report}")
+    return 0
+
+
 def run_screens(args: argparse.Namespace) -> int:
     from engine.rules.collusion.screen_stats import SCREEN_NAMES
-    from reports.evaluation.cartel_data import evaluate_cartel_data, tender_screens
+    from reports.evaluation.cartel_data import tender_screens
 
-    if args.evaluate:
+    if args.evaluate or args.train:
         require("sklearn")
     path = Path(args.data)
     try:
+        if args.evaluate:
+            return _evaluate(args, path)
+        if args.train:
+            return _score(args, path)
         ts = tender_screens(path, extras=False)
     except (OSError, ValueError) as exc:
         print(f"supsim screens: {exc}", file=sys.stderr)
@@ -44,24 +188,7 @@ def run_screens(args: argparse.Namespace) -> int:
     for i, tender in enumerate(ts.tenders):
         label = "" if ts.labels[i] < 0 else str(int(ts.labels[i]))
         writer.writerow([tender, *(_fmt(float(v)) for v in ts.features[i]), label])
-    if args.out:
-        Path(args.out).write_text(buf.getvalue(), encoding="utf-8")
-        print(f"{len(ts.tenders)} tenders written to {args.out}")
-    elif not args.evaluate:
-        sys.stdout.write(buf.getvalue())
-    if args.evaluate:
-        try:
-            r = evaluate_cartel_data(path, folds=args.folds, repeats=args.repeats, seed=args.seed)
-        except ValueError as exc:
-            print(f"supsim screens: {exc}", file=sys.stderr)
-            return 2
-        print(
-            f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "
-            f"{args.folds}-fold CV x {args.repeats}\n"
-            f"  accuracy {r.accuracy:.3f}  balanced accuracy {r.balanced_accuracy:.3f}  "
-            f"ROC AUC {r.auc:.3f}  (CV alone: AUC {r.auc_cv_alone:.3f})\n"
-            f"  features by importance: " + ", ".join(f"{n} {v:.2f}" for n, v in r.importances[:5])
-        )
+    _write(args, buf.getvalue(), f"{len(ts.tenders)} tenders")
     return 0
 
 
@@ -69,14 +196,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``screens`` sub-command."""
     p = subparsers.add_parser(
         "screens",
-        help="bid-rigging screens (CV, SPD, DIFFP, RD, KURT, SKEW, KS) from a CSV of bids",
+        help="bid-rigging screens (CV, SPD, DIFFP, RD, KURT, SKEW, KS) from a CSV of bids, scored",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", required=True, help="CSV with one row per bid (columns Tender, Bid_value)")
-    p.add_argument("--out", help="write the per-tender screens here instead of standard output")
-    p.add_argument("--evaluate", action="store_true", help="cross-validate a classifier on the screens")
+    p.add_argument("--out", help="write the per-tender rows here instead of standard output")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--evaluate", action="store_true", help="nested CV on the file's labels, vs the reference"
+    )
+    mode.add_argument(
+        "--train", metavar="LABELLED.csv", help="score --data with a model trained on this market"
+    )
+    p.add_argument("--report", metavar="FILE.md", help="write figures, reliability curve and flagged tenders")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--trees", type=int, default=300, help="trees per forest (the reference uses 300)")
+    p.add_argument(
+        "--models",
+        default="forest,boosting,logistic",
+        help="candidates the inner cross-validation chooses among (default: all three)",
+    )
     p.set_defaults(func=run_screens)

@@ -7,15 +7,24 @@
 * ``collusion.expert_pairing`` — the same expert favours the same bidder (score at least
   ``favour_margin`` above the panel median) in ``pairing_min`` or more tenders.
 * ``collusion.agent_pairing`` — the same agent's tenders are won by the same bidder by a
-  hair's breadth (winner within ``agent_close_gap`` of the runner-up) ``pairing_min`` or
+  hair's breadth (winner within ``agent_close_gap`` of the runner-up, or one unit of the
+  lattice the bids are written on; a tie is no undercut) ``pairing_min`` or
   more times: what a leaked control price or leaked rival bids look like from outside.
   Both pairing rules alert on every tender from the ``pairing_min``-th on, each alert
   listing all the tenders of the pair so far.
-* ``collusion.card`` — cards: every bidder named by a *deemed-collusion* alert (trace
-  rules, price pattern) gets a red card and is debarred for ``debar_days`` (招标投标法
-  第五十三条: 取消其一年至二年内参加依法必须进行招标的项目的投标资格; default one
-  year); an expert gets a red card and the same debarment after ``expert_card_after``
-  deviation or pairing alerts (实施条例 第七十二条).
+* ``collusion.card`` — cards: a bidder gets a red card and is debarred for ``debar_days``
+  (招标投标法 第五十三条: 取消其一年至二年内参加依法必须进行招标的项目的投标资格; default one
+  year) once the evidence naming it is strong enough. Evidence comes in independent kinds:
+  **documents** (the trace rules: the same author, machine, bond account... in the bid
+  files, which Art. 40 deems collusion on its own), **prices** (a price pattern: a
+  statistical inference from the amounts) and **parties** (an expert or agent pairing that
+  names the favoured bidder). A documentary clause cards on its own (``documents_min_kinds``
+  1); every other ground needs ``card_min_kinds`` (2) kinds naming the bidder within
+  ``corroboration_days`` — so a price pattern alone never debars. Why: a false debarment is
+  the worst thing a regulator can do with this tool, and price evidence is exactly what
+  rounding, ties and small tenders fool (``docs/bidding.md`` states the budget). An expert
+  gets a red card and the same debarment after ``expert_card_after`` deviation or pairing
+  alerts (实施条例 第七十二条).
 * ``collusion.debarred_party`` — a debarred bidder bids, or a debarred expert scores,
   within the debarment period.
 """
@@ -30,11 +39,20 @@ from msgspec import Meta
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
+from engine.rules.collusion.lattice import lattice_unit
 from engine.rules.collusion.tenders import TenderState
 from engine.rules.collusion.traces import TenderRule
 from engine.rules.registry import register
 
-__all__ = ["AgentPairingRule", "CardRule", "DebarredPartyRule", "ExpertDeviationRule", "ExpertPairingRule"]
+__all__ = [
+    "DEEMED_RULES",
+    "EVIDENCE_KINDS",
+    "AgentPairingRule",
+    "CardRule",
+    "DebarredPartyRule",
+    "ExpertDeviationRule",
+    "ExpertPairingRule",
+]
 
 ExpertDeviation = Annotated[
     float,
@@ -64,7 +82,10 @@ AgentCloseGap = Annotated[
     float,
     Meta(
         ge=0,
-        description=("A win by less than 0.5 % over the runner-up counts towards agent-winner pairing."),
+        description=(
+            "A win by at most 0.5 % over the runner-up (or by one unit of the lattice the bids are "
+            "written on; a tie is not a win by a hair) counts towards agent-winner pairing."
+        ),
     ),
 ]
 DebarDays = Annotated[
@@ -86,8 +107,48 @@ ExpertCardAfter = Annotated[
     ),
 ]
 
-#: Alerts that deem collusion (a red card for every bidder they name).
-DEEMED_RULES = ("collusion.art40", "collusion.fujian", "collusion.daqing", "collusion.price_pattern")
+CardMinKinds = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=3,
+        description=(
+            "A bidder named by a price pattern (or a pairing) is carded only once this many "
+            "independent evidence kinds (documents, prices, parties) have named it: 2, so a price "
+            "pattern alone never debars (the false-debarment budget, docs/bidding.md) ..."
+        ),
+    ),
+]
+DocumentsMinKinds = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=3,
+        description=(
+            "... while a documentary trace clause (Art. 40, Fujian, Daqing) needs 1: the regulation "
+            "deems collusion on it (视为串通投标); 2 would ask corroboration of those too ..."
+        ),
+    ),
+]
+CorroborationDays = Annotated[
+    float,
+    Meta(
+        gt=0,
+        description=("... counting the evidence that named the bidder within the last 365 days."),
+    ),
+]
+
+#: The evidence kind of each alert that can ground a bidder's card.
+EVIDENCE_KINDS: dict[str, str] = {
+    "collusion.art40": "documents",
+    "collusion.fujian": "documents",
+    "collusion.daqing": "documents",
+    "collusion.price_pattern": "prices",
+    "collusion.expert_pairing": "parties",
+    "collusion.agent_pairing": "parties",
+}
+#: Alerts that deem collusion by themselves (a card for every bidder they name, by default).
+DEEMED_RULES = tuple(r for r, k in EVIDENCE_KINDS.items() if k == "documents")
 EXPERT_RULES = ("collusion.expert_deviation", "collusion.expert_pairing")
 
 
@@ -191,7 +252,11 @@ class AgentPairingRule(TenderRule):
         winner = event.winner_id
         if tender.bids.get(winner) is None or tender.bids[winner].price != prices[0]:
             return
-        if (prices[1] - prices[0]) / prices[0] > self.agent_close_gap:
+        # On a lattice the smallest undercut is one unit: a win by one unit is a hair's breadth
+        # whatever the unit (a tie is not an undercut).
+        gap = prices[1] - prices[0]
+        unit = lattice_unit(prices)
+        if gap <= 0 or gap > max(self.agent_close_gap * prices[0], unit + 0.005):
             return
         seen = self._pairs.setdefault((tender.agent_id, winner), [])
         seen.append(tender.tender_id)
@@ -211,39 +276,66 @@ class AgentPairingRule(TenderRule):
 
 @register
 class CardRule(TenderRule):
-    """Red cards (and debarment) for bidders named by deemed-collusion alerts, and experts."""
+    """Red cards (and debarment) for bidders on corroborated evidence, and for experts."""
 
     name = "collusion.card"
     level = "red"
     section = "collusion"
     observes_alerts = True
 
-    def __init__(self, *, debar_days: DebarDays = 365.0, expert_card_after: ExpertCardAfter = 2) -> None:
+    def __init__(
+        self,
+        *,
+        debar_days: DebarDays = 365.0,
+        expert_card_after: ExpertCardAfter = 2,
+        card_min_kinds: CardMinKinds = 2,
+        documents_min_kinds: DocumentsMinKinds = 1,
+        corroboration_days: CorroborationDays = 365.0,
+    ) -> None:
         self.debar_days = debar_days
         self.expert_card_after = expert_card_after
+        self.card_min_kinds = card_min_kinds
+        self.documents_min_kinds = documents_min_kinds
+        self.corroboration_days = corroboration_days
 
     def reset(self) -> None:
         #: party subject → end of its debarment.
         self.debarred_until: dict[str, datetime] = {}
         self._expert_alerts: dict[str, int] = {}
+        #: bidder subject → evidence kind → when an alert of that kind last named it.
+        self._evidence: dict[str, dict[str, datetime]] = {}
 
-    def _card(self, subject: str, alert: Alert) -> None:
+    def _card(self, subject: str, alert: Alert, kinds: list[str] | None = None) -> None:
         until = alert.ts + timedelta(days=self.debar_days)
-        card = self.emit_subject(
-            subject,
-            alert.ts,
-            {"cause_rule": alert.rule, "cause_alert": alert.alert_id, "debarred_until": until.isoformat()},
-            discriminator=alert.alert_id,
-        )
+        evidence: dict[str, Any] = {
+            "cause_rule": alert.rule,
+            "cause_alert": alert.alert_id,
+            "debarred_until": until.isoformat(),
+        }
+        if kinds is not None:
+            evidence["evidence_kinds"] = kinds
+        card = self.emit_subject(subject, alert.ts, evidence, discriminator=alert.alert_id)
         if card is not None and (subject not in self.debarred_until or until > self.debarred_until[subject]):
             self.debarred_until[subject] = until
 
+    def _kinds(self, subject: str, kind: str, when: datetime) -> list[str]:
+        seen = self._evidence.setdefault(subject, {})
+        seen[kind] = when
+        window = timedelta(days=self.corroboration_days)
+        return sorted(k for k, t in seen.items() if when - t <= window)
+
     def alert_one(self, alert: Alert) -> None:
-        if alert.rule in DEEMED_RULES:
+        kind = EVIDENCE_KINDS.get(alert.rule)
+        if kind is not None:
             bidders = alert.evidence.get("bidders")
-            if isinstance(bidders, list):
-                for b in bidders:
-                    self._card(f"bidder:{b}", alert)
+            if not isinstance(bidders, list):
+                return
+            for b in bidders:
+                subject = f"bidder:{b}"
+                kinds = self._kinds(subject, kind, alert.ts)
+                need = self.documents_min_kinds if "documents" in kinds else self.card_min_kinds
+                if len(kinds) >= need:
+                    self._card(subject, alert, kinds)
         elif alert.rule in EXPERT_RULES:
             n = self._expert_alerts[alert.subject] = self._expert_alerts.get(alert.subject, 0) + 1
             if n == self.expert_card_after:

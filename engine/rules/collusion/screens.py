@@ -20,24 +20,30 @@ tenders (15 % to 12 %) and keeps 98 % of the collusive tenders the score alone f
 
 ``collusion.price_pattern`` is the other half of Art. 40 (四): bids in an arithmetic or
 geometric progression (a constant step or ratio) betray a ring that priced its covers
-from the winner's bid by formula.
+from the winner's bid by formula — unless rounding and the number of bids explain the run:
+the rule measures the run on the lattice the bids are written on and fires only when honest
+tenders like this one show such a run with probability below ``pattern_alpha``
+(:mod:`engine.rules.collusion.lattice`). It names the tender; on its own it never debars
+(``collusion.card`` asks for a second, independent kind of evidence).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Annotated, Any
 
+import numpy as np
 from msgspec import Meta
 
+from engine.rules.collusion.lattice import find_run, lattice_unit, pattern_p_value
 from engine.rules.collusion.screen_stats import screens
 from engine.rules.collusion.tenders import TenderState
 from engine.rules.collusion.traces import TenderRule
 from engine.rules.registry import register
 
-__all__ = ["PricePatternRule", "ScreenRule", "combined_score", "price_pattern"]
+__all__ = ["PricePatternRule", "ScreenRule", "combined_score", "price_pattern", "tender_seed"]
 
 MinBids = Annotated[
     int,
@@ -100,8 +106,9 @@ PatternTolerance = Annotated[
         ge=0,
         le=0.5,
         description=(
-            "实施条例 Art. 40 (四) 投标报价呈规律性差异: losing bids whose steps (or ratios) all lie "
-            "within 1 % of the first step form a progression ..."
+            "实施条例 Art. 40 (四) 投标报价呈规律性差异: bids whose steps (or ratios) all lie "
+            "within 1 % of the first step, or within one unit of the lattice the bids are written "
+            "on (rounding moves a step by up to a unit), form a progression ..."
         ),
     ),
 ]
@@ -109,9 +116,32 @@ PatternMinBids = Annotated[
     int,
     Meta(
         ge=3,
+        description=("... of at least 4 consecutive bids (three equal steps) ..."),
+    ),
+]
+
+PatternAlpha = Annotated[
+    float,
+    Meta(
+        gt=0,
+        le=1,
         description=(
-            "... of at least 4 consecutive bids (three equal steps): about 3 in 10,000 competitive "
-            "tenders of 5-12 bidders show one by chance (docs/bidding.md)."
+            "... and only when honest tenders with the same number of bids, spread and rounding "
+            "lattice show a run that long with probability below 0.001 (Monte Carlo null): the "
+            "budget of false price-pattern alerts per clean tender. Rounded bids make equal "
+            "steps common by chance; a fixed tolerance fired on 2.5 % of clean tenders of the "
+            "rounded market (docs/bidding.md)."
+        ),
+    ),
+]
+PatternSims = Annotated[
+    int,
+    Meta(
+        ge=100,
+        le=100_000,
+        description=(
+            "Draws of the null per tender that shows a run (the smallest p-value is "
+            "1 / (draws + 1), so it must exceed 1 / pattern_alpha)."
         ),
     ),
 ]
@@ -146,45 +176,30 @@ def combined_score(
     return sum(parts) / len(parts), s
 
 
-def _best_run(prices: Sequence[float], tolerance: float, min_bids: int) -> tuple[str, float, int, int] | None:
-    """``(kind, step or ratio, index of the run's first sorted price, run length)``."""
-    p = sorted(prices)
-    best: tuple[str, float, int, int] | None = None
-    if len(p) < max(min_bids, 3) or p[0] <= 0:
-        return None
-    for kind in ("arithmetic", "geometric"):
-        steps = [b - a if kind == "arithmetic" else b / a - 1 for a, b in pairwise(p)]
-        i = 0
-        while i < len(steps):
-            ref = steps[i]
-            j = i
-            while ref > 0 and j + 1 < len(steps) and abs(steps[j + 1] - ref) <= tolerance * ref:
-                j += 1
-            length = j - i + 2  # bids in the run
-            if ref > 0 and length >= min_bids and (best is None or length > best[3]):
-                mean = sum(steps[i : j + 1]) / (j - i + 1)
-                best = (kind, mean if kind == "arithmetic" else 1 + mean, i, length)
-            i = j + 1 if j > i else i + 1
-    return best
-
-
 def price_pattern(
-    prices: Sequence[float], tolerance: float, min_bids: int = 4
+    prices: Sequence[float], tolerance: float, min_bids: int = 4, *, unit: float = 0.01
 ) -> tuple[str, float, int] | None:
     """The longest run of consecutive sorted prices in a progression, if it has ``min_bids``.
 
     Returns ``("arithmetic", step, length)`` or ``("geometric", ratio, length)``. Steps
     (ratios minus one) count as constant while each lies within ``tolerance`` (relative) of
-    the run's first step; a zero step is not a pattern (identical bids are another signal).
-    Runs rather than all bids: an outsider's honest bid must not hide the ring's formula.
+    the run's first step, or within one lattice ``unit`` of it (:mod:`.lattice`); a zero step
+    is not a pattern (identical bids are another signal). Runs rather than all bids: an
+    outsider's honest bid must not hide the ring's formula. This is the shape only; the rule
+    also asks how often chance makes it (:func:`.lattice.pattern_p_value`).
     """
-    run = _best_run(prices, tolerance, min_bids)
+    run = find_run(prices, tolerance, unit, min_bids)
     return None if run is None else (run[0], run[1], run[3])
+
+
+def tender_seed(tender_id: str) -> int:
+    """A seed for one tender's Monte Carlo null: the same verdict on every run and machine."""
+    return int.from_bytes(hashlib.sha256(tender_id.encode("utf-8")).digest()[:8], "big")
 
 
 @register
 class PricePatternRule(TenderRule):
-    """``collusion.price_pattern``: the losing bids form an arithmetic or geometric progression."""
+    """``collusion.price_pattern``: bids in a progression that chance and rounding do not explain."""
 
     name = "collusion.price_pattern"
     level = "red"
@@ -192,18 +207,43 @@ class PricePatternRule(TenderRule):
     kinds = ("bids.opened",)
 
     def __init__(
-        self, *, pattern_tolerance: PatternTolerance = 0.01, pattern_min_bids: PatternMinBids = 4
+        self,
+        *,
+        pattern_tolerance: PatternTolerance = 0.01,
+        pattern_min_bids: PatternMinBids = 4,
+        pattern_alpha: PatternAlpha = 0.001,
+        pattern_sims: PatternSims = 4000,
     ) -> None:
         self.pattern_tolerance = pattern_tolerance
         self.pattern_min_bids = pattern_min_bids
+        self.pattern_alpha = pattern_alpha
+        self.pattern_sims = pattern_sims
+
+    def reset(self) -> None:
+        #: The last tender's run, significant or not: ``(tender id, p-value, run bidders)``.
+        #: Ring recovery (which runs after this rule on the same event) combines these
+        #: p-values across the tenders a pair of firms bid in together.
+        self.last_run: tuple[str, float, list[str]] | None = None
 
     def check_tender(self, event: Any, tender: TenderState) -> None:
         bids = sorted(tender.bids.values(), key=lambda b: (b.price, b.bidder_id))
-        found = _best_run([b.price for b in bids], self.pattern_tolerance, self.pattern_min_bids)
+        prices = [b.price for b in bids]
+        unit = lattice_unit(prices)
+        found = find_run(prices, self.pattern_tolerance, unit, self.pattern_min_bids)
         if found is None:
             return
         kind, step, start, length = found
+        p = pattern_p_value(
+            prices,
+            length,
+            unit=unit,
+            rng=np.random.default_rng(tender_seed(tender.tender_id)),
+            sims=self.pattern_sims,
+        )
         run = bids[start : start + length]
+        self.last_run = (tender.tender_id, p, sorted(b.bidder_id for b in run))
+        if p >= self.pattern_alpha:
+            return
         self.emit_subject(
             tender.subject,
             event.ts,
@@ -213,6 +253,8 @@ class PricePatternRule(TenderRule):
                 "pattern": kind,
                 "step": round(step, 6),
                 "run_length": length,
+                "unit": round(unit, 2),
+                "p_value": round(p, 6),
                 # The bidders priced by the formula, not the honest outsiders around them:
                 # ring recovery pairs the bidders an alert names.
                 "bidders": sorted(b.bidder_id for b in run),
