@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import supsim.experiments.calibrate_fit as fit_mod
-from reports.evaluation.calibration import calibrate_figures, render_calibration
-from reports.evaluation.calibration_metrics import Figures
-from reports.evaluation.calibration_targets import decode_targets, load_targets
+from reports.evaluation.calibration.metrics import Figures
+from reports.evaluation.calibration.table import calibrate_figures, render_calibration
+from reports.evaluation.calibration.targets import decode_targets, load_targets
 from sim.common.scenario import Scenario, load_scenario
 from supsim.cli.calibrate import register
 

@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from engine.contract import events as ev
-from reports.evaluation.calibration_metrics import event_figures, market_scale
-from reports.evaluation.calibration_targets import load_targets
+from reports.evaluation.calibration.metrics import event_figures, market_scale
+from reports.evaluation.calibration.targets import load_targets
 from sim.market.scenario import load_market_scenario
 from supsim.cli.main import main
 from supsim.experiments.calibrate_market import calibrate_market

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.rules.collusion.screen_stats import SCREEN_NAMES
-from reports.evaluation.cartel_data import evaluate_cartel_data, load_bids_csv, tender_screens
+from reports.evaluation.cartels.data import evaluate_cartel_data, load_bids_csv, tender_screens
 from supsim.cli.screens import register
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bidrigging"
@@ -90,7 +90,7 @@ def test_a_consortium_is_one_bid_and_the_winner_is_read(tmp_path: Path) -> None:
 def test_oob_threshold_maximises_balanced_accuracy_on_the_training_scores() -> None:
     import numpy as np
 
-    from reports.evaluation.cartel_data import _oob_threshold
+    from reports.evaluation.cartels.data import _oob_threshold
 
     scores = np.asarray([0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97])
     labels = np.asarray([0, 0, 0, 1, 1, 1, 1, 1])

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reports.evaluation.cartel_features import (
+from reports.evaluation.cartels.features import (
     LITERATURE,
     REFERENCE,
     feature_row,
@@ -19,7 +19,7 @@ from reports.evaluation.cartel_features import (
     tender_features,
     tie_share,
 )
-from reports.evaluation.cartel_models import (
+from reports.evaluation.cartels.models import (
     compare_with_reference,
     drivers,
     reliability,
@@ -151,7 +151,7 @@ def test_tender_features_reads_a_file(tmp_path: Path) -> None:
 def test_rank_auc_matches_scikit_learn() -> None:
     from sklearn.metrics import roc_auc_score
 
-    from reports.evaluation.cartel_models import _auc
+    from reports.evaluation.cartels.models import _auc
 
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 200)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from reports.evaluation.cartel_data import TenderBids, load_bids_csv
-from reports.evaluation.cartel_rings import (
+from reports.evaluation.cartels.data import TenderBids, load_bids_csv
+from reports.evaluation.cartels.rings import (
     irwin_hall_cdf,
     k_core,
     proximity_links,

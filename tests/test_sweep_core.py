@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.rules.rulebook import load_rulebook
-from reports.evaluation.sweep_grid import GridError, decode_grid
-from reports.evaluation.sweep_score import SeedResult
-from reports.evaluation.sweep_table import build_table, recommend
+from reports.evaluation.sweeps.grid import GridError, decode_grid
+from reports.evaluation.sweeps.score import SeedResult
+from reports.evaluation.sweeps.table import build_table, recommend
 from sim.common.scenario import load_scenario
 from sim.hall.world import SimResult, simulate
 from supsim.experiments.sweep import run_sweep, score_world
@@ -44,7 +44,7 @@ def test_batch_and_streaming_sweeps_score_the_same(world: SimResult) -> None:
 def test_recommendation_is_the_tables_best(world: SimResult) -> None:
     book = load_rulebook(load_scenario(SCENARIO).rulebook_path(SCENARIO))
     grid = decode_grid(GRID)
-    from reports.evaluation.sweep_grid import variants
+    from reports.evaluation.sweeps.grid import variants
 
     scores = score_world(world, book, grid)
     table = build_table(variants(grid), [SeedResult(seed=1, scores=tuple(scores))], grid.goal)

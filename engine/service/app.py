@@ -49,7 +49,7 @@ from engine.contract import events as ev
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, scope_error
 from engine.service.config import ServiceConfig
-from engine.service.guards import (
+from engine.service.edge.guards import (
     BASE_HEADERS,
     EVENT_TYPES,
     JSON_TYPES,
@@ -69,8 +69,9 @@ from engine.service.metrics import (
     side_output_counts,
 )
 from engine.service.openapi import openapi_document
+from engine.service.outcomes import Decision, Overloaded, Unavailable
 from engine.service.store import AlertQuery, EventStore, QuarantineEntry, StoreReader
-from engine.service.writer import Decision, IngestWriter, Overloaded, Unavailable
+from engine.service.writer import IngestWriter
 
 __all__ = ["create_app"]
 

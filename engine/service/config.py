@@ -69,7 +69,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     group_max_events: Positive = 5000
     retry_after_s: Positive = 1
     parse_only_route: bool = False
-    # Connection limits (engine.service.protocol) and the per-token cap of requests in flight.
+    # Connection limits (engine.service.edge.protocol) and the per-token cap of requests in flight.
     max_requests_per_token: Positive = 128
     max_connections: Positive = 800
     head_timeout_s: PositiveSeconds = 10.0

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import msgspec
 
@@ -47,9 +47,10 @@ from engine.service.halls import PartitionedEngine, partition_of
 from engine.service.integrity import AckMark, IntegrityError, Mark, check_log
 from engine.service.isolation import apply_partition, event_head
 from engine.service.metrics import Metrics
+from engine.service.outcomes import Decision, Overloaded, Snapshot, Unavailable
 from engine.service.store import EventStore, QuarantineEntry
 
-__all__ = ["Decision", "IngestWriter", "Overloaded", "Snapshot", "Unavailable"]
+__all__ = ["IngestWriter"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,39 +58,11 @@ _ENC = msgspec.json.Encoder()
 _Item = tuple[int, ev.Event]
 
 
-class Overloaded(Exception):
-    """The queue is over its bound: answer 429."""
-
-
-class Unavailable(Exception):
-    """Not ready yet (rebuilding from the log) or broken: answer 503."""
-
-
-class Decision(Exception):
-    """A quarantine decision that cannot be made: ``status`` 404 (no such entry) or 409 (decided)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(slots=True)
 class _Submission:
     events: list[ev.Event]
     bodies: list[bytes]
     future: asyncio.Future[tuple[int, int]]
-
-
-@dataclass(slots=True)
-class Snapshot:
-    """What readers may see, replaced (never mutated) by the writer after each commit."""
-
-    engine: dict[str, int] = field(default_factory=dict)
-    open_cases: dict[str, int] = field(default_factory=dict)
-    board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
-    open_board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
-    events_stored: int = 0
-    quarantine: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class IngestWriter:

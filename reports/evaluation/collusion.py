@@ -123,7 +123,7 @@ def realism_ks(synthetic_cv: Sequence[float], reference: Path | None) -> Json:
         return {"reference": None, "ks": None}
     from scipy.stats import ks_2samp
 
-    from reports.evaluation.cartel_data import tender_screens
+    from reports.evaluation.cartels.data import tender_screens
 
     ts = tender_screens(reference, extras=False)
     real = ts.features[ts.labels == 0, 0]

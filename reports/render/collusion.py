@@ -111,8 +111,8 @@ def render_screens_markdown(
     """``supsim screens --report``: the model's figures, its reliability curve, the flagged tenders.
 
     ``scores`` maps tender → (score, calibrated probability, flagged, drivers). With a
-    ``comparison`` (:class:`reports.evaluation.cartel_models.ModelComparison`) the figures are
-    out-of-fold; with a ``market`` (:class:`~reports.evaluation.cartel_models.MarketScores`)
+    ``comparison`` (:class:`reports.evaluation.cartels.models.ModelComparison`) the figures are
+    out-of-fold; with a ``market`` (:class:`~reports.evaluation.cartels.models.MarketScores`)
     the model was trained on ``reference`` and scored ``name``."""
     lines: list[str] = []
     if comparison is not None:

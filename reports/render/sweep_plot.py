@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from reports.evaluation.sweep_table import Estimate, SweepTable
+from reports.evaluation.sweeps.table import Estimate, SweepTable
 
 __all__ = ["plot_sweep"]
 

@@ -278,7 +278,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from engine.contract.holidays import HolidayError
     from engine.rules.rulebook import RulebookError
     from engine.service.auth import AuthError
-    from reports.evaluation.sweep_grid import GridError
+    from reports.evaluation.sweeps.grid import GridError
     from sim.common.scenario import ScenarioError
     from supsim.experiments.staffing_plan import PlanSpecError
 

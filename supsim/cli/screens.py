@@ -4,7 +4,7 @@
 standard output or ``--out FILE``).
 
 ``--evaluate`` (the file has labels) runs the nested, repeated tender-level cross-validation of
-:mod:`reports.evaluation.cartel_models` and compares it with the reference forest on the same
+:mod:`reports.evaluation.cartels.models` and compares it with the reference forest on the same
 folds: AUC, balanced accuracy, the paired AUC difference with its 95 % interval, and the
 reliability of the calibrated probabilities. With ``--out`` each tender also gets its
 out-of-fold score and calibrated probability.
@@ -44,7 +44,7 @@ def format_drivers(drivers: list[tuple[str, float, float, str]]) -> str:
 
 
 def _models(args: argparse.Namespace) -> tuple[str, ...]:
-    from reports.evaluation.cartel_models import CANDIDATES
+    from reports.evaluation.cartels.models import CANDIDATES
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     unknown = [m for m in models if m not in CANDIDATES]
@@ -91,8 +91,8 @@ def _scored_rows(
 
 
 def _evaluate(args: argparse.Namespace, path: Path) -> int:
-    from reports.evaluation.cartel_features import tender_features
-    from reports.evaluation.cartel_models import compare_with_reference, drivers
+    from reports.evaluation.cartels.features import tender_features
+    from reports.evaluation.cartels.models import compare_with_reference, drivers
     from reports.render.collusion import render_screens_markdown
 
     ts, _ = tender_features(path)
@@ -139,8 +139,8 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
 
 
 def _score(args: argparse.Namespace, path: Path) -> int:
-    from reports.evaluation.cartel_features import tender_features
-    from reports.evaluation.cartel_models import score_market
+    from reports.evaluation.cartels.features import tender_features
+    from reports.evaluation.cartels.models import score_market
     from reports.render.collusion import render_screens_markdown
 
     train, _ = tender_features(Path(args.train))
@@ -168,7 +168,7 @@ def _score(args: argparse.Namespace, path: Path) -> int:
 
 def run_screens(args: argparse.Namespace) -> int:
     from engine.rules.collusion.screen_stats import SCREEN_NAMES
-    from reports.evaluation.cartel_data import tender_screens
+    from reports.evaluation.cartels.data import tender_screens
 
     if args.evaluate or args.train:
         require("sklearn")

@@ -9,7 +9,7 @@ Starlette and uvicorn come with the ``[live]`` extra; they are imported only whe
 runs, so the rest of the command line works without them.
 
 Why the connection limits are set here: uvicorn bounds neither header nor body time nor
-open connections; :mod:`engine.service.protocol` adds them, and the soft descriptor limit
+open connections; :mod:`engine.service.edge.protocol` adds them, and the soft descriptor limit
 is raised to the hard one so that the connection bound, not the descriptor table, is what a
 flood of connections meets first.
 
@@ -39,7 +39,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from engine.service.app import create_app
     from engine.service.config import demo_config, load_config
-    from engine.service.protocol import ConnectionLimits, guarded_protocol
+    from engine.service.edge.protocol import ConnectionLimits, guarded_protocol
     from supsim.cli.calendar import calendar_override
 
     if args.config:

@@ -4,7 +4,7 @@ Replication ``k`` runs with seed ``scenario.seed + k``: reproducible, and the sa
 every candidate of a fit (common random numbers), so two candidates differ by their rates and
 not by luck, and the objective is a deterministic function of the rates.
 
-The search minimises the calibration NRMSE (:mod:`reports.evaluation.calibration`) over the parameters
+The search minimises the calibration NRMSE (:mod:`reports.evaluation.calibration.table`) over the parameters
 the targets file lists under ``fit`` (a rate set to a value, or a group of rates scaled by one
 factor). Misconduct is drawn per case against uniform numbers, so the objective is piecewise
 constant in the rates: a gradient method would stall. We therefore start with a scrambled
@@ -26,9 +26,9 @@ from scipy.stats import qmc
 
 from engine.core import Engine, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
-from reports.evaluation.calibration import CalibrationResult, calibrate_figures
-from reports.evaluation.calibration_metrics import Figures, run_figures, scenario_scale
-from reports.evaluation.calibration_targets import FitParam, Targets
+from reports.evaluation.calibration.metrics import Figures, run_figures, scenario_scale
+from reports.evaluation.calibration.table import CalibrationResult, calibrate_figures
+from reports.evaluation.calibration.targets import FitParam, Targets
 from sim.common.scenario import Scenario, ScenarioError
 from sim.hall.world import simulate
 

@@ -1,9 +1,9 @@
 """Calibration of a bidding-market scenario: the same targets files, tables and NRMSE.
 
 Why a module of its own: a market has no halls, windows or cases, so the hall scaling of
-:func:`reports.evaluation.calibration_metrics.scenario_scale` does not apply; its published figures
+:func:`reports.evaluation.calibration.metrics.scenario_scale` does not apply; its published figures
 (the award discount below the control price) are rates read off ``tender.*`` events, which
-:func:`reports.evaluation.calibration_metrics.event_figures` already computes. What differs is only
+:func:`reports.evaluation.calibration.metrics.event_figures` already computes. What differs is only
 how a replication is produced (:func:`sim.market.world.simulate_market`) and the scale
 (the period alone). The rule engine is not needed for these figures, so it is not run.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
-from reports.evaluation.calibration import CalibrationResult, calibrate_figures
-from reports.evaluation.calibration_metrics import Figures, event_figures, market_scale
-from reports.evaluation.calibration_targets import Targets
+from reports.evaluation.calibration.metrics import Figures, event_figures, market_scale
+from reports.evaluation.calibration.table import CalibrationResult, calibrate_figures
+from reports.evaluation.calibration.targets import Targets
 from sim.market.scenario import MarketScenario
 from sim.market.world import simulate_market
 

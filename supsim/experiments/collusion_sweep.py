@@ -30,10 +30,10 @@ import numpy as np
 from engine.contract import events as ev
 from engine.core import detect
 from engine.rules.rulebook import Rulebook
-from reports.evaluation.cartel_data import TenderScreens
-from reports.evaluation.cartel_features import features_from_bids, tender_features
-from reports.evaluation.cartel_models import ModelComparison, compare_with_reference, transfer_matrix
-from reports.evaluation.cartel_rings import recover_cartels, ring_scores
+from reports.evaluation.cartels.data import TenderScreens
+from reports.evaluation.cartels.features import features_from_bids, tender_features
+from reports.evaluation.cartels.models import ModelComparison, compare_with_reference, transfer_matrix
+from reports.evaluation.cartels.rings import recover_cartels, ring_scores
 from reports.evaluation.collusion import FIRM_RING_STRATEGIES, evaluate_collusion
 from sim.market.scenario import Camouflage, MarketScenario
 from sim.market.world import simulate_market

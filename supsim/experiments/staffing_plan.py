@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from reports.evaluation.sweep_table import Estimate, estimate
+from reports.evaluation.sweeps.table import Estimate, estimate
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
 from sim.queueing.fcfs import fcfs_waits

@@ -26,8 +26,8 @@ from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.vectorised.thresholds import BATCH_RULES, batch_alerts
 from engine.vectorised.trace import trace_case_clocks
-from reports.evaluation.sweep_grid import Grid, Variant, variants
-from reports.evaluation.sweep_score import (
+from reports.evaluation.sweeps.grid import Grid, Variant, variants
+from reports.evaluation.sweeps.score import (
     SeedResult,
     SeedScore,
     TruthIndex,

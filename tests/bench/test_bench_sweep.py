@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from engine.rules.rulebook import load_rulebook
-from reports.evaluation.sweep_grid import decode_grid
+from reports.evaluation.sweeps.grid import decode_grid
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
 from supsim.experiments.sweep import score_world

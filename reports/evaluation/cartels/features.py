@@ -33,7 +33,13 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.rules.collusion.screen_stats import SCREEN_NAMES, rd_alt, rd_nor, screens
-from reports.evaluation.cartel_data import PTE_FEATURES, TenderBids, TenderScreens, _tender_key, load_bids_csv
+from reports.evaluation.cartels.data import (
+    PTE_FEATURES,
+    TenderBids,
+    TenderScreens,
+    _tender_key,
+    load_bids_csv,
+)
 
 __all__ = [
     "LITERATURE",

@@ -46,7 +46,7 @@ __all__ = [
     "load_targets",
 ]
 
-#: Figures a run can produce (see :mod:`reports.evaluation.calibration_metrics`) and what they mean.
+#: Figures a run can produce (see :mod:`reports.evaluation.calibration.metrics`) and what they mean.
 METRICS: dict[str, str] = {
     "cases": "cases watched (distinct case ids)",
     "cases_closed": "cases closed",

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from reports.evaluation.cartel_data import TenderBids
+from reports.evaluation.cartels.data import TenderBids
 from reports.evaluation.collusion import adjusted_rand_index
 
 __all__ = ["irwin_hall_cdf", "k_core", "proximity_links", "recover_cartels", "ring_scores"]

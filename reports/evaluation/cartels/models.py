@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reports.evaluation.cartel_data import TenderScreens, _oob_threshold
-from reports.evaluation.cartel_features import REFERENCE
+from reports.evaluation.cartels.data import TenderScreens, _oob_threshold
+from reports.evaluation.cartels.features import REFERENCE
 
 __all__ = [
     "CANDIDATES",
@@ -334,7 +334,7 @@ def transfer_matrix(
 
 
 def _order(name: str) -> int:
-    from reports.evaluation.cartel_features import LITERATURE
+    from reports.evaluation.cartels.features import LITERATURE
 
     return LITERATURE.index(name) if name in LITERATURE else len(LITERATURE)
 

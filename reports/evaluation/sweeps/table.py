@@ -20,8 +20,8 @@ import msgspec
 import numpy as np
 from scipy import stats
 
-from reports.evaluation.sweep_grid import Goal, Variant
-from reports.evaluation.sweep_score import SeedResult
+from reports.evaluation.sweeps.grid import Goal, Variant
+from reports.evaluation.sweeps.score import SeedResult
 
 __all__ = ["METRICS", "Estimate", "Row", "SweepTable", "build_table", "estimate", "recommend", "render_sweep"]
 

@@ -18,7 +18,7 @@ import numpy as np
 from msgspec import Meta
 
 from engine.rules import rule_class
-from reports.evaluation.sweep_score import Target
+from reports.evaluation.sweeps.score import Target
 
 __all__ = ["Goal", "Grid", "GridError", "LinearRange", "Variant", "load_grid", "variants"]
 

@@ -1,7 +1,7 @@
 """The calibration table: each published figure at the scenario's scale beside the simulation.
 
 For every figure of a targets file: the published value, the target once scaled to the
-scenario's period and size (see :mod:`reports.evaluation.calibration_targets` for the bases), the
+scenario's period and size (see :mod:`reports.evaluation.calibration.targets` for the bases), the
 simulated mean over the replications with a 95 % Student-t interval, the relative error and
 whether it is inside the figure's tolerance. One number sums the fit up: the normalised root
 mean square error over the figures, ``NRMSE = sqrt(mean(((sim - target) / target)^2))``
@@ -22,7 +22,7 @@ import msgspec
 import numpy as np
 from scipy import stats
 
-from reports.evaluation.calibration_metrics import (
+from reports.evaluation.calibration.metrics import (
     Figures,
     ScenarioScale,
     market_run_figures,
@@ -30,7 +30,7 @@ from reports.evaluation.calibration_metrics import (
     run_dir_figures,
     scenario_scale,
 )
-from reports.evaluation.calibration_targets import Figure, Targets, load_targets
+from reports.evaluation.calibration.targets import Figure, Targets, load_targets
 from sim.common.scenario import Scenario, load_scenario
 from sim.market.scenario import MarketScenario, is_market_file, load_market_scenario
 
@@ -134,14 +134,14 @@ def calibrate_figures(
     """Compare the figures of ``runs`` (one dict per replication) with ``targets``.
 
     A market scenario has no hall size: pass its ``scale``
-    (:func:`reports.evaluation.calibration_metrics.market_scale`).
+    (:func:`reports.evaluation.calibration.metrics.market_scale`).
     """
     if not runs:
         raise ValueError("calibration needs at least one run")
     if scale is None:
         if isinstance(scenario, MarketScenario):
             raise TypeError(
-                "a market scenario needs its scale (reports.evaluation.calibration_metrics.market_scale)"
+                "a market scenario needs its scale (reports.evaluation.calibration.metrics.market_scale)"
             )
         scale = scenario_scale(scenario)
     cases = [c for r in runs if (c := r.get("cases")) is not None]

@@ -1,0 +1,1 @@
+"""The HTTP edge of the service: strict requests (guards) and connection limits (protocol)."""

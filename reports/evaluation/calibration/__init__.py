@@ -1,0 +1,1 @@
+"""Calibration against published figures: targets files, the figures a run produces, the table."""

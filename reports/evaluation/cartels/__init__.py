@@ -1,0 +1,1 @@
+"""Real cartel data: screens and features from raw bids, models with honest evaluation, ring recovery."""
