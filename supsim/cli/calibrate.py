@@ -73,6 +73,7 @@ def calibrate(args: argparse.Namespace) -> int:
         seed=scenario.seed,
         workers=args.workers,
         log=None if args.quiet else print,
+        source=str(args.targets),
     )
     out = Path(args.out) if args.out else scenario_path.with_suffix(".fitted.yaml")
     print(render_calibration(result))

@@ -28,13 +28,15 @@ from engine.core import Engine, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from reports.evaluation.calibration.metrics import Figures, run_figures, scenario_scale
 from reports.evaluation.calibration.table import CalibrationResult, calibrate_figures
-from reports.evaluation.calibration.targets import FitParam, Targets
+from reports.evaluation.calibration.targets import FitParam, Targets, TargetsError
 from sim.common.scenario import Scenario, ScenarioError
 from sim.hall.world import simulate
 
 __all__ = [
+    "FitPathError",
     "FitResult",
     "apply_params",
+    "check_fit_paths",
     "fit_scenario",
     "load_rulebook_for",
     "replicate",
@@ -78,21 +80,65 @@ def replicate(
         return list(own.map(_one, jobs))
 
 
+class FitPathError(LookupError):
+    """A ``fit`` path that does not lead to a number in the scenario: where it stops and why."""
+
+
+def _step(node: Any, part: str, walked: str) -> Any:
+    """One step down a path: a mapping key, or a list index (``halls.0``)."""
+    if isinstance(node, dict):
+        if part not in node:
+            known = ", ".join(sorted(map(str, node))) or "none"
+            raise FitPathError(f"`{walked}` has no field {part!r} (fields: {known})")
+        return node[part]
+    if isinstance(node, list):
+        if not part.isdigit():
+            raise FitPathError(f"`{walked}` is a list: the next part must be an index, not {part!r}")
+        if int(part) >= len(node):
+            raise FitPathError(f"`{walked}` has {len(node)} entries; index {part} does not exist")
+        return node[int(part)]
+    raise FitPathError(f"`{walked}` is a value ({node!r}), so `{part}` cannot follow it")
+
+
 def _get(tree: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path through mappings and lists (``halls.0.item_mix.instant_share``)."""
     node: Any = tree
+    walked: list[str] = []
     for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(path)
-        node = node[part]
+        node = _step(node, part, ".".join(walked) or "the scenario")
+        walked.append(part)
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise FitPathError(f"`{path}` is {node!r}, not a number a fit can change")
     return node
 
 
 def _set(tree: dict[str, Any], path: str, value: float) -> None:
     *parents, leaf = path.split(".")
-    node = tree
+    node: Any = tree
     for part in parents:
-        node = node[part]
-    node[leaf] = value
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(leaf)] = value
+    else:
+        node[leaf] = value
+
+
+def check_fit_paths(scenario: Scenario, params: Sequence[FitParam], source: str) -> None:
+    """Fail before any run, naming each ``fit`` path that does not reach a number in ``scenario``.
+
+    Why up front: a fit runs many candidates; a misspelt path found on the first candidate
+    would otherwise surface as a bare ``KeyError`` from deep inside the search.
+    """
+    tree = msgspec.to_builtins(scenario)
+    problems: list[tuple[str, str]] = []
+    for param in params:
+        for j, path in enumerate(param.paths):
+            try:
+                _get(tree, path)
+            except FitPathError as exc:
+                problems.append((f"$.fit[{param.name}].paths[{j}]", f"{exc} in scenario {scenario.name!r}"))
+    if problems:
+        raise TargetsError(source, problems)
 
 
 def apply_params(scenario: Scenario, params: Sequence[FitParam], x: Sequence[float]) -> Scenario:
@@ -146,6 +192,7 @@ def fit_scenario(
     seed: int = 0,
     workers: int = 1,
     log: Callable[[str], None] | None = None,
+    source: str = "<targets>",
 ) -> tuple[Scenario, FitResult, CalibrationResult]:
     """Search ``targets.fit`` for the rates with the smallest NRMSE; return the fitted scenario.
 
@@ -160,6 +207,7 @@ def fit_scenario(
     params = targets.fit
     if not params:
         raise ValueError("the targets file lists no `fit` parameters")
+    check_fit_paths(scenario, params, source)
     scale = scenario_scale(scenario)
     cache: dict[tuple[float, ...], CalibrationResult] = {}
 
