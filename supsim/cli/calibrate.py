@@ -40,6 +40,11 @@ def _with_rulebook_from(scenario_path: Path, out: Path, scenario: Scenario) -> S
     return fitted
 
 
+def _progress(line: str) -> None:
+    """Per-candidate progress goes to stderr, so the table on stdout stays clean to redirect."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def calibrate(args: argparse.Namespace) -> int:
     from reports.evaluation.calibration.table import calibrate_figures, render_calibration
     from reports.evaluation.calibration.targets import load_targets
@@ -72,7 +77,7 @@ def calibrate(args: argparse.Namespace) -> int:
         budget=args.budget,
         seed=scenario.seed,
         workers=args.workers,
-        log=None if args.quiet else print,
+        log=None if args.quiet else _progress,
         source=str(args.targets),
     )
     out = Path(args.out) if args.out else scenario_path.with_suffix(".fitted.yaml")
@@ -127,6 +132,13 @@ def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
     return 0 if result.all_within else 1
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "calibrate", help="compare a scenario with published figures; --fit searches its rates"
@@ -135,7 +147,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", required=True, help="targets YAML file (path#tag selects tagged figures)")
     p.add_argument("--replications", type=int, default=None, help="runs per candidate (default: the file's)")
     p.add_argument("--fit", action="store_true", help="search the file's `fit` rates to minimise the NRMSE")
-    p.add_argument("--budget", type=int, default=40, help="candidates the fit may simulate (default 40)")
+    p.add_argument(
+        "--budget",
+        type=_positive,
+        default=40,
+        help="candidates the fit may simulate, the scenario as written included (a hard cap; default 40)",
+    )
     p.add_argument("--out", default=None, help="fitted scenario file (default <scenario>.fitted.yaml)")
     p.add_argument("--workers", type=int, default=1, help="processes for the replications")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-candidate log during --fit")

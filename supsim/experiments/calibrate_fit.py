@@ -8,12 +8,15 @@ The search minimises the calibration NRMSE (:mod:`reports.evaluation.calibration
 the targets file lists under ``fit`` (a rate set to a value, or a group of rates scaled by one
 factor). Misconduct is drawn per case against uniform numbers, so the objective is piecewise
 constant in the rates: a gradient method would stall. We therefore start with a scrambled
-Sobol design over the box (global, seeded), then polish the best point with bounded Powell
-(derivative-free, ``scipy.optimize``), within one evaluation budget.
+Sobol design over the box (global, seeded), then polish the best point with a compass search
+that steps every parameter in turn (:func:`_search`). The budget is a hard cap on simulated
+candidates: the scenario as written, the search and the final put-back trials all count.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -21,7 +24,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from scipy import optimize
 from scipy.stats import qmc
 
 from engine.core import Engine, fixed_clock
@@ -210,30 +212,38 @@ def fit_scenario(
     check_fit_paths(scenario, params, source)
     scale = scenario_scale(scenario)
     cache: dict[tuple[float, ...], CalibrationResult] = {}
+    clock = _Progress(budget, log)
 
     def evaluate(x: Sequence[float] | np.ndarray) -> CalibrationResult:
         key = tuple(round(float(v), 8) for v in x)
         if key not in cache:
+            if len(cache) >= budget:
+                raise _BudgetSpent
             candidate = apply_params(scenario, params, key)
             runs = replicate(candidate, rulebook, replications, pool=pool)
             cache[key] = calibrate_figures(candidate, targets, runs, scale=scale)
-            if log is not None:
-                shown = ", ".join(f"{p.name}={v:.5g}" for p, v in zip(params, key, strict=True))
-                log(f"[{len(cache):3d}] NRMSE {cache[key].nrmse:.4f}  {shown}")
+            shown = ", ".join(f"{p.name}={v:.5g}" for p, v in zip(params, key, strict=True))
+            clock.done(len(cache), f"NRMSE {_nrmse(cache[key]):.4f}  {shown}")
         return cache[key]
-
-    def objective(x: np.ndarray) -> float:
-        if len(cache) >= budget:
-            return float("inf") if tuple(round(float(v), 8) for v in x) not in cache else _nrmse(evaluate(x))
-        return _nrmse(evaluate(x))
 
     lo = np.array([p.min for p in params], dtype=np.float64)
     hi = np.array([p.max for p in params], dtype=np.float64)
     written = _as_written(scenario, params)
+    # Candidates held back for putting changed rates back to their written values.
+    reserve = min(len(params), budget // 4)
     pool: Executor | None = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
         start_res = evaluate(written)
-        _search(objective, cache, np.clip(np.array(written), lo, hi), lo, hi, budget, seed)
+        with contextlib.suppress(_BudgetSpent):
+            _search(
+                lambda x: _nrmse(evaluate(x)),
+                cache,
+                np.clip(np.array(written), lo, hi),
+                lo,
+                hi,
+                budget - reserve,
+                seed,
+            )
         best = min(cache, key=lambda k: (_nrmse(cache[k]), k != written))
         best, kept = _keep_written(best, written, params, evaluate)
     finally:
@@ -273,10 +283,38 @@ def _keep_written(
         if current[i] == written[i]:
             continue
         trial = (*current[:i], written[i], *current[i + 1 :])
-        if _nrmse(evaluate(trial)) <= _nrmse(evaluate(current)):
-            current = trial
+        try:
+            if _nrmse(evaluate(trial)) <= _nrmse(evaluate(current)):
+                current = trial
+        except _BudgetSpent:
+            break
     kept = tuple(p.name for i, p in enumerate(params) if current[i] == written[i])
     return current, kept
+
+
+class _BudgetSpent(Exception):
+    """Raised by the evaluator when a new candidate would exceed the budget (a hard cap)."""
+
+
+class _Progress:
+    """``[n/total]`` lines with the time left, estimated from the mean time per candidate so far."""
+
+    def __init__(self, total: int, log: Callable[[str], None] | None) -> None:
+        self.total, self.log, self.t0 = total, log, time.monotonic()
+
+    def done(self, n: int, text: str) -> None:
+        if self.log is None:
+            return
+        elapsed = time.monotonic() - self.t0
+        left = elapsed / n * (self.total - n)
+        width = len(str(self.total))
+        timing = f"{_duration(elapsed)} elapsed, ~{_duration(left)} left"
+        self.log(f"[{n:{width}d}/{self.total}] {text}  ({timing})")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def _search(
@@ -288,21 +326,40 @@ def _search(
     budget: int,
     seed: int,
 ) -> None:
-    """Sobol design over the box (a power of two, at most a third of the budget), then Powell."""
+    """Sobol design over the box (a power of two, at most a third of the budget), then a compass search.
+
+    Why a compass (coordinate pattern) search and not Powell: Powell line-searches one
+    direction at a time, so a small budget is spent on the first parameter and the others
+    never move. The compass search tries every parameter once per sweep (up, then down,
+    by a quarter of its box), keeps any step that lowers the NRMSE, and halves the steps
+    after a sweep without gain, so even a budget of a few candidates reaches all of them.
+    The caller's evaluator stops the search when the budget is spent.
+    """
     n_design = 2 ** int(np.log2(max(1, min(budget // 3, 4 * len(x0))))) if budget >= 6 else 0
     if n_design:
         sobol = qmc.Sobol(d=len(x0), scramble=True, seed=np.random.default_rng(seed))
         for point in qmc.scale(sobol.random(n_design), lo, hi):
+            if len(cache) >= budget:
+                return
             objective(point)
-    best = min(cache, key=lambda k: _nrmse(cache[k]))
-    if len(cache) < budget:
-        optimize.minimize(
-            objective,
-            np.array(best),
-            method="Powell",
-            bounds=list(zip(lo, hi, strict=True)),
-            options={"maxfev": budget - len(cache), "xtol": 1e-3, "ftol": 1e-4},
-        )
+    x = np.array(min(cache, key=lambda k: _nrmse(cache[k])), dtype=np.float64)
+    fx = objective(x)
+    step = (hi - lo) / 4
+    while len(cache) < budget and np.any(step > 1e-3 * (hi - lo)):
+        improved = False
+        for sign in (1.0, -1.0):
+            for i in range(len(x)):
+                if len(cache) >= budget:
+                    return
+                trial = x.copy()
+                trial[i] = float(np.clip(x[i] + sign * step[i], lo[i], hi[i]))
+                if trial[i] == x[i]:
+                    continue
+                f = objective(trial)
+                if f < fx:
+                    x, fx, improved = trial, f, True
+        if not improved:
+            step = step / 2
 
 
 def _nrmse(res: CalibrationResult) -> float:
