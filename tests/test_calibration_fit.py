@@ -175,7 +175,7 @@ def test_an_at_most_figure_fails_only_beyond_its_limit() -> None:
 def test_fit_parameters_follow_the_tag() -> None:
     hall = load_targets(ROOT / "scenarios" / "targets" / "huiyang.yaml#hall")
     volume = load_targets(ROOT / "scenarios" / "targets" / "huiyang.yaml#volume")
-    assert {p.name for p in volume.fit} == {"arrivals", "pipeline", "logic"}
+    assert {p.name for p in volume.fit} == {"arrivals", "logic"}
     assert {p.name for p in hall.fit} == {
         "logic_hall", "steps_hall", "slow_walking", "illegal_suspension", "just_in_time"
     }  # fmt: skip
