@@ -32,6 +32,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from reports.evaluation.calibration.kinds import KIND_METRICS, UNSIMULATED
 from sim.common.scenario import ScenarioError
 
 __all__ = [
@@ -73,6 +74,7 @@ METRICS: dict[str, str] = {
     "instant_items": "instant items in the catalogue",
     "instant_item_share": "instant items / catalogue items",
     "halls": "halls",
+    **KIND_METRICS,
 }
 
 #: Structure measures a ``count`` may be scaled by, and ``size`` figures compared with.
@@ -187,7 +189,11 @@ def _check(t: Targets) -> list[tuple[str, str]]:
         if fig.id in seen:
             problems.append((f"{at}.id", f"duplicate figure id {fig.id!r}"))
         seen.add(fig.id)
-        if fig.metric not in METRICS:
+        if fig.metric in UNSIMULATED:
+            problems.append(
+                (f"{at}.metric", f"{fig.metric!r} cannot be simulated: {UNSIMULATED[fig.metric]}")
+            )
+        elif fig.metric not in METRICS:
             problems.append((f"{at}.metric", f"unknown metric {fig.metric!r}; known: {', '.join(METRICS)}"))
         if fig.basis in ("per_cases", "stock_rate") and fig.cases is None and "cases" not in t.population:
             problems.append((f"{at}.cases", f"basis {fig.basis!r} needs `cases` or `population.cases`"))
