@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reports.evaluation.calibration.table import calibrate_figures
-from reports.evaluation.calibration.targets import decode_targets
+from reports.evaluation.calibration.targets import TargetsError, decode_targets
 from sim.common.scenario import load_scenario
 
 SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
@@ -41,3 +41,29 @@ def test_explicit_relative_or_absolute_bands() -> None:
     assert _judge(absolute, 0.977)[0] is True and _judge(absolute, 0.975)[0] is False
     count = "{id: e, metric: cases, value: 4, basis: rate, abs_tolerance: 0.5}"
     assert _judge(count, 4.45)[0] is True and _judge(count, 4.6)[0] is False
+
+
+PERIOD = """place: a year's report
+period: {working_days: 250}
+population: {cases: 100000}
+figures:
+  - {id: done, metric: completion_rate, value: 0.98, basis: BASIS}
+  - {id: open, metric: open_cases, value: 400, basis: count}
+"""
+
+
+def test_a_years_completion_rate_is_refused_as_a_plain_rate_for_a_shorter_run() -> None:
+    targets = decode_targets(PERIOD.replace("BASIS", "rate"))
+    with pytest.raises(TargetsError) as err:
+        calibrate_figures(load_scenario(SMOKE), targets, [{"completion_rate": 0.9, "open_cases": 40.0}])
+    text = str(err.value)
+    assert "$.figures[done].basis" in text and "published over 250 working days" in text
+    assert "stock_rate" in text
+
+
+def test_a_stock_count_is_not_scaled_by_the_period() -> None:
+    targets = decode_targets(PERIOD.replace("BASIS", "stock_rate"))
+    res = calibrate_figures(load_scenario(SMOKE), targets, [{"completion_rate": 0.9, "open_cases": 400.0}])
+    rows = {r.id: r for r in res.rows}
+    assert rows["open"].target == 400  # the pipeline at the end, whatever the run's length
+    assert rows["done"].target < 0.98  # the stock share scaled up for the shorter run

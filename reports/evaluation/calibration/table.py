@@ -30,7 +30,13 @@ from reports.evaluation.calibration.metrics import (
     run_dir_figures,
     scenario_scale,
 )
-from reports.evaluation.calibration.targets import DEFAULT_TOLERANCE, Figure, Targets, load_targets
+from reports.evaluation.calibration.targets import (
+    DEFAULT_TOLERANCE,
+    Figure,
+    Targets,
+    TargetsError,
+    load_targets,
+)
 from sim.common.scenario import Scenario, load_scenario
 from sim.market.scenario import MarketScenario, is_market_file, load_market_scenario
 
@@ -85,8 +91,41 @@ def _period_ratio(targets: Targets, scale: ScenarioScale) -> float:
     return scale.calendar_days / float(period.calendar_days or 1)
 
 
+#: Counts that are stocks at the end of the period (the pipeline), not flows over it.
+STOCKS = frozenset({"open_cases"})
+#: Closed shares whose open part is such a stock: comparable as plain rates only over equal periods.
+STOCK_RATES = frozenset({"completion_rate", "instant_completion_rate", "promised_completion_rate"})
+#: How far the scenario's period may differ from the published one before a stock rate is refused.
+_PERIOD_SLACK = 0.10
+
+
+def _refuse_period_mismatch(fig: Figure, targets: Targets, scale: ScenarioScale) -> None:
+    """Refuse a completion-style ``rate`` published over a period the scenario does not run.
+
+    Why: the open share is the pipeline at the end, about the same after a month as after a
+    year, over a twelfth of the cases; a month's run then fails a year's figure by
+    construction. ``stock_rate`` scales it; a plain ``rate`` is only fair over equal periods.
+    """
+    ratio = _period_ratio(targets, scale)
+    if abs(ratio - 1.0) <= _PERIOD_SLACK:
+        return
+    period = targets.period
+    unit = "working days" if period is not None and period.working_days is not None else "calendar days"
+    published = (period.working_days or period.calendar_days) if period is not None else None
+    ran = scale.working_days if unit == "working days" else scale.calendar_days
+    reason = (
+        f"{fig.metric!r} is a closed share whose open part is a stock (the pipeline at the end): "
+        f"published over {published:g} {unit}, the scenario runs {ran:g}, so as a plain `rate` it "
+        "fails or passes by construction; give `basis: stock_rate` to scale it, or run the "
+        "scenario over the published period"
+    )
+    raise TargetsError(f"targets of {targets.place}", [(f"$.figures[{fig.id}].basis", reason)])
+
+
 def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases: float | None) -> float:
     """The published figure at the scenario's scale (module doc of ``calibration_targets``)."""
+    if fig.basis == "rate" and fig.metric in STOCK_RATES and targets.period is not None:
+        _refuse_period_mismatch(fig, targets, scale)
     if fig.basis in ("rate", "size"):
         return fig.value
     cases = fig.cases if fig.cases is not None else targets.population["cases"]
@@ -95,7 +134,8 @@ def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases
     ratio = _period_ratio(targets, scale)
     if fig.basis == "stock_rate":
         return min(1.0, max(0.0, 1.0 - (1.0 - fig.value) / ratio))
-    value = fig.value * ratio
+    # A stock (the cases open at the end) does not grow with the period: size only.
+    value = fig.value if fig.metric in STOCKS else fig.value * ratio
     for name in fig.per:
         value *= scale.size[name] / targets.population[name]
     return value
