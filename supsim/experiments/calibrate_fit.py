@@ -31,7 +31,9 @@ from engine.rules.rulebook import Rulebook, load_rulebook
 from reports.evaluation.calibration.metrics import Figures, run_figures, scenario_scale
 from reports.evaluation.calibration.table import CalibrationResult, calibrate_figures
 from reports.evaluation.calibration.targets import FitParam, Targets, TargetsError
+from sim.common.hall_model import build_halls
 from sim.common.scenario import Scenario, ScenarioError
+from sim.common.scenario_types import ItemDef, StepDef
 from sim.hall.world import simulate
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "apply_params",
     "check_fit_paths",
     "fit_scenario",
+    "fixed_catalogue",
     "load_rulebook_for",
     "replicate",
     "simulate_figures",
@@ -60,6 +63,49 @@ def _one(args: tuple[Scenario, Rulebook, int]) -> Figures:
     return simulate_figures(*args)
 
 
+def fixed_catalogue(scenario: Scenario) -> Scenario:
+    """``scenario`` with each ``item_mix`` catalogue drawn once, from the scenario's own seed.
+
+    Why: an ``item_mix`` draws the catalogue (which items are instant, their limits and
+    popularity) from the run's seed, so replications ``seed + k`` each get another catalogue:
+    over three replications a 30 % instant share came out anywhere in [0.07, 0.25], and a fit
+    chased that noise. A place has one catalogue; replications should differ in arrivals,
+    service and misconduct only. The catalogue is drawn exactly as ``simulate`` draws it for
+    ``scenario.seed`` (so replication 0 is the scenario's own run) and carried as explicit
+    items with the generated ids. This copy is built with ``msgspec.structs.replace``, which
+    does not re-validate, because generated ids (``H1-D1-I001``) are not file identifiers:
+    it lives in memory for the replications and is never written.
+    """
+    if not any(h.item_mix is not None and any(h.item_mix.counts.values()) for h in scenario.halls):
+        return scenario
+    r_catalogue = np.random.default_rng(scenario.seed).spawn(5)[0]  # as in ``simulate``
+    models = build_halls(scenario, r_catalogue)
+    halls = []
+    for hall, model in zip(scenario.halls, models, strict=True):
+        if hall.item_mix is None:
+            halls.append(hall)
+            continue
+        key = {d.id: d.key for d in model.departments}
+        explicit = {item.id for item in hall.items}
+        generated = [
+            ItemDef(
+                id=item.id,
+                name=item.name,
+                department=key[item.department_id],
+                promised_days=item.promised_days,
+                fee_standard=item.fee_standard,
+                steps=[StepDef(name=s.name, post=s.post, limit_days=s.limit_days) for s in item.steps],
+                issues_certificate=item.issues_certificate,
+                popularity=item.popularity,
+            )
+            for item in model.items
+            if item.id not in explicit
+        ]
+        mix = msgspec.structs.replace(hall.item_mix, counts={})
+        halls.append(msgspec.structs.replace(hall, items=[*hall.items, *generated], item_mix=mix))
+    return msgspec.structs.replace(scenario, halls=halls)
+
+
 def replicate(
     scenario: Scenario,
     rulebook: Rulebook,
@@ -70,10 +116,14 @@ def replicate(
 ) -> list[Figures]:
     """Figures of ``replications`` runs with seeds ``seed, seed + 1, ...`` (in seed order).
 
+    Every replication shares one catalogue (:func:`fixed_catalogue`): common random numbers
+    for the place's structure, so a candidate's figures move with its rates, not its catalogue.
+
     ``pool`` reuses an executor (a fit runs many candidates; starting processes per candidate
     would cost more than a small scenario's run); otherwise ``workers > 1`` starts one.
     """
-    jobs = [(scenario, rulebook, scenario.seed + k) for k in range(replications)]
+    fixed = fixed_catalogue(scenario)
+    jobs = [(fixed, rulebook, scenario.seed + k) for k in range(replications)]
     if pool is not None:
         return list(pool.map(_one, jobs))
     if workers <= 1 or replications == 1:
