@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reports.evaluation.calibration.targets import TargetsError
 from supsim.cli.calibrate import _targets_ref
-from supsim.cli.main import UserError, main
+from supsim.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,5 +42,5 @@ def test_an_untagged_file_takes_the_scenarios_tag_only_for_the_same_file(
     assert _targets_ref("x.yaml", claimed, Path("s.yaml")) == ("x.yaml", None)
     assert _targets_ref("scenarios/targets/huiyang.yaml#hall", claimed, Path("s.yaml"))[0].endswith("#hall")
     assert _targets_ref(None, claimed, Path("s.yaml"))[0] == claimed
-    with pytest.raises(UserError, match="names no `targets:`"):
+    with pytest.raises(TargetsError, match="names no `targets:`"):
         _targets_ref(None, None, Path("s.yaml"))

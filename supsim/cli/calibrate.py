@@ -49,11 +49,13 @@ def _targets_ref(given: str | None, claimed: str | None, scenario_path: Path) ->
     ``targets:`` tag for that same file is used (and said so); without ``--targets`` the claim
     itself is used.
     """
-    from supsim.cli.main import UserError
+    from reports.evaluation.calibration.targets import TargetsError
 
     if given is None:
         if claimed is None:
-            raise UserError(f"{scenario_path}: the scenario names no `targets:`; give --targets FILE")
+            raise TargetsError(
+                str(scenario_path), [("$.targets", "the scenario names no `targets:`; give --targets")]
+            )
         return claimed, f"targets: {claimed} (the scenario's `targets:`)"
     if "#" in given or claimed is None or "#" not in claimed:
         return given, None
