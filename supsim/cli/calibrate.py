@@ -40,6 +40,40 @@ def _with_rulebook_from(scenario_path: Path, out: Path, scenario: Scenario) -> S
     return fitted
 
 
+def _targets_ref(given: str | None, claimed: str | None, scenario_path: Path) -> tuple[str, str | None]:
+    """The targets reference to use, and a note when it was completed from the scenario's claim.
+
+    Why: a targets file often serves several scenarios through tags (``huiyang.yaml#volume``
+    for a one-month hall, ``#hall`` for the district); the whole file then claims figures the
+    scenario deliberately does not reproduce. Given the file without a tag, the scenario's own
+    ``targets:`` tag for that same file is used (and said so); without ``--targets`` the claim
+    itself is used.
+    """
+    from reports.evaluation.calibration.targets import TargetsError
+
+    if given is None:
+        if claimed is None:
+            raise TargetsError(
+                str(scenario_path), [("$.targets", "the scenario names no `targets:`; give --targets")]
+            )
+        return claimed, f"targets: {claimed} (the scenario's `targets:`)"
+    if "#" in given or claimed is None or "#" not in claimed:
+        return given, None
+    claimed_file, _, tag = claimed.partition("#")
+    if Path(given).resolve() != Path(claimed_file).resolve():
+        return given, None
+    note = (
+        f"targets: {given}#{tag}, the figures {scenario_path.name} claims (its `targets:`); "
+        f"name another tag (file#tag) to compare others"
+    )
+    return f"{given}#{tag}", note
+
+
+def _progress(line: str) -> None:
+    """Per-candidate progress goes to stderr, so the table on stdout stays clean to redirect."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def calibrate(args: argparse.Namespace) -> int:
     from reports.evaluation.calibration.table import calibrate_figures, render_calibration
     from reports.evaluation.calibration.targets import load_targets
@@ -52,7 +86,10 @@ def calibrate(args: argparse.Namespace) -> int:
     if is_market_file(scenario_path):
         return _calibrate_market(args, scenario_path)
     scenario = load_scenario(scenario_path, calendar=calendar_override(args))
-    targets = load_targets(args.targets)  # a TargetsError is a ScenarioError: reported as user input
+    ref, note = _targets_ref(args.targets, scenario.targets_path(scenario_path), scenario_path)
+    if note:
+        print(note)
+    targets = load_targets(ref)  # a TargetsError is a ScenarioError: reported as user input
     rulebook = load_rulebook_for(scenario, scenario_path)
     reps = args.replications or targets.replications
 
@@ -72,7 +109,8 @@ def calibrate(args: argparse.Namespace) -> int:
         budget=args.budget,
         seed=scenario.seed,
         workers=args.workers,
-        log=None if args.quiet else print,
+        log=None if args.quiet else _progress,
+        source=ref.partition("#")[0],
     )
     out = Path(args.out) if args.out else scenario_path.with_suffix(".fitted.yaml")
     print(render_calibration(result))
@@ -84,7 +122,7 @@ def calibrate(args: argparse.Namespace) -> int:
     fitted = _with_rulebook_from(scenario_path, out, fitted)
     lines = [
         f"{scenario.name} fitted to {targets.place} by `supsim calibrate --fit`",
-        f"targets: {args.targets}; {reps} replications per candidate, {fit.evaluations} candidates",
+        f"targets: {ref}; {reps} replications per candidate, {fit.evaluations} candidates",
         f"NRMSE {fit.start_nrmse:.4f} (as written) -> {fit.best_nrmse:.4f} (fitted)",
         *(
             f"{n}: {a:.6g} -> {b:.6g}"
@@ -118,7 +156,10 @@ def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
     market = load_market_scenario(scenario_path, calendar=calendar_override(args))
     if note := horizon_note(market):
         print(note)
-    targets = load_targets(args.targets)
+    ref, note = _targets_ref(args.targets, market.targets_path(scenario_path), scenario_path)
+    if note:
+        print(note)
+    targets = load_targets(ref)
     result = calibrate_market(
         market, targets, args.replications or targets.replications, workers=args.workers
     )
@@ -126,15 +167,32 @@ def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
     return 0 if result.all_within else 1
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "calibrate", help="compare a scenario with published figures; --fit searches its rates"
     )
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--targets", required=True, help="targets YAML file (path#tag selects tagged figures)")
+    p.add_argument(
+        "--targets",
+        default=None,
+        help="targets YAML file (path#tag selects tagged figures; without a tag, the scenario's own tag "
+        "for that file; default: the scenario's `targets:`)",
+    )
     p.add_argument("--replications", type=int, default=None, help="runs per candidate (default: the file's)")
     p.add_argument("--fit", action="store_true", help="search the file's `fit` rates to minimise the NRMSE")
-    p.add_argument("--budget", type=int, default=40, help="candidates the fit may simulate (default 40)")
+    p.add_argument(
+        "--budget",
+        type=_positive,
+        default=40,
+        help="candidates the fit may simulate, the scenario as written included (a hard cap; default 40)",
+    )
     p.add_argument("--out", default=None, help="fitted scenario file (default <scenario>.fitted.yaml)")
     p.add_argument("--workers", type=int, default=1, help="processes for the replications")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-candidate log during --fit")

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.contract.alerts import Alert
+from engine.contract.alerts import Alert, read_alerts
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, ItemPublished, TenderAwarded, TenderPublished, read_jsonl
+from reports.evaluation.calibration.kinds import alert_rule_figures, case_kind_figures
 from reports.evaluation.kpis import HallKpis, hall_kpis
 from sim.common.scenario import Scenario
 from sim.market.scenario import MarketScenario
@@ -96,6 +97,7 @@ def kpi_figures(kpis: HallKpis) -> Figures:
         "logic_warnings": float(a.logic_warnings),
         "yellow_cards": float(a.yellow_cards),
         "red_cards": float(a.red_cards),
+        "late_closed": float(kpis.promised_closed - kpis.on_time_completed),
     }
 
 
@@ -142,6 +144,8 @@ def run_figures(
     out: Figures = dict(scale.size)
     out.update(kpi_figures(hall_kpis(events, alerts, calendar=calendar)))
     out.update(event_figures(events))
+    out.update(case_kind_figures(events))
+    out.update(alert_rule_figures(alerts))
     return out
 
 
@@ -153,7 +157,11 @@ def run_dir_figures(run_dir: Path, scenario: Scenario) -> Figures:
     kpis = msgspec.convert(metrics["evaluation"]["kpis"], HallKpis)
     out: Figures = dict(scenario_scale(scenario).size)
     out.update(kpi_figures(kpis))
-    out.update(event_figures(read_jsonl(run_dir / "events.jsonl")))
+    events = list(read_jsonl(run_dir / "events.jsonl"))
+    out.update(event_figures(events))
+    out.update(case_kind_figures(events))
+    if (run_dir / "alerts.jsonl").exists():
+        out.update(alert_rule_figures(read_alerts(run_dir / "alerts.jsonl")))
     return out
 
 

@@ -30,13 +30,20 @@ from reports.evaluation.calibration.metrics import (
     run_dir_figures,
     scenario_scale,
 )
-from reports.evaluation.calibration.targets import Figure, Targets, load_targets
+from reports.evaluation.calibration.targets import (
+    DEFAULT_TOLERANCE,
+    Figure,
+    Targets,
+    TargetsError,
+    load_targets,
+)
 from sim.common.scenario import Scenario, load_scenario
 from sim.market.scenario import MarketScenario, is_market_file, load_market_scenario
 
 __all__ = [
     "CalibrationResult",
     "CalibrationRow",
+    "band",
     "calibrate_figures",
     "calibration_table",
     "render_calibration",
@@ -44,6 +51,8 @@ __all__ = [
 ]
 
 _DIGITS = 6
+#: Bases whose figures are rates in [0, 1] (their default band is on the smaller side).
+_RATES = ("rate", "stock_rate")
 
 
 class CalibrationRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +68,8 @@ class CalibrationRow(msgspec.Struct, frozen=True, kw_only=True):
     within: bool | None
     tolerance: float
     bound: str = "equal"
+    #: half-width of the band the mean must fall in, in the figure's unit
+    band: float = 0.0
 
 
 class CalibrationResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,8 +91,41 @@ def _period_ratio(targets: Targets, scale: ScenarioScale) -> float:
     return scale.calendar_days / float(period.calendar_days or 1)
 
 
+#: Counts that are stocks at the end of the period (the pipeline), not flows over it.
+STOCKS = frozenset({"open_cases"})
+#: Closed shares whose open part is such a stock: comparable as plain rates only over equal periods.
+STOCK_RATES = frozenset({"completion_rate", "instant_completion_rate", "promised_completion_rate"})
+#: How far the scenario's period may differ from the published one before a stock rate is refused.
+_PERIOD_SLACK = 0.10
+
+
+def _refuse_period_mismatch(fig: Figure, targets: Targets, scale: ScenarioScale) -> None:
+    """Refuse a completion-style ``rate`` published over a period the scenario does not run.
+
+    Why: the open share is the pipeline at the end, about the same after a month as after a
+    year, over a twelfth of the cases; a month's run then fails a year's figure by
+    construction. ``stock_rate`` scales it; a plain ``rate`` is only fair over equal periods.
+    """
+    ratio = _period_ratio(targets, scale)
+    if abs(ratio - 1.0) <= _PERIOD_SLACK:
+        return
+    period = targets.period
+    unit = "working days" if period is not None and period.working_days is not None else "calendar days"
+    published = (period.working_days or period.calendar_days) if period is not None else None
+    ran = scale.working_days if unit == "working days" else scale.calendar_days
+    reason = (
+        f"{fig.metric!r} is a closed share whose open part is a stock (the pipeline at the end): "
+        f"published over {published:g} {unit}, the scenario runs {ran:g}, so as a plain `rate` it "
+        "fails or passes by construction; give `basis: stock_rate` to scale it, or run the "
+        "scenario over the published period"
+    )
+    raise TargetsError(f"targets of {targets.place}", [(f"$.figures[{fig.id}].basis", reason)])
+
+
 def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases: float | None) -> float:
     """The published figure at the scenario's scale (module doc of ``calibration_targets``)."""
+    if fig.basis == "rate" and fig.metric in STOCK_RATES and targets.period is not None:
+        _refuse_period_mismatch(fig, targets, scale)
     if fig.basis in ("rate", "size"):
         return fig.value
     cases = fig.cases if fig.cases is not None else targets.population["cases"]
@@ -90,7 +134,8 @@ def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases
     ratio = _period_ratio(targets, scale)
     if fig.basis == "stock_rate":
         return min(1.0, max(0.0, 1.0 - (1.0 - fig.value) / ratio))
-    value = fig.value * ratio
+    # A stock (the cases open at the end) does not grow with the period: size only.
+    value = fig.value if fig.metric in STOCKS else fig.value * ratio
     for name in fig.per:
         value *= scale.size[name] / targets.population[name]
     return value
@@ -105,13 +150,28 @@ def _mean_ci(values: Sequence[float]) -> tuple[float, tuple[float, float] | None
     return mean, (round(mean - half, _DIGITS), round(mean + half, _DIGITS))
 
 
-def _norm(fig: Figure, target: float) -> float:
-    """The error unit: the target, or the width an absolute tolerance stands for if wider.
+def band(fig: Figure, target: float) -> float:
+    """Half-width of the band a simulated mean must fall in (module doc of ``targets``).
 
-    With ``abs_tolerance`` a rare count is judged on ``abs_tolerance / tolerance``: a gap
-    at the edge of either band then weighs the same (``tolerance``) in the NRMSE.
+    Explicit ``tolerance`` (relative) and ``abs_tolerance`` (absolute): the wider wins. Neither:
+    ±10 % of a count's target, or of a rate's smaller side (``min(rate, 1 - rate)``).
     """
-    norm = max(abs(target), fig.abs_tolerance / fig.tolerance)
+    if fig.tolerance is None and fig.abs_tolerance is None:
+        side = min(abs(target), 1.0 - target) if fig.basis in _RATES and target <= 1 else abs(target)
+        return DEFAULT_TOLERANCE * max(side, 0.0)
+    rel = 0.0 if fig.tolerance is None else fig.tolerance * abs(target)
+    return max(rel, fig.abs_tolerance or 0.0)
+
+
+def _norm(fig: Figure, target: float) -> float:
+    """The error unit: the band as a multiple of the default tolerance.
+
+    A gap at the edge of any figure's band then weighs the same (``DEFAULT_TOLERANCE``) in
+    the NRMSE, so a rate near 1 counts its complement and rare counts with an absolute band
+    do not swamp the sum.
+    """
+    ref = fig.tolerance if fig.tolerance is not None else DEFAULT_TOLERANCE
+    norm = band(fig, target) / ref
     return norm if norm > 0 else 1.0
 
 
@@ -158,7 +218,7 @@ def calibrate_figures(
             mean, ci = _mean_ci(values)
             rel = (mean - target) / target if target else None
             gap = _gap(fig, mean, target)
-            within = gap <= fig.tolerance * abs(target) + 1e-12 or gap <= fig.abs_tolerance
+            within = gap <= band(fig, target) + 1e-12
             errors.append((gap / _norm(fig, target)) ** 2)
         rows.append(
             CalibrationRow(
@@ -172,7 +232,8 @@ def calibrate_figures(
                 n=len(values),
                 rel_error=None if rel is None else round(rel, _DIGITS),
                 within=within,
-                tolerance=fig.tolerance,
+                tolerance=fig.tolerance if fig.tolerance is not None else DEFAULT_TOLERANCE,
+                band=round(band(fig, target), _DIGITS),
                 bound=fig.bound,
             )
         )
@@ -197,16 +258,21 @@ def _fmt(x: float | None) -> str:
     return f"{x:.4f}"
 
 
+def _fmt_band(x: float) -> str:
+    """Bands of rates near 1 are tiny (±0.00005): two significant digits, not four decimals."""
+    return f"{x:.2g}" if 0 < x < 0.01 else _fmt(x)
+
+
 def render_calibration(result: CalibrationResult) -> str:
     """Fixed-width text: one line per figure, then the NRMSE."""
-    head = ("figure", "basis", "published", "target", "simulated [95 % CI]", "rel. error", "ok")
+    head = ("figure", "basis", "published", "target", "simulated [95 % CI]", "rel. error", "band", "ok")
     lines = [head]
     for r in result.rows:
         sim = _fmt(r.mean) if r.ci is None else f"{_fmt(r.mean)} [{_fmt(r.ci[0])}, {_fmt(r.ci[1])}]"
         rel = "n/a" if r.rel_error is None else f"{100 * r.rel_error:+.1f} %"
         ok = "-" if r.within is None else ("yes" if r.within else "NO")
         basis = r.basis if r.bound == "equal" else f"{r.basis}, {r.bound.replace('_', ' ')}"
-        lines.append((r.id, basis, _fmt(r.published), _fmt(r.target), sim, rel, ok))
+        lines.append((r.id, basis, _fmt(r.published), _fmt(r.target), sim, rel, f"±{_fmt_band(r.band)}", ok))
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     text = [
         f"calibration of {result.scenario} against {result.place} ({result.replications} replication"

@@ -32,9 +32,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from reports.evaluation.calibration.kinds import KIND_METRICS, UNSIMULATED
 from sim.common.scenario import ScenarioError
 
 __all__ = [
+    "DEFAULT_TOLERANCE",
     "METRICS",
     "SIZE_MEASURES",
     "Figure",
@@ -72,10 +74,14 @@ METRICS: dict[str, str] = {
     "instant_items": "instant items in the catalogue",
     "instant_item_share": "instant items / catalogue items",
     "halls": "halls",
+    **KIND_METRICS,
 }
 
 #: Structure measures a ``count`` may be scaled by, and ``size`` figures compared with.
 SIZE_MEASURES = ("halls", "departments", "windows", "staff", "items")
+
+#: The relative band of a figure that states no tolerance (of the target, or of a rate's smaller side).
+DEFAULT_TOLERANCE = 0.10
 
 Basis = Literal["rate", "per_cases", "count", "stock_rate", "size"]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -102,8 +108,12 @@ class Figure(_Spec, frozen=True, kw_only=True):
     """One published figure and how to bring it to the scenario's scale.
 
     ``cases`` (for ``per_cases`` and ``stock_rate``) defaults to the file's
-    ``population.cases``. ``abs_tolerance`` lets a zero target (no red cards) pass when the
-    simulated mean is within it; ``tolerance`` is the relative band (default ±10 %).
+    ``population.cases``. The band a simulated mean must fall in is per figure:
+    ``tolerance`` is relative (a share of the target), ``abs_tolerance`` absolute (a zero
+    target such as no red cards, or a rate near 1); give either or both (either passes).
+    Given neither, counts get ±10 % of the target, and rates (``rate``, ``stock_rate``) ±10 %
+    of the smaller of the rate and its complement: a relative ±10 % of 0.981 would pass 0.918,
+    four times the late share published, so near 1 the complement is what is judged.
     ``bound``: ``equal`` (default) judges the gap either side; ``at_most`` / ``at_least`` a
     published limit ("awards at most 24 % below the control price"): only a simulated mean
     beyond the limit (by more than the tolerance) fails, and only the excess counts in the
@@ -116,8 +126,8 @@ class Figure(_Spec, frozen=True, kw_only=True):
     basis: Basis
     cases: Positive | None = None
     per: list[str] = []
-    tolerance: Annotated[float, Meta(gt=0, le=10)] = 0.10
-    abs_tolerance: Annotated[float, Meta(ge=0)] = 0.0
+    tolerance: Annotated[float, Meta(gt=0, le=10)] | None = None
+    abs_tolerance: Annotated[float, Meta(ge=0)] | None = None
     bound: Literal["equal", "at_most", "at_least"] = "equal"
     tags: list[str] = []
     source: str = ""
@@ -179,7 +189,11 @@ def _check(t: Targets) -> list[tuple[str, str]]:
         if fig.id in seen:
             problems.append((f"{at}.id", f"duplicate figure id {fig.id!r}"))
         seen.add(fig.id)
-        if fig.metric not in METRICS:
+        if fig.metric in UNSIMULATED:
+            problems.append(
+                (f"{at}.metric", f"{fig.metric!r} cannot be simulated: {UNSIMULATED[fig.metric]}")
+            )
+        elif fig.metric not in METRICS:
             problems.append((f"{at}.metric", f"unknown metric {fig.metric!r}; known: {', '.join(METRICS)}"))
         if fig.basis in ("per_cases", "stock_rate") and fig.cases is None and "cases" not in t.population:
             problems.append((f"{at}.cases", f"basis {fig.basis!r} needs `cases` or `population.cases`"))

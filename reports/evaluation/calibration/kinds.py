@@ -1,0 +1,76 @@
+"""Figures by case kind and by alert rule: what bureaus publish beyond the hall totals.
+
+Why a module of its own: the hall KPIs (:func:`reports.evaluation.kpis.hall_kpis`) total every
+case; published reports also split them. Instant (即办件) and promised (承诺件) cases are
+counted apart, with the instant completion rate; and the time-limit alerts split into the
+*pre-deadline* warning (预警, before the limit: ``deadline.warning``) and the *overdue* alert
+(the limit passed with the case open: ``deadline.overdue``, a yellow card), which a report
+may count separately. All are read off the event stream and the alerts, as a bureau would.
+
+What the simulated world cannot produce is refused by name (:data:`UNSIMULATED`): the
+bureau's own follow-up (rectification orders, supervision suggestions, criticised units,
+person-times of accountability) is decided by people after an alert, and nothing in the
+simulation models it. A targets file naming one fails on load with the reason rather than
+showing ``n/a`` forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.contract.alerts import Alert
+from engine.contract.events import CaseAccepted, CaseClosed, CaseSubmitted, Event
+
+__all__ = ["KIND_METRICS", "UNSIMULATED", "alert_rule_figures", "case_kind_figures"]
+
+#: Metrics of this module and what they mean (merged into ``targets.METRICS``).
+KIND_METRICS: dict[str, str] = {
+    "instant_cases": "instant cases submitted (即办件 count)",
+    "promised_cases": "promised cases submitted (承诺件 count)",
+    "instant_completion_rate": "instant cases closed / instant cases accepted (即办件办结率)",
+    "promised_completion_rate": "promised cases closed / promised cases accepted (承诺件办结率)",
+    "late_closed": "promised cases closed after their limit (超期办结)",
+    "pre_deadline_warnings": "warnings before the limit (deadline.warning, 预警)",
+    "overdue_alerts": "cases whose limit passed while open (deadline.overdue, 超期)",
+}
+
+#: Published kinds the simulated world cannot measure, and why.
+UNSIMULATED: dict[str, str] = {
+    "corrections": "rectification orders (整改) are issued by the bureau after an alert, not simulated",
+    "supervision_suggestions": "supervision suggestions (监察建议) are the bureau's follow-up, not simulated",
+    "criticised_units": "criticised units (通报批评) are a disciplinary decision, not simulated",
+    "person_times": "person-times (人次) of accountability are disciplinary decisions, not simulated",
+}
+
+
+def case_kind_figures(events: Iterable[Event]) -> dict[str, float | None]:
+    """Instant and promised counts and their completion rates, from the case events."""
+    kind: dict[str, str] = {}
+    submitted: dict[str, str] = {}
+    accepted: set[str] = set()
+    closed: set[str] = set()
+    for ev in events:
+        if isinstance(ev, CaseSubmitted):
+            submitted.setdefault(ev.case_id, ev.case_type)
+            kind.setdefault(ev.case_id, ev.case_type)
+        elif isinstance(ev, CaseAccepted):
+            accepted.add(ev.case_id)
+            kind[ev.case_id] = ev.case_type
+        elif isinstance(ev, CaseClosed):
+            closed.add(ev.case_id)
+    out: dict[str, float | None] = {}
+    for name in ("instant", "promised"):
+        out[f"{name}_cases"] = float(sum(1 for t in submitted.values() if t == name))
+        acc = [c for c in accepted if kind.get(c) == name]
+        done = sum(1 for c in acc if c in closed)
+        out[f"{name}_completion_rate"] = round(done / len(acc), 6) if acc else None
+    return out
+
+
+def alert_rule_figures(alerts: Iterable[Alert]) -> dict[str, float | None]:
+    """Pre-deadline warnings and overdue alerts counted apart."""
+    warnings = overdue = 0
+    for alert in alerts:
+        warnings += alert.rule == "deadline.warning"
+        overdue += alert.rule == "deadline.overdue"
+    return {"pre_deadline_warnings": float(warnings), "overdue_alerts": float(overdue)}
