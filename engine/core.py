@@ -40,12 +40,12 @@ looks at the wall clock (unless a reference clock is injected for the "future" c
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any, TypeVar, cast
 
 from engine.contract import events as ev
@@ -54,7 +54,7 @@ from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 from engine.rules.base import Rule
 from engine.rules.collusion.tenders import TenderBook
 from engine.rules.rulebook import Rulebook, build_rules
-from engine.runtime.buffer import Entry, WatermarkBuffer, posix, posix_offsets
+from engine.runtime.buffer import Entry, PosixClock, WatermarkBuffer
 from engine.runtime.cards import CardBoard
 from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
@@ -68,6 +68,7 @@ __all__ = ["SIDE_REASONS", "DetectResult", "Engine", "SideReason", "SideRecord",
 F = TypeVar("F")
 
 _RELEASE_EVERY = 256
+_ts_of = attrgetter("ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +128,11 @@ class Engine:
         self._lateness = float(self.rulebook.allowed_lateness)
         self._max_future = float(self.rulebook.max_future)
         self._clock = clock
-        self._buffer = WatermarkBuffer()
+        self._buffer = WatermarkBuffer(self._lateness)
+        self._posix = PosixClock()
         self._seen: set[str] = set()
         self._emitted: set[str] = set()
         self._hold = FutureHold(self._max_future)
-        self._max_seen = -math.inf
-        self._wm = -math.inf
         self._out: list[Alert] = []
         self._n_in = 0
         self._n_side: dict[str, int] = dict.fromkeys(SIDE_REASONS, 0)
@@ -158,8 +158,8 @@ class Engine:
     def process_one(self, event: ev.Event) -> list[Alert]:
         """Ingest one event; returns the alerts it released (often none while buffered)."""
         out = self._out = []
-        self._ingest(event)
-        wm = self._wm
+        self._ingest(event, self._posix.seconds(event.ts))
+        wm = self._buffer.watermark
         if self._buffer.first_ts() <= wm or wm > self.timers.horizon:
             self._release(wm)
         return out
@@ -170,76 +170,42 @@ class Engine:
         Releasing the buffer every few hundred events instead of after each one changes
         nothing observable: the application order is fixed by ``(ts, event_id)`` and no
         later arrival can land before what the watermark already passed.
+
+        Most arrivals need only the buffer: a new id, not late, not ahead, and not able to
+        confirm a held candidate. Those take a short path (dedup, then
+        :meth:`WatermarkBuffer.push <engine.runtime.buffer.WatermarkBuffer.push>`, which also
+        moves the watermark); everything else goes through :meth:`_ingest`.
         """
         out = self._out = []
         ingest = self._ingest
         seen = self._seen
         seen_add = seen.add
         buffer = self._buffer
-        heap = buffer.heap
-        append = buffer.run.append
-        push = heapq.heappush
-        offsets = posix_offsets()
-        lateness = self._lateness
-        ceiling_now = self._ceiling
+        push = buffer.push
+        posix_many = self._posix.many
         n_total = n_slow = 0
-        last = buffer.last
-        max_seen = self._max_seen
-        wm = self._wm
-        ceiling = ceiling_now()
-        # Without a clock the ceiling follows the stream time, capped below what is held.
-        ceiling_follows = self._clock is None
-        max_future = self._max_future
-        cap = self._hold_cap()
         it = iter(events)
         while chunk := list(islice(it, _RELEASE_EVERY)):
             n_total += len(chunk)
-            if self._clock is not None:  # the reference clock moves: read it once per chunk
-                ceiling = ceiling_now()
-            for event in chunk:
-                # Fast path for the common case (new id, on time, not ahead, nothing held
-                # that it could confirm); anything else goes through _ingest, with the
-                # locals written back around it.
+            ceiling = self._ceiling()  # what is held and the clock change only on the slow path
+            # Without a clock the ceiling follows the stream time, capped below what is held.
+            follows, cap, ahead = self._clock is None, self._hold_cap(), self._max_future
+            for event, ts in zip(chunk, posix_many(map(_ts_of, chunk)), strict=True):
                 eid = event.event_id
-                t = event.ts
-                off = offsets.get(t.tzinfo)
-                if not off:  # other tzinfos (0) or one not seen yet (None)
-                    ts = t.timestamp() if off == 0 else posix(t)
-                else:  # engine.runtime.buffer.posix, inlined
-                    ts = (
-                        (t.toordinal() * 86400.0 + (t.hour * 3600 + t.minute * 60 + t.second) - off) * 1e6
-                        + t.microsecond
-                    ) / 1e6
-                    if not -9e9 < ts < 9e9:  # beyond 2**53 microseconds: not exact in a float
-                        ts = t.timestamp()
-                if ts < wm or ts > ceiling or eid in seen:
+                if ts < buffer.watermark or ts > ceiling or eid in seen:
                     n_slow += 1
-                    self._max_seen, self._wm, buffer.last = max_seen, wm, last
-                    ingest(event)
-                    max_seen, wm, last = self._max_seen, self._wm, buffer.last
-                    ceiling = ceiling_now()
+                    ingest(event, ts)
+                    ceiling = self._ceiling()
                     cap = self._hold_cap()
                     continue
                 seen_add(eid)
-                entry = (ts, eid, event)
-                if entry > last:  # in order: the sorted run, no heap
-                    append(entry)
-                    last = entry
-                else:
-                    push(heap, entry)
-                if ts > max_seen:
-                    max_seen = ts
-                    wm = ts - lateness
-                    if ceiling_follows:
-                        ceiling = ts + max_future
-                        if ceiling > cap:
-                            ceiling = cap
-            # Release after every full chunk, and once more at the end (as before chunking).
-            self._max_seen, self._wm, buffer.last = max_seen, wm, last
-            if len(chunk) == _RELEASE_EVERY:
-                self._release(wm)
+                push((ts, eid, event))
+                if follows and ts + ahead > ceiling:
+                    ceiling = ts + ahead if ts + ahead < cap else cap
+            if len(chunk) == _RELEASE_EVERY:  # and once more at the end (as before chunking)
+                self._release(buffer.watermark)
         self._n_in += n_total - n_slow
-        self._release(wm)
+        self._release(buffer.watermark)
         return out
 
     def finish(self) -> list[Alert]:
@@ -247,11 +213,11 @@ class Engine:
         out = self._out = []
         for _, _, event, _ in self._hold.drain():  # never confirmed: not applied
             self._side(event, "future")
-        if self._max_seen > self._wm:
-            self._wm = self._max_seen
-        self._release(self._wm)
-        if self._wm != -math.inf:
-            when = datetime.fromtimestamp(self._wm, self.calendar.tz)
+        buffer = self._buffer
+        buffer.close()
+        self._release(buffer.watermark)
+        if buffer.watermark != -math.inf:
+            when = datetime.fromtimestamp(buffer.watermark, self.calendar.tz)
             for rule in self.rules:  # rules judging whole histories (rings) speak last
                 finish_one = getattr(rule, "finish_one", None)
                 if finish_one is not None:
@@ -260,9 +226,10 @@ class Engine:
 
     @property
     def watermark(self) -> datetime | None:
-        if self._wm == -math.inf:
+        wm = self._buffer.watermark
+        if wm == -math.inf:
             return None
-        return datetime.fromtimestamp(self._wm, self.calendar.tz)
+        return datetime.fromtimestamp(wm, self.calendar.tz)
 
     @property
     def card_levels(self) -> dict[str, str]:
@@ -382,7 +349,7 @@ class Engine:
         """Arrivals above this may not take the fast path (they are ahead, or may confirm a candidate)."""
         if self._clock is not None:
             return self._clock() + self._max_future
-        return min(self._max_seen + self._max_future, self._hold_cap())
+        return min(self._buffer.newest + self._max_future, self._hold_cap())
 
     def _hold_cap(self) -> float:
         """Below what a held candidate could be confirmed by (``inf`` when nothing is held)."""
@@ -390,20 +357,16 @@ class Engine:
 
     def _accept(self, entry: Entry) -> None:
         self._buffer.push(entry)
-        ts = entry[0]
-        if ts > self._max_seen:
-            self._max_seen = ts
-            self._wm = ts - self._lateness
 
-    def _ingest(self, event: ev.Event) -> None:
+    def _ingest(self, event: ev.Event, ts: float) -> None:
+        """Admit one arrival (``ts``: its POSIX time): dedup, late, ahead or held, else buffered."""
         self._n_in += 1
         eid = event.event_id
         if eid in self._seen:
             self._side(event, "duplicate")
             return
         self._seen.add(eid)
-        ts = posix(event.ts)
-        if ts < self._wm:
+        if ts < self._buffer.watermark:
             self._side(event, "late")
             return
         clock = self._clock
@@ -419,11 +382,11 @@ class Engine:
             source = source_of(event)
             for held in hold.corroborated(ts, source):
                 self._accept_held(held)
-        if ts > self._max_seen + self._max_future:  # ahead (everything is, before the first)
+        if ts > self._buffer.newest + self._max_future:  # ahead (everything is, before the first)
             hold.hold((ts, eid, event, source if source is not None else source_of(event)))
             return
         self._accept((ts, eid, event))
-        while hold and (up := hold.caught_up(self._max_seen)):  # the stream time reached them
+        while hold and (up := hold.caught_up(self._buffer.newest)):  # the stream time reached them
             for held in up:
                 self._accept_held(held)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
@@ -17,7 +18,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.core import Engine, SideRecord
 from engine.rules.rulebook import Rulebook
-from engine.runtime.buffer import Entry, WatermarkBuffer, posix
+from engine.runtime.buffer import Entry, PosixClock, WatermarkBuffer
 from engine.runtime.timers import TimerKey, TimerWheel
 
 LATENESS = Rulebook.default().allowed_lateness
@@ -318,22 +319,15 @@ def test_watermark_buffer_matches_a_single_heap(seed: int, spread: float) -> Non
 class _HeapOnlyBuffer(WatermarkBuffer):
     """The buffer as it was before the in-order fast path: every arrival goes to the heap."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        heap = self.heap
-
-        class Run(list[Entry]):
-            def append(self, entry: Entry) -> None:  # the runtime's inlined push lands here
-                heapq.heappush(heap, entry)
-
-        self.run = Run()
-
     def push(self, entry: Entry) -> None:
-        heapq.heappush(self.heap, entry)
+        heapq.heappush(self._heap, entry)
+        if entry[0] > self.newest:
+            self.newest = entry[0]
+            self.watermark = entry[0] - self._lateness
 
 
 def _heap_only(engine: Engine) -> Engine:
-    engine._buffer = _HeapOnlyBuffer()
+    engine._buffer = _HeapOnlyBuffer(engine._buffer._lateness)
     return engine
 
 
@@ -366,8 +360,14 @@ def test_in_order_fast_path_matches_the_heap_path(seed: int, one_by_one: bool) -
 )
 def test_posix_is_timestamp_bit_for_bit(t: datetime, minutes: int) -> None:
     aware = t.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    assert posix(aware) == aware.timestamp()
-    assert posix(aware) == aware.timestamp()  # second call: the remembered offset
+    clock = PosixClock()
+    assert clock.seconds(aware) == aware.timestamp()
+    assert clock.seconds(aware) == aware.timestamp()  # second call: the remembered offset
+    assert clock.seconds(t) == t.timestamp()  # naive: the local zone, through timestamp
+    # A batch switching between tzinfos (fixed, naive, a zone with transitions) mid-stream.
+    shanghai = t.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    batch = [aware, aware, t, shanghai, aware, aware.astimezone(UTC), shanghai]
+    assert clock.many(batch) == [x.timestamp() for x in batch]
 
 
 def test_cancelled_timers_do_not_hold_the_horizon_back() -> None:

@@ -9,6 +9,9 @@ the heap only when there is one. Which container an entry sat in changes nothing
 observable: a release applies exactly the buffered entries with ``ts <= limit``, in
 ``(ts, event_id)`` order, as a single heap would.
 
+The buffer also keeps the watermark: the newest event time pushed minus the allowed
+lateness. An arrival older than it is late; :meth:`WatermarkBuffer.pop_due` releases up to it.
+
 The buffer also remembers what it released, so that the runtime can forget the ids of
 events that fell ``allowed_lateness`` behind the watermark (see :mod:`engine.core`).
 Released entries come out in non-decreasing ``ts`` across releases (an accepted entry is
@@ -23,11 +26,12 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 
-__all__ = ["Entry", "WatermarkBuffer", "posix", "posix_offsets"]
+__all__ = ["Entry", "PosixClock", "WatermarkBuffer"]
 
 Entry = tuple[float, str, Any]
 """``(POSIX ts, event_id, event)``: ids are unique in the buffer, so events are never compared."""
@@ -38,50 +42,64 @@ _COMPACT = 4096
 
 
 class WatermarkBuffer:
-    """Buffered entries (a sorted run plus a heap) and the released ones not yet forgotten.
+    """Buffered entries (a sorted run plus a heap) and the released ones not yet forgotten."""
 
-    ``run``, ``heap`` and ``last`` are public for the runtime's per-event fast path, which
-    inlines :meth:`push`: append to ``run`` and set ``last`` when ``entry > last``, else
-    push onto ``heap``.
-    """
+    __slots__ = ("_done", "_head", "_heap", "_heap_done", "_last", "_lateness", "_run", "newest", "watermark")
 
-    __slots__ = ("_done", "_head", "_heap_done", "heap", "last", "run")
-
-    def __init__(self) -> None:
-        #: Sorted entries: ``run[:_done]`` forgotten-pending released, ``run[_head:]`` buffered.
-        self.run: list[Entry] = []
-        self.heap: list[Entry] = []
-        #: The greatest entry ever appended to ``run`` (a sentinel below every entry at first).
-        self.last: Entry = (-math.inf, "", None)
+    def __init__(self, lateness: float = 0.0) -> None:
+        """``lateness``: how far (seconds) the watermark trails the newest event time pushed."""
+        self._lateness = lateness
+        #: The newest event time pushed, and the watermark ``newest - lateness`` (both
+        #: ``-inf`` before the first push). An arrival older than the watermark is late.
+        self.newest = -math.inf
+        self.watermark = -math.inf
+        #: Sorted entries: ``_run[:_done]`` forgotten-pending released, ``_run[_head:]`` buffered.
+        self._run: list[Entry] = []
+        self._heap: list[Entry] = []
+        #: The greatest entry ever appended to ``_run`` (a sentinel below every entry at first).
+        self._last: Entry = (-math.inf, "", None)
         self._head = 0  # first buffered entry of the run
         self._done = 0  # first released run entry whose id is still remembered
         self._heap_done: deque[Entry] = deque()  # released heap entries, ids still remembered
 
     def __len__(self) -> int:
         """Buffered (not yet released) entries."""
-        return len(self.run) - self._head + len(self.heap)
+        return len(self._run) - self._head + len(self._heap)
 
     def push(self, entry: Entry) -> None:
-        if entry > self.last:
-            self.run.append(entry)
-            self.last = entry
+        """Buffer ``entry`` (in order: the end of the run; else the heap); advance the watermark.
+
+        The caller has checked that ``entry`` is not late (``ts >= watermark``).
+        """
+        if entry > self._last:
+            self._run.append(entry)
+            self._last = entry
         else:
-            heapq.heappush(self.heap, entry)
+            heapq.heappush(self._heap, entry)
+        ts = entry[0]
+        if ts > self.newest:
+            self.newest = ts
+            self.watermark = ts - self._lateness
+
+    def close(self) -> None:
+        """End of stream: the watermark moves up to the newest event time (nothing is late now)."""
+        if self.newest > self.watermark:
+            self.watermark = self.newest
 
     def first_ts(self) -> float:
         """Event time of the earliest buffered entry (``inf`` when empty)."""
-        run, heap = self.run, self.heap
+        run, heap = self._run, self._heap
         a = run[self._head][0] if self._head < len(run) else math.inf
         return min(a, heap[0][0]) if heap else a
 
     def pop_due(self, limit: float) -> list[Entry]:
         """Remove and return every buffered entry with ``ts <= limit``, in ``(ts, event_id)`` order."""
-        run = self.run
+        run = self._run
         head = self._head
         end = bisect_right(run, limit, lo=head, key=_ts)
         due = run[head:end]
         self._head = end
-        heap = self.heap
+        heap = self._heap
         if heap and heap[0][0] <= limit:
             pop = heapq.heappop
             late: list[Entry] = []
@@ -97,7 +115,7 @@ class WatermarkBuffer:
 
     def forget_before(self, t: float, seen: set[str]) -> None:
         """Drop from ``seen`` the ids of released entries with ``ts < t``."""
-        run = self.run
+        run = self._run
         done = self._done
         end = bisect_left(run, t, lo=done, hi=self._head, key=_ts)
         if end > done:
@@ -114,44 +132,62 @@ class WatermarkBuffer:
 
 
 _EPOCH_DAYS = 719_163  # date(1970, 1, 1).toordinal()
-_OFFSETS: dict[Any, int] = {}
+_NO_TZ = object()  # matches no tzinfo (``None`` is one: naive instants)
 
 
-def posix_offsets() -> dict[Any, int]:
-    """tzinfo → ``offset + epoch`` in seconds for fixed offsets, ``0`` for "use ``timestamp``".
-
-    The runtime's per-event fast path inlines :func:`posix` and reads this table directly.
-    Sources that send ISO 8601 with a numeric offset decode to fixed ``timezone``s; the
-    simulator's ``ZoneInfo`` instants (and naive ones) are marked ``0`` after the first look.
-    """
-    return _OFFSETS
-
-
-def posix(t: datetime) -> float:
-    """``t.timestamp()``, bit for bit, at about half the cost for fixed-offset timezones.
+class PosixClock:
+    """Event instants to POSIX seconds: ``t.timestamp()``, bit for bit, at about half the cost.
 
     ``datetime.timestamp`` on an aware instant builds a ``timedelta`` and calls back into
     the tzinfo; for a fixed offset the same number is arithmetic on the fields. Every
     intermediate is a whole number of microseconds below 2**53, hence exact in a float, and
     the one division by 10**6 rounds exactly as ``timestamp``'s does, so the result is the
-    same float. Instants past the year 2255 and other tzinfos (zones with transitions, naive
-    instants) take ``timestamp``: for them the arithmetic would need ``utcoffset`` per
-    instant and saves nothing.
+    same float. Sources that send ISO 8601 with a numeric offset decode to fixed
+    ``timezone``s. Instants past the year 2255 and other tzinfos (zones with transitions,
+    such as the simulator's ``ZoneInfo``, and naive instants) take ``timestamp``: for them
+    the arithmetic would need ``utcoffset`` per instant and saves nothing.
+
+    Each tzinfo's answer is remembered (a stream carries a handful), per clock: an engine
+    owns one, so nothing is shared between engines or kept at module level.
     """
-    off = _OFFSETS.get(t.tzinfo)
-    if off:
-        ts = (
-            (t.toordinal() * 86400.0 + (t.hour * 3600 + t.minute * 60 + t.second) - off) * 1e6 + t.microsecond
-        ) / 1e6
-        return ts if -9e9 < ts < 9e9 else t.timestamp()
-    if off is None and len(_OFFSETS) < 64:
-        _OFFSETS[t.tzinfo] = _fixed_offset(t.tzinfo)
-        return posix(t)
-    return t.timestamp()
+
+    __slots__ = ("_offsets",)
+
+    def __init__(self) -> None:
+        #: tzinfo → ``offset + epoch`` seconds for a whole-second fixed offset, 0 for "use
+        #: ``timestamp``".
+        self._offsets: dict[Any, int] = {}
+
+    def seconds(self, t: datetime) -> float:
+        """POSIX seconds of ``t`` (equal to ``t.timestamp()``)."""
+        return self.many((t,))[0]
+
+    def many(self, times: Iterable[datetime]) -> list[float]:
+        """POSIX seconds of each instant, in order: one call for a batch of arrivals."""
+        offsets = self._offsets
+        out: list[float] = []
+        append = out.append
+        tzi: Any = _NO_TZ
+        off = 0
+        for t in times:
+            if t.tzinfo is not tzi:  # a stream keeps one tzinfo for long runs
+                tzi = t.tzinfo
+                off = offsets.get(tzi, -1)
+                if off < 0:
+                    off = offsets[tzi] = _fixed_offset(tzi)
+            if off:
+                ts = (
+                    (t.toordinal() * 86400.0 + (t.hour * 3600 + t.minute * 60 + t.second) - off) * 1e6
+                    + t.microsecond
+                ) / 1e6
+                append(ts if -9e9 < ts < 9e9 else t.timestamp())
+            else:
+                append(t.timestamp())
+        return out
 
 
 def _fixed_offset(tzi: Any) -> int:
-    """``offset + epoch`` seconds for a whole-second fixed offset, else 0."""
+    """``offset + epoch`` seconds for a whole-second fixed offset, else 0 ("use ``timestamp``")."""
     if isinstance(tzi, timezone):
         delta = tzi.utcoffset(None)
         if not delta.microseconds:

@@ -80,10 +80,13 @@ class TimerWheel:
         """Live (scheduled, not cancelled, not fired) timers."""
         return len(self._gen)
 
-    def schedule(self, key: TimerKey, due: float) -> None:
-        """Arm ``key`` for ``due``; a previous timer of the same key is superseded."""
-        self._seq += 1
-        gen = self._seq
+    def schedule(self, key: TimerKey, due: float) -> bool:
+        """Arm ``key`` for ``due``; a previous timer of the same key is superseded.
+
+        Returns whether ``due`` lowered :attr:`horizon` (it is now the earliest pending),
+        so that a caller keeping the horizon in other units converts only then.
+        """
+        self._seq = gen = self._seq + 1
         self._gen[key] = gen
         entry = (due, key, gen)
         if due < self._open_until:
@@ -98,10 +101,18 @@ class TimerWheel:
                 bucket.append(entry)
         if due < self.horizon:
             self.horizon = due
+            return True
+        return False
 
     def cancel(self, key: TimerKey) -> None:
         """Forget ``key``; its pending entry is dropped when it is popped."""
         self._gen.pop(key, None)
+
+    def cancel_many(self, keys: Iterable[TimerKey]) -> None:
+        """Cancel every key (a closed case's timers) in one call."""
+        pop = self._gen.pop
+        for key in keys:
+            pop(key, None)
 
     def is_armed(self, key: TimerKey) -> bool:
         return key in self._gen
@@ -148,19 +159,25 @@ class CalendarTimers:
     ``WorkingCalendar.deadline`` instant). The index never decreases with time, so that
     instant is before ``t`` exactly when ``x < to_index(t)``: arming needs no calendar
     lookup, and firing converts one instant per call plus one per timer that fires.
-
-    :meth:`schedule` and :meth:`cancel` are on every case's path (a hall arms several timers
-    per case and cancels them all when it closes), so they do the wheel's work inline
-    instead of delegating, and :meth:`cancel_many` drops a closed case's keys in one call.
     """
 
-    __slots__ = ("_buckets", "_cal", "_end", "_gen", "_wheel", "horizon", "on_range_error", "range_errors")
+    __slots__ = (
+        "_cal",
+        "_end",
+        "_wheel",
+        "cancel",
+        "cancel_many",
+        "horizon",
+        "on_range_error",
+        "range_errors",
+    )
 
     def __init__(self, calendar: WorkingCalendar, *, width: float = 3600.0) -> None:
         self._cal = calendar
         self._wheel = wheel = TimerWheel(width=width)
-        self._buckets = wheel._buckets
-        self._gen = wheel._gen
+        #: Cancelling needs no calendar: the wheel's own methods (one call on a case's path).
+        self.cancel: Callable[[TimerKey], None] = wheel.cancel
+        self.cancel_many: Callable[[Iterable[TimerKey]], None] = wheel.cancel_many
         #: POSIX time bounding every pending due instant from below (``inf`` when none):
         #: the runtime's per-event "may a timer be due?" test is one float comparison.
         self.horizon = math.inf
@@ -184,53 +201,18 @@ class CalendarTimers:
         return self._wheel.fired
 
     def schedule(self, key: TimerKey, index: float) -> None:
-        """``TimerWheel.schedule`` inlined for the common case (a far bucket, a later due)."""
-        wheel = self._wheel
-        if index < wheel.horizon or index < wheel._open_until:
-            before = wheel.horizon
-            wheel.schedule(key, index)
-            if index < before:
-                self.horizon = self._instant_of(index)
-            return
-        wheel._seq = gen = wheel._seq + 1
-        self._gen[key] = gen
-        b = int(index // wheel._width)
-        bucket = self._buckets.get(b)
-        if bucket is None:
-            self._buckets[b] = [(index, key, gen)]
-            heapq.heappush(wheel._bucket_heap, b)
-        else:
-            bucket.append((index, key, gen))
+        """Arm ``key`` at calendar index ``index`` (superseding its previous timer)."""
+        if self._wheel.schedule(key, index):
+            self.horizon = self._instant_of(index)
 
     def schedule_case(self, case: Any, key: TimerKey, index: float) -> None:
         """:meth:`schedule`, and record ``key`` in ``case.timer_keys`` (cancelled on close).
 
-        The runtime exposes this bound method as ``Engine.schedule``: one Python call per
-        armed timer instead of three.
+        The runtime exposes this bound method as ``Engine.schedule``.
         """
         case.timer_keys.append(key)
-        wheel = self._wheel
-        if index < wheel.horizon or index < wheel._open_until:
-            self.schedule(key, index)
-            return
-        wheel._seq = gen = wheel._seq + 1
-        self._gen[key] = gen
-        b = int(index // wheel._width)
-        bucket = self._buckets.get(b)
-        if bucket is None:
-            self._buckets[b] = [(index, key, gen)]
-            heapq.heappush(wheel._bucket_heap, b)
-        else:
-            bucket.append((index, key, gen))
-
-    def cancel(self, key: TimerKey) -> None:
-        self._gen.pop(key, None)
-
-    def cancel_many(self, keys: Iterable[TimerKey]) -> None:
-        """Cancel every key (a closed case's timers)."""
-        pop = self._gen.pop
-        for key in keys:
-            pop(key, None)
+        if self._wheel.schedule(key, index):
+            self.horizon = self._instant_of(index)
 
     def fire_before(self, t: datetime, callback: Callable[[TimerKey, datetime], None]) -> None:
         """Fire, in order, every timer whose instant is before ``t``; ``callback`` gets the instant."""

@@ -115,10 +115,10 @@ class _CaseClockRule(Rule):
     def check_one(self, event: object, case: CaseState) -> None:
         if not case.accepted or case.legal_suspended:
             return
-        limit = self._limit(case)
+        limit = case_limit(case, self._items, self.instant_limit())
         if limit is None:
             return
-        threshold = self.threshold_days(*limit)
+        threshold = self.threshold_days(limit[0], limit[1])
         if threshold is None:
             return
         # Re-arming after an alert (a resume) is harmless: the engine raises each alert once.

@@ -2,10 +2,11 @@
 
 Why a state family of its own: the discipline rules key on windows, staff and cameras,
 not on cases, and they need *absence* timers ("still empty 15 minutes later") that the
-case-keyed calendar timers do not offer. This module keeps the state and a small timer
-heap in event time: a timer fires when an applied camera or attendance event is later
-than its due instant, or at the end of the stream, so a replay in any arrival order
-within the allowed lateness fires the same timers at the same instants.
+case-keyed calendar timers do not offer. This module keeps the state and a
+:class:`~engine.runtime.timers.TimerWheel` in event time (POSIX seconds, not working
+time): a timer fires when an applied camera or attendance event is later than its due
+instant, or at the end of the stream, so a replay in any arrival order within the allowed
+lateness fires the same timers at the same instants.
 
 Presence is debounced here, once for every rule: a change of the raw verdict becomes the
 *stable* state only after it has held ``leave_debounce_s`` (present → absent) or
@@ -21,16 +22,17 @@ unknown state, because nothing is known about the silent minutes.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from engine.contract import events as ev
+from engine.runtime.timers import TimerKey, TimerWheel
 
 __all__ = ["HOOK_NAMES", "CameraState", "DisciplineBook", "FloorHooks", "StaffState", "WindowState"]
 
 _FLIP = "presence"
+_TIMER_BUCKET_S = 300.0  # debounces are seconds, absences minutes: a few timers per bucket
 
 
 @dataclass(slots=True)
@@ -146,10 +148,8 @@ class DisciplineBook:
         self.staff: dict[str, StaffState] = {}
         self.queues: dict[str, int] = {}
         self.dept_windows: dict[str, set[str]] = {}
-        self._heap: list[tuple[float, str, str, int]] = []
-        self._live: dict[tuple[str, str], int] = {}
-        self._gen = 0
-        self.fired = 0
+        #: Absence and debounce timers, keyed ``(owner, key, "")`` and due in POSIX seconds.
+        self._timers = TimerWheel(width=_TIMER_BUCKET_S)
         self._hooks: dict[str, list[Any]] = {}
         self._handlers: dict[type, Any] = {
             ev.PresenceDetected: self._presence,
@@ -180,32 +180,32 @@ class DisciplineBook:
 
     def schedule(self, owner: str, key: str, due: datetime) -> None:
         """Arm (or move) the timer ``(owner, key)``; owner is a rule name."""
-        self._gen += 1
-        self._live[(owner, key)] = self._gen
-        heapq.heappush(self._heap, (due.timestamp(), owner, key, self._gen))
+        self._timers.schedule((owner, key, ""), due.timestamp())
 
     def cancel(self, owner: str, key: str) -> None:
-        self._live.pop((owner, key), None)
+        self._timers.cancel((owner, key, ""))
 
     def pending(self, owner: str, key: str) -> bool:
-        return (owner, key) in self._live
+        return self._timers.is_armed((owner, key, ""))
+
+    @property
+    def fired(self) -> int:
+        """Timers fired so far."""
+        return self._timers.fired
 
     def fire_before(self, limit: float) -> None:
         """Fire every live timer due strictly before ``limit`` in ``(due, owner, key)`` order."""
-        heap = self._heap
-        while heap and heap[0][0] < limit:
-            due, owner, key, gen = heapq.heappop(heap)
-            if self._live.get((owner, key)) != gen:
-                continue
-            del self._live[(owner, key)]
-            self.fired += 1
-            when = datetime.fromtimestamp(due, self.tz)
-            if owner == _FLIP:
-                self._flip(key, when)
-            else:
-                for rule in self.rules:
-                    if rule.name == owner:
-                        rule.timer_fired(key, when)
+        self._timers.fire_until(limit, self._fire)
+
+    def _fire(self, timer: TimerKey, due: float) -> None:
+        owner, key, _ = timer
+        when = datetime.fromtimestamp(due, self.tz)
+        if owner == _FLIP:
+            self._flip(key, when)
+        else:
+            for rule in self.rules:
+                if rule.name == owner:
+                    rule.timer_fired(key, when)
 
     def finish(self, when: datetime) -> None:
         self.fire_before(when.timestamp() + 1e-6)
@@ -229,8 +229,7 @@ class DisciplineBook:
 
     def apply(self, event: Any) -> None:
         t = event.ts.timestamp()
-        heap = self._heap
-        if heap and heap[0][0] < t:
+        if self._timers.horizon < t:
             self.fire_before(t)
         self._handlers[event.__class__](event, t)
         return None
