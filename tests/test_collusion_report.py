@@ -75,3 +75,30 @@ def test_rounded_bids_raise_no_false_pattern_and_debar_no_honest_firm(run_dir: P
     assert c["rings"]["firms"]["precision"] == 1.0
     assert set(c["rings"]["by_strategy"]) == {"cover", "rotation", "surrounding", "pattern"}
     assert c["by_strategy"]["pattern"]["recall"] >= 0.9  # found through the recovered ring
+
+
+def test_supsim_report_renders_a_market_run(run_dir: Path, tmp_path: Path) -> None:
+    """`supsim report` on a market run: its tenders, rings, parties and trace rules, from metrics.json."""
+    from reports.render.html import write_report
+
+    c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
+    write_report([run_dir], tmp_path / "report.html")
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    t = c["tenders"]
+    assert f"| tenders | {t['tenders']:,} ({t['collusive']:,} collusive) |" in md
+    assert f"| collusive tenders | {t['collusive']} | {t['tp'] + t['fp']} | {t['precision']:.3f} |" in md
+    for rule, r in c["trace_rules"].items():
+        assert f"| {rule} | {r['tp']} | {r['fp']} | {r['fn']} |" in md
+    assert "bidding market" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_supsim_report_names_a_metrics_file_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "odd"
+    run.mkdir()
+    (run / "metrics.json").write_text('{"scenario": "x"}', encoding="utf-8")
+    from supsim.cli.main import main
+
+    assert main(["report", str(run)]) == 2  # a usage error, as for other bad inputs
+    assert "odd/metrics.json: neither 'evaluation'" in capsys.readouterr().err

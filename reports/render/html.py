@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.render import figures
+from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
 from reports.render.model import build_report
 from reports.render.run_calendar import calendar_note
 from reports.render.tables import (
@@ -122,6 +123,11 @@ def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[
             out["Detection latency"].append(("p", f"{label}: {note}"))
         _sweep_blocks(out["Threshold curves"], run, label, with_figures)
         _load_blocks(out["Throughput and load"], run, label, with_figures)
+    for market in report.get("markets", []):
+        label = f"{market['scenario']} — seed {market['seed']} ({market['name']}; bidding market)"
+        out["Scenario in brief"] += [("h3", label), ("table", market_facts_table(market))]
+        out["Accuracy per rule family"] += [("h3", label), ("table", market_scores_table(market))]
+        out["Confusion counts"] += [("h3", label), ("table", market_rules_table(market))]
     for extra in report.get("sweeps", []):
         _sweep_blocks(out["Threshold curves"], extra, f"{extra['name']} (sweep folder)", with_figures)
     for extra in report.get("loadtests", []):

@@ -35,7 +35,7 @@ from reports.render.provenance import provenance
 from reports.render.run_calendar import RunCalendar, run_calendar
 from sim.common.truth import read_truth
 
-__all__ = ["build_report", "folder_kind", "load_run", "normalise_sweep"]
+__all__ = ["RunFolderError", "build_report", "folder_kind", "load_market", "load_run", "normalise_sweep"]
 
 
 def _json(path: Path) -> Any:
@@ -171,6 +171,10 @@ def _sweep(run: Path) -> dict[str, Any] | None:
 _LOAD_FILES = ("locust_stats.csv", "locust_stats_history.csv", "slo.json", "loadtest.json")
 
 
+class RunFolderError(ValueError):
+    """A run folder whose files ``supsim report`` cannot read (the message names the file)."""
+
+
 def folder_kind(folder: Path) -> str:
     """``run`` (``metrics.json``), ``sweep`` or ``loadtest``; ``FileNotFoundError`` otherwise."""
     if (folder / "metrics.json").is_file():
@@ -230,6 +234,22 @@ def load_run(
     }
 
 
+def load_market(run: Path) -> dict[str, Any]:
+    """A bidding-market run folder (``metrics.json`` with ``collusion``) as a report section."""
+    metrics = json.loads((run / "metrics.json").read_bytes())
+    return {
+        "name": run.name,
+        "scenario": metrics.get("scenario"),
+        "scenario_file": metrics.get("scenario_file"),
+        "seed": metrics.get("seed"),
+        "start": metrics.get("start"),
+        "end": metrics.get("end"),
+        "collusion": metrics["collusion"],
+        "engine": {k: metrics.get("engine_stats", {}).get(k) for k in ("events_in", "alerts")},
+        "timings": _json(run / "timings.json"),
+    }
+
+
 def build_report(
     runs: list[Path],
     *,
@@ -242,16 +262,26 @@ def build_report(
         raise ValueError("a report needs at least one run folder")
     kinds = [(r, folder_kind(r)) for r in runs]
     run_dirs = [r for r, k in kinds if k == "run"]
-    sections = [load_run(r, scenarios=scenarios) for r in run_dirs]
     metrics = [(r.name, json.loads((r / "metrics.json").read_bytes())) for r in run_dirs]
+    hall_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "evaluation" in m]
+    market_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "collusion" in m]
+    for r, (_, m) in zip(run_dirs, metrics, strict=True):
+        if "evaluation" not in m and "collusion" not in m:
+            raise RunFolderError(
+                f"{r / 'metrics.json'}: neither 'evaluation' (a hall run) nor 'collusion' (a bidding-market "
+                "run); was it written by `supsim run`?"
+            )
+    sections = [load_run(r, scenarios=scenarios) for r in hall_dirs]
+    markets = [load_market(r) for r in market_dirs]
     prov = provenance(metrics, source_dir=source_dir)
     import msgspec
 
-    names = [f"{s['scenario']} (seed {s['seed']})" for s in sections]
+    names = [f"{s['scenario']} (seed {s['seed']})" for s in [*sections, *markets]]
     names += [f"{r.name} ({k})" for r, k in kinds if k != "run"]
     return {
         "title": "supsim report — " + ", ".join(names),
         "runs": sections,
+        "markets": markets,
         "sweeps": [{"name": r.name, "sweep": _sweep(r)} for r, k in kinds if k == "sweep"],
         "loadtests": [{"name": r.name, "loadtest": _loadtest(r)} for r, k in kinds if k == "loadtest"],
         "bench": _bench(bench),
