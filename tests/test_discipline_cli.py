@@ -57,6 +57,17 @@ def test_sweep_prints_the_table_and_writes_csv_and_json(
     assert (out / "discipline_sweep.csv").read_bytes() == first  # same inputs, same bytes
 
 
+def test_sweep_without_out_says_that_nothing_was_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    scenario = _scenario(tmp_path)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert _run(str(scenario), "--tpr", "0.9", "--debounce", "30", "--days", "1") == 0
+    assert "no files written (pass --out DIR" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -157,6 +157,8 @@ def run_discipline_sweep(args: argparse.Namespace) -> int:
             encoding="utf-8",
         )
         print(f"written: {out / 'discipline_sweep.csv'}, {out / 'discipline_sweep.json'}")
+    else:
+        print("no files written (pass --out DIR to keep the per-seed rows as CSV and the means as JSON)")
     return 0
 
 
