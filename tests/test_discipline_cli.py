@@ -112,3 +112,14 @@ def test_helpers() -> None:
     ]
     (mean,) = average_cells(rows)
     assert mean["precision"] == 0.75 and mean["f1"] == 0.75 and mean["latency_median_s"] == 10.0
+
+
+def test_run_table_of_a_camera_scenario_keeps_the_discipline_accuracy(tmp_path: Path) -> None:
+    """The terminal table `supsim run` prints carries the camera rules' scores, as summary.md does."""
+    from supsim.experiments.run import run_scenario
+
+    result = run_scenario(_scenario(tmp_path), out_dir=tmp_path / "run", progress=False)
+    summary = (tmp_path / "run" / "summary.md").read_text(encoding="utf-8")
+    assert "## Hall discipline (camera streams)" in summary
+    assert "## Hall discipline (camera streams)" in result.table
+    assert "| discipline.absence |" in result.table

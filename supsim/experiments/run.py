@@ -189,7 +189,6 @@ def run_scenario(
         table += "\n\n" + render_discipline(discipline)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
-    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
     if note:
         table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
