@@ -94,8 +94,8 @@ class Engine:
     with swept parameters).
     """
 
-    #: ``RuleContext.schedule(case, key, index)``: arm ``key`` and remember it on the case.
-    schedule: Callable[[CaseState, TimerKey, float], None]
+    #: ``RuleContext.schedule(key, index, group)``: the timer queue's own method.
+    schedule: Callable[[TimerKey, float, list[TimerKey] | None], None]
     #: ``RuleContext.cancel(key)``.
     cancel: Callable[[TimerKey], None]
 
@@ -121,7 +121,7 @@ class Engine:
         self.timers = CalendarTimers(self.calendar)
         self.timers.on_range_error = self._timer_out_of_calendar
         # RuleContext.schedule / cancel: the timer queue's own bound methods, one call each.
-        self.schedule = self.timers.schedule_case
+        self.schedule = self.timers.schedule
         self.cancel = self.timers.cancel
         self.cards = CardBoard()
         self.side_output: list[SideRecord] = []
@@ -160,7 +160,7 @@ class Engine:
         out = self._out = []
         self._ingest(event, self._posix.seconds(event.ts))
         wm = self._buffer.watermark
-        if self._buffer.first_ts() <= wm or wm > self.timers.horizon:
+        if self._buffer.first_ts() <= wm or wm > self.timers.wake_at:
             self._release(wm)
         return out
 
@@ -402,7 +402,7 @@ class Engine:
             on_timer = self._on_timer
             first, end = self._covered
             for ts, _, event in due:
-                if ts > timers.horizon:  # fire what is due before this event
+                if ts > timers.wake_at:  # fire what is due before this event
                     timers.fire_before(event.ts, on_timer)
                 handler = dispatch.get(event.__class__)
                 if handler is None:
@@ -416,7 +416,7 @@ class Engine:
                     handler(event)
                 except CalendarRangeError as exc:  # another instant of the event (a shift, a break)
                     self._side(event, "out_of_calendar", str(exc))
-        if limit > timers.horizon:
+        if limit > timers.wake_at:
             timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
         self._buffer.forget_before(limit - self._lateness, self._seen)
 

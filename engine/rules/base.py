@@ -60,9 +60,11 @@ class RuleContext(Protocol):
 
     def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool: ...
 
-    def schedule(self, case: CaseState, key: TimerKey, index: float) -> None:
+    def schedule(self, key: TimerKey, index: float, group: list[TimerKey] | None, /) -> None:
         """Arm ``key`` for the latest instant whose calendar index is ``index``; it fires
-        once the watermark is past that instant, and ``timer_one`` gets the instant."""
+        once the watermark is past that instant, and ``timer_one`` gets the instant.
+        ``group``: pass the case's ``timer_keys``, so that its timers are cancelled when it
+        closes."""
         ...
 
     def cancel(self, key: TimerKey) -> None: ...

@@ -112,52 +112,6 @@ class CaseState:
     def subject(self) -> str:
         return f"case:{self.case_id}"
 
-    def accept(self, idx: float, at: datetime, staff_id: str, item_id: str, case_type: str) -> bool:
-        """Start the clock; returns False (and changes nothing) for a repeated acceptance."""
-        if self.accepted:
-            return False
-        self.accepted = True
-        self.accept_idx = idx
-        self.accepted_at = at
-        self.acceptor = staff_id
-        self.holder = staff_id
-        self.item_id = item_id
-        self.case_type = case_type
-        if self.legal_suspended:
-            # Suspended before acceptance: the pause only counts from the clock's start.
-            self.suspend_idx = max(self.suspend_idx, idx)
-        return True
-
-    def suspend(self, idx: float, legal: bool) -> bool:
-        """Enter a suspension; returns True when this pauses the clock."""
-        if self.suspended:
-            return False
-        self.suspended = True
-        self.legal_suspended = legal
-        self.suspend_idx = max(idx, self.accept_idx) if self.accepted else idx
-        return legal
-
-    def resume(self, idx: float) -> bool:
-        """Leave a suspension; returns True when a paused clock restarts."""
-        if not self.suspended:
-            return False
-        was_legal = self.legal_suspended
-        if was_legal and self.accepted:
-            self.paused += max(0.0, idx - self.suspend_idx)
-        self.suspended = False
-        self.legal_suspended = False
-        return was_legal
-
-    def start_step(self, step: str, idx: float, staff_id: str, at: datetime) -> OpenStep:
-        """Open a step clock. Legal suspension already under way does not count against it."""
-        base = self.paused
-        if self.legal_suspended:
-            base += max(0.0, idx - self.suspend_idx)
-        open_step = OpenStep(idx, base, staff_id, at)
-        self.open_steps[step] = open_step
-        self.holder = staff_id
-        return open_step
-
     def case_due_index(self, seconds: float) -> float:
         """Calendar index at which effective elapsed case time reaches ``seconds``."""
         return self.accept_idx + self.paused + seconds
@@ -202,10 +156,28 @@ def case_updates(
             case.case_type = e.case_type
 
     def accepted(e: ev.CaseAccepted, case: CaseState) -> None:
-        case.accept(to_index(e.ts), e.ts, e.staff_id, e.item_id, e.case_type)
+        """Start the clock; a repeated acceptance changes nothing."""
+        idx = to_index(e.ts)  # first: an instant off the calendar is reported even when repeated
+        if case.accepted:
+            return
+        case.accepted = True
+        case.accept_idx = idx
+        case.accepted_at = e.ts
+        case.acceptor = case.holder = e.staff_id
+        case.item_id = e.item_id
+        case.case_type = e.case_type
+        if case.legal_suspended:
+            # Suspended before acceptance: the pause only counts from the clock's start.
+            case.suspend_idx = max(case.suspend_idx, idx)
 
     def step_started(e: ev.StepStarted, case: CaseState) -> None:
-        case.start_step(e.step, to_index(e.ts), e.staff_id, e.ts)
+        """Open a step clock; legal suspension already under way does not count against it."""
+        idx = to_index(e.ts)
+        base = case.paused
+        if case.legal_suspended:
+            base += max(0.0, idx - case.suspend_idx)
+        case.open_steps[e.step] = OpenStep(idx, base, e.staff_id, e.ts)
+        case.holder = e.staff_id
 
     def step_completed(e: ev.StepCompleted, case: CaseState) -> None:
         case.open_steps.pop(e.step, None)
@@ -213,10 +185,23 @@ def case_updates(
             case.completed[e.step] = e.ts
 
     def suspended(e: ev.CaseSuspended, case: CaseState) -> None:
-        case.suspend(to_index(e.ts), e.reason in legal_reasons)
+        """Enter a suspension (a second one while suspended changes nothing)."""
+        idx = to_index(e.ts)
+        if case.suspended:
+            return
+        case.suspended = True
+        case.legal_suspended = e.reason in legal_reasons
+        case.suspend_idx = max(idx, case.accept_idx) if case.accepted else idx
 
     def resumed(e: ev.CaseResumed, case: CaseState) -> None:
-        case.resume(to_index(e.ts))
+        """Leave a suspension; a legal one adds its working time to the paused total."""
+        idx = to_index(e.ts)
+        if not case.suspended:
+            return
+        if case.legal_suspended and case.accepted:
+            case.paused += max(0.0, idx - case.suspend_idx)
+        case.suspended = False
+        case.legal_suspended = False
 
     def fee(e: ev.FeeCharged, case: CaseState) -> None:
         case.fee_total += e.amount

@@ -30,7 +30,6 @@ import heapq
 import math
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 
@@ -80,12 +79,14 @@ class TimerWheel:
         """Live (scheduled, not cancelled, not fired) timers."""
         return len(self._gen)
 
-    def schedule(self, key: TimerKey, due: float) -> bool:
+    def schedule(self, key: TimerKey, due: float, group: list[TimerKey] | None = None) -> None:
         """Arm ``key`` for ``due``; a previous timer of the same key is superseded.
 
-        Returns whether ``due`` lowered :attr:`horizon` (it is now the earliest pending),
-        so that a caller keeping the horizon in other units converts only then.
+        ``group``: a list the key is appended to, so that a set of timers (a case's) can be
+        cancelled at once with :meth:`cancel_many`.
         """
+        if group is not None:
+            group.append(key)
         self._seq = gen = self._seq + 1
         self._gen[key] = gen
         entry = (due, key, gen)
@@ -101,8 +102,11 @@ class TimerWheel:
                 bucket.append(entry)
         if due < self.horizon:
             self.horizon = due
-            return True
-        return False
+            self._horizon_lowered()
+
+    def _horizon_lowered(self) -> None:
+        """Hook: a new timer is the earliest pending one (a subclass keeping a copy of
+        :attr:`horizon` in other units converts it here, rarely: most timers are later)."""
 
     def cancel(self, key: TimerKey) -> None:
         """Forget ``key``; its pending entry is dropped when it is popped."""
@@ -152,35 +156,25 @@ class TimerWheel:
         return fired
 
 
-class CalendarTimers:
+class CalendarTimers(TimerWheel):
     """Timers on the working calendar: armed by calendar index, fired by instants.
 
     A timer at index ``x`` stands for the *latest* instant with that index (the
     ``WorkingCalendar.deadline`` instant). The index never decreases with time, so that
     instant is before ``t`` exactly when ``x < to_index(t)``: arming needs no calendar
-    lookup, and firing converts one instant per call plus one per timer that fires.
+    lookup (it is the wheel's :meth:`~TimerWheel.schedule`, with ``due`` an index), and
+    firing converts one instant per call plus one per timer that fires.
     """
 
-    __slots__ = (
-        "_cal",
-        "_end",
-        "_wheel",
-        "cancel",
-        "cancel_many",
-        "horizon",
-        "on_range_error",
-        "range_errors",
-    )
+    __slots__ = ("_cal", "_end", "on_range_error", "range_errors", "wake_at")
 
     def __init__(self, calendar: WorkingCalendar, *, width: float = 3600.0) -> None:
+        super().__init__(width=width)
         self._cal = calendar
-        self._wheel = wheel = TimerWheel(width=width)
-        #: Cancelling needs no calendar: the wheel's own methods (one call on a case's path).
-        self.cancel: Callable[[TimerKey], None] = wheel.cancel
-        self.cancel_many: Callable[[Iterable[TimerKey]], None] = wheel.cancel_many
-        #: POSIX time bounding every pending due instant from below (``inf`` when none):
-        #: the runtime's per-event "may a timer be due?" test is one float comparison.
-        self.horizon = math.inf
+        #: :attr:`horizon` as a POSIX time, bounding every pending due instant from below
+        #: (``inf`` when none): the runtime's per-event "may a timer be due?" test is one
+        #: float comparison.
+        self.wake_at = math.inf
         self.range_errors = 0
         #: Called with ``(key, instant, message)`` for a timer whose instant lies beyond the
         #: calendar once the watermark has passed the calendar's end: it can never be
@@ -193,26 +187,8 @@ class CalendarTimers:
         except (OverflowError, ValueError):
             self._end = math.inf
 
-    def __len__(self) -> int:
-        return len(self._wheel)
-
-    @property
-    def fired(self) -> int:
-        return self._wheel.fired
-
-    def schedule(self, key: TimerKey, index: float) -> None:
-        """Arm ``key`` at calendar index ``index`` (superseding its previous timer)."""
-        if self._wheel.schedule(key, index):
-            self.horizon = self._instant_of(index)
-
-    def schedule_case(self, case: Any, key: TimerKey, index: float) -> None:
-        """:meth:`schedule`, and record ``key`` in ``case.timer_keys`` (cancelled on close).
-
-        The runtime exposes this bound method as ``Engine.schedule``.
-        """
-        case.timer_keys.append(key)
-        if self._wheel.schedule(key, index):
-            self.horizon = self._instant_of(index)
+    def _horizon_lowered(self) -> None:
+        self.wake_at = self._instant_of(self.horizon)
 
     def fire_before(self, t: datetime, callback: Callable[[TimerKey, datetime], None]) -> None:
         """Fire, in order, every timer whose instant is before ``t``; ``callback`` gets the instant."""
@@ -232,8 +208,8 @@ class CalendarTimers:
                 return
             callback(key, when)
 
-        self._wheel.fire_until(limit, fire)
-        self.horizon = self._instant_of(self._wheel.horizon)
+        self.fire_until(limit, fire)
+        self.wake_at = self._instant_of(self.horizon)
 
     def _instant_of(self, index: float) -> float:
         if index == math.inf:

@@ -80,6 +80,9 @@ class _CaseClockRule(Rule):
     def reset(self) -> None:
         self._day = self.ctx.day_seconds
         self._schedule = self.ctx.schedule
+        #: Read once per binding, like every parameter-derived value (parameters set later
+        #: take effect at the next ``bind``, as an estimator's take effect at the next fit).
+        self._instant = self.instant_limit()
 
     def instant_limit(self) -> float | None:
         """Limit for instant cases, in working days; None when the rule ignores them."""
@@ -115,7 +118,7 @@ class _CaseClockRule(Rule):
     def check_one(self, event: object, case: CaseState) -> None:
         if not case.accepted or case.legal_suspended:
             return
-        limit = case_limit(case, self._items, self.instant_limit())
+        limit = case_limit(case, self._items, self._instant)
         if limit is None:
             return
         threshold = self.threshold_days(limit[0], limit[1])
@@ -123,7 +126,7 @@ class _CaseClockRule(Rule):
             return
         # Re-arming after an alert (a resume) is harmless: the engine raises each alert once.
         due = case.accept_idx + case.paused + threshold * self._day
-        self._schedule(case, (self.name, case.case_id, ""), due)
+        self._schedule((self.name, case.case_id, ""), due, case.timer_keys)
 
     def timer_one(self, case: CaseState, key: TimerKey, when: datetime) -> None:
         if case.legal_suspended:
@@ -286,7 +289,7 @@ class StepOverdue(Rule):
             return
         seconds = (limit + self.grace_days) * self._day
         index = open_step.start_idx + (case.paused - open_step.paused_base) + seconds
-        self._schedule(case, (self.name, case.case_id, step), index)
+        self._schedule((self.name, case.case_id, step), index, case.timer_keys)
 
     def check_one(self, event: StepStarted | StepCompleted | CaseResumed, case: CaseState) -> None:
         # Events are final structs: an identity test on the class, not an isinstance chain.
