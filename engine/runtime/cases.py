@@ -112,14 +112,6 @@ class CaseState:
     def subject(self) -> str:
         return f"case:{self.case_id}"
 
-    def case_due_index(self, seconds: float) -> float:
-        """Calendar index at which effective elapsed case time reaches ``seconds``."""
-        return self.accept_idx + self.paused + seconds
-
-    def step_due_index(self, step: OpenStep, seconds: float) -> float:
-        """Calendar index at which the step's own clock reaches ``seconds``."""
-        return step.start_idx + (self.paused - step.paused_base) + seconds
-
 
 CaseUpdate = Callable[[Any, CaseState], None]
 

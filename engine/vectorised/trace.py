@@ -3,14 +3,14 @@
 A sweep asks "which alerts would the deadline rules raise for each of a hundred thresholds?".
 The answer depends on the threshold only through one addition: a case-clock rule arms its
 timer at ``base + threshold × day`` where ``base = accept_idx + paused`` is fixed by the
-events (:meth:`engine.runtime.cases.CaseState.case_due_index`). So this module runs the stream
-once through the real :class:`engine.core.Engine` with one rule, :class:`ArmRecorder`, that
-watches every case event and records every *arm* (the moment a case-clock rule would call
-``schedule``) together with the index at which that timer stops being able to raise an alert
-(its *block*): the next legal suspension (the timer then fires on a suspended case and does
-nothing), the next re-arm (which supersedes it), the close (which cancels it) or the end of
-the stream (the last watermark). :mod:`engine.vectorised.thresholds` then evaluates every
-threshold at once with numpy.
+events (``_CaseClockRule.check_one`` in :mod:`engine.rules.approvals.deadline`). So this
+module runs the stream once through the real :class:`engine.core.Engine` with one rule,
+:class:`ArmRecorder`, that watches every case event and records every *arm* (the moment a
+case-clock rule would call ``schedule``) together with the index at which that timer stops
+being able to raise an alert (its *block*): the next legal suspension (the timer then fires on
+a suspended case and does nothing), the next re-arm (which supersedes it), the close (which
+cancels it) or the end of the stream (the last watermark). :mod:`engine.vectorised.thresholds`
+then evaluates every threshold at once with numpy.
 
 Running the engine itself, rather than a replay of it, means the events applied here are the
 engine's by construction: the same dedup, lateness, future-event rule, calendar checks and

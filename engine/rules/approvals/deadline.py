@@ -124,7 +124,8 @@ class _CaseClockRule(Rule):
         threshold = self.threshold_days(limit[0], limit[1])
         if threshold is None:
             return
-        # Re-arming after an alert (a resume) is harmless: the engine raises each alert once.
+        # The case clock: working time since acceptance, minus legal pauses. Re-arming after
+        # an alert (a resume) is harmless: the engine raises each alert once.
         due = case.accept_idx + case.paused + threshold * self._day
         self._schedule((self.name, case.case_id, ""), due, case.timer_keys)
 
@@ -269,26 +270,23 @@ class StepOverdue(Rule):
         self._cancel = self.ctx.cancel
 
     def _limit_days(self, case: CaseState, step: str) -> float | None:
-        item = self.item_of(case)
+        """The step's catalogue limit plus the grace, in working days; None: no limit known."""
+        item_id = case.item_id
+        item = None if item_id is None else self._items.get(item_id)
         if item is None:
             return None
         limit = item.step_limit_days.get(step)
         return None if limit is None else limit + self.grace_days
 
     def _arm(self, case: CaseState, step: str) -> None:
-        # ``_limit_days`` and ``step_due_index`` inlined: every step start passes here.
         open_step = case.open_steps.get(step)
         if open_step is None:
             return
-        item_id = case.item_id
-        item = None if item_id is None else self._items.get(item_id)
-        if item is None:
-            return
-        limit = item.step_limit_days.get(step)
+        limit = self._limit_days(case, step)
         if limit is None:
             return
-        seconds = (limit + self.grace_days) * self._day
-        index = open_step.start_idx + (case.paused - open_step.paused_base) + seconds
+        # The step clock: working time since the step started, minus legal pauses during it.
+        index = open_step.start_idx + (case.paused - open_step.paused_base) + limit * self._day
         self._schedule((self.name, case.case_id, step), index, case.timer_keys)
 
     def check_one(self, event: StepStarted | StepCompleted | CaseResumed, case: CaseState) -> None:
