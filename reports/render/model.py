@@ -31,11 +31,12 @@ from engine.contract.alerts import read_alerts
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import working_latency_h
 from reports.evaluation.matching import RULE_TO_TRUTH, family_of, match_alerts
+from reports.render.integrity import RunFolderError, check_run_files
 from reports.render.provenance import provenance
 from reports.render.run_calendar import RunCalendar, run_calendar
 from sim.common.truth import read_truth
 
-__all__ = ["RunFolderError", "build_report", "folder_kind", "load_market", "load_run", "normalise_sweep"]
+__all__ = ["build_report", "folder_kind", "load_market", "load_run", "normalise_sweep"]
 
 
 def _json(path: Path) -> Any:
@@ -171,10 +172,6 @@ def _sweep(run: Path) -> dict[str, Any] | None:
 _LOAD_FILES = ("locust_stats.csv", "locust_stats_history.csv", "slo.json", "loadtest.json")
 
 
-class RunFolderError(ValueError):
-    """A run folder whose files ``supsim report`` cannot read (the message names the file)."""
-
-
 def folder_kind(folder: Path) -> str:
     """``run`` (``metrics.json``), ``sweep`` or ``loadtest``; ``FileNotFoundError`` otherwise."""
     if (folder / "metrics.json").is_file():
@@ -198,6 +195,7 @@ def load_run(
     (``scenarios`` adds files to look for it in, matched by digest).
     """
     metrics = json.loads((run / "metrics.json").read_bytes())
+    check_run_files(run, metrics)
     ev = metrics["evaluation"]
     found = RunCalendar(calendar, "given by the caller", None) if calendar is not None else None
     found = found or run_calendar(run, metrics, scenarios=scenarios)
@@ -237,6 +235,7 @@ def load_run(
 def load_market(run: Path) -> dict[str, Any]:
     """A bidding-market run folder (``metrics.json`` with ``collusion``) as a report section."""
     metrics = json.loads((run / "metrics.json").read_bytes())
+    check_run_files(run, metrics)
     return {
         "name": run.name,
         "scenario": metrics.get("scenario"),

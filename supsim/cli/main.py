@@ -279,7 +279,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from engine.rules.rulebook import RulebookError
     from engine.service.auth import AuthError
     from reports.evaluation.sweeps.grid import GridError
-    from reports.render.model import RunFolderError
+    from reports.render.integrity import RunFolderError
     from sim.common.scenario import ScenarioError
     from supsim.experiments.staffing_plan import PlanSpecError
 

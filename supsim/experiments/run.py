@@ -11,6 +11,9 @@ that the deterministic files stay byte-identical between runs.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
 from supsim import __version__
 from supsim.experiments.progress import Progress
+from supsim.experiments.run_folder import MANIFEST, staged
 
 __all__ = [
     "DetectReport",
@@ -87,6 +91,10 @@ def _write_data_files(
         "alerts_sha256": _sha256(out / "alerts.jsonl"),
         "sim_stats": world.stats,
     }
+
+
+def _write_json(path: Path, obj: object) -> None:
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
 
 
 def _rulebook_for(scenario: Scenario, scenario_path: Path, override: Path | None) -> tuple[Path, Rulebook]:
@@ -168,27 +176,30 @@ def run_scenario(
         "summary.md",
         "timings.json",
     ]
-    metrics = _write_data_files(out, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path))
-    metrics.update(
-        seed=seed, engine_stats=engine.stats, side_output=engine.side_counts, evaluation=evaluation
-    )
-    metrics["calendar"] = coverage = world.calendar.coverage()
-    if discipline is not None:
-        metrics["discipline"] = discipline
-    (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
-    (out / "scores.json").write_bytes(msgspec.json.format(msgspec.json.encode(scorecard), indent=2) + b"\n")
-    title = f"{scenario.name} — seed {seed}"
-    summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
-    if note := calendar_note(coverage):
-        summary = f"> {note}\n\n{summary}"
-    table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
-    if discipline is not None:
-        from reports.evaluation.discipline import render_discipline
+    with staged(out) as stage:
+        metrics = _write_data_files(
+            stage, world, alerts, name=scenario.name, files=(scenario_path, rulebook_path)
+        )
+        metrics.update(
+            seed=seed, engine_stats=engine.stats, side_output=engine.side_counts, evaluation=evaluation
+        )
+        metrics["calendar"] = coverage = world.calendar.coverage()
+        if discipline is not None:
+            metrics["discipline"] = discipline
+        _write_json(stage / "metrics.json", metrics)
+        _write_json(stage / "scores.json", scorecard)
+        title = f"{scenario.name} — seed {seed}"
+        summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+        if note := calendar_note(coverage):
+            summary = f"> {note}\n\n{summary}"
+        table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+        if discipline is not None:
+            from reports.evaluation.discipline import render_discipline
 
-        summary += "\n" + render_discipline(discipline)
-        table += "\n\n" + render_discipline(discipline)
-    (out / "summary.md").write_text(summary, encoding="utf-8")
-    (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
+            summary += "\n" + render_discipline(discipline)
+            table += "\n\n" + render_discipline(discipline)
+        (stage / "summary.md").write_text(summary, encoding="utf-8")
+        _write_json(stage / "timings.json", timings)
     if note:
         table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
@@ -234,19 +245,23 @@ def run_market_scenario(
         world.events, result.alerts, world.truth, rulebook=book, reference=reference
     )
     timings["evaluate_s"] = time.perf_counter() - t0
-    metrics = _write_data_files(
-        out, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
-    )
-    metrics.update(
-        seed=seed, engine_stats=result.stats, side_output=side_counts(result.side_output), collusion=collusion
-    )
-    metrics["calendar"] = coverage = world.calendar.coverage()
-    (out / "metrics.json").write_bytes(msgspec.json.format(msgspec.json.encode(metrics), indent=2) + b"\n")
-    title = f"{scenario.name} — seed {seed}"
-    summary = render_collusion_markdown(collusion, title=title)
-    note = calendar_note(coverage)
-    (out / "summary.md").write_text(f"> {note}\n\n{summary}" if note else summary, encoding="utf-8")
-    (out / "timings.json").write_bytes(msgspec.json.format(msgspec.json.encode(timings), indent=2) + b"\n")
+    with staged(out) as stage:
+        metrics = _write_data_files(
+            stage, world, result.alerts, name=scenario.name, files=(scenario_path, rulebook_path)
+        )
+        metrics.update(
+            seed=seed,
+            engine_stats=result.stats,
+            side_output=side_counts(result.side_output),
+            collusion=collusion,
+        )
+        metrics["calendar"] = coverage = world.calendar.coverage()
+        _write_json(stage / "metrics.json", metrics)
+        title = f"{scenario.name} — seed {seed}"
+        summary = render_collusion_markdown(collusion, title=title)
+        note = calendar_note(coverage)
+        (stage / "summary.md").write_text(f"> {note}\n\n{summary}" if note else summary, encoding="utf-8")
+        _write_json(stage / "timings.json", timings)
     files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
     table = render_collusion_table(collusion) + (f"\n\n{note}" if note else "")
     targets = scenario.targets_path(scenario_path)
@@ -291,7 +306,7 @@ def detect_file(
     cal = book.build_calendar(calendar)
     events = list(read_jsonl(events_path))
     result = detect(events, book, calendar=cal, reference=reference)
-    write_alerts(result.alerts, out)
+    _write_alerts_guarded(result.alerts, out)
     if side_output is not None:
         write_side_output(result.side_output, side_output)
     by_rule: dict[str, int] = {}
@@ -310,6 +325,37 @@ def detect_file(
         lines.append(note)
     first = next((r.detail for r in result.side_output if r.reason == "out_of_calendar"), None)
     return DetectReport(text="\n".join(lines), side_counts=counts, first_calendar_error=first)
+
+
+def _write_alerts_guarded(alerts: list[Alert], out: Path) -> None:
+    """Write ``out``, unless it is a run folder's ``alerts.jsonl`` and the alerts differ.
+
+    A run's ``metrics.json`` describes its alerts by digest; replacing them with other alerts
+    would leave every figure of that run describing alerts that are gone. The same alerts
+    (the same events and rulebook) are harmless and are written.
+    """
+    from reports.render.integrity import DIGESTED_FILES, RunFolderError, sha256_of
+
+    manifest = out.parent / MANIFEST
+    if out.name != "alerts.jsonl" or not manifest.is_file():
+        write_alerts(alerts, out)
+        return
+    recorded = json.loads(manifest.read_bytes()).get(DIGESTED_FILES["alerts.jsonl"])
+    fd, name = tempfile.mkstemp(prefix=".alerts-", suffix=".partial", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write_alerts(alerts, tmp)
+        if recorded is not None and sha256_of(tmp) != recorded:
+            raise RunFolderError(
+                f"{out}: these are the alerts of the run in {out.parent} (its metrics.json records their "
+                "digest), and the alerts just detected differ from them; writing them there would leave that "
+                "run's figures describing alerts that are gone. Nothing was written: choose another file "
+                "with --out."
+            )
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def side_counts(records: Iterable[SideRecord]) -> dict[str, int]:
