@@ -210,9 +210,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--train", metavar="LABELLED.csv", help="score --data with a model trained on this market"
     )
     p.add_argument("--report", metavar="FILE.md", help="write figures, reliability curve and flagged tenders")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--folds", type=int, default=5, help="outer cross-validation folds, stratified by tender (default 5)"
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="repetitions of the cross-validation with reshuffled folds (default 3; docs/bidding.md uses 10)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the fold shuffles and the models (default 0)")
     p.add_argument("--trees", type=int, default=300, help="trees per forest (the reference uses 300)")
     p.add_argument(
         "--models",

@@ -28,6 +28,7 @@ reported besides accuracy, because Ticino is 82 % collusive.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,8 @@ PTE_FEATURES: tuple[str, ...] = ("MIN_PTE", "MEAN_PTE")
 #: Imhof's variants of the relative distance (:func:`engine.rules.collusion.screen_stats.rd_nor`, ``rd_alt``).
 RD_VARIANTS: tuple[str, ...] = ("RDNOR", "RDALT")
 
+logger = logging.getLogger(__name__)
+
 FeatureSet = Literal["reference", "imhof", "full"]
 
 
@@ -124,28 +127,83 @@ def _num(row: dict[str, str], col: str) -> float:
     return math.nan if v is None or v == "" else float(v)
 
 
+_DELIMITERS = ",;\t"
+
+
+def _delimiter(header: str) -> str:
+    """The separator of a bids file: the one of ``, ; TAB`` its header line uses most.
+
+    Spreadsheets in locales with a decimal comma export semicolon-separated files; read
+    with commas their header is one unknown column and every row one field.
+    """
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _label(row: dict[str, str], path: Path, lineno: int) -> int:
+    v = (row.get(LABEL_COL) or "").strip()
+    if v == "":
+        return -1
+    try:
+        x = float(v)
+    except ValueError:
+        x = math.nan
+    if x not in (0.0, 1.0):
+        raise ValueError(f"{path}:{lineno}: {LABEL_COL} {v!r} must be 0 or 1 (or empty: unknown)")
+    return int(x)
+
+
+def _bid(row: dict[str, str], path: Path, lineno: int) -> float:
+    v = row.get(BID_COL)
+    try:
+        bid = float(v) if v is not None else math.nan
+    except ValueError:
+        raise ValueError(f"{path}:{lineno}: {BID_COL} {v!r} is not a number") from None
+    if not (math.isfinite(bid) and bid > 0):
+        raise ValueError(f"{path}:{lineno}: {BID_COL} {v!r} must be a positive amount")
+    return bid
+
+
 def load_bids_csv(path: str | Path, *, collapse_consortia: bool = True) -> dict[str, TenderBids]:
-    """Bids grouped by tender; rows of one consortium count once (see the module docstring)."""
+    """Bids grouped by tender; rows of one consortium count once (see the module docstring).
+
+    Comma-, semicolon- and tab-separated files are read alike. A bid that is not a positive
+    number, or a label other than 0/1, is an error naming the line. A tender whose rows carry
+    different labels (a per-bidder label) counts as collusive when any of its bids is; how
+    many tenders that concerned is logged.
+    """
     path = Path(path)
     out: dict[str, TenderBids] = {}
     seen: set[tuple[str, float]] = set()
+    mixed: set[str] = set()
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+        delimiter = _delimiter(fh.readline())
+        fh.seek(0)
+        reader = csv.DictReader(fh, delimiter=delimiter)
         cols = set(reader.fieldnames or ())
         missing = [c for c in (TENDER_COL, BID_COL) if c not in cols]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need {TENDER_COL}, {BID_COL})")
+            raise ValueError(
+                f"{path}: missing column(s) {', '.join(missing)} (need {TENDER_COL}, {BID_COL}; "
+                f"found {', '.join(sorted(cols)) or 'none'})"
+            )
         for lineno, row in enumerate(reader, start=2):
+            bid = _bid(row, path, lineno)
             try:
-                bid = float(row[BID_COL])
                 cons = _num(row, CONSORTIUM_COL)
             except ValueError:
-                raise ValueError(f"{path}:{lineno}: {BID_COL} {row[BID_COL]!r} is not a number") from None
+                raise ValueError(
+                    f"{path}:{lineno}: {CONSORTIUM_COL} {row[CONSORTIUM_COL]!r} is not a number"
+                ) from None
+            label = _label(row, path, lineno)
             tender = row[TENDER_COL]
             tb = out.get(tender)
             if tb is None:
-                label = int(_num(row, LABEL_COL)) if row.get(LABEL_COL) not in (None, "") else -1
                 tb = out[tender] = TenderBids(label=label, pte=_num(row, PTE_COL))
+            elif label != tb.label:
+                mixed.add(tender)
+                tb.label = max(tb.label, label)
             tb.rows += 1
             if _num(row, WINNER_COL) == 1 and math.isnan(tb.winning_bid):
                 tb.winning_bid = bid
@@ -159,6 +217,15 @@ def load_bids_csv(path: str | Path, *, collapse_consortia: bool = True) -> dict[
                 tb.firms.append(firm)
                 if any(row.get(c) not in (None, "", "0", "0.0") for c in MEMBER_COLS if c in cols):
                     tb.members.add(firm)
+    if mixed:
+        logger.warning(
+            "%s: %d tender(s) carry different %s values on their rows; each counts as collusive when any "
+            "of its bids is (e.g. tender %s)",
+            path,
+            len(mixed),
+            LABEL_COL,
+            min(mixed, key=_tender_key),
+        )
     return out
 
 

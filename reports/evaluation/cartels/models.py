@@ -207,6 +207,23 @@ def _paired_interval(
     return float(lo), float(hi)
 
 
+def _need_both_classes(y: npt.NDArray[np.int64], folds: int, what: str) -> None:
+    """A model learns from both kinds of tender, and stratified folds need each kind in every fold."""
+    counts = np.bincount(y, minlength=2)
+    if counts.min() == 0:
+        kind = "collusive" if counts[1] else "competitive"
+        raise ValueError(
+            f"{what}: all {int(y.size)} labelled tenders are {kind}; a model needs both kinds "
+            "(Collusive_competitor 0 and 1)"
+        )
+    if counts.min() < folds:
+        kind = "collusive" if counts[1] < counts[0] else "competitive"
+        raise ValueError(
+            f"{what}: only {int(counts.min())} {kind} tender(s) for {folds}-fold cross-validation; "
+            f"lower --folds to at most {int(counts.min())} or add labelled tenders"
+        )
+
+
 def compare_with_reference(
     ts: TenderScreens,
     *,
@@ -224,6 +241,7 @@ def compare_with_reference(
 
     if (ts.labels < 0).any():
         raise ValueError(f"{name or 'data'}: every tender needs a label (Collusive_competitor)")
+    _need_both_classes(ts.labels, folds, name or "data")
     x = np.where(np.isfinite(ts.features), ts.features, np.nan)
     y = ts.labels
     ref_cols = [ts.names.index(n) for n in REFERENCE]
@@ -389,6 +407,7 @@ def score_market(
     """Choose, calibrate and threshold a model on ``train``; score every tender of ``target``."""
     if (train.labels < 0).any():
         raise ValueError("the training market needs a label for every tender (Collusive_competitor)")
+    _need_both_classes(train.labels, folds, "the training market")
     names = _common(train, target)
     x, y = _columns(train, names), train.labels
     choice = _choose(x, y, candidates, folds, seed, n_estimators)

@@ -1,0 +1,79 @@
+"""Bids files as regulators have them: separators, bad values and labels get clear answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from reports.evaluation.cartels.data import load_bids_csv
+from supsim.cli.main import main
+
+ROWS = [("1", "100", "0"), ("1", "110", "0"), ("1", "121", "0"), ("2", "200", "1"), ("2", "201", "1")]
+
+
+def _csv(path: Path, rows: Sequence[tuple[str, ...]], sep: str = ",") -> Path:
+    lines = [sep.join(("Tender", "Bid_value", "Collusive_competitor")), *(sep.join(r) for r in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_files_read_like_comma_files(tmp_path: Path, sep: str) -> None:
+    comma = load_bids_csv(_csv(tmp_path / "c.csv", ROWS))
+    other = load_bids_csv(_csv(tmp_path / "o.csv", ROWS, sep))
+    assert {t: (tb.bids, tb.label) for t, tb in other.items()} == {
+        t: (tb.bids, tb.label) for t, tb in comma.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("0", "must be a positive amount"), ("-5", "must be a positive amount"), ("nan", "must be a positive"),
+     ("1,5", "is not a number")],
+)  # fmt: skip
+def test_a_bad_bid_names_file_and_line(tmp_path: Path, value: str, reason: str) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text(f'Tender,Bid_value\n1,100\n1,"{value}"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"b.csv:3: Bid_value '{value}' {reason}"):
+        load_bids_csv(path)
+
+
+def test_a_text_label_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _csv(tmp_path / "l.csv", [*ROWS[:2], ("1", "121", "yes")])
+    assert main(["screens", "--data", str(path)]) == 2
+    assert "l.csv:4: Collusive_competitor 'yes' must be 0 or 1" in capsys.readouterr().err
+
+
+def test_a_label_varying_inside_a_tender_counts_as_collusive_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _csv(
+        tmp_path / "m.csv", [("1", "100", "0"), ("1", "110", "1"), ("2", "50", "0"), ("2", "55", "0")]
+    )
+    with caplog.at_level(logging.WARNING):
+        data = load_bids_csv(path)
+    assert data["1"].label == 1 and data["2"].label == 0
+    assert "1 tender(s) carry different Collusive_competitor values" in caplog.text
+
+
+def test_evaluate_on_one_class_says_so_instead_of_crashing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sklearn")
+    rows = [(str(t), str(100 + 7 * b + t), "0") for t in range(12) for b in range(4)]
+    path = _csv(tmp_path / "one.csv", rows)
+    assert main(["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5"]) == 2
+    assert "all 12 labelled tenders are competitive; a model needs both kinds" in capsys.readouterr().err
+
+
+def test_evaluate_with_fewer_collusive_tenders_than_folds_names_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sklearn")
+    rows = [(str(t), str(100 + 7 * b + t), "1" if t < 3 else "0") for t in range(20) for b in range(4)]
+    path = _csv(tmp_path / "few.csv", rows)
+    assert main(["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5"]) == 2
+    assert "only 3 collusive tender(s) for 5-fold cross-validation; lower --folds" in capsys.readouterr().err
