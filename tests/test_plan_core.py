@@ -39,6 +39,18 @@ def test_more_windows_shorter_waits_and_smallest_level() -> None:
     assert table.smallest == first_ok and table.rows[0].meets is False
 
 
+def test_varying_a_post_measures_the_wait_for_it() -> None:
+    """The docs' `--vary posts.review=1..3`: the window stage cannot see posts, the post waits can."""
+    sc = load_scenario("scenarios/county_hall.yaml")
+    targets = parse_target("wait_p90<=15min, post_wait_p90<=60min")
+    table = run_plan(sc, "posts.review", [1, 2, 3], targets, replications=1)
+    waits = [r.metrics["post_wait_mean"].mean or 0.0 for r in table.rows]
+    assert waits[0] > waits[1] >= waits[2] >= 0.0
+    assert len({r.metrics["wait_mean"].mean for r in table.rows}) == 1  # windows unchanged: same waits
+    with pytest.raises(ValueError, match="post_wait_\\* targets need --vary posts"):
+        run_plan(sc, "windows", [20], targets, replications=1)
+
+
 def test_engine_nodes() -> None:
     assert engine_nodes(halls=20, peak_per_hall=5.0, node_eps=100.0, headroom=0.5) == 2
     assert engine_nodes(halls=1, peak_per_hall=1.0, node_eps=1e6, headroom=0.0) == 1

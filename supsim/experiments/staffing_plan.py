@@ -4,14 +4,16 @@ Each level is replicated over seeds (replications, not batch means) and every me
 reported as the mean with a Student-t 95 % interval. A level *meets* the target when the
 upper end of each interval (the side a planner must defend) satisfies it, so the
 recommendation does not rest on a lucky mean. Window waits come from the window-stage
-model (:mod:`sim.queueing.staffing`); the overdue rate needs the whole flow, so it runs the full
-SimPy world, only when the target asks for it.
+model (:mod:`sim.queueing.staffing`); the overdue rate and the waits for a back-office post
+need the whole flow, so they run the full SimPy world, only when the target asks for the
+overdue rate or a post is varied.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
@@ -36,7 +38,12 @@ __all__ = [
 ]
 
 WAIT_METRICS = ("wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max", "utilisation")
-METRICS = (*WAIT_METRICS, "overdue_rate")
+#: Back-office figures of a varied post (``--vary posts.<post>=...``): working minutes a case
+#: waited for that post, from the step being ready (acceptance, the previous step's end or a
+#: resume) to its start. The window stage does not see posts, so without these a posts plan
+#: would show identical rows whenever the overdue rate is not capacity-bound.
+POST_METRICS = ("post_wait_mean", "post_wait_p90")
+METRICS = (*WAIT_METRICS, *POST_METRICS, "overdue_rate")
 _TERM = re.compile(r"^\s*(\w+)\s*(<=|<)\s*([0-9.]+)\s*(min|h|%)?\s*$")
 
 
@@ -106,17 +113,31 @@ class PlanTable(msgspec.Struct, frozen=True, kw_only=True):
     smallest: int | None
 
 
-def _overdue_rate(scenario: Scenario, seed: int) -> float:
+def _world_metrics(scenario: Scenario, seed: int, *, post: str | None) -> dict[str, float]:
+    """Figures that need the whole flow (one SimPy world): the overdue rate, and the waits
+    for ``post`` when one is varied."""
+    from engine.contract import events as ev
     from sim.hall.world import simulate
 
     world = simulate(scenario, seed=seed)
-    promised = sum(
-        1
-        for e in world.events
-        if getattr(e, "case_type", None) == "promised" and type(e).__name__ == "CaseAccepted"
-    )
+    promised = sum(1 for e in world.events if type(e) is ev.CaseAccepted and e.case_type == "promised")
     overdue = sum(1 for ep in world.truth if ep.kind == "overdue" and not ep.lookalike)
-    return overdue / promised if promised else 0.0
+    out = {"overdue_rate": overdue / promised if promised else 0.0}
+    if post is not None:
+        ready: dict[str, datetime] = {}
+        waits: list[float] = []
+        for e in world.events:  # time-ordered
+            kind = type(e)
+            if kind in (ev.CaseAccepted, ev.StepCompleted, ev.CaseResumed):
+                ready[e.case_id] = e.ts  # type: ignore[attr-defined]
+            elif kind is ev.StepStarted:
+                since = ready.pop(e.case_id, None)  # type: ignore[attr-defined]
+                if since is not None and e.post == post:  # type: ignore[attr-defined]
+                    waits.append(world.calendar.working_seconds(since, e.ts) / 60.0)
+        arr = np.asarray(waits if waits else [0.0])
+        out["post_wait_mean"] = float(arr.mean())
+        out["post_wait_p90"] = float(np.quantile(arr, 0.9))
+    return out
 
 
 def run_plan(
@@ -130,7 +151,10 @@ def run_plan(
 ) -> PlanTable:
     seeds = [scenario.seed + r for r in range(replications)]
     demands = [desk_demand(scenario, s) for s in seeds]  # demand does not depend on staffing
-    need_world = any(t.metric == "overdue_rate" for t in targets)
+    post = key.split(".", 1)[1] if key.startswith("posts.") else None
+    need_world = post is not None or any(t.metric in ("overdue_rate", *POST_METRICS) for t in targets)
+    if post is None and any(t.metric in POST_METRICS for t in targets):
+        raise PlanSpecError("post_wait_* targets need --vary posts.<post>=A..B (the post they measure)")
     rows = []
     for n in levels:
         sc = level_scenario(scenario, key, n)
@@ -138,7 +162,9 @@ def run_plan(
         reps = [level_metrics(dem, windows, simpy=simpy) for dem in demands]
         metrics = {m: estimate([getattr(r, m) for r in reps]) for m in WAIT_METRICS}
         if need_world:
-            metrics["overdue_rate"] = estimate([_overdue_rate(sc, s) for s in seeds])
+            worlds = [_world_metrics(sc, s, post=post) for s in seeds]
+            for m in worlds[0]:
+                metrics[m] = estimate([w[m] for w in worlds])
         meets = all(t.met(metrics[t.metric]) for t in targets)
         rows.append(PlanRow(level=n, metrics=metrics, meets=meets))
     smallest = next((r.level for r in rows if r.meets), None)
@@ -187,7 +213,7 @@ def _fmt(e: Estimate, metric: str) -> str:
 def render_plan(table: PlanTable) -> str:
     cols = [
         m
-        for m in ("wait_mean", "wait_p90", "wait_p95", "utilisation", "overdue_rate")
+        for m in ("wait_mean", "wait_p90", "wait_p95", "utilisation", *POST_METRICS, "overdue_rate")
         if table.rows and m in table.rows[0].metrics
     ]
     lines = [
