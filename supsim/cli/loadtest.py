@@ -4,8 +4,10 @@ Steps: simulate the scenario; cut its stream into a replay plan (:mod:`loadtests
 run Locust headless on it (CSV and HTML report into the run folder; SLO verdict in
 ``slo.json``); ask the deployment which acknowledged events it holds; pull its alerts and
 compare them with the in-process engine on the same acknowledged events; score both
-against the truth (accuracy under load). Exit 0 only if the SLOs passed and lost, missing,
-extra and differing are all zero. Locust and httpx come with the ``[load]`` extra.
+against the truth (accuracy under load). Exit 0 only if the SLOs passed, lost, missing,
+extra and differing are all zero, and the deployment held none of the run's events before
+(a second run against the same deployment measures nothing). An earlier load test's folder
+is never overwritten unless asked. Locust and httpx come with the ``[load]`` extra.
 """
 
 from __future__ import annotations
@@ -70,9 +72,47 @@ def loadtest(args: argparse.Namespace) -> int:
     from sim.hall.world import simulate
 
     require("locust", "httpx")  # before the simulation, not after it
+    out = _run_folder(args)
+    if out is None:
+        return 2
+    args.out = str(out)
     scenario = load_scenario(Path(args.scenario))
     seed = scenario.seed if args.seed is None else args.seed
     return drive(args, scenario, simulate(scenario, seed=seed), seed)
+
+
+def _run_folder(args: argparse.Namespace) -> Path | None:
+    """Where this load test writes: never over an earlier one unless asked (``--overwrite``).
+
+    Without ``--out`` the first free ``runs/loadtest-<scenario>[-N]``; an ``--out`` that holds a
+    ``loadtest.json`` is refused, naming it, because its figures would be replaced.
+    """
+    if args.out is None:
+        base = Path("runs") / f"loadtest-{Path(args.scenario).stem}"
+        out, n = base, 1
+        while (out / "loadtest.json").exists():
+            n += 1
+            out = base.with_name(f"{base.name}-{n}")
+        return out
+    out = Path(args.out)
+    if (out / "loadtest.json").exists() and not getattr(args, "overwrite", False):
+        print(
+            f"supsim loadtest: {out / 'loadtest.json'}: the folder holds an earlier load test; choose "
+            "another --out, or pass --overwrite to replace it",
+            file=sys.stderr,
+        )
+        return None
+    return out
+
+
+def _duplicates(host: str, token: str) -> int:
+    """The deployment's count of events acknowledged as duplicates so far."""
+    import httpx
+
+    stats = httpx.get(
+        host.rstrip("/") + "/v1/stats", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    return int(stats.get("events_duplicate") or 0)
 
 
 def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int:
@@ -135,6 +175,9 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
 
+    # Events the deployment already holds are acknowledged as duplicates and measure nothing:
+    # a second run against the same deployment would otherwise "pass" on the first run's work.
+    duplicates_before = _duplicates(args.host, tokens["supervisor"])
     limit = args.duration + args.warmup_max + 120
     code = subprocess.run(cmd, env=env, timeout=limit, preexec_fn=pin).returncode
     slo: dict[str, Any] = {"passed": False, "reasons": ["Locust wrote no verdict"]}
@@ -173,6 +216,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     service_stats = httpx.get(
         args.host.rstrip("/") + "/v1/stats", headers={"Authorization": f"Bearer {supervisor}"}, timeout=30
     ).json()
+    already_held = int(service_stats.get("events_duplicate") or 0) - duplicates_before
     halls = {s.hall for s in plan.sources if s.hall}
     live = [a for a in fetch_alerts(args.host, supervisor) if a.hall_id is None or a.hall_id in halls]
     cmp = compare_alerts(live, reference)
@@ -185,6 +229,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         "events_acknowledged": len(acked_ids),
         "lost_events": len(lost),
         "events_duplicate_at_service": service_stats.get("events_duplicate"),
+        "events_already_held": already_held,
         "stored_unacknowledged_batches": in_flight,
         "sources": len(plan.sources),
         "same_ids": plan.same_ids,
@@ -218,7 +263,13 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         f"{'equal' if acc_live == acc_ref else 'DIFFERENT'}\n"
         f"report: {out / 'loadtest.json'}, {out / 'locust.html'}"
     )
-    clean = not lost and cmp.ok and acc_live == acc_ref and not twice
+    if already_held:
+        print(
+            f"FAILED: the deployment already held {already_held:,} of this run's events (acknowledged as "
+            "duplicates), so they measured nothing; run against an empty deployment, or with other hall "
+            "ids (--halls makes copies with distinct ids)"
+        )
+    clean = not lost and cmp.ok and acc_live == acc_ref and not twice and not already_held
     return 0 if (code == 0 and clean and slo.get("passed")) else 1
 
 
@@ -270,5 +321,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tokens", default="runs/service/tokens.yaml", help="token file (default: the demo's)")
     p.add_argument("--rulebook", default=None, help="the deployment's rulebook (default: the scenario's)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--out", default=None, help="run folder (default runs/loadtest-<scenario>)")
+    p.add_argument(
+        "--out", default=None, help="run folder (default: the first free runs/loadtest-<scenario>[-N])"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier load test in --out")
     p.set_defaults(func=loadtest)
