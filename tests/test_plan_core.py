@@ -79,3 +79,17 @@ def test_plan_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "smallest level meeting it" in out and "Erlang C" in out
     assert (tmp_path / "plan.png").stat().st_size > 1000
+
+
+def test_plan_reports_progress_per_level() -> None:
+    sc = load_scenario("scenarios/county_hall.yaml")
+    seen: list[tuple[int, int]] = []
+    run_plan(
+        sc,
+        "windows",
+        [20, 28],
+        parse_target("wait_p90<=15min"),
+        replications=1,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen == [(1, 2), (2, 2)]

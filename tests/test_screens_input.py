@@ -77,3 +77,22 @@ def test_evaluate_with_fewer_collusive_tenders_than_folds_names_the_fix(
     path = _csv(tmp_path / "few.csv", rows)
     assert main(["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5"]) == 2
     assert "only 3 collusive tender(s) for 5-fold cross-validation; lower --folds" in capsys.readouterr().err
+
+
+def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from reports.evaluation.cartels.features import tender_features
+    from reports.evaluation.cartels.models import compare_with_reference
+
+    rows = [(str(t), str(100 + (1 if t % 2 else 9) * b + t), str(t % 2)) for t in range(16) for b in range(4)]
+    ts, _ = tender_features(_csv(tmp_path / "two.csv", rows))
+    seen: list[tuple[int, int]] = []
+    compare_with_reference(
+        ts,
+        folds=2,
+        repeats=2,
+        n_estimators=5,
+        candidates=("logistic",),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]

@@ -31,7 +31,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, calendar=calendar_override(args))
     targets = parse_target(args.target)
     key, levels = parse_vary(args.vary)
-    table = run_plan(scenario, key, levels, targets, replications=args.replications, simpy=args.simpy)
+    from supsim.experiments.progress import Progress
+
+    with Progress("plan", unit="level", total=len(levels)) as bar:
+        table = run_plan(
+            scenario, key, levels, targets, replications=args.replications, simpy=args.simpy,
+            progress=bar.update_to,
+        )  # fmt: skip
     out = Path(args.out) if args.out else Path("runs") / f"plan-{Path(args.scenario).stem}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.json").write_bytes(msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n")

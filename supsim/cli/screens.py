@@ -94,17 +94,20 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import compare_with_reference, drivers
     from reports.render.collusion import render_screens_markdown
+    from supsim.experiments.progress import Progress
 
     ts, _ = tender_features(path)
-    r = compare_with_reference(
-        ts,
-        name=path.stem,
-        folds=args.folds,
-        repeats=args.repeats,
-        seed=args.seed,
-        n_estimators=args.trees,
-        candidates=_models(args),
-    )
+    with Progress("cross-validation", unit="fold", total=args.folds * args.repeats) as bar:
+        r = compare_with_reference(
+            ts,
+            name=path.stem,
+            folds=args.folds,
+            repeats=args.repeats,
+            seed=args.seed,
+            n_estimators=args.trees,
+            candidates=_models(args),
+            progress=bar.update_to,
+        )
     lo, hi = r.diff_interval
     print(
         f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "

@@ -12,6 +12,7 @@ overdue rate or a post is varied.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -148,7 +149,9 @@ def run_plan(
     *,
     replications: int,
     simpy: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PlanTable:
+    """Every level over ``replications`` seeds; ``progress(done, total)`` after each level."""
     seeds = [scenario.seed + r for r in range(replications)]
     demands = [desk_demand(scenario, s) for s in seeds]  # demand does not depend on staffing
     post = key.split(".", 1)[1] if key.startswith("posts.") else None
@@ -167,6 +170,8 @@ def run_plan(
                 metrics[m] = estimate([w[m] for w in worlds])
         meets = all(t.met(metrics[t.metric]) for t in targets)
         rows.append(PlanRow(level=n, metrics=metrics, meets=meets))
+        if progress is not None:
+            progress(len(rows), len(levels))
     smallest = next((r.level for r in rows if r.meets), None)
     text = ", ".join(f"{t.metric}<={t.limit:g}" for t in targets)
     return PlanTable(vary=key, target=text, replications=replications, rows=tuple(rows), smallest=smallest)

@@ -25,6 +25,7 @@ features that drove it against the competitive tenders of the training market
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -234,8 +235,12 @@ def compare_with_reference(
     seed: int = 0,
     candidates: tuple[str, ...] = CANDIDATES,
     n_estimators: int = 300,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ModelComparison:
-    """Repeated stratified (tender-level) CV: nested choice among ``candidates`` vs the reference."""
+    """Repeated stratified (tender-level) CV: nested choice among ``candidates`` vs the reference.
+
+    ``progress(done, total)`` is called after each outer fold (``repeats × folds`` in all).
+    """
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -251,6 +256,7 @@ def compare_with_reference(
     probs: list[Array] = []
     raws: list[Array] = []
     refs: list[Array] = []
+    done = 0
     for r in range(repeats):
         prob, score, ref = np.zeros(y.size), np.zeros(y.size), np.zeros(y.size)
         pred, rpred = np.zeros(y.size, dtype=np.int64), np.zeros(y.size, dtype=np.int64)
@@ -267,6 +273,9 @@ def compare_with_reference(
             forest.fit(_impute(xr[tr], xr[tr]), y[tr])
             ref[te] = forest.predict_proba(_impute(xr[tr], xr[te]))[:, 1]
             rpred[te] = ref[te] >= _oob_threshold(forest.oob_decision_function_[:, 1], y[tr])
+            done += 1
+            if progress is not None:
+                progress(done, repeats * folds)
         # Pooled over folds whose models may differ (a forest here, boosting there): the
         # calibrated probabilities share one scale, the raw scores do not.
         aucs.append(_auc(y, prob))
