@@ -91,7 +91,7 @@ def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
         ts,
         folds=2,
         repeats=2,
-        n_estimators=5,
+        n_estimators=40,
         candidates=("logistic",),
         progress=lambda d, t: seen.append((d, t)),
     )
