@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         calendar,
         calibrate,
         cluster,
+        completion,
         discipline_sweep,
         loadtest,
         plan,
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest.register(sub)
     calendar.register(sub)
     cluster.register(sub)
+    completion.register(sub, build_parser)
     for command in sub.choices.values():  # `supsim run x.yaml -v` as well as `supsim -v run x.yaml`
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more")
     return parser
