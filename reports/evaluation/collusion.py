@@ -39,6 +39,7 @@ from engine.rules.collusion.screen_stats import cv
 from engine.rules.collusion.screens import combined_score
 from engine.rules.collusion.traces import Art40Rule, DaqingRule, FujianRule, TraceRule
 from engine.rules.rulebook import Rulebook
+from reports.evaluation.auc import roc_auc
 from sim.common.truth import Episode
 
 __all__ = ["FLAG_RULES", "TICINO", "adjusted_rand_index", "evaluate_collusion", "realism_ks", "tender_flags"]
@@ -85,15 +86,6 @@ def tender_flags(alerts: Iterable[Alert], rules: Sequence[str] = FLAG_RULES) -> 
             for t in tenders:
                 out[t].add(a.rule)
     return out
-
-
-def _auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not pos or not neg:
-        return None
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def adjusted_rand_index(true: Sequence[str], pred: Sequence[str]) -> float:
@@ -260,13 +252,13 @@ def evaluate_collusion(
         for t in scored
     ]
     labels = [t in truth_set for t in scored]
-    overall["roc_auc_screen_score"] = _auc(scores, labels)
+    overall["roc_auc_screen_score"] = roc_auc(scores, labels)
     price_rigged = [
         (s, y)
         for t, s, y in zip(scored, scores, labels, strict=True)
         if not y or collusive[t].params.get("strategy") in FIRM_RING_STRATEGIES
     ]
-    overall["roc_auc_screen_score_firm_rings"] = _auc(
+    overall["roc_auc_screen_score_firm_rings"] = roc_auc(
         [s for s, _ in price_rigged], [y for _, y in price_rigged]
     )
 
