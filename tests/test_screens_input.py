@@ -96,3 +96,39 @@ def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_columns_are_found_ignoring_case_or_through_a_mapping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lower = tmp_path / "lower.csv"
+    lower.write_text("tender , BID_VALUE\n1,100\n1,110\n1,121\n", encoding="utf-8")
+    assert load_bids_csv(lower)["1"].bids == [100.0, 110.0, 121.0]
+    own = tmp_path / "own.csv"
+    own.write_text("lot;amount\n1;100\n1;110\n1;121\n", encoding="utf-8")
+    mapped = load_bids_csv(own, columns={"Tender": "lot", "Bid_value": "amount"})
+    assert mapped["1"].bids == [100.0, 110.0, 121.0]
+    assert main(["screens", "--data", str(own)]) == 2
+    assert "map other names with --columns Tender=<name>,Bid_value=<name>" in capsys.readouterr().err
+    assert main(["screens", "--data", str(own), "--columns", "Tender=lot,Bid_value=amount"]) == 0
+    assert capsys.readouterr().out.startswith("Tender,CV,")
+    assert main(["screens", "--data", str(own), "--columns", "Tender=lot,Bid_value=price"]) == 2
+    assert "--columns names price, not in the header (lot, amount)" in capsys.readouterr().err
+    assert main(["screens", "--data", str(own), "--columns", "Lot=lot"]) == 2
+    assert "--columns: unknown column(s) Lot" in capsys.readouterr().err
+
+
+def test_an_estimate_on_only_some_tenders_is_said_not_silently_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from reports.evaluation.cartels.data import tender_screens
+
+    path = tmp_path / "pte.csv"
+    path.write_text(
+        "Tender,Bid_value,Pre-Tender Estimate (PTE)\n1,100,120\n1,110,120\n1,121,120\n2,50,\n2,55,\n2,61,\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        ts = tender_screens(path)
+    assert "MIN_PTE" not in ts.names
+    assert "1 of 2 tenders have an estimate; MIN_PTE, MEAN_PTE need every tender to have one" in caplog.text

@@ -55,6 +55,19 @@ def _models(args: argparse.Namespace) -> tuple[str, ...]:
     return models
 
 
+def _columns(args: argparse.Namespace) -> dict[str, str]:
+    """``--columns Tender=tender_id,Bid_value=amount`` as {standard name: the file's header}."""
+    out: dict[str, str] = {}
+    for part in (args.columns or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, header = part.partition("=")
+        if not sep or not name.strip() or not header.strip():
+            raise ValueError(f"--columns: {part.strip()!r} is not STANDARD=HEADER (e.g. Tender=tender_id)")
+        out[name.strip()] = header.strip()
+    return out
+
+
 def _write(args: argparse.Namespace, text: str, what: str) -> None:
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -91,12 +104,13 @@ def _scored_rows(
 
 
 def _evaluate(args: argparse.Namespace, path: Path) -> int:
+    from reports.evaluation.cartels.data import load_bids_csv
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import compare_with_reference, drivers
     from reports.render.collusion import render_screens_markdown
     from supsim.experiments.progress import Progress
 
-    ts, _ = tender_features(path)
+    ts, _ = tender_features(path, data=load_bids_csv(path, columns=_columns(args)))
     with Progress("cross-validation", unit="fold", total=args.folds * args.repeats) as bar:
         r = compare_with_reference(
             ts,
@@ -142,12 +156,13 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
 
 
 def _score(args: argparse.Namespace, path: Path) -> int:
+    from reports.evaluation.cartels.data import load_bids_csv
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import score_market
     from reports.render.collusion import render_screens_markdown
 
-    train, _ = tender_features(Path(args.train))
-    target, _ = tender_features(path)
+    train, _ = tender_features(Path(args.train), data=load_bids_csv(Path(args.train), columns=_columns(args)))
+    target, _ = tender_features(path, data=load_bids_csv(path, columns=_columns(args)))
     m = score_market(
         train, target, seed=args.seed, folds=args.folds, n_estimators=args.trees, candidates=_models(args)
     )
@@ -181,7 +196,7 @@ def run_screens(args: argparse.Namespace) -> int:
             return _evaluate(args, path)
         if args.train:
             return _score(args, path)
-        ts = tender_screens(path, extras=False)
+        ts = tender_screens(path, extras=False, columns=_columns(args))
     except (OSError, ValueError) as exc:
         print(f"supsim screens: {exc}", file=sys.stderr)
         return 2
@@ -205,6 +220,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", required=True, help="CSV with one row per bid (columns Tender, Bid_value)")
     p.add_argument("--out", help="write the per-tender rows here instead of standard output")
+    p.add_argument(
+        "--columns",
+        default=None,
+        metavar="STANDARD=HEADER,...",
+        help="the file's names for the standard columns, e.g. Tender=tender_id,Bid_value=amount "
+        "(also for the --train file; names differing only in case are found without it)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--evaluate", action="store_true", help="nested CV on the file's labels, vs the reference"

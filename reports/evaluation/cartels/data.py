@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,7 @@ __all__ = [
     "TenderScreens",
     "evaluate_cartel_data",
     "load_bids_csv",
+    "note_partial",
     "tender_screens",
 ]
 
@@ -165,10 +167,38 @@ def _bid(row: dict[str, str], path: Path, lineno: int) -> float:
     return bid
 
 
-def load_bids_csv(path: str | Path, *, collapse_consortia: bool = True) -> dict[str, TenderBids]:
+#: Every column the loader reads, by its standard name.
+KNOWN_COLUMNS = (TENDER_COL, BID_COL, LABEL_COL, PTE_COL, CONSORTIUM_COL, WINNER_COL, FIRM_COL, *MEMBER_COLS)
+
+
+def _header_names(path: Path, header: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """File header → standard name: ``columns`` (standard → header) first, then headers that
+    differ from a standard name only in case or surrounding spaces."""
+    unknown = [c for c in columns if c not in KNOWN_COLUMNS]
+    if unknown:
+        known = ", ".join(KNOWN_COLUMNS)
+        raise ValueError(f"--columns: unknown column(s) {', '.join(unknown)} (known: {known})")
+    absent = [h for h in columns.values() if h not in header]
+    if absent:
+        names = ", ".join(absent)
+        raise ValueError(f"{path}: --columns names {names}, not in the header ({', '.join(header)})")
+    rename = {h: c for c, h in columns.items()}
+    folded = {c.strip().casefold(): c for c in KNOWN_COLUMNS}
+    for h in header:
+        std = folded.get(h.strip().casefold())
+        if h not in rename and std is not None and std != h and std not in rename.values():
+            rename[h] = std
+    return rename
+
+
+def load_bids_csv(
+    path: str | Path, *, collapse_consortia: bool = True, columns: Mapping[str, str] | None = None
+) -> dict[str, TenderBids]:
     """Bids grouped by tender; rows of one consortium count once (see the module docstring).
 
-    Comma-, semicolon- and tab-separated files are read alike. A bid that is not a positive
+    Comma-, semicolon- and tab-separated files are read alike. Columns are found by their
+    standard names, ignoring case and surrounding spaces, or through ``columns`` (standard name
+    → the file's header, e.g. ``{"Tender": "tender_id"}``). A bid that is not a positive
     number, or a label other than 0/1, is an error naming the line. A tender whose rows carry
     different labels (a per-bidder label) counts as collusive when any of its bids is; how
     many tenders that concerned is logged.
@@ -181,14 +211,18 @@ def load_bids_csv(path: str | Path, *, collapse_consortia: bool = True) -> dict[
         delimiter = _delimiter(fh.readline())
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=delimiter)
-        cols = set(reader.fieldnames or ())
+        header = list(reader.fieldnames or ())
+        rename = _header_names(path, header, columns or {})
+        cols = {rename.get(h, h) for h in header}
         missing = [c for c in (TENDER_COL, BID_COL) if c not in cols]
         if missing:
             raise ValueError(
                 f"{path}: missing column(s) {', '.join(missing)} (need {TENDER_COL}, {BID_COL}; "
-                f"found {', '.join(sorted(cols)) or 'none'})"
+                f"found {', '.join(header) or 'none'}; map other names with --columns "
+                f"{TENDER_COL}=<name>,{BID_COL}=<name>)"
             )
-        for lineno, row in enumerate(reader, start=2):
+        for lineno, raw in enumerate(reader, start=2):
+            row = {rename.get(k, k): v for k, v in raw.items()} if rename else raw
             bid = _bid(row, path, lineno)
             try:
                 cons = _num(row, CONSORTIUM_COL)
@@ -270,14 +304,30 @@ def _winner(b: npt.NDArray[np.float64], win: float) -> list[float]:
     return [rank / (b.size - 1), _ratio(win - float(b[0]), float(b[0]))]
 
 
+def note_partial(path: str | Path, some: int, total: int, what: str, features: tuple[str, ...]) -> None:
+    """Say when a column's features are left out because only some tenders have it."""
+    if 0 < some < total:
+        logger.warning(
+            "%s: %d of %d tenders have %s; %s need every tender to have one and are left out",
+            path,
+            some,
+            total,
+            what,
+            ", ".join(features),
+        )
+
+
 def tender_screens(
     path: str | Path,
     *,
     extras: bool = True,
     feature_set: FeatureSet = "full",
     collapse_consortia: bool = True,
+    columns: Mapping[str, str] | None = None,
 ) -> TenderScreens:
     """Compute the screens and, with ``extras``, the further features of every tender.
+
+    ``columns`` maps standard column names to the file's (see :func:`load_bids_csv`).
 
     ``feature_set="reference"`` is the published reference protocol: the seven screens and
     the bid count. ``"imhof"`` adds :data:`RD_VARIANTS` and, when every tender has an
@@ -285,10 +335,15 @@ def tender_screens(
     and :data:`WINNER_FEATURES` / :data:`PTE_FEATURES` when every tender of the file has a
     winner / an estimate.
     """
-    data = load_bids_csv(path, collapse_consortia=collapse_consortia)
+    data = load_bids_csv(path, collapse_consortia=collapse_consortia, columns=columns)
     tenders = sorted(data, key=_tender_key)
-    has_pte = all(not math.isnan(data[t].pte) and data[t].pte > 0 for t in tenders)
-    has_win = all(not math.isnan(data[t].winning_bid) for t in tenders)
+    n_pte = sum(1 for t in tenders if data[t].pte > 0)  # nan: no estimate
+    n_win = sum(1 for t in tenders if not math.isnan(data[t].winning_bid))
+    has_pte, has_win = n_pte == len(tenders), n_win == len(tenders)
+    if extras and feature_set != "reference":
+        note_partial(path, n_pte, len(tenders), "an estimate", PTE_FEATURES)
+        if feature_set == "full":
+            note_partial(path, n_win, len(tenders), "a winner", WINNER_FEATURES)
     names: tuple[str, ...] = SCREEN_NAMES
     if extras and feature_set == "reference":
         names += ("N",)

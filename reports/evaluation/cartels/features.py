@@ -39,6 +39,7 @@ from reports.evaluation.cartels.data import (
     TenderScreens,
     _tender_key,
     load_bids_csv,
+    note_partial,
 )
 
 __all__ = [
@@ -136,6 +137,8 @@ def tender_features(
 ) -> tuple[TenderScreens, dict[str, TenderBids]]:
     """The literature features of every tender of a bids file (and the parsed file)."""
     parsed = dict(data) if data is not None else load_bids_csv(path)
+    with_pte = sum(1 for tb in parsed.values() if tb.pte > 0)
+    note_partial(path, with_pte, len(parsed), "an estimate", PTE_FEATURES)
     ts = features_from_bids(
         {t: tb.bids for t, tb in parsed.items()},
         {t: tb.label for t, tb in parsed.items()},
