@@ -1,7 +1,9 @@
 """``supsim plan``: staffing levels with replications, the smallest level meeting a target.
 
 Each level is replicated over seeds (replications, not batch means) and every metric is
-reported as the mean with a Student-t 95 % interval. A level *meets* the target when the
+reported as the mean with a Student-t 95 % interval cut to the metric's range
+(:mod:`reports.evaluation.intervals`): waits and utilisation (above 1 when demand outruns
+the staff) at or above 0, the overdue rate in [0, 1]. A level *meets* the target when the
 upper end of each interval (the side a planner must defend) satisfies it, so the
 recommendation does not rest on a lucky mean. Window waits come from the window-stage
 model (:mod:`sim.queueing.staffing`); the overdue rate and the waits for a back-office post
@@ -20,6 +22,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from reports.evaluation.intervals import ValueRange
 from reports.evaluation.sweeps.table import Estimate, estimate
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
@@ -45,6 +48,12 @@ WAIT_METRICS = ("wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max", "ut
 #: would show identical rows whenever the overdue rate is not capacity-bound.
 POST_METRICS = ("post_wait_mean", "post_wait_p90")
 METRICS = (*WAIT_METRICS, *POST_METRICS, "overdue_rate")
+#: The range of each metric, which its interval keeps to.
+METRIC_RANGES: dict[str, ValueRange] = {
+    **dict.fromkeys(WAIT_METRICS, "nonnegative"),
+    **dict.fromkeys(POST_METRICS, "nonnegative"),
+    "overdue_rate": "proportion",
+}
 _TERM = re.compile(r"^\s*(\w+)\s*(<=|<)\s*([0-9.]+)\s*(min|h|%)?\s*$")
 
 
@@ -163,11 +172,14 @@ def run_plan(
         sc = level_scenario(scenario, key, n)
         windows = {d.id: d.windows for h in sc.halls for d in h.departments}
         reps = [level_metrics(dem, windows, simpy=simpy) for dem in demands]
-        metrics = {m: estimate([getattr(r, m) for r in reps]) for m in WAIT_METRICS}
+        metrics = {
+            m: estimate([getattr(r, m) for r in reps], METRIC_RANGES[m], what=f"{key}={n} {m}")
+            for m in WAIT_METRICS
+        }
         if need_world:
             worlds = [_world_metrics(sc, s, post=post) for s in seeds]
             for m in worlds[0]:
-                metrics[m] = estimate([w[m] for w in worlds])
+                metrics[m] = estimate([w[m] for w in worlds], METRIC_RANGES[m], what=f"{key}={n} {m}")
         meets = all(t.met(metrics[t.metric]) for t in targets)
         rows.append(PlanRow(level=n, metrics=metrics, meets=meets))
         if progress is not None:
@@ -223,7 +235,7 @@ def render_plan(table: PlanTable) -> str:
     ]
     lines = [
         f"{table.vary}: {len(table.rows)} levels x {table.replications} replications; "
-        "mean [95 % t-interval]; waits in working minutes",
+        "mean [95 % t-interval, cut to range]; waits in working minutes",
         "  ".join([table.vary, *cols, "meets"]),
     ]
     for r in table.rows:

@@ -2,7 +2,8 @@
 
 For every figure of a targets file: the published value, the target once scaled to the
 scenario's period and size (see :mod:`reports.evaluation.calibration.targets` for the bases), the
-simulated mean over the replications with a 95 % Student-t interval, the relative error and
+simulated mean over the replications with a 95 % Student-t interval cut to the figure's range
+(:func:`value_range`, :mod:`reports.evaluation.intervals`), the relative error and
 whether it is inside the figure's tolerance. One number sums the fit up: the normalised root
 mean square error over the figures, ``NRMSE = sqrt(mean(((sim - target) / target)^2))``
 (a figure with an ``abs_tolerance`` wider than its relative band is normalised by
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
-from scipy import stats
 
 from reports.evaluation.calibration.metrics import (
     Figures,
@@ -37,6 +37,7 @@ from reports.evaluation.calibration.targets import (
     TargetsError,
     load_targets,
 )
+from reports.evaluation.intervals import ValueRange, mean_interval
 from sim.common.scenario import Scenario, load_scenario
 from sim.market.scenario import MarketScenario, is_market_file, load_market_scenario
 
@@ -48,6 +49,7 @@ __all__ = [
     "calibration_table",
     "render_calibration",
     "scaled_target",
+    "value_range",
 ]
 
 _DIGITS = 6
@@ -141,13 +143,22 @@ def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases
     return value
 
 
-def _mean_ci(values: Sequence[float]) -> tuple[float, tuple[float, float] | None]:
-    arr = np.asarray(values, dtype=np.float64)
-    mean = float(arr.mean())
-    if arr.size < 2:
-        return mean, None
-    half = float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-    return mean, (round(mean - half, _DIGITS), round(mean + half, _DIGITS))
+#: Figures that may fall below 0: a discount is negative when an award exceeds its control price.
+SIGNED = frozenset({"award_discount_mean", "award_discount_max", "award_discount_p95"})
+
+
+def value_range(metric: str) -> ValueRange:
+    """The range a figure's interval keeps to: rates and shares in [0, 1], counts and sizes >= 0."""
+    if metric in SIGNED:
+        return "real"
+    if metric.endswith(("_rate", "_share")):
+        return "proportion"
+    return "nonnegative"
+
+
+def _mean_ci(metric: str, values: Sequence[float]) -> tuple[float, tuple[float, float] | None]:
+    mean, ci = mean_interval(values, value_range(metric), what=f"simulated {metric!r}")
+    return mean, None if ci is None else (round(ci[0], _DIGITS), round(ci[1], _DIGITS))
 
 
 def band(fig: Figure, target: float) -> float:
@@ -215,7 +226,7 @@ def calibrate_figures(
         ci = rel = None
         within: bool | None = None
         if values:
-            mean, ci = _mean_ci(values)
+            mean, ci = _mean_ci(fig.metric, values)
             rel = (mean - target) / target if target else None
             gap = _gap(fig, mean, target)
             within = gap <= band(fig, target) + 1e-12

@@ -1,9 +1,11 @@
 """A sweep's table: each variant's metrics across seeds, the Pareto frontier, the recommendation.
 
 Seeds are the replications, so a variant's figure is the mean over seeds with a Student-t
-95 % interval (seeds where a metric is undefined, e.g. precision without any alert, are
-left out of that metric). The Pareto frontier and the recommendation read the same rows
-the table prints, so the recommended variant is always the one the table shows as best.
+95 % interval cut to the metric's range (:mod:`reports.evaluation.intervals`: precision,
+recall and F1 stay in [0, 1], alerts per day at or above 0, latency is signed); seeds where a
+metric is undefined, e.g. precision without any alert, are left out of that metric. The
+Pareto frontier and the recommendation read the same rows the table prints, so the
+recommended variant is always the one the table shows as best.
 
 Recommendation: among variants meeting the goal's constraint (mean precision at least
 ``min_precision``, or mean alerts per working day at most ``max_alerts_per_day``), the
@@ -17,16 +19,33 @@ import math
 from collections.abc import Sequence
 
 import msgspec
-import numpy as np
-from scipy import stats
 
+from reports.evaluation.intervals import ValueRange, mean_interval
 from reports.evaluation.sweeps.grid import Goal, Variant
 from reports.evaluation.sweeps.score import SeedResult
 
-__all__ = ["METRICS", "Estimate", "Row", "SweepTable", "build_table", "estimate", "recommend", "render_sweep"]
+__all__ = [
+    "METRICS",
+    "METRIC_RANGES",
+    "Estimate",
+    "Row",
+    "SweepTable",
+    "build_table",
+    "estimate",
+    "recommend",
+    "render_sweep",
+]
 
 #: Columns of the table, in order.
 METRICS: tuple[str, ...] = ("precision", "recall", "f1", "latency_p50_h", "alerts_per_day")
+#: The range of each column: a warning's latency is negative when it comes before the onset.
+METRIC_RANGES: dict[str, ValueRange] = {
+    "precision": "proportion",
+    "recall": "proportion",
+    "f1": "proportion",
+    "latency_p50_h": "real",
+    "alerts_per_day": "nonnegative",
+}
 
 
 class Estimate(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,16 +73,19 @@ class SweepTable(msgspec.Struct, frozen=True, kw_only=True):
     recommended: int | None
 
 
-def estimate(values: Sequence[float | None]) -> Estimate:
-    """Mean and Student-t 95 % interval of the defined values (replications, not batch means)."""
-    xs = np.array([v for v in values if v is not None], dtype=np.float64)
-    if xs.size == 0:
+def estimate(values: Sequence[float | None], value_range: ValueRange, *, what: str = "values") -> Estimate:
+    """Mean and 95 % interval of the defined values (replications, not batch means).
+
+    The interval is the Student-t one cut to ``value_range``
+    (:func:`reports.evaluation.intervals.mean_interval`), so a recall never reads above 1.
+    """
+    xs = [v for v in values if v is not None]
+    if not xs:
         return Estimate(mean=None, lo=None, hi=None, n=0)
-    mean = float(xs.mean())
-    if xs.size < 2:
-        return Estimate(mean=round(mean, 6), lo=None, hi=None, n=1)
-    half = float(stats.t.ppf(0.975, xs.size - 1) * xs.std(ddof=1) / math.sqrt(xs.size))
-    return Estimate(mean=round(mean, 6), lo=round(mean - half, 6), hi=round(mean + half, 6), n=int(xs.size))
+    mean, ci = mean_interval(xs, value_range, what=what)
+    if ci is None:
+        return Estimate(mean=round(mean, 6), lo=None, hi=None, n=len(xs))
+    return Estimate(mean=round(mean, 6), lo=round(ci[0], 6), hi=round(ci[1], 6), n=len(xs))
 
 
 def _flat(variant: Variant) -> dict[str, float]:
@@ -112,7 +134,12 @@ def build_table(variants: Sequence[Variant], results: Sequence[SeedResult], goal
     rows: list[Row] = []
     for v, variant in enumerate(variants):
         scores = [r.scores[v] for r in results]
-        est = {name: estimate([getattr(s, name) for s in scores]) for name in METRICS}
+        est = {
+            name: estimate(
+                [getattr(s, name) for s in scores], METRIC_RANGES[name], what=f"variant {v} {name}"
+            )
+            for name in METRICS
+        }
         rows.append(
             Row(
                 index=v,
@@ -147,7 +174,8 @@ def render_sweep(table: SweepTable) -> str:
     names = list(table.rows[0].params) if table.rows else []
     head = [*names, "precision", "recall", "F1", "latency p50 (wh)", "alerts/day"]
     lines = [
-        f"{len(table.rows)} variants x {len(table.seeds)} seeds; mean [95 % t-interval across seeds]",
+        f"{len(table.rows)} variants x {len(table.seeds)} seeds; "
+        "mean [95 % t-interval across seeds, cut to range]",
         "  ".join(head),
     ]
     for r in table.rows:

@@ -1,0 +1,174 @@
+"""Intervals of a mean over replications stay in the quantity's range, where they are reported."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reports.evaluation.calibration.table import calibrate_figures, value_range
+from reports.evaluation.calibration.targets import METRICS, decode_targets
+from reports.evaluation.intervals import RANGES, ValueRange, mean_interval, t_interval
+from reports.evaluation.sweeps.grid import Goal
+from reports.evaluation.sweeps.score import SeedResult, SeedScore
+from reports.evaluation.sweeps.table import build_table, estimate
+from sim.common.scenario import load_scenario
+from supsim.experiments.staffing_plan import parse_target, run_plan
+
+SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
+
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+nonneg = st.floats(min_value=0.0, max_value=1e9, allow_nan=False)
+real = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+STRATEGY: dict[ValueRange, st.SearchStrategy[float]] = {
+    "proportion": unit,
+    "nonnegative": nonneg,
+    "real": real,
+}
+
+
+def _check(values: list[float], kind: ValueRange) -> None:
+    mean, ci = mean_interval(values, kind)
+    assert ci is not None
+    low, high = RANGES[kind]
+    assert low <= ci[0] <= mean <= ci[1] <= high
+    assert mean_interval(values, kind) == (mean, ci)  # no random state: the same answer again
+
+
+@pytest.mark.parametrize("kind", ["proportion", "nonnegative", "real"])
+@given(data=st.data())
+def test_interval_in_range_contains_the_mean_and_is_deterministic(
+    kind: ValueRange, data: st.DataObject
+) -> None:
+    _check(data.draw(st.lists(STRATEGY[kind], min_size=2, max_size=30)), kind)
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([1.0, 1.0, 1.0], "proportion"),
+        ([0.0, 0.0, 0.0], "proportion"),
+        ([0.0, 0.0, 0.0], "nonnegative"),
+        ([1.0, 1.0, 1.0, 1.0, 0.0], "proportion"),  # one outlier pulls the t interval past 1
+        ([0.0, 0.0, 0.0, 0.0, 1.0], "proportion"),  # ... and below 0
+        ([0.0, 0.0, 0.0, 0.0, 500.0], "nonnegative"),
+        ([1.0, 1e-300], "proportion"),
+    ],
+)
+def test_extreme_inputs_stay_in_range(values: list[float], kind: ValueRange) -> None:
+    _check(values, kind)
+
+
+def test_agreeing_replications_give_a_point_and_one_gives_none() -> None:
+    assert mean_interval([1.0, 1.0, 1.0], "proportion") == (1.0, (1.0, 1.0))
+    assert mean_interval([0.0, 0.0], "nonnegative") == (0.0, (0.0, 0.0))
+    assert mean_interval([0.7], "proportion") == (0.7, None)
+
+
+def test_inside_the_range_it_is_the_t_interval() -> None:
+    """The cut only ever moves a bound that left the range."""
+    values = [0.4, 0.5, 0.6, 0.55]
+    assert mean_interval(values, "proportion")[1] == t_interval(values)
+    _, ci = mean_interval([0.0, 0.0, 0.0, 0.0, 500.0], "nonnegative")
+    t = t_interval([0.0, 0.0, 0.0, 0.0, 500.0])
+    assert t is not None and ci is not None
+    assert t[0] < 0 and ci == (0.0, t[1])
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "message"),
+    [
+        ([0.5, 1.2], "proportion", "recall: replication 2 is 1.2, outside the proportion range"),
+        ([-0.1, 2.0], "nonnegative", "recall: replication 1 is -0.1, outside the nonnegative range"),
+        ([0.5, math.nan], "real", "recall: replication 2 is nan, not a finite number"),
+        ([], "real", "recall: no values"),
+    ],
+)
+def test_bad_values_are_refused_by_name(values: list[float], kind: ValueRange, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mean_interval(values, kind, what="recall")
+
+
+def _score(tp: int, fn: int) -> SeedScore:
+    return SeedScore(
+        alerts=tp,
+        tp=tp,
+        fp=0,
+        fn=fn,
+        precision=1.0,
+        recall=tp / (tp + fn),
+        f1=2 * tp / (2 * tp + fn),
+        latency_p50_h=-3.0 + fn,
+        alerts_per_day=0.0 if fn == 2 else 0.1 * fn,
+    )
+
+
+def test_sweep_recall_near_1_over_three_seeds_stays_below_1() -> None:
+    """Recall 0.95, 0.975, 1 over three seeds: the t interval was [0.913, 1.037]."""
+    results = [SeedResult(seed=s, scores=(_score(40 - fn, fn),)) for s, fn in ((1, 2), (2, 1), (3, 0))]
+    row = build_table([{"r": {"p": 1.0}}], results, Goal(min_precision=0.5)).rows[0]
+    assert row.recall.mean == pytest.approx(0.975)
+    t = t_interval([0.95, 0.975, 1.0])
+    assert t is not None and t[1] > 1.0
+    assert row.recall.lo == round(t[0], 6)  # the t interval's lower end, unchanged
+    assert row.recall.hi == 1.0
+    assert row.precision.lo == row.precision.hi == 1.0
+    assert row.alerts_per_day.lo == 0.0  # 0, 0.1, 0: the t interval reached below 0
+    assert row.latency_p50_h.lo is not None and row.latency_p50_h.lo < -3.0  # signed: not cut
+
+
+def test_sweep_estimate_names_the_metric_of_a_bad_value() -> None:
+    with pytest.raises(ValueError, match=re.escape("variant 0 recall: replication 1 is 1.5")):
+        estimate([1.5, 1.0], "proportion", what="variant 0 recall")
+
+
+def test_plan_wait_whose_t_interval_went_negative() -> None:
+    """county_hall at 36 windows, 3 replications: wait p90 2.32 min had the t interval [-1.46, 6.10]."""
+    sc = load_scenario("scenarios/county_hall.yaml")
+    table = run_plan(sc, "windows", [36], parse_target("wait_p90<=15min"), replications=3)
+    p90 = table.rows[0].metrics["wait_p90"]
+    assert p90.mean == pytest.approx(2.318492, abs=1e-6)
+    assert p90.lo == 0.0
+    assert p90.hi == pytest.approx(6.099778, abs=1e-6)  # the planner's side is the t interval's
+    for e in table.rows[0].metrics.values():
+        assert e.lo is not None and e.hi is not None and e.mean is not None
+        assert 0.0 <= e.lo <= e.mean <= e.hi
+
+
+def test_calibration_intervals_keep_rates_in_0_1_and_counts_above_0() -> None:
+    targets = decode_targets(
+        "place: p\nfigures:\n"
+        "  - {id: r, metric: completion_rate, value: 0.98, basis: rate}\n"
+        "  - {id: c, metric: red_cards, value: 1, basis: per_cases, cases: 100}\n"
+        "  - {id: d, metric: award_discount_mean, value: 0.05, basis: rate}\n"
+    )
+    runs = [
+        {"completion_rate": 1.0, "red_cards": 0.0, "award_discount_mean": -0.01},
+        {"completion_rate": 1.0, "red_cards": 0.0, "award_discount_mean": 0.02},
+        {"completion_rate": 0.9, "red_cards": 3.0, "award_discount_mean": 0.0},
+    ]
+    rows = {r.id: r for r in calibrate_figures(load_scenario(SMOKE), targets, runs).rows}
+    rate, count, discount = rows["r"].ci, rows["c"].ci, rows["d"].ci
+    assert rate is not None and count is not None and discount is not None
+    assert 0.0 < rate[0] < rate[1] == 1.0
+    assert count[0] == 0.0 < count[1]
+    assert discount[0] < -0.01  # a discount is signed: its t interval is kept as it is
+
+
+def test_calibration_refuses_a_rate_above_1_by_name() -> None:
+    targets = decode_targets(
+        "place: p\nfigures:\n  - {id: r, metric: on_time_rate, value: 0.9, basis: rate}\n"
+    )
+    with pytest.raises(ValueError, match=re.escape("simulated 'on_time_rate': replication 2 is 1.1")):
+        calibrate_figures(load_scenario(SMOKE), targets, [{"on_time_rate": 0.9}, {"on_time_rate": 1.1}])
+
+
+def test_every_calibration_metric_has_a_range() -> None:
+    kinds = {m: value_range(m) for m in METRICS}
+    assert kinds["completion_rate"] == kinds["instant_item_share"] == "proportion"
+    assert kinds["yellow_cards"] == kinds["open_cases"] == "nonnegative"
+    assert kinds["award_discount_max"] == "real"
