@@ -19,6 +19,13 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
+def _copy(run: Path, to: Path) -> Path:
+    to.mkdir()
+    for name, data in _files(run).items():
+        (to / name).write_bytes(data)
+    return to
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("smoke") / "run"
@@ -57,10 +64,7 @@ def test_a_rerun_replaces_the_files_and_keeps_the_others(tmp_path: Path) -> None
 def test_report_refuses_a_folder_whose_alerts_changed(
     smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = tmp_path / "edited"
-    run.mkdir()
-    for name, data in _files(smoke_run).items():
-        (run / name).write_bytes(data)
+    run = _copy(smoke_run, tmp_path / "edited")
     lines = (run / "alerts.jsonl").read_bytes().splitlines(keepends=True)
     (run / "alerts.jsonl").write_bytes(b"".join(lines[:-1]))  # one alert fewer
     assert main(["report", str(run), "--out", str(tmp_path / "r.html")]) == 2
@@ -73,10 +77,7 @@ def test_report_refuses_a_folder_whose_alerts_changed(
 def test_detect_does_not_replace_a_runs_alerts_with_different_ones(
     smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = tmp_path / "copy"
-    run.mkdir()
-    for name, data in _files(smoke_run).items():
-        (run / name).write_bytes(data)
+    run = _copy(smoke_run, tmp_path / "copy")
     strict = tmp_path / "strict.yaml"
     strict.write_text("rules: {deadline: {warning_lead_days: 3}}\n", encoding="utf-8")
     alerts_before = (run / "alerts.jsonl").read_bytes()

@@ -186,6 +186,12 @@ def folder_kind(folder: Path) -> str:
     )
 
 
+def _identity(run: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """What names a run in every section: folder, scenario, seed, period."""
+    keys = ("scenario", "scenario_file", "seed", "start", "end")
+    return {"name": run.name, **{k: metrics.get(k) for k in keys}}
+
+
 def load_run(
     run: Path, *, calendar: WorkingCalendar | None = None, scenarios: tuple[Path, ...] = ()
 ) -> dict[str, Any]:
@@ -202,12 +208,7 @@ def load_run(
     cal = found.calendar
     scored = [r for r in ev["rules"] if r["episodes"] or r["alerts"]]
     return {
-        "name": run.name,
-        "scenario": metrics.get("scenario"),
-        "scenario_file": metrics.get("scenario_file"),
-        "seed": metrics.get("seed"),
-        "start": metrics.get("start"),
-        "end": metrics.get("end"),
+        **_identity(run, metrics),
         "facts": ev["facts"],
         "kpis": {k: v for k, v in ev["kpis"].items() if k != "departments"},
         "ci_level": ev["ci_level"],
@@ -237,12 +238,7 @@ def load_market(run: Path) -> dict[str, Any]:
     metrics = json.loads((run / "metrics.json").read_bytes())
     check_run_files(run, metrics)
     return {
-        "name": run.name,
-        "scenario": metrics.get("scenario"),
-        "scenario_file": metrics.get("scenario_file"),
-        "seed": metrics.get("seed"),
-        "start": metrics.get("start"),
-        "end": metrics.get("end"),
+        **_identity(run, metrics),
         "collusion": metrics["collusion"],
         "engine": {k: metrics.get("engine_stats", {}).get(k) for k in ("events_in", "alerts")},
         "timings": _json(run / "timings.json"),

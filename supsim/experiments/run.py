@@ -10,7 +10,6 @@ that the deterministic files stay byte-identical between runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -28,6 +27,7 @@ from engine.contract.holidays import CalendarOverride
 from engine.core import SIDE_REASONS, Engine, SideRecord, detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
+from reports.render.integrity import sha256_of
 from sim.common.scenario import Scenario, load_scenario
 from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
@@ -62,14 +62,6 @@ class RunResult:
         )
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _write_data_files(
     out: Path, world: SimResult, alerts: list[Alert], *, name: str, files: tuple[Path, Path]
 ) -> dict[str, object]:
@@ -82,13 +74,13 @@ def _write_data_files(
         "supsim_version": __version__,
         "scenario": name,
         "scenario_file": scenario_path.name,
-        "scenario_sha256": _sha256(scenario_path),
-        "rulebook_sha256": _sha256(rulebook_path),
+        "scenario_sha256": sha256_of(scenario_path),
+        "rulebook_sha256": sha256_of(rulebook_path),
         "start": world.start.isoformat(),
         "end": world.end.isoformat(),
-        "events_sha256": _sha256(out / "events.jsonl"),
-        "truth_sha256": _sha256(out / "truth.jsonl"),
-        "alerts_sha256": _sha256(out / "alerts.jsonl"),
+        "events_sha256": sha256_of(out / "events.jsonl"),
+        "truth_sha256": sha256_of(out / "truth.jsonl"),
+        "alerts_sha256": sha256_of(out / "alerts.jsonl"),
         "sim_stats": world.stats,
     }
 
@@ -334,7 +326,7 @@ def _write_alerts_guarded(alerts: list[Alert], out: Path) -> None:
     would leave every figure of that run describing alerts that are gone. The same alerts
     (the same events and rulebook) are harmless and are written.
     """
-    from reports.render.integrity import DIGESTED_FILES, RunFolderError, sha256_of
+    from reports.render.integrity import DIGESTED_FILES, RunFolderError
 
     manifest = out.parent / MANIFEST
     if out.name != "alerts.jsonl" or not manifest.is_file():
