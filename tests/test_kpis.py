@@ -183,3 +183,21 @@ def test_empty_stream_has_undefined_rates() -> None:
         None,
         None,
     )
+
+
+def test_alerts_naming_no_department_add_no_row_of_zeros() -> None:
+    """Camera alerts (about a window, a staff member) count in no department column."""
+    events, alerts = world()
+    floor = Alert(
+        alert_id="discipline.absence:window:W1", rule="discipline.absence", level="warning",
+        subject="window:W1", ts=at(6, 9),
+    )  # fmt: skip
+    k = hall_kpis(events, [*alerts, floor], calendar=CAL)
+    assert [d.department_id for d in k.departments] == ["d1", "d2"]
+    lost = Alert(
+        alert_id="deadline.warning:case:gone", rule="deadline.warning", level="warning",
+        subject="case:gone", ts=at(6, 9),
+    )  # fmt: skip
+    k = hall_kpis(events, [*alerts, lost], calendar=CAL)  # a case the events do not know: counted
+    row = next(d for d in k.departments if d.department_id == "(no department)")
+    assert row.alerts.deadline_warnings == 1 and row.cases_submitted == 0

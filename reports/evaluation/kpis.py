@@ -248,6 +248,10 @@ def _case_flags(case: _Case, promised: dict[str, int], calendar: WorkingCalendar
     )
 
 
+#: The row of cases and alerts that name no department (shown only when it counts something).
+NO_DEPARTMENT = "(no department)"
+
+
 def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: WorkingCalendar) -> HallKpis:
     """KPIs of the whole run and per department (sorted by department id)."""
     cases, promised = _collect(events)
@@ -256,7 +260,7 @@ def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: Wor
     by_dept: dict[str, dict[str, int]] = {}
     for case_id in sorted(cases):
         case = cases[case_id]
-        dept_row = by_dept.setdefault(case.department or "?", dict(zero))
+        dept_row = by_dept.setdefault(case.department or NO_DEPARTMENT, dict(zero))
         for name, flag in zip(_FLAGS, _case_flags(case, promised, calendar), strict=True):
             totals[name] += flag
             dept_row[name] += flag
@@ -268,9 +272,10 @@ def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: Wor
         if dept is None:
             kind, _, ident = alert.subject.partition(":")
             dept = case_dept.get(ident) if kind == "case" else ident if kind == "department" else None
-        dept_alerts[dept or "?"].append(alert)
+        dept_alerts[dept or NO_DEPARTMENT].append(alert)
 
     counts = _alert_counts(alerts)
+    none = _alert_counts(())
     seen = len(cases)
     rates = None
     if seen:
@@ -291,6 +296,9 @@ def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: Wor
         )
         for d in sorted(set(by_dept) | set(dept_alerts))
         for row in (by_dept.get(d, zero),)
+        # Alerts about windows, staff or cameras name no department and count in none of the
+        # columns: an unattributed row of zeros would only puzzle the reader.
+        if d != NO_DEPARTMENT or any(row.values()) or _alert_counts(dept_alerts.get(d, [])) != none
     )
     return HallKpis(
         cases_seen=seen,
