@@ -29,6 +29,7 @@ from reports.render.tables import (
     loadtest_table,
     provenance_table,
     scores_table,
+    slo_table,
     sweep_table,
 )
 
@@ -188,7 +189,7 @@ def _load_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str,
     if load.get("summary"):
         blocks.append(("table", loadtest_summary_table(load["summary"])))
     if load.get("slo"):
-        blocks.append(("p", "SLO verdict: " + json.dumps(load["slo"], sort_keys=True)))
+        blocks.append(("table", slo_table(load["slo"])))
     hist = load.get("history") or []
     if with_figures and hist:
         png = figures.throughput_figure(

@@ -19,6 +19,7 @@ __all__ = [
     "loadtest_table",
     "provenance_table",
     "scores_table",
+    "slo_table",
     "sweep_table",
 ]
 
@@ -126,10 +127,78 @@ def sweep_table(sweep: Mapping[str, Any]) -> Table:
     return tuple(heads), out
 
 
+#: Locust's statistics columns: the report's heading and how a cell is written.
+_LOCUST_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Type", "request", "text"),
+    ("Name", "endpoint", "text"),
+    ("Request Count", "requests", "count"),
+    ("Failure Count", "failures", "count"),
+    ("Median Response Time", "median (ms)", "ms"),
+    ("95%", "p95 (ms)", "ms"),
+    ("99%", "p99 (ms)", "ms"),
+    ("Requests/s", "requests/s", "rate"),
+)
+
+
+def _cell(value: Any, kind: str) -> str:
+    if kind == "text" or value in (None, ""):
+        return "" if value is None else str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if kind == "count":
+        return f"{x:,.0f}"
+    if kind == "ms":
+        return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
+    return f"{x:,.1f}"
+
+
 def loadtest_table(load: Mapping[str, Any]) -> Table:
-    rows = [tuple(str(r.get(k, "")) for k in r) for r in load.get("stats", [])]
-    heads = tuple(load["stats"][0].keys()) if load.get("stats") else ("no Locust statistics",)
-    return heads, rows
+    """Locust's statistics per endpoint, numbers formatted (counts, milliseconds, rates)."""
+    stats = load.get("stats") or []
+    if not stats:
+        return ("no Locust statistics",), []
+    cols = [c for c in _LOCUST_COLUMNS if c[0] in stats[0]]
+    rows = [tuple(_cell(r.get(key), kind) for key, _, kind in cols) for r in stats]
+    return tuple(head for _, head, _ in cols), rows
+
+
+#: ``slo.json`` keys worth a line, with their labels and how they are written.
+_SLO_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("passed", "SLOs met", "bool"),
+    ("valid", "valid run (load generator not saturated)", "bool"),
+    ("reasons", "misses", "list"),
+    ("requests", "requests", "count"),
+    ("failures", "failures", "count"),
+    ("fail_ratio", "failure ratio", "ratio"),
+    ("p95_ms", "p95 (ms)", "ms"),
+    ("p99_ms", "p99 (ms)", "ms"),
+    ("events_delivered", "events delivered", "count"),
+    ("events_planned", "events planned", "count"),
+    ("rate_ratio", "delivered / planned", "ratio"),
+)
+
+
+def slo_table(slo: Mapping[str, Any]) -> Table:
+    """The SLO verdict (``slo.json``) as labelled lines instead of raw JSON; unknown keys last."""
+    rows = []
+    for key, label, kind in _SLO_ROWS:
+        if key not in slo:
+            continue
+        v = slo[key]
+        if kind == "bool":
+            text = "yes" if v else "no"
+        elif kind == "list":
+            text = "; ".join(map(str, v)) if v else "none"
+        elif kind == "ratio":
+            text = f"{100 * float(v):.2f} %"
+        else:
+            text = _cell(v, kind)
+        rows.append((label, text))
+    known = {k for k, _, _ in _SLO_ROWS}
+    rows += [(k, str(v)) for k, v in sorted(slo.items()) if k not in known]
+    return ("SLO", "value"), rows
 
 
 #: ``loadtest.json`` keys worth a line in the report, with their labels.
@@ -153,8 +222,12 @@ def loadtest_summary_table(summary: Mapping[str, Any]) -> Table:
     rows = []
     for key, label in _LOAD_SUMMARY:
         v = summary.get(key)
-        if v is not None:
-            rows.append((label, f"{v:,.1f}" if isinstance(v, float) else str(v)))
+        if isinstance(v, bool):
+            rows.append((label, "yes" if v else "no"))
+        elif isinstance(v, int | float):
+            rows.append((label, f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"))
+        elif v is not None:
+            rows.append((label, str(v)))
     return ("load test", "value"), rows
 
 
