@@ -102,3 +102,19 @@ def test_supsim_report_names_a_metrics_file_it_cannot_read(
 
     assert main(["report", str(run)]) == 2  # a usage error, as for other bad inputs
     assert "odd/metrics.json: neither 'evaluation'" in capsys.readouterr().err
+
+
+def test_screens_read_a_market_run_folder_as_labelled_bids(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reports.evaluation.cartels.run_bids import bids_from_run
+    from supsim.cli.main import main
+
+    bids = bids_from_run(run_dir)
+    c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]["tenders"]
+    assert len(bids) == c["tenders"] and sum(tb.label for tb in bids.values()) == c["collusive"]
+    for tb in bids.values():
+        assert tb.pte > 0 and tb.winning_bid in tb.bids and len(tb.firms) == len(tb.bids)
+    assert main(["screens", "--data", str(run_dir)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("Tender,CV,") and len(rows) == 1 + c["tenders"]

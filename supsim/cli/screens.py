@@ -68,6 +68,16 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _bids(args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """A bids CSV, or the bids of a bidding-market run folder (labels from its truth)."""
+    from reports.evaluation.cartels.data import load_bids_csv
+    from reports.evaluation.cartels.run_bids import bids_from_run, is_market_run
+
+    if is_market_run(path):
+        return bids_from_run(path)
+    return load_bids_csv(path, columns=_columns(args))
+
+
 def _write(args: argparse.Namespace, text: str, what: str) -> None:
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -104,13 +114,12 @@ def _scored_rows(
 
 
 def _evaluate(args: argparse.Namespace, path: Path) -> int:
-    from reports.evaluation.cartels.data import load_bids_csv
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import compare_with_reference, drivers
     from reports.render.collusion import render_screens_markdown
     from supsim.experiments.progress import Progress
 
-    ts, _ = tender_features(path, data=load_bids_csv(path, columns=_columns(args)))
+    ts, _ = tender_features(path, data=_bids(args, path))
     with Progress("cross-validation", unit="fold", total=args.folds * args.repeats) as bar:
         r = compare_with_reference(
             ts,
@@ -156,13 +165,12 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
 
 
 def _score(args: argparse.Namespace, path: Path) -> int:
-    from reports.evaluation.cartels.data import load_bids_csv
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import score_market
     from reports.render.collusion import render_screens_markdown
 
-    train, _ = tender_features(Path(args.train), data=load_bids_csv(Path(args.train), columns=_columns(args)))
-    target, _ = tender_features(path, data=load_bids_csv(path, columns=_columns(args)))
+    train, _ = tender_features(Path(args.train), data=_bids(args, Path(args.train)))
+    target, _ = tender_features(path, data=_bids(args, path))
     m = score_market(
         train, target, seed=args.seed, folds=args.folds, n_estimators=args.trees, candidates=_models(args)
     )
@@ -196,7 +204,7 @@ def run_screens(args: argparse.Namespace) -> int:
             return _evaluate(args, path)
         if args.train:
             return _score(args, path)
-        ts = tender_screens(path, extras=False, columns=_columns(args))
+        ts = tender_screens(path, extras=False, data=_bids(args, path))
     except (OSError, ValueError) as exc:
         print(f"supsim screens: {exc}", file=sys.stderr)
         return 2
@@ -218,7 +226,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", required=True, help="CSV with one row per bid (columns Tender, Bid_value)")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="CSV with one row per bid (columns Tender, Bid_value), or a bidding-market run folder",
+    )
     p.add_argument("--out", help="write the per-tender rows here instead of standard output")
     p.add_argument(
         "--columns",
@@ -232,7 +244,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--evaluate", action="store_true", help="nested CV on the file's labels, vs the reference"
     )
     mode.add_argument(
-        "--train", metavar="LABELLED.csv", help="score --data with a model trained on this market"
+        "--train",
+        metavar="LABELLED.csv",
+        help="score --data with a model trained on this market (a CSV or a market run folder)",
     )
     p.add_argument("--report", metavar="FILE.md", help="write figures, reliability curve and flagged tenders")
     p.add_argument(

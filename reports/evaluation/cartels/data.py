@@ -324,10 +324,12 @@ def tender_screens(
     feature_set: FeatureSet = "full",
     collapse_consortia: bool = True,
     columns: Mapping[str, str] | None = None,
+    data: Mapping[str, TenderBids] | None = None,
 ) -> TenderScreens:
     """Compute the screens and, with ``extras``, the further features of every tender.
 
-    ``columns`` maps standard column names to the file's (see :func:`load_bids_csv`).
+    ``columns`` maps standard column names to the file's (see :func:`load_bids_csv`); ``data``
+    gives the bids already read (``path`` then only names them in messages).
 
     ``feature_set="reference"`` is the published reference protocol: the seven screens and
     the bid count. ``"imhof"`` adds :data:`RD_VARIANTS` and, when every tender has an
@@ -335,7 +337,8 @@ def tender_screens(
     and :data:`WINNER_FEATURES` / :data:`PTE_FEATURES` when every tender of the file has a
     winner / an estimate.
     """
-    data = load_bids_csv(path, collapse_consortia=collapse_consortia, columns=columns)
+    if data is None:
+        data = load_bids_csv(path, collapse_consortia=collapse_consortia, columns=columns)
     tenders = sorted(data, key=_tender_key)
     n_pte = sum(1 for t in tenders if data[t].pte > 0)  # nan: no estimate
     n_win = sum(1 for t in tenders if not math.isnan(data[t].winning_bid))
