@@ -93,3 +93,15 @@ def test_plan_reports_progress_per_level() -> None:
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_mmc_crosscheck_gives_an_interval_that_holds_erlang_c() -> None:
+    from supsim.experiments.staffing_plan import mmc_crosscheck
+
+    sc = with_windows(load_scenario("scenarios/county_hall.yaml"), 28)
+    windows = {d.id: d.windows for h in sc.halls for d in h.departments}
+    check = mmc_crosscheck(sc, windows, seed=sc.seed, customers=40_000, replications=4)
+    assert check is not None and check.replications == 4 and check.simulated_ci_min is not None
+    lo, hi = check.simulated_ci_min
+    assert 0.0 <= lo <= check.simulated_wait_min <= hi
+    assert lo <= check.erlang_c_wait_min <= hi  # the model agrees with queueing theory

@@ -8,6 +8,7 @@ cluster for ``--halls`` halls from a measured per-node throughput.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import msgspec
@@ -47,12 +48,16 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(note)
     level = table.smallest if table.smallest is not None else levels[-1]
     sc = level_scenario(scenario, key, level)
-    check = mmc_crosscheck(sc, {d.id: d.windows for h in sc.halls for d in h.departments}, seed=scenario.seed)
+    windows = {d.id: d.windows for h in sc.halls for d in h.departments}
+    check = mmc_crosscheck(sc, windows, seed=scenario.seed, replications=max(args.replications, 2))
     if check is not None:
+        lo, hi = check.simulated_ci_min or (math.nan, math.nan)
+        inside = "inside" if lo <= check.erlang_c_wait_min <= hi else "OUTSIDE"
         print(
             f"M/M/c cross-check at {key}={level}, desk {check.department} ({check.windows} windows, "
             f"{check.lam_per_h:.1f}/h, mean service {check.mean_service_min:.1f} min): simulated mean wait "
-            f"{check.simulated_wait_min:.3f} min, Erlang C {check.erlang_c_wait_min:.3f} min"
+            f"{check.simulated_wait_min:.3f} min [{lo:.3f}, {hi:.3f}] over {check.replications} "
+            f"replications, Erlang C {check.erlang_c_wait_min:.3f} min ({inside} the interval)"
         )
     if args.engine_bench:
         from sim.hall.world import simulate

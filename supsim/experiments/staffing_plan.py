@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from reports.evaluation.intervals import ValueRange
+from reports.evaluation.intervals import ValueRange, mean_interval
 from reports.evaluation.sweeps.table import Estimate, estimate
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
@@ -197,24 +197,37 @@ class Crosscheck:
     mean_service_min: float
     simulated_wait_min: float
     erlang_c_wait_min: float
+    #: 95 % interval of the simulated mean wait over the replications (None with one).
+    simulated_ci_min: tuple[float, float] | None = None
+    replications: int = 1
 
 
 def mmc_crosscheck(
-    scenario: Scenario, windows: dict[str, int], *, seed: int, customers: int = 100_000
+    scenario: Scenario,
+    windows: dict[str, int],
+    *,
+    seed: int,
+    customers: int = 100_000,
+    replications: int = 1,
 ) -> Crosscheck | None:
     """The busiest desk with Poisson arrivals and exponential service at its measured rates:
-    the fast path's mean wait next to Erlang C's."""
+    the fast path's mean wait next to Erlang C's, over ``replications`` independent runs
+    (seeds ``seed``, ``seed + 1``...), with an interval when there are several."""
     dem = max(desk_demand(scenario, seed), key=lambda d: float(d.service.sum()))
     c = windows[dem.department_id]
     lam = len(dem.arrivals) / dem.span_s
     mu = 1.0 / float(dem.service.mean())
     if lam >= c * mu:
         return None
-    rng = np.random.default_rng(seed)
-    a = np.cumsum(rng.exponential(1 / lam, customers))
-    w = fcfs_waits(a, rng.exponential(1 / mu, customers), c)[customers // 10 :]
+    waits = []
+    for r in range(replications):
+        rng = np.random.default_rng(seed + r)
+        a = np.cumsum(rng.exponential(1 / lam, customers))
+        w = fcfs_waits(a, rng.exponential(1 / mu, customers), c)[customers // 10 :]
+        waits.append(float(w.mean()) / 60)
+    mean, ci = mean_interval(waits, "nonnegative", what="M/M/c simulated mean wait")
     return Crosscheck(
-        dem.department_id, c, lam * 3600, 1 / mu / 60, float(w.mean()) / 60, mmc_mean_wait(lam, mu, c) / 60
+        dem.department_id, c, lam * 3600, 1 / mu / 60, mean, mmc_mean_wait(lam, mu, c) / 60, ci, replications
     )
 
 
