@@ -224,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not benchmarks:
         print(f"bench table: {path} holds no benchmarks", file=sys.stderr)
         return 1
-    print(render(bench_rows(benchmarks), f"{len(benchmarks)} benchmarks from {path} (ratios within one run)"))
+    n = len(benchmarks)
+    title = f"{n} benchmark{'s' if n > 1 else ''} from {path} (ratios within one run)"
+    print(render(bench_rows(benchmarks), title))
     return 0
 
 
