@@ -89,11 +89,15 @@ def test_main_prints_one_aligned_table(tmp_path: Path, capsys: pytest.CaptureFix
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"2 benchmarks from {path} (ratios within one run)"
     assert lines[2].split() == ["benchmark", "figure", "baseline", "(same", "run)", "ratio"]
-    body = lines[4:]
+    body, note = lines[4:-1], lines[-1]
     assert [line.split()[0] for line in body] == [ENGINE["name"], "test_halls_per_node"]
+    assert note.startswith("no result (failed, skipped or not selected): ")
     column = lines[2].index("baseline (same run)")
     assert body[0][column:].startswith("1,620,000 dict loop events/s")
     assert body[1][column:].startswith("no baseline")
+    absent = note.split(": ", 1)[1].split(", ")
+    assert "test_cluster_ingest_against_the_single_process_service" in absent
+    assert sorted([*absent, ENGINE["name"].split("[")[0], "test_halls_per_node"]) == sorted(HEADLINES)
 
 
 @pytest.mark.parametrize(

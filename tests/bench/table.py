@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HEADLINES", "Headline", "bench_rows", "main", "read_bench", "render"]
+__all__ = ["HEADLINES", "Headline", "absent_benchmarks", "bench_rows", "main", "read_bench", "render"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,12 @@ def bench_rows(benchmarks: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, 
     return rows
 
 
+def absent_benchmarks(benchmarks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Benchmarks with a headline but no result in the file: a failed one writes none."""
+    ran = {str(b.get("name", "")).split("[", 1)[0] for b in benchmarks}
+    return [name for name in HEADLINES if name not in ran]
+
+
 def render(rows: Sequence[Sequence[str]], title: str) -> str:
     """A plain-text table (columns padded to their widest cell) under ``title``."""
     table = [COLUMNS, *rows]
@@ -227,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = len(benchmarks)
     title = f"{n} benchmark{'s' if n > 1 else ''} from {path} (ratios within one run)"
     print(render(bench_rows(benchmarks), title))
+    absent = absent_benchmarks(benchmarks)
+    if absent:
+        print(f"no result (failed, skipped or not selected): {', '.join(absent)}")
     return 0
 
 
