@@ -33,9 +33,12 @@ unit: venv
 
 test: lint typecheck unit
 
+# pytest-benchmark's own timing table is left out (--benchmark-quiet): timings alone mean little on a shared
+# machine. The run ends with one table, failures or not: each benchmark's figure, same-run baseline and ratio.
 bench: venv
-	@mkdir -p runs
-	$(BIN)/pytest tests/bench --bench --benchmark-enable --benchmark-json=runs/bench.json
+	@mkdir -p runs && rm -f runs/bench.json
+	$(BIN)/pytest tests/bench --bench --benchmark-enable --benchmark-quiet --benchmark-json=runs/bench.json; \
+	status=$$?; $(BIN)/python -m tests.bench.table runs/bench.json && exit $$status
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

@@ -164,6 +164,7 @@ def test_city_hall_month(benchmark: BenchmarkFixture) -> None:
             "cases": stats["cases"],
             "contract_events": stats["events"],
             "kernel_events_per_s": round(stats["simpy_events"] / seconds),
+            "bare_mmc_kernel_events_per_s": round(bare_rate),
             "ratio_to_bare_mmc": round(stats["simpy_events"] / seconds / bare_rate, 3),
         }
     )
