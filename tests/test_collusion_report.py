@@ -118,3 +118,15 @@ def test_screens_read_a_market_run_folder_as_labelled_bids(
     assert main(["screens", "--data", str(run_dir)]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[0].startswith("Tender,CV,") and len(rows) == 1 + c["tenders"]
+
+
+def test_supsim_report_on_a_network_run_says_where_its_figures_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supsim.cli.main import main
+
+    run = tmp_path / "net"
+    run.mkdir()
+    (run / "metrics.json").write_text('{"scenario": "county_network", "network": {}}', encoding="utf-8")
+    assert main(["report", str(run)]) == 2
+    assert "net: a network run (metrics.json holds 'network')" in capsys.readouterr().err

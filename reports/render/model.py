@@ -261,6 +261,11 @@ def build_report(
     hall_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "evaluation" in m]
     market_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "collusion" in m]
     for r, (_, m) in zip(run_dirs, metrics, strict=True):
+        if "network" in m:
+            raise RunFolderError(
+                f"{r}: a network run (metrics.json holds 'network'); its figures per level and city are in "
+                f"{r / 'summary.md'} and metrics.json; `supsim report` renders hall and bidding-market runs"
+            )
         if "evaluation" not in m and "collusion" not in m:
             raise RunFolderError(
                 f"{r / 'metrics.json'}: neither 'evaluation' (a hall run) nor 'collusion' (a bidding-market "
