@@ -42,4 +42,8 @@ def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
         server.kill()
     tail = "\n".join(run.stdout.splitlines()[-60:])
     assert run.returncode == 0, f"schemathesis reported failures:\n{tail}\n{run.stderr[-2000:]}"
-    assert " passed" in run.stdout and "failed" not in run.stdout.split("SUMMARY")[-1].lower(), tail
+    # The verdict is the "Test cases" line of the summary ("N generated, N passed, M skipped");
+    # its warnings (an operation that answered only 401/403 to the generated ids) are not failures.
+    summary = run.stdout.split("SUMMARY")[-1]
+    cases = summary.split("Test cases:")[-1].strip().splitlines()[0] if "Test cases:" in summary else ""
+    assert " passed" in cases and "failed" not in cases and "error" not in cases.lower(), tail
