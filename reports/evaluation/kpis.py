@@ -45,6 +45,7 @@ from reports.evaluation.matching import family_of
 
 __all__ = [
     "LEGAL_SUSPENSION_REASONS",
+    "NO_DEPARTMENT",
     "AlertCounts",
     "AlertRates",
     "DepartmentKpis",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.render import figures
+from reports.render.load_tables import loadtest_summary_table, loadtest_table, slo_table
 from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
 from reports.render.model import build_report
 from reports.render.run_calendar import calendar_note
@@ -25,11 +26,8 @@ from reports.render.tables import (
     confusion_table,
     facts_table,
     kpi_table,
-    loadtest_summary_table,
-    loadtest_table,
     provenance_table,
     scores_table,
-    slo_table,
     sweep_table,
 )
 

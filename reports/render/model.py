@@ -72,6 +72,8 @@ def _loadtest(run: Path) -> dict[str, Any] | None:
     stats = _csv_rows(run / "locust_stats.csv")
     history = [r for r in _csv_rows(run / "locust_stats_history.csv") if r.get("Name") == "Aggregated"]
     slo, summary = _json(run / "slo.json"), _json(run / "loadtest.json")
+    if slo is None and isinstance(summary, dict):
+        slo = summary.get("slo")  # loadtest.json keeps Locust's verdict too
     if not (stats or history or slo or summary):
         return None
     keep = (

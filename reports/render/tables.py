@@ -15,11 +15,8 @@ __all__ = [
     "confusion_table",
     "facts_table",
     "kpi_table",
-    "loadtest_summary_table",
-    "loadtest_table",
     "provenance_table",
     "scores_table",
-    "slo_table",
     "sweep_table",
 ]
 
@@ -125,110 +122,6 @@ def sweep_table(sweep: Mapping[str, Any]) -> Table:
     heads += [{"latency_p50_h": "latency p50 (working h)", "alerts_per_day": "alerts per working day"}[m]
               for m in extra]  # fmt: skip
     return tuple(heads), out
-
-
-#: Locust's statistics columns: the report's heading and how a cell is written.
-_LOCUST_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Type", "request", "text"),
-    ("Name", "endpoint", "text"),
-    ("Request Count", "requests", "count"),
-    ("Failure Count", "failures", "count"),
-    ("Median Response Time", "median (ms)", "ms"),
-    ("95%", "p95 (ms)", "ms"),
-    ("99%", "p99 (ms)", "ms"),
-    ("Requests/s", "requests/s", "rate"),
-)
-
-
-def _cell(value: Any, kind: str) -> str:
-    if kind == "text" or value in (None, ""):
-        return "" if value is None else str(value)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if kind == "count":
-        return f"{x:,.0f}"
-    if kind == "ms":
-        return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
-    return f"{x:,.1f}"
-
-
-def loadtest_table(load: Mapping[str, Any]) -> Table:
-    """Locust's statistics per endpoint, numbers formatted (counts, milliseconds, rates)."""
-    stats = load.get("stats") or []
-    if not stats:
-        return ("no Locust statistics",), []
-    cols = [c for c in _LOCUST_COLUMNS if c[0] in stats[0]]
-    rows = [tuple(_cell(r.get(key), kind) for key, _, kind in cols) for r in stats]
-    return tuple(head for _, head, _ in cols), rows
-
-
-#: ``slo.json`` keys worth a line, with their labels and how they are written.
-_SLO_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("passed", "SLOs met", "bool"),
-    ("valid", "valid run (load generator not saturated)", "bool"),
-    ("reasons", "misses", "list"),
-    ("requests", "requests", "count"),
-    ("failures", "failures", "count"),
-    ("fail_ratio", "failure ratio", "ratio"),
-    ("p95_ms", "p95 (ms)", "ms"),
-    ("p99_ms", "p99 (ms)", "ms"),
-    ("events_delivered", "events delivered", "count"),
-    ("events_planned", "events planned", "count"),
-    ("rate_ratio", "delivered / planned", "ratio"),
-)
-
-
-def slo_table(slo: Mapping[str, Any]) -> Table:
-    """The SLO verdict (``slo.json``) as labelled lines instead of raw JSON; unknown keys last."""
-    rows = []
-    for key, label, kind in _SLO_ROWS:
-        if key not in slo:
-            continue
-        v = slo[key]
-        if kind == "bool":
-            text = "yes" if v else "no"
-        elif kind == "list":
-            text = "; ".join(map(str, v)) if v else "none"
-        elif kind == "ratio":
-            text = f"{100 * float(v):.2f} %"
-        else:
-            text = _cell(v, kind)
-        rows.append((label, text))
-    known = {k for k, _, _ in _SLO_ROWS}
-    rows += [(k, str(v)) for k, v in sorted(slo.items()) if k not in known]
-    return ("SLO", "value"), rows
-
-
-#: ``loadtest.json`` keys worth a line in the report, with their labels.
-_LOAD_SUMMARY = (
-    ("events_planned", "events planned"),
-    ("events_acknowledged", "events acknowledged"),
-    ("lost_events", "events lost"),
-    ("planned_peak_events_per_s", "planned peak (events/s)"),
-    ("hall_scale_peak_events_per_s", "hall-scale peak (events/s)"),
-    ("alerts_live", "alerts raised live"),
-    ("alerts_reference", "alerts in process (reference)"),
-    ("alerts_missing", "alerts missing live"),
-    ("alerts_extra", "extra alerts live"),
-    ("accuracy_equal", "live accuracy equals in-process"),
-    ("locust_processes", "Locust processes"),
-)
-
-
-def loadtest_summary_table(summary: Mapping[str, Any]) -> Table:
-    """The load test's own verdicts (``loadtest.json``): nothing lost, same alerts as in process."""
-    rows = []
-    for key, label in _LOAD_SUMMARY:
-        v = summary.get(key)
-        if isinstance(v, bool):
-            rows.append((label, "yes" if v else "no"))
-        elif isinstance(v, int | float):
-            rows.append((label, f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"))
-        elif v is not None:
-            rows.append((label, str(v)))
-    return ("load test", "value"), rows
 
 
 def bench_table(bench: Sequence[Mapping[str, Any]]) -> Table:
