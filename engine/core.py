@@ -54,7 +54,7 @@ from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 from engine.rules.base import Rule
 from engine.rules.collusion.tenders import TenderBook
 from engine.rules.rulebook import Rulebook, build_rules
-from engine.runtime.buffer import Entry, PosixClock, WatermarkBuffer
+from engine.runtime.buffer import PosixClock, WatermarkBuffer
 from engine.runtime.cards import CardBoard
 from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
@@ -355,9 +355,6 @@ class Engine:
         """Below what a held candidate could be confirmed by (``inf`` when nothing is held)."""
         return math.nextafter(self._hold.floor(), -math.inf) if self._hold else math.inf
 
-    def _accept(self, entry: Entry) -> None:
-        self._buffer.push(entry)
-
     def _ingest(self, event: ev.Event, ts: float) -> None:
         """Admit one arrival (``ts``: its POSIX time): dedup, late, ahead or held, else buffered."""
         self._n_in += 1
@@ -374,7 +371,7 @@ class Engine:
             if ts > clock() + self._max_future:
                 self._side(event, "future")
             else:
-                self._accept((ts, eid, event))
+                self._buffer.push((ts, eid, event))
             return
         hold = self._hold
         source: str | None = None
@@ -385,14 +382,14 @@ class Engine:
         if ts > self._buffer.newest + self._max_future:  # ahead (everything is, before the first)
             hold.hold((ts, eid, event, source if source is not None else source_of(event)))
             return
-        self._accept((ts, eid, event))
+        self._buffer.push((ts, eid, event))
         while hold and (up := hold.caught_up(self._buffer.newest)):  # the stream time reached them
             for held in up:
                 self._accept_held(held)
 
     def _accept_held(self, held: Held) -> None:
         """Apply a confirmed candidate: it was not late on arrival, so it is not late now."""
-        self._accept((held[0], held[1], held[2]))
+        self._buffer.push((held[0], held[1], held[2]))
 
     def _release(self, limit: float) -> None:
         due = self._buffer.pop_due(limit)

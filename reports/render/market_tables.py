@@ -10,13 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports.render.tables import NA, Table
+from reports.render.tables import NA, Table, number
 
 __all__ = ["market_facts_table", "market_rules_table", "market_scores_table"]
-
-
-def _num(x: Any) -> str:
-    return NA if x is None else f"{float(x):.3f}"
 
 
 def market_facts_table(run: Mapping[str, Any]) -> Table:
@@ -38,17 +34,17 @@ def market_scores_table(run: Mapping[str, Any]) -> Table:
     c = run["collusion"]
     t = c["tenders"]
     rows = [
-        ("collusive tenders", str(t["collusive"]), str(t["tp"] + t["fp"]), _num(t["precision"]),
-         _num(t["recall"]), _num(t["f1"]), f"FPR on clean tenders {_num(t['fpr_clean'])}"),
+        ("collusive tenders", str(t["collusive"]), str(t["tp"] + t["fp"]), number(t["precision"]),
+         number(t["recall"]), number(t["f1"]), f"FPR on clean tenders {number(t['fpr_clean'])}"),
     ]  # fmt: skip
     rings = c.get("rings") or {}
     if rings:
         rows.append(("rings (clusters of firms)", str(rings["true_rings"]), str(rings["recovered"]),
-                     NA, NA, NA, f"adjusted Rand index {_num(rings['ari'])}"))  # fmt: skip
+                     NA, NA, NA, f"adjusted Rand index {number(rings['ari'])}"))  # fmt: skip
     for name, p in sorted((c.get("parties") or {}).items()):
         true, flagged = p["tp"] + p["fn"], p["tp"] + p["fp"]
-        rows.append((f"colluding {name}", str(true), str(flagged), _num(p["precision"]), _num(p["recall"]),
-                     _num(p["f1"]), ""))  # fmt: skip
+        scores = (number(p["precision"]), number(p["recall"]), number(p["f1"]))
+        rows.append((f"colluding {name}", str(true), str(flagged), *scores, ""))
     return ("what", "true", "flagged", "precision", "recall", "F1", "note"), rows
 
 
@@ -56,7 +52,7 @@ def market_rules_table(run: Mapping[str, Any]) -> Table:
     """Per trace rule (the rules with a per-tender truth): TP, FP, FN."""
     rules = run["collusion"].get("trace_rules") or {}
     rows = [
-        (name, str(r["tp"]), str(r["fp"]), str(r["fn"]), _num(r["precision"]), _num(r["recall"]))
+        (name, str(r["tp"]), str(r["fp"]), str(r["fn"]), number(r["precision"]), number(r["recall"]))
         for name, r in sorted(rules.items())
     ]
     return ("rule", "TP", "FP", "FN", "precision", "recall"), rows

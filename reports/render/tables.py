@@ -15,6 +15,7 @@ __all__ = [
     "confusion_table",
     "facts_table",
     "kpi_table",
+    "number",
     "provenance_table",
     "scores_table",
     "sweep_table",
@@ -25,7 +26,8 @@ Table = tuple[Sequence[str], Sequence[Sequence[str]]]
 NA = "n/a"
 
 
-def _num(x: Any, digits: int = 3) -> str:
+def number(x: Any, digits: int = 3) -> str:
+    """``x`` with ``digits`` decimals, ``n/a`` for an undefined figure."""
     return NA if x is None else f"{float(x):.{digits}f}"
 
 
@@ -34,7 +36,7 @@ def _pct(x: Any) -> str:
 
 
 def _ci(x: Any, ci: Any) -> str:
-    return _num(x) if ci is None else f"{_num(x)} [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return number(x) if ci is None else f"{number(x)} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def facts_table(run: Mapping[str, Any]) -> Table:
@@ -115,7 +117,7 @@ def sweep_table(sweep: Mapping[str, Any]) -> Table:
     for r in rows:
         cells = [f"{r['value']:g}"] + ([str(r.get("label", ""))] if labelled else [])
         cells += [_ci(r.get(m), r.get(f"{m}_ci")) for m in ("precision", "recall", "f1")]
-        cells += [_num(r.get(m), 2) for m in extra]
+        cells += [number(r.get(m), 2) for m in extra]
         out.append(tuple(cells))
     heads = [str(sweep["param"])] + (["parameters"] if labelled else [])
     heads += ["precision [95 % CI]", "recall [95 % CI]", "F1 [95 % CI]"]

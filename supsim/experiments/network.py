@@ -45,6 +45,7 @@ from supsim import __version__
 from supsim.experiments.network_hall import HallTiming, PartitionResult, PartitionTask, run_partition
 from supsim.experiments.network_store import HallSlice
 from supsim.experiments.progress import Progress
+from supsim.experiments.run_folder import write_json
 
 __all__ = ["HallLine", "NetworkRunResult", "plan_partitions", "run_network"]
 
@@ -84,10 +85,6 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_json(path: Path, value: object) -> None:
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n")
 
 
 class _MemoryWatch:
@@ -224,7 +221,7 @@ def run_network(
         "format": "gzip JSON Lines (parts/NNNNN/{events,truth,alerts}.jsonl.gz)",
         "layout": specs,
     }
-    _write_json(out / "network.json", plan)
+    write_json(out / "network.json", plan)
     tasks = [
         PartitionTask(index=i, network=net, halls=part, rulebook=str(rulebook_path), out_dir=str(out))
         for i, part in enumerate(parts)
@@ -258,7 +255,7 @@ def run_network(
                 aggregator.add(record)
                 fh.write(encoder.encode(HallLine(hall=record, files=where)) + b"\n")
     report = aggregator.report(network=net.network.name)
-    _write_json(
+    write_json(
         out / "metrics.json", {"scenario": net.name, "seed": net.seed, "days": net.days, "network": report}
     )
     title = f"{net.name} — seed {net.seed}, {len(specs)} halls, {net.days} days"
@@ -277,7 +274,7 @@ def run_network(
         "by_level": _by_level(timings, levels),
         "halls_detail": [msgspec.structs.asdict(t) for t in sorted(timings, key=lambda t: t.hall_id)],
     }
-    _write_json(out / "timings.json", run_timings)
+    write_json(out / "timings.json", run_timings)
     files = ["network.json", "halls.jsonl", "metrics.json", "summary.md", "timings.json", "parts/"]
     logger.info("network %s: %d halls in %.1f s", net.name, len(specs), wall)
     return NetworkRunResult(

@@ -33,7 +33,7 @@ from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
 from supsim import __version__
 from supsim.experiments.progress import Progress
-from supsim.experiments.run_folder import MANIFEST, staged
+from supsim.experiments.run_folder import MANIFEST, staged, write_json
 
 __all__ = [
     "DetectReport",
@@ -83,10 +83,6 @@ def _write_data_files(
         "alerts_sha256": sha256_of(out / "alerts.jsonl"),
         "sim_stats": world.stats,
     }
-
-
-def _write_json(path: Path, obj: object) -> None:
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
 
 
 def _rulebook_for(scenario: Scenario, scenario_path: Path, override: Path | None) -> tuple[Path, Rulebook]:
@@ -178,8 +174,8 @@ def run_scenario(
         metrics["calendar"] = coverage = world.calendar.coverage()
         if discipline is not None:
             metrics["discipline"] = discipline
-        _write_json(stage / "metrics.json", metrics)
-        _write_json(stage / "scores.json", scorecard)
+        write_json(stage / "metrics.json", metrics)
+        write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
         summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
         if note := calendar_note(coverage):
@@ -191,7 +187,7 @@ def run_scenario(
             summary += "\n" + render_discipline(discipline)
             table += "\n\n" + render_discipline(discipline)
         (stage / "summary.md").write_text(summary, encoding="utf-8")
-        _write_json(stage / "timings.json", timings)
+        write_json(stage / "timings.json", timings)
     if note:
         table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
@@ -248,12 +244,12 @@ def run_market_scenario(
             collusion=collusion,
         )
         metrics["calendar"] = coverage = world.calendar.coverage()
-        _write_json(stage / "metrics.json", metrics)
+        write_json(stage / "metrics.json", metrics)
         title = f"{scenario.name} — seed {seed}"
         summary = render_collusion_markdown(collusion, title=title)
         note = calendar_note(coverage)
         (stage / "summary.md").write_text(f"> {note}\n\n{summary}" if note else summary, encoding="utf-8")
-        _write_json(stage / "timings.json", timings)
+        write_json(stage / "timings.json", timings)
     files = ["events.jsonl", "truth.jsonl", "alerts.jsonl", "metrics.json", "summary.md", "timings.json"]
     table = render_collusion_table(collusion) + (f"\n\n{note}" if note else "")
     targets = scenario.targets_path(scenario_path)

@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["MANIFEST", "staged"]
+import msgspec
+
+__all__ = ["MANIFEST", "staged", "write_json"]
 
 MANIFEST = "metrics.json"
 
@@ -47,3 +49,8 @@ def _publish(stage: Path, out: Path) -> None:
     if MANIFEST in names:
         os.replace(stage / MANIFEST, out / MANIFEST)
     stage.rmdir()
+
+
+def write_json(path: Path, value: object) -> None:
+    """``value`` as indented JSON with a final newline (the run folder's JSON files)."""
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n")

@@ -271,8 +271,7 @@ class StepOverdue(Rule):
 
     def _limit_days(self, case: CaseState, step: str) -> float | None:
         """The step's catalogue limit plus the grace, in working days; None: no limit known."""
-        item_id = case.item_id
-        item = None if item_id is None else self._items.get(item_id)
+        item = self.item_of(case)
         if item is None:
             return None
         limit = item.step_limit_days.get(step)
