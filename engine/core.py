@@ -58,7 +58,7 @@ from engine.runtime.buffer import PosixClock, WatermarkBuffer
 from engine.runtime.cards import CardBoard
 from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
-from engine.runtime.dispatch import CaseRegistry
+from engine.runtime.dispatch import CaseRegistry, Handler
 from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
 from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
 from engine.runtime.timers import CalendarTimers, TimerKey
@@ -144,14 +144,11 @@ class Engine:
             rule.bind(self)
         self._observers = [r.alert_one for r in self.rules if r.observes_alerts]
         self._registry = CaseRegistry(self.cases, self.timers, side=self._side)
+        #: Rules that called :meth:`wake`: they get their ``dormant_kinds`` too.
+        self._awake: set[Rule] = set()
         #: Event type → handler; built after binding (rules may attach families, e.g. cameras).
-        self._dispatch = self._registry.build(
-            calendar=self.calendar,
-            legal_reasons=self.legal_reasons,
-            catalogue=self.catalogue,
-            rules=self.rules,
-            families=self.families,
-        )
+        self._dispatch: dict[type, Handler] = {}
+        self._build_dispatch()
 
     # --- public API -------------------------------------------------------------------
 
@@ -172,37 +169,32 @@ class Engine:
         later arrival can land before what the watermark already passed.
 
         Most arrivals need only the buffer: a new id, not late, not ahead, and not able to
-        confirm a held candidate. Those take a short path (dedup, then
-        :meth:`WatermarkBuffer.push <engine.runtime.buffer.WatermarkBuffer.push>`, which also
-        moves the watermark); everything else goes through :meth:`_ingest`.
+        confirm a held candidate. The buffer takes runs of those in one call
+        (:meth:`WatermarkBuffer.admit <engine.runtime.buffer.WatermarkBuffer.admit>`, which
+        also moves the watermark); the arrival it stops at goes through :meth:`_ingest`.
         """
         out = self._out = []
-        ingest = self._ingest
         seen = self._seen
-        seen_add = seen.add
         buffer = self._buffer
-        push = buffer.push
+        admit = buffer.admit
         posix_many = self._posix.many
+        follows = None if self._clock is not None else self._max_future
         n_total = n_slow = 0
         it = iter(events)
         while chunk := list(islice(it, _RELEASE_EVERY)):
-            n_total += len(chunk)
-            ceiling = self._ceiling()  # what is held and the clock change only on the slow path
-            # Without a clock the ceiling follows the stream time, capped below what is held.
-            follows, cap, ahead = self._clock is None, self._hold_cap(), self._max_future
-            for event, ts in zip(chunk, posix_many(map(_ts_of, chunk)), strict=True):
-                eid = event.event_id
-                if ts < buffer.watermark or ts > ceiling or eid in seen:
-                    n_slow += 1
-                    ingest(event, ts)
-                    ceiling = self._ceiling()
-                    cap = self._hold_cap()
-                    continue
-                seen_add(eid)
-                push((ts, eid, event))
-                if follows and ts + ahead > ceiling:
-                    ceiling = ts + ahead if ts + ahead < cap else cap
-            if len(chunk) == _RELEASE_EVERY:  # and once more at the end (as before chunking)
+            n = len(chunk)
+            n_total += n
+            times = posix_many(map(_ts_of, chunk))
+            i = 0
+            while True:
+                # Without a clock the ceiling follows the stream time, capped below what is held.
+                i = admit(chunk, times, i, seen, ceiling=self._ceiling(), ahead=follows, cap=self._hold_cap())
+                if i == n:
+                    break
+                n_slow += 1
+                self._ingest(chunk[i], times[i])
+                i += 1
+            if n == _RELEASE_EVERY:  # and once more at the end (as before chunking)
                 self._release(buffer.watermark)
         self._n_in += n_total - n_slow
         self._release(buffer.watermark)
@@ -301,6 +293,25 @@ class Engine:
 
     def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool:
         return alert_id(rule.name, rule.level, subject, discriminator) in self._emitted
+
+    def wake(self, rule: Rule) -> None:
+        """RuleContext.wake: ``rule`` gets its ``dormant_kinds`` from the next event applied on."""
+        if rule not in self._awake:
+            self._awake.add(rule)
+            self._build_dispatch()
+
+    def _build_dispatch(self) -> None:
+        # In place: a release under way holds the table, and must see the change at once.
+        table = self._registry.build(
+            calendar=self.calendar,
+            legal_reasons=self.legal_reasons,
+            catalogue=self.catalogue,
+            rules=self.rules,
+            families=self.families,
+            awake=self._awake,
+        )
+        self._dispatch.clear()
+        self._dispatch.update(table)
 
     def family(self, kind: type[F], make: Callable[[], F]) -> F:
         """RuleContext.family: the one state family of type ``kind``, made on first use."""

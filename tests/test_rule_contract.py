@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from msgspec import Meta
 
+from engine.contract import events as ev
 from engine.core import Engine
 from engine.rules import REGISTRY, Rule, build_rules, register, unregister
 from engine.rules.base import param_specs
@@ -44,6 +45,9 @@ def check_rule(cls: type[Rule]) -> None:
         section = getattr(Rulebook.default().rules, cls.section)
         assert {p.name: getattr(section, p.name) for p in specs} == rule.get_params()
     assert cls.name in Rulebook.default().rules.enabled
+    tags = {t.__struct_config__.tag for t in ev.EVENT_TYPES}
+    assert set(cls.kinds) <= tags and set(cls.dormant_kinds) <= tags, f"{cls.name}: unknown event kinds"
+    assert not set(cls.kinds) & set(cls.dormant_kinds), f"{cls.name}: a kind both watched and dormant"
     many = getattr(rule, "thresholds_many", None)
     if many is not None:  # the vectorised path equals the streaming one
         rng = np.random.default_rng(7)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -317,13 +319,38 @@ def test_watermark_buffer_matches_a_single_heap(seed: int, spread: float) -> Non
 
 
 class _HeapOnlyBuffer(WatermarkBuffer):
-    """The buffer as it was before the in-order fast path: every arrival goes to the heap."""
+    """The buffer as it was before the in-order fast path: every arrival goes to the heap,
+    one :meth:`push` at a time."""
 
     def push(self, entry: Entry) -> None:
         heapq.heappush(self._heap, entry)
         if entry[0] > self.newest:
             self.newest = entry[0]
             self.watermark = entry[0] - self._lateness
+
+    def admit(
+        self,
+        events: Sequence[Any],
+        times: Sequence[float],
+        start: int,
+        seen: set[str],
+        *,
+        ceiling: float,
+        ahead: float | None,
+        cap: float,
+    ) -> int:
+        """The batch path as the runtime's loop was: one :meth:`push` per arrival."""
+        i = start
+        while i < len(events):
+            ts, eid = times[i], events[i].event_id
+            if ts < self.watermark or ts > ceiling or eid in seen:
+                break
+            seen.add(eid)
+            self.push((ts, eid, events[i]))
+            if ahead is not None and ts + ahead > ceiling:
+                ceiling = min(ts + ahead, cap)
+            i += 1
+        return i
 
 
 def _heap_only(engine: Engine) -> Engine:
@@ -378,3 +405,29 @@ def test_cancelled_timers_do_not_hold_the_horizon_back() -> None:
         wheel.cancel(("r", f"c{i}", ""))
     assert wheel.fire_until(0.5, lambda k, due: None) == 0
     assert wheel.horizon == 5.0  # the live timer, not the cancelled one due at 1.0
+
+
+class _E:
+    """An arrival as the buffer sees it: only its id matters."""
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+
+
+def test_admit_buffers_a_run_and_stops_at_what_needs_the_slow_path() -> None:
+    buf = WatermarkBuffer(lateness=10.0)
+    seen: set[str] = set()
+    events = [_E(x) for x in ("a", "b", "c", "a", "d")]
+    times = [100.0, 95.0, 120.0, 121.0, 130.0]
+    # "a" again (index 3) is a duplicate: the caller takes it.
+    assert buf.admit(events, times, 0, seen, ceiling=200.0, ahead=None, cap=math.inf) == 3
+    assert seen == {"a", "b", "c"} and buf.newest == 120.0 and buf.watermark == 110.0
+    # A late arrival (below the watermark) stops it too, before touching ``seen``.
+    assert buf.admit([_E("e")], [109.0], 0, seen, ceiling=200.0, ahead=None, cap=math.inf) == 0
+    assert "e" not in seen
+    # A following ceiling: newest + ahead, capped; 131 is above 120 + 10.
+    assert (
+        buf.admit([_E("f"), _E("g")], [125.0, 136.0], 0, seen, ceiling=130.0, ahead=10.0, cap=math.inf) == 1
+    )
+    assert buf.admit([_E("g")], [136.0], 0, seen, ceiling=135.0, ahead=10.0, cap=135.0) == 0
+    assert [e[1] for e in buf.pop_due(math.inf)] == ["b", "a", "c", "f"]

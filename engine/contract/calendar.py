@@ -179,7 +179,7 @@ class WorkingCalendar:
         self._n = n = last.toordinal() - self._o0 + 1
         starts, lens = [float(a) for a, _ in spans], [float(b - a) for a, b in spans]
         ends = np.cumsum(lens)  # working seconds of a day up to the end of each period
-        self._starts, self._ends = starts, [float(b) for _, b in spans]
+        self._starts, self._ends, self._lens = starts, [float(b) for _, b in spans], lens
         self._cum_end, self._cum_start = ends.tolist(), (ends - lens).tolist()
         self.day_seconds = int(ends[-1])
         self._period_np = (np.array(starts), ends, ends - lens, np.array(lens))
@@ -203,8 +203,6 @@ class WorkingCalendar:
         self._lo = lo = self.covered_first.toordinal() - self._o0
         self._hi = hi = self.covered_last.toordinal() - self._o0 + 1
         self._seen = [lo, hi - 1]  # lowest and highest day number asked about (fallback bookkeeping)
-        # to_index reads everything it needs from one tuple: attribute loads dominate its cost
-        self._hot = (self._shifts, self._o0, lo, hi, self._work, self._cum, starts, self._cum_start, lens)
 
     @classmethod
     def china(
@@ -329,7 +327,9 @@ class WorkingCalendar:
         shift = self._shifts.get(t.tzinfo)
         if shift is None:
             shift = self._shift(t)
-        s = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1_000_000 + shift
+        s = t.hour * 3600 + t.minute * 60 + t.second + shift  # whole seconds: exact
+        if t.microsecond:
+            s += t.microsecond / 1_000_000
         i = t.toordinal() - self._o0
         if s < 0 or s >= _DAY:
             q, s = divmod(s, _DAY)
@@ -355,27 +355,16 @@ class WorkingCalendar:
         return self._work[i] and j > 0 and s < self._ends[j - 1]
 
     def to_index(self, t: datetime) -> float:
-        """Working seconds from ``first`` 00:00 to ``t``: O(1), ``_locate`` inlined (hot path)."""
-        shifts, o0, lo, hi, work, cum, starts, cum_start, lens = self._hot
-        shift = shifts.get(t.tzinfo)
-        if shift is None:
-            shift = self._shift(t)
-        s = t.hour * 3600 + t.minute * 60 + t.second + shift
-        if t.microsecond:
-            s += t.microsecond / 1_000_000
-        i = t.toordinal() - o0
-        if s < 0 or s >= _DAY:
-            q, s = divmod(s, _DAY)
-            i += int(q)
-        if not lo <= i < hi:
-            self._beyond(i)  # raises unless the fallback counts day i
-        if work[i]:
+        """Working seconds from ``first`` 00:00 to ``t``: O(1) (a day's cumulative sum, one bisection)."""
+        i, s = self._locate(t)
+        if self._work[i]:
+            starts = self._starts
             j = bisect_right(starts, s) - 1
             if j >= 0:
                 d = s - starts[j]
-                w = lens[j]
-                return cum[i] + cum_start[j] + (d if d < w else w)
-        return cum[i]
+                w = self._lens[j]
+                return self._cum[i] + self._cum_start[j] + (d if d < w else w)
+        return self._cum[i]
 
     def from_index(self, x: float, *, latest: bool = False) -> datetime:
         """The earliest (or, with ``latest``, the latest) instant whose index is ``x``."""

@@ -60,6 +60,13 @@ class RuleContext(Protocol):
 
     def has_alerted(self, rule: Rule, subject: str, discriminator: str = "") -> bool: ...
 
+    def wake(self, rule: Rule) -> None:
+        """From now on, pass ``rule`` the events of its ``dormant_kinds`` too (idempotent).
+
+        Takes effect from the next event applied, including later events of the batch
+        being applied."""
+        ...
+
     def schedule(self, key: TimerKey, index: float, group: list[TimerKey] | None, /) -> None:
         """Arm ``key`` for the latest instant whose calendar index is ``index``; it fires
         once the watermark is past that instant, and ``timer_one`` gets the instant.
@@ -141,6 +148,12 @@ class Rule:
     section: ClassVar[str | None] = None
     #: Event kinds (``kind`` tags) passed to :meth:`check_one`.
     kinds: ClassVar[tuple[str, ...]] = ()
+    #: Kinds passed to :meth:`check_one` only once the rule has called ``ctx.wake(self)``:
+    #: events that mean something to the rule only when the stream carries something else
+    #: (the capacity rule reads case events only in halls with a roster or queue tickets).
+    #: Until then they cost the rule nothing, not even a call: rule families are gated by
+    #: what the stream carries.
+    dormant_kinds: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`alert_one` should see every alert the engine raises.
     observes_alerts: ClassVar[bool] = False
 

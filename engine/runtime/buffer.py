@@ -26,7 +26,7 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
@@ -80,6 +80,64 @@ class WatermarkBuffer:
         if ts > self.newest:
             self.newest = ts
             self.watermark = ts - self._lateness
+
+    def admit(
+        self,
+        events: Sequence[Any],
+        times: Sequence[float],
+        start: int,
+        seen: set[str],
+        *,
+        ceiling: float,
+        ahead: float | None,
+        cap: float,
+    ) -> int:
+        """Buffer ``events[start:]`` for as long as each is plainly admissible; return where it stopped.
+
+        The common case of a batch, in one call instead of one :meth:`push` per event: an
+        arrival is buffered (its id added to ``seen``) when its id is new, it is not late
+        (``ts >= watermark``) and not above ``ceiling``. The first one that fails a test is
+        left for the caller (a duplicate, a late, an ahead event, or one that may confirm a
+        held candidate) and its index returned (``len(events)`` when all were buffered).
+
+        ``times[i]`` is ``events[i]``'s POSIX time. ``ahead``: when not ``None`` the ceiling
+        follows the stream, ``newest + ahead`` capped at ``cap`` (no wall clock); ``None``
+        keeps it fixed (a wall clock sets it). Everything :meth:`push` does, entry by entry.
+        """
+        run_append = self._run.append
+        heap = self._heap
+        last = self._last
+        newest = self.newest
+        watermark = self.watermark
+        lateness = self._lateness
+        seen_add = seen.add
+        i = start
+        n = len(events)
+        try:
+            while i < n:
+                ts = times[i]
+                event = events[i]
+                eid = event.event_id
+                if ts < watermark or ts > ceiling or eid in seen:
+                    break
+                seen_add(eid)
+                entry = (ts, eid, event)
+                if entry > last:
+                    run_append(entry)
+                    last = entry
+                else:
+                    heapq.heappush(heap, entry)
+                if ts > newest:
+                    newest = ts
+                    watermark = ts - lateness
+                    if ahead is not None and ts + ahead > ceiling:
+                        ceiling = ts + ahead if ts + ahead < cap else cap
+                i += 1
+        finally:
+            self._last = last
+            self.newest = newest
+            self.watermark = watermark
+        return i
 
     def close(self) -> None:
         """End of stream: the watermark moves up to the newest event time (nothing is late now)."""

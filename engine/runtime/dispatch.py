@@ -13,7 +13,7 @@ Other families (tenders, cameras...) follow the hook protocol ``event_types``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Protocol
 
 from engine.contract import events as ev
@@ -38,6 +38,9 @@ class Checker(Protocol):
 
     @property
     def kinds(self) -> tuple[str, ...]: ...
+
+    @property
+    def dormant_kinds(self) -> tuple[str, ...]: ...
 
     def check_one(self, event: Any, state: Any, /) -> None: ...
 
@@ -66,13 +69,20 @@ class CaseRegistry:
         catalogue: Catalogue,
         rules: Iterable[Checker],
         families: Iterable[Any],
+        awake: Collection[Checker] = (),
     ) -> dict[type, Handler]:
-        """Event type → handler; rules run in the order given (registry order)."""
+        """Event type → handler; rules run in the order given (registry order).
+
+        A rule gets the kinds in its ``kinds``, and those in its ``dormant_kinds`` when it is
+        in ``awake``. Building again after a rule wakes gives it those events from then on.
+        """
         rules = tuple(rules)
 
         def checks_for(etype: Any) -> tuple[Check, ...]:
             tag = etype.__struct_config__.tag
-            return tuple(r.check_one for r in rules if tag in r.kinds)
+            return tuple(
+                r.check_one for r in rules if tag in r.kinds or (tag in r.dormant_kinds and r in awake)
+            )
 
         table: dict[type, Handler] = {
             ev.ItemPublished: catalogue.publish_item,

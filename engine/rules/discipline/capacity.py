@@ -122,7 +122,9 @@ class _Dept:
 class CapacityRule(DisciplineRule):
     name = "discipline.capacity"
     level = "warning"
-    kinds = ("case.submitted", "case.accepted", "queue.ticket", "queue.called")
+    kinds = ("queue.ticket", "queue.called")
+    # Case events matter only in a hall with a roster (the estimate) or queue tickets.
+    dormant_kinds = ("case.submitted", "case.accepted")
 
     def __init__(
         self, *, capacity_wait_minutes: CapacityWait = 20.0, capacity_clear_minutes: CapacityClear = 5.0
@@ -138,12 +140,18 @@ class CapacityRule(DisciplineRule):
         super().reset()
         self._depts: dict[str, _Dept] = {}
         self._walk_in: dict[str, tuple[str, float]] = {}
-        #: Halls whose stream carries what the rule needs (a roster or queue tickets). An
-        #: approval-only stream never activates it, so its case events cost one set lookup.
+        #: Halls whose stream carries what the rule needs (a roster or queue tickets). The
+        #: rule sleeps through case events until the first such hall (an approval-only
+        #: stream never wakes it); then case events of other halls cost one set lookup.
         self._active: set[str] = set()
 
+    def _activate(self, hall_id: str) -> None:
+        if hall_id not in self._active:
+            self._active.add(hall_id)
+            self.ctx.wake(self)
+
     def roster(self, event: ev.StaffRoster, st: StaffState) -> None:
-        self._active.add(event.hall_id)
+        self._activate(event.hall_id)
 
     # --- events ---------------------------------------------------------------------
 
@@ -151,7 +159,7 @@ class CapacityRule(DisciplineRule):
         if event.hall_id not in self._active:
             if type(event) not in _QUEUE_EVENTS:
                 return
-            self._active.add(event.hall_id)
+            self._activate(event.hall_id)
         # Timers due before this event see the line as it was before it.
         self.book.fire_before(event.ts.timestamp())
         if isinstance(event, ev.CaseSubmitted):
