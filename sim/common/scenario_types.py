@@ -13,6 +13,7 @@ too. Probabilities are per *eligible* case (see :class:`Misconduct`).
 
 from __future__ import annotations
 
+import math
 from datetime import date, time
 from typing import Annotated, Literal
 
@@ -35,6 +36,7 @@ __all__ = [
     "Misconduct",
     "Range",
     "Service",
+    "ServiceTime",
     "StepDef",
     "TruthSpec",
     "parse_period",
@@ -86,6 +88,65 @@ class LogNormal(_Spec, frozen=True):
 
     median: Positive
     sigma: Annotated[float, Meta(ge=0, le=3)] = 0.5
+
+
+#: What each service-time distribution requires, and what else it accepts.
+_SERVICE_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "lognormal": (frozenset({"median"}), frozenset({"sigma"})),
+    "exponential": (frozenset({"mean"}), frozenset()),
+    "gamma": (frozenset({"mean", "shape"}), frozenset()),
+    "empirical": (frozenset({"values"}), frozenset()),
+}
+
+
+class ServiceTime(_Spec, frozen=True):
+    """How long one piece of work takes (in the unit its field names), as a distribution.
+
+    * ``lognormal`` (the default, and every shipped scenario's): ``median`` and ``sigma`` of the
+      logarithm (default 0.5). Service times in halls are skewed to the right.
+    * ``exponential``: ``mean``. The M/M/c assumption: a scenario with exponential windows can
+      be checked against Erlang C (docs/planning.md).
+    * ``gamma``: ``mean`` and ``shape``. An integer shape *k* is the Erlang-*k* phase-type
+      distribution (*k* exponential phases in series, coefficient of variation 1/√k); shape 1
+      is the exponential.
+    * ``empirical``: ``values``, observed durations resampled with replacement (a hall's own
+      records, when no parametric form is defensible).
+
+    A field that the chosen distribution does not take is an error, not ignored: a planner who
+    writes ``mean`` under a lognormal would otherwise simulate something else than they think.
+    """
+
+    dist: Literal["lognormal", "exponential", "gamma", "empirical"] = "lognormal"
+    median: Positive | None = None
+    sigma: Annotated[float, Meta(ge=0, le=3)] | None = None
+    mean: Positive | None = None
+    shape: Annotated[float, Meta(gt=0, le=1000)] | None = None
+    values: Annotated[list[NonNeg], Meta(min_length=1, max_length=1_000_000)] | None = None
+
+    def __post_init__(self) -> None:
+        required, optional = _SERVICE_FIELDS[self.dist]
+        for name in ("median", "sigma", "mean", "shape", "values"):
+            given = getattr(self, name) is not None
+            if not given and name in required:
+                raise ValueError(f"`{name}` is required for dist `{self.dist}`")
+            if given and name not in required | optional:
+                takes = ", ".join(f"`{f}`" for f in sorted(required | optional))
+                raise ValueError(f"`{name}` does not apply to dist `{self.dist}` (it takes {takes})")
+        if self.values is not None and not any(v > 0 for v in self.values):
+            raise ValueError("`values` must hold at least one positive duration")
+
+    @property
+    def expected(self) -> float:
+        """The distribution's mean (for planners' tables and the M/M/c check)."""
+        if self.dist == "lognormal":
+            assert self.median is not None
+            s = 0.5 if self.sigma is None else self.sigma
+            return self.median * math.exp(s * s / 2)
+        if self.dist == "empirical":
+            assert self.values is not None
+            return sum(self.values) / len(self.values)
+        assert self.mean is not None
+        return self.mean
 
 
 class BetaDist(_Spec, frozen=True):
@@ -205,16 +266,17 @@ class Service(_Spec, frozen=True):
     reaches a window. A back-office step lasts ``step_fraction`` of its limit, of which only
     ``handling_minutes`` hold a member of the post; ``overrun_rate`` of steps instead run
     ``overrun_days`` past their limit. ``decision_hours`` pass between the last step and the
-    decision, which holds an approver for ``decision_minutes``.
+    decision, which holds an approver for ``decision_minutes``. Each duration is a
+    :class:`ServiceTime`: lognormal unless the scenario names another distribution.
     """
 
-    acceptance_minutes: LogNormal = LogNormal(median=12, sigma=0.5)
-    instant_minutes: LogNormal = LogNormal(median=6, sigma=0.5)
-    online_intake_hours: LogNormal = LogNormal(median=2, sigma=0.8)
+    acceptance_minutes: ServiceTime = ServiceTime(median=12, sigma=0.5)
+    instant_minutes: ServiceTime = ServiceTime(median=6, sigma=0.5)
+    online_intake_hours: ServiceTime = ServiceTime(median=2, sigma=0.8)
     step_fraction: BetaDist = BetaDist(a=2, b=5)
-    handling_minutes: LogNormal = LogNormal(median=20, sigma=0.6)
-    decision_hours: LogNormal = LogNormal(median=3, sigma=0.8)
-    decision_minutes: LogNormal = LogNormal(median=5, sigma=0.5)
+    handling_minutes: ServiceTime = ServiceTime(median=20, sigma=0.6)
+    decision_hours: ServiceTime = ServiceTime(median=3, sigma=0.8)
+    decision_minutes: ServiceTime = ServiceTime(median=5, sigma=0.5)
     approve_rate: Prob = 0.97
     suspension_rate: Prob = 0.03
     suspension_days: Range = Range(min=1, max=5)

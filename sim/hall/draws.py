@@ -17,10 +17,10 @@ import numpy as np
 
 from sim.common.hall_model import HallModel
 from sim.common.scenario import Scenario
-from sim.common.scenario_types import LogNormal
+from sim.common.scenario_types import ServiceTime
 from sim.hall.misconduct import KindTable
 
-__all__ = ["CaseDraws", "draw_cases"]
+__all__ = ["CaseDraws", "draw_cases", "draw_service"]
 
 #: Uniforms per case for shaping its injected kind (which event, how far, how much).
 SHAPE_DRAWS = 4
@@ -49,10 +49,27 @@ class CaseDraws:
     shape: np.ndarray  # (cases, SHAPE_DRAWS) uniforms for the injected kind
 
 
-def _lognormal(
-    rng: np.random.Generator, d: LogNormal, scale: float, size: int | tuple[int, int]
+def draw_service(
+    rng: np.random.Generator, d: ServiceTime, scale: float, size: int | tuple[int, int]
 ) -> np.ndarray:
-    return np.asarray(rng.lognormal(np.log(d.median * scale), d.sigma, size=size))
+    """``size`` durations of ``d`` in seconds (``scale``: seconds per unit of the field).
+
+    One generator call per column, in a fixed order, so the draws depend only on the seed;
+    the lognormal call is the one every shipped scenario has always made, so their outputs
+    did not change when the other distributions came.
+    """
+    if d.dist == "lognormal":
+        assert d.median is not None
+        sigma = 0.5 if d.sigma is None else d.sigma
+        return np.asarray(rng.lognormal(np.log(d.median * scale), sigma, size=size))
+    if d.dist == "exponential":
+        assert d.mean is not None
+        return np.asarray(rng.exponential(d.mean * scale, size=size))
+    if d.dist == "gamma":
+        assert d.mean is not None and d.shape is not None
+        return np.asarray(rng.gamma(d.shape, d.mean * scale / d.shape, size=size))
+    assert d.values is not None
+    return np.asarray(rng.choice(np.asarray(d.values, dtype=np.float64) * scale, size=size))
 
 
 def draw_cases(
@@ -83,12 +100,12 @@ def draw_cases(
     u_kind = misconduct.random(n)
     return CaseDraws(
         kind=kinds.draw_many(item_idx, u_kind),
-        accept_s=_lognormal(natural, sv.acceptance_minutes, 60, n),
-        instant_s=_lognormal(natural, sv.instant_minutes, 60, n),
-        intake_s=_lognormal(natural, sv.online_intake_hours, 3600, n),
-        decision_s=_lognormal(natural, sv.decision_hours, 3600, n),
-        handling_s=_lognormal(natural, sv.handling_minutes, 60, (n, width)),
-        approver_s=_lognormal(natural, sv.decision_minutes, 60, n),
+        accept_s=draw_service(natural, sv.acceptance_minutes, 60, n),
+        instant_s=draw_service(natural, sv.instant_minutes, 60, n),
+        intake_s=draw_service(natural, sv.online_intake_hours, 3600, n),
+        decision_s=draw_service(natural, sv.decision_hours, 3600, n),
+        handling_s=draw_service(natural, sv.handling_minutes, 60, (n, width)),
+        approver_s=draw_service(natural, sv.decision_minutes, 60, n),
         fraction=fraction,
         overrun_days=overrun_days,
         suspend_days=suspend_days,
