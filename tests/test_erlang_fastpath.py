@@ -40,3 +40,19 @@ def test_mmc_validation_small() -> None:
     assert abs(check.rel_error) < 0.08
     assert check.ci[0] < check.erlang_c_wait < check.ci[1] or abs(check.rel_error) < 0.03
     assert 0.0 <= check.coverage <= 1.0
+
+
+def test_mmc_interval_stays_nonnegative_on_a_small_skewed_run() -> None:
+    # three replications of 40 customers at low load: most wait 0, a few a while, so the
+    # replication means are skewed and the plain t interval reached -0.31 (a wait below 0)
+    check = mmc_check(c=2, rho=0.3, replications=3, customers=40, seed=4, group=3)
+    assert check.ci[0] == 0.0
+    assert check.ci[0] <= check.pooled_wait < check.ci[1]
+    assert check.ci[1] == pytest.approx(0.5644, abs=1e-3)  # the t interval's upper end, kept
+    assert check.coverage == 1.0  # the cut does not change which intervals cover Erlang C
+
+
+@pytest.mark.parametrize(("replications", "group"), [(1, 1), (4, 1), (4, 5)])
+def test_mmc_check_refuses_sizes_without_an_interval(replications: int, group: int) -> None:
+    with pytest.raises(ValueError, match=r"mmc_check: (replications|group)"):
+        mmc_check(c=2, rho=0.3, replications=replications, customers=40, group=group)

@@ -24,10 +24,12 @@ SMOKE = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.yaml"
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 nonneg = st.floats(min_value=0.0, max_value=1e9, allow_nan=False)
 real = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+signed_unit = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False)
 STRATEGY: dict[ValueRange, st.SearchStrategy[float]] = {
     "proportion": unit,
     "nonnegative": nonneg,
     "real": real,
+    "agreement": signed_unit,
 }
 
 
@@ -39,7 +41,7 @@ def _check(values: list[float], kind: ValueRange) -> None:
     assert mean_interval(values, kind) == (mean, ci)  # no random state: the same answer again
 
 
-@pytest.mark.parametrize("kind", ["proportion", "nonnegative", "real"])
+@pytest.mark.parametrize("kind", ["proportion", "nonnegative", "real", "agreement"])
 @given(data=st.data())
 def test_interval_in_range_contains_the_mean_and_is_deterministic(
     kind: ValueRange, data: st.DataObject
@@ -57,6 +59,8 @@ def test_interval_in_range_contains_the_mean_and_is_deterministic(
         ([0.0, 0.0, 0.0, 0.0, 1.0], "proportion"),  # ... and below 0
         ([0.0, 0.0, 0.0, 0.0, 500.0], "nonnegative"),
         ([1.0, 1e-300], "proportion"),
+        ([1.0, 1.0, -0.5], "agreement"),
+        ([-0.5, -0.5, 1.0], "agreement"),
     ],
 )
 def test_extreme_inputs_stay_in_range(values: list[float], kind: ValueRange) -> None:
@@ -172,3 +176,25 @@ def test_every_calibration_metric_has_a_range() -> None:
     assert kinds["completion_rate"] == kinds["instant_item_share"] == "proportion"
     assert kinds["yellow_cards"] == kinds["open_cases"] == "nonnegative"
     assert kinds["award_discount_max"] == "real"
+
+
+def _study_row(ari: float) -> dict[str, object]:
+    """A seed of the bidding-market seed study, reduced to what its summary reads."""
+    zero = dict.fromkeys(["clean", "fp_clean", "pattern_clean", "cards_honest", "debarred_party_honest"], 0)
+    counts = dict.fromkeys(["flagged_collusive", "collusive", "firm_ring_flagged", "firm_ring_tenders"], 0)
+    rings = {"ari": ari, "ring_firm_precision": 1.0, "ring_firm_recall": 1.0}
+    return zero | counts | rings | {"by_strategy": {}}
+
+
+def test_seed_study_ari_interval_uses_the_number_of_seeds_and_stays_in_range() -> None:
+    from supsim.experiments.collusion_sweep import summarise_study
+
+    # three seeds, two rings recovered worse than chance: the t quantile of 12 seeds (2.201)
+    # gave [-1.10, 1.00], below the ARI's least value and too narrow for three seeds (4.303)
+    s = summarise_study([_study_row(a) for a in (-0.5, -0.5, 1.0)])
+    assert s["ari_interval"] == [-1.0, 1.0]  # the t interval, +-2.151, cut to the ARI's range
+    assert s["ari_mean"] == pytest.approx(0.0, abs=1e-12)
+    s = summarise_study([_study_row(a) for a in (1.0, 1.0, 0.6)])  # 2.201 gave a lower end of 0.573
+    lo, hi = s["ari_interval"]
+    assert hi == 1.0 and lo == pytest.approx(0.8667 - 4.3027 * 0.2309 / math.sqrt(3), abs=1e-3)
+    assert summarise_study([_study_row(0.9)])["ari_interval"] is None

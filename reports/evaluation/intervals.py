@@ -10,7 +10,10 @@ quantity's range:
 * ``"real"`` — no bound (a latency is negative when a warning comes early): the t interval;
 * ``"nonnegative"`` — waits, counts, alerts per day, a utilisation (above 1 when the
   demand outruns the staff): the t interval with its lower end raised to 0;
-* ``"proportion"`` — rates and shares in [0, 1]: the t interval cut to [0, 1].
+* ``"proportion"`` — rates and shares in [0, 1]: the t interval cut to [0, 1];
+* ``"agreement"`` — an agreement index in [-1, 1], such as the adjusted Rand index of the
+  recovered bidding rings (1 when they match the true rings, near 0 for chance): the t
+  interval cut to [-1, 1].
 
 Why cutting is sound: the true mean lies in the range, so it lies in the cut interval
 exactly when it lies in the t interval; the cut interval covers as often as the t interval
@@ -49,13 +52,14 @@ __all__ = ["LEVEL", "RANGES", "Interval", "ValueRange", "mean_interval", "t_inte
 LEVEL = 0.95
 
 Interval = tuple[float, float]
-ValueRange = Literal["real", "nonnegative", "proportion"]
+ValueRange = Literal["real", "nonnegative", "proportion", "agreement"]
 
 #: Lowest and highest value of each range.
 RANGES: dict[str, tuple[float, float]] = {
     "real": (-math.inf, math.inf),
     "nonnegative": (0.0, math.inf),
     "proportion": (0.0, 1.0),
+    "agreement": (-1.0, 1.0),
 }
 
 

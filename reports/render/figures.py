@@ -5,17 +5,21 @@ axes with units, a title, a legend that covers no data, and sizes that keep tick
 apart (long rule names go on the y axis of horizontal bars). Figures are drawn on the Agg
 canvas directly (``matplotlib.figure.Figure``), never through ``pyplot``, so no global state
 or GUI backend is involved, and PNGs are saved without a ``Software`` tag so the same data
-give the same bytes.
+give the same bytes. Labels that come from the data (titles naming a run, rule and family
+names, the swept parameter) pass through a :class:`~reports.render.plot_fonts.PlotText`, so
+Chinese ones are drawn with a CJK font or, without one, in their non-CJK form, never as boxes.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from reports.render.plot_fonts import PlotText
 
 __all__ = [
     "confusion_figure",
@@ -36,9 +40,20 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def scores_figure(rows: Sequence[Mapping[str, object]], *, title: str) -> bytes:
+def _drawn(draw: Callable[[PlotText], Figure], text: PlotText | None) -> bytes:
+    """Draw and save inside the fonts of ``text`` (looked up when not given)."""
+    text = text if text is not None else PlotText.lookup()
+    with text.fonts():
+        return _png(draw(text))
+
+
+def scores_figure(rows: Sequence[Mapping[str, object]], *, title: str, text: PlotText | None = None) -> bytes:
     """Grouped bars of precision, recall and F1 per row, with the bootstrap 95 % intervals."""
-    names = [str(r["name"]) for r in rows]
+    return _drawn(lambda t: _scores(rows, t(title), t), text)
+
+
+def _scores(rows: Sequence[Mapping[str, object]], title: str, text: PlotText) -> Figure:
+    names = [text(str(r["name"])) for r in rows]
     fig = Figure(figsize=(8.0, 0.9 + 0.55 * max(3, len(names))), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(names))
@@ -62,12 +77,18 @@ def scores_figure(rows: Sequence[Mapping[str, object]], *, title: str) -> bytes:
     ax.set_title(title)
     ax.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return fig
 
 
-def confusion_figure(rows: Sequence[Mapping[str, object]], *, title: str) -> bytes:
+def confusion_figure(
+    rows: Sequence[Mapping[str, object]], *, title: str, text: PlotText | None = None
+) -> bytes:
     """Stacked horizontal bars of true positives, false positives and missed episodes per rule."""
-    names = [str(r["name"]) for r in rows]
+    return _drawn(lambda t: _confusion(rows, t(title), t), text)
+
+
+def _confusion(rows: Sequence[Mapping[str, object]], title: str, text: PlotText) -> Figure:
+    names = [text(str(r["name"])) for r in rows]
     fig = Figure(figsize=(8.0, 0.9 + 0.4 * max(3, len(names))), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(names))
@@ -83,11 +104,17 @@ def confusion_figure(rows: Sequence[Mapping[str, object]], *, title: str) -> byt
     ax.set_title(title)
     ax.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return fig
 
 
-def latency_histograms(latencies: Mapping[str, Sequence[float]], *, title: str) -> bytes:
+def latency_histograms(
+    latencies: Mapping[str, Sequence[float]], *, title: str, text: PlotText | None = None
+) -> bytes:
     """One histogram of detection latency (working hours) per rule family, side by side."""
+    return _drawn(lambda t: _latency(latencies, t(title), t), text)
+
+
+def _latency(latencies: Mapping[str, Sequence[float]], title: str, text: PlotText) -> Figure:
     families = [f for f in latencies if latencies[f]]
     n = max(1, len(families))
     fig = Figure(figsize=(min(4.0 * n, 12.0), 3.4), layout="constrained")
@@ -98,18 +125,29 @@ def latency_histograms(latencies: Mapping[str, Sequence[float]], *, title: str) 
             lo, hi = float(data.min()), float(data.max())
             bins = 20 if hi > lo else 1
             ax.hist(data, bins=bins, range=(lo, hi) if hi > lo else (lo - 0.5, lo + 0.5), color="#1f77b4")
-        ax.set_title(f"{fam} (n = {data.size})")
+        ax.set_title(f"{text(fam)} (n = {data.size})")
         ax.set_xlabel("latency (working hours)")
         ax.set_ylabel("true positives")
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    return _png(fig)
+    return fig
 
 
 def threshold_figure(
-    param: str, values: Sequence[float], series: Mapping[str, Sequence[float | None]], *, title: str
+    param: str,
+    values: Sequence[float],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    text: PlotText | None = None,
 ) -> bytes:
     """Metrics of a sweep against the swept threshold."""
+    return _drawn(lambda t: _threshold(t(param), values, series, t(title)), text)
+
+
+def _threshold(
+    param: str, values: Sequence[float], series: Mapping[str, Sequence[float | None]], title: str
+) -> Figure:
     fig = Figure(figsize=(7.5, 3.8), layout="constrained")
     ax = fig.add_subplot()
     for name, ys in series.items():
@@ -121,13 +159,24 @@ def threshold_figure(
     ax.set_title(title)
     ax.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return fig
 
 
 def throughput_figure(
-    t_s: Sequence[float], rps: Sequence[float], p95_ms: Sequence[float | None], *, title: str
+    t_s: Sequence[float],
+    rps: Sequence[float],
+    p95_ms: Sequence[float | None],
+    *,
+    title: str,
+    text: PlotText | None = None,
 ) -> bytes:
     """A load test over time: requests per second (left axis) and 95th-percentile response time."""
+    return _drawn(lambda t: _throughput(t_s, rps, p95_ms, t(title)), text)
+
+
+def _throughput(
+    t_s: Sequence[float], rps: Sequence[float], p95_ms: Sequence[float | None], title: str
+) -> Figure:
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(t_s, rps, color="#1f77b4", label="requests/s")
@@ -138,4 +187,4 @@ def throughput_figure(
     ax2.set_ylabel("95th percentile response time (ms)", color="#ff7f0e")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return fig

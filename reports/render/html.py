@@ -19,6 +19,7 @@ from reports.render import figures
 from reports.render.load_tables import loadtest_summary_table, loadtest_table, slo_table
 from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
 from reports.render.model import build_report
+from reports.render.plot_fonts import PlotText, plain_form
 from reports.render.run_calendar import calendar_note
 from reports.render.tables import (
     Table,
@@ -46,8 +47,9 @@ SECTIONS = (
 )
 
 _CSS = """
-body{font-family:"DejaVu Sans","Noto Sans CJK SC",sans-serif;margin:2em auto;max-width:60em;color:#222;
-line-height:1.4;padding:0 1em}
+body{font-family:"DejaVu Sans","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
+"Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","WenQuanYi Zen Hei",SimHei,sans-serif;
+margin:2em auto;max-width:60em;color:#222;line-height:1.4;padding:0 1em}
 h1{font-size:1.6em;border-bottom:2px solid #444}
 h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #bbb}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
@@ -87,31 +89,33 @@ def _md_table(t: Table) -> str:
     return "\n".join(lines)
 
 
+def _run_label(run: dict[str, Any]) -> tuple[str, str]:
+    """A run's heading, and its non-CJK form for a figure drawn without a CJK font."""
+    label = f"{run['scenario']} — seed {run['seed']} ({run['name']})"
+    name = plain_form(str(run["name"]))
+    plain = f"{plain_form(str(run['scenario'])) or 'scenario'} — seed {run['seed']}" + (
+        f" ({name})" if name else ""
+    )
+    return label, plain
+
+
 def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[tuple[str, Any]]]]:
-    """Section → list of ``("p", text)``, ``("table", Table)`` or ``("img", (png, alt))`` blocks."""
+    """Section → list of ``("p", text)``, ``("table", Table)`` or ``("img", (png, alt))`` blocks.
+
+    The figures share one :class:`PlotText`: one CJK font lookup per report, and one note
+    (at the top, and logged) when labels had to be drawn without their Chinese part."""
     runs = report["runs"]
     out: dict[str, list[tuple[str, Any]]] = {s: [("p", _INTRO[s])] for s in SECTIONS}
+    text = PlotText.lookup() if with_figures else None
     for run in runs:
-        label = f"{run['scenario']} — seed {run['seed']} ({run['name']})"
+        label, plain = _run_label(run)
         out["Scenario in brief"] += [("h3", label), ("table", facts_table(run))]
         out["Hall KPIs"] += [("h3", label), ("table", kpi_table(run))]
         fam = [*run["families"], run["overall"]]
         out["Accuracy per rule family"] += [("h3", label), ("table", scores_table(fam))]
         out["Confusion counts"] += [("h3", label), ("table", confusion_table(run["rules"]))]
-        if with_figures:
-            out["Accuracy per rule family"].append(
-                ("img", (figures.scores_figure(fam, title=f"Accuracy per rule family: {label}"), "accuracy"))
-            )
-            out["Confusion counts"].append(
-                (
-                    "img",
-                    (figures.confusion_figure(run["rules"], title=f"Confusion counts: {label}"), "confusion"),
-                )
-            )
-            out["Detection latency"].append(
-                ("img", (figures.latency_histograms(run["latencies_h"], title=f"Detection latency: {label}"),
-                         "latency histograms"))
-            )  # fmt: skip
+        if text is not None:
+            _run_figures(out, run, fam, (label, plain), text)
         else:
             out["Detection latency"].append(("p", f"{label}: histograms in report.html."))
         out["Detection latency"].append(("p", f"{label}: working hours counted on {run.get('calendar')}."))
@@ -120,21 +124,53 @@ def _blocks(report: dict[str, Any], with_figures: bool) -> list[tuple[str, list[
             out["Detection latency"].append(("p", f"{label}: {cal_note}"))
         if note := _instant_note(run):
             out["Detection latency"].append(("p", f"{label}: {note}"))
-        _sweep_blocks(out["Threshold curves"], run, label, with_figures)
-        _load_blocks(out["Throughput and load"], run, label, with_figures)
+        _sweep_blocks(out["Threshold curves"], run, (label, plain), text)
+        _load_blocks(out["Throughput and load"], run, (label, plain), text)
     for market in report.get("markets", []):
         label = f"{market['scenario']} — seed {market['seed']} ({market['name']}; bidding market)"
         out["Scenario in brief"] += [("h3", label), ("table", market_facts_table(market))]
         out["Accuracy per rule family"] += [("h3", label), ("table", market_scores_table(market))]
         out["Confusion counts"] += [("h3", label), ("table", market_rules_table(market))]
     for extra in report.get("sweeps", []):
-        _sweep_blocks(out["Threshold curves"], extra, f"{extra['name']} (sweep folder)", with_figures)
+        _sweep_blocks(out["Threshold curves"], extra, _folder_label(extra, "sweep"), text)
     for extra in report.get("loadtests", []):
-        _load_blocks(out["Throughput and load"], extra, f"{extra['name']} (load-test folder)", with_figures)
+        _load_blocks(out["Throughput and load"], extra, _folder_label(extra, "load-test"), text)
     if report.get("bench"):
         out["Throughput and load"] += [("h3", "benchmarks"), ("table", bench_table(report["bench"]))]
     out["Provenance"].append(("table", provenance_table(report["provenance"])))
+    if text is not None and (note := text.note()):
+        out[SECTIONS[0]].insert(1, ("p", note))
+        text.warn("report figures")
     return [(s, out[s]) for s in SECTIONS]
+
+
+def _run_figures(
+    out: dict[str, list[tuple[str, Any]]],
+    run: dict[str, Any],
+    fam: list[Any],
+    labels: tuple[str, str],
+    text: PlotText,
+) -> None:
+    """A run's accuracy, confusion and latency figures, titled with its label."""
+    label, plain = labels
+
+    def title(what: str) -> str:
+        return text(f"{what}: {label}", f"{what}: {plain}")
+
+    png = figures.scores_figure(fam, title=title("Accuracy per rule family"), text=text)
+    out["Accuracy per rule family"].append(("img", (png, "accuracy")))
+    png = figures.confusion_figure(run["rules"], title=title("Confusion counts"), text=text)
+    out["Confusion counts"].append(("img", (png, "confusion")))
+    png = figures.latency_histograms(run["latencies_h"], title=title("Detection latency"), text=text)
+    out["Detection latency"].append(("img", (png, "latency histograms")))
+
+
+def _folder_label(folder: dict[str, Any], kind: str) -> tuple[str, str]:
+    """A sweep or load-test folder's heading, and its non-CJK form (module :func:`_run_label`)."""
+    return (
+        f"{folder['name']} ({kind} folder)",
+        f"{plain_form(str(folder['name'])) or 'unnamed'} ({kind} folder)",
+    )
 
 
 def _instant_note(run: dict[str, Any]) -> str | None:
@@ -151,7 +187,11 @@ def _instant_note(run: dict[str, Any]) -> str | None:
     )
 
 
-def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
+def _sweep_blocks(
+    blocks: list[tuple[str, Any]], run: dict[str, Any], labels: tuple[str, str], text: PlotText | None
+) -> None:
+    """A run's sweep table and, when ``text`` is given (figures wanted), its threshold figure."""
+    label, plain = labels
     sweep = run.get("sweep")
     if not sweep:
         blocks.append(("p", f"{label}: a single rulebook, not a sweep (no sweep.json in the run folder)."))
@@ -159,16 +199,21 @@ def _sweep_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str
     blocks += [("h3", label), ("table", sweep_table(sweep))]
     if sweep.get("recommended") is not None:
         blocks.append(("p", f"recommended (the sweep's goal): {sweep['param']} = {sweep['recommended']:g}"))
-    if with_figures:
+    if text is not None:
         rows = sweep["rows"]
         series = {m: [r.get(m) for r in rows] for m in ("precision", "recall", "f1")}
+        title = text(f"Threshold sweep: {label}", f"Threshold sweep: {plain}")
         png = figures.threshold_figure(
-            sweep["param"], [r["value"] for r in rows], series, title=f"Threshold sweep: {label}"
+            sweep["param"], [r["value"] for r in rows], series, title=title, text=text
         )
         blocks.append(("img", (png, "threshold curves")))
 
 
-def _load_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str, with_figures: bool) -> None:
+def _load_blocks(
+    blocks: list[tuple[str, Any]], run: dict[str, Any], labels: tuple[str, str], text: PlotText | None
+) -> None:
+    """A folder's engine speed and load-test tables and, when ``text`` is given, its figure."""
+    label, plain = labels
     blocks.append(("h3", label))
     if "timings" in run:  # a run folder; a load-test folder has no engine run of its own
         t = run.get("timings") or {}
@@ -189,10 +234,10 @@ def _load_blocks(blocks: list[tuple[str, Any]], run: dict[str, Any], label: str,
     if load.get("slo"):
         blocks.append(("table", slo_table(load["slo"])))
     hist = load.get("history") or []
-    if with_figures and hist:
+    if text is not None and hist:
         png = figures.throughput_figure(
             [h["t_s"] for h in hist], [h["rps"] for h in hist], [h["p95_ms"] for h in hist],
-            title=f"Load test: {label}",
+            title=text(f"Load test: {label}", f"Load test: {plain}"), text=text,
         )  # fmt: skip
         blocks.append(("img", (png, "load test over time")))
 

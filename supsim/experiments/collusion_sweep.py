@@ -35,6 +35,7 @@ from reports.evaluation.cartels.features import features_from_bids, tender_featu
 from reports.evaluation.cartels.models import ModelComparison, compare_with_reference, transfer_matrix
 from reports.evaluation.cartels.rings import recover_cartels, ring_scores
 from reports.evaluation.collusion import FIRM_RING_STRATEGIES, evaluate_collusion
+from reports.evaluation.intervals import mean_interval
 from sim.market.scenario import Camouflage, MarketScenario
 from sim.market.world import simulate_market
 
@@ -118,10 +119,16 @@ def seed_study(
 
 
 def summarise_study(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Pooled rates over seeds and the mean, minimum and a t-interval of the ARI."""
+    """Pooled rates over seeds and the mean, minimum and a 95 % interval of the ARI.
+
+    The ARI's interval is the Student-t interval over seeds with the quantile of the actual
+    number of seeds, cut to the ARI's range [-1, 1] (:mod:`reports.evaluation.intervals`):
+    the t interval, because each seed's ARI is one value of a bounded score with no count
+    behind it for a Wilson interval, and a dozen seeds are too few for a bootstrap to be
+    wider than the spread of the values. ``None`` with fewer than two seeds (no spread)."""
     clean = sum(r["clean"] for r in rows)
     ari = np.asarray([r["ari"] for r in rows], dtype=np.float64)
-    half = 2.201 * float(ari.std(ddof=1)) / np.sqrt(ari.size) if ari.size > 1 else 0.0  # t(0.975, 11)
+    ari_ci = mean_interval(ari, "agreement", what="ring ARI over seeds")[1] if ari.size else None
     by_strategy: dict[str, list[int]] = {}
     for r in rows:
         for k, (hit, n) in r["by_strategy"].items():
@@ -141,7 +148,7 @@ def summarise_study(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         / max(sum(r["firm_ring_tenders"] for r in rows), 1),
         "recall_by_strategy": {k: round(v[0] / v[1], 3) for k, v in sorted(by_strategy.items()) if v[1]},
         "ari_mean": float(ari.mean()) if ari.size else None,
-        "ari_interval": [float(ari.mean()) - half, min(1.0, float(ari.mean()) + half)] if ari.size else None,
+        "ari_interval": None if ari_ci is None else list(ari_ci),
         "ari_min": float(ari.min()) if ari.size else None,
         "ring_firm_precision_mean": float(np.mean([r["ring_firm_precision"] or 0.0 for r in rows])),
         "ring_firm_recall_mean": float(np.mean([r["ring_firm_recall"] or 0.0 for r in rows])),

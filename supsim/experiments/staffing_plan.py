@@ -24,6 +24,7 @@ import numpy as np
 
 from reports.evaluation.intervals import ValueRange, mean_interval
 from reports.evaluation.sweeps.table import Estimate, estimate
+from reports.render.plot_fonts import PlotText
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
 from sim.queueing.fcfs import fcfs_waits
@@ -262,7 +263,19 @@ def render_plan(table: PlanTable) -> str:
     return "\n".join(lines)
 
 
-def plot_plan(table: PlanTable, targets: list[Target], out: Path) -> Path:
+def plot_plan(table: PlanTable, targets: list[Target], out: Path, *, text: PlotText | None = None) -> Path:
+    """Write ``out`` (PNG): mean and p90 wait with their intervals against the varied level.
+
+    The varied path is drawn through ``text`` (:mod:`reports.render.plot_fonts`), so a
+    Chinese name never turns into boxes on a machine without a CJK font."""
+    text = text if text is not None else PlotText.lookup()
+    with text.fonts():
+        _plot(table, targets, out, text)
+    text.warn(str(out))
+    return out
+
+
+def _plot(table: PlanTable, targets: list[Target], out: Path, text: PlotText) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -282,11 +295,10 @@ def plot_plan(table: PlanTable, targets: list[Target], out: Path) -> Path:
             ax.axhline(t.limit, color="r", ls="--", lw=0.8, label=f"target {t.metric}")
     if table.smallest is not None:
         ax.axvline(table.smallest, color="g", ls=":", lw=1, label="smallest meeting target")
-    ax.set_xlabel(table.vary)
+    ax.set_xlabel(text(table.vary))
     ax.set_ylabel("working minutes")
     ax.legend(fontsize=8)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, metadata={"Software": None})
     plt.close(fig)
-    return out
