@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "sim.common": 0,
     "sim.floor": 1,
     "sim.market": 1,
+    "sim.quality": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
     "sim.network": 3,

@@ -129,6 +129,11 @@ def run_scenario(
     t0 = time.perf_counter()
     with Progress("simulate", unit="day", enabled=progress) as bar:
         world = simulate(scenario, seed=seed, progress=bar.update_to)
+    delivered = None
+    if scenario.data_quality is not None:  # the exchange between the world and the engine
+        from supsim.experiments.run_quality import deliver
+
+        world, delivered = deliver(scenario, world, seed)
     timings["simulate_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -174,6 +179,13 @@ def run_scenario(
         metrics["calendar"] = coverage = world.calendar.coverage()
         if discipline is not None:
             metrics["discipline"] = discipline
+        if delivered is not None:
+            from supsim.experiments.run_quality import IMPAIRMENTS_FILE, write_quality_files
+
+            metrics["data_quality"] = write_quality_files(stage, delivered)
+            files.insert(2, IMPAIRMENTS_FILE)
+        else:  # a folder reused from a messy run must not keep that run's impairment truth
+            (out / "impairments.jsonl").unlink(missing_ok=True)
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
