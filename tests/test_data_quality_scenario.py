@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,15 @@ def test_a_messy_run_is_the_same_bytes_twice_and_leaves_the_world_as_it_was(tmp_
     b = run_scenario(messy, out_dir=tmp_path / "b", progress=False)
     assert _files(a.out_dir) == _files(b.out_dir)
     assert "impairments.jsonl" in a.files and (a.out_dir / "impairments.jsonl").stat().st_size > 0
+    block = json.loads((a.out_dir / "metrics.json").read_bytes())["data_quality"]
+    errors = sum(r["impaired"]["fp"] + r["impaired"]["fn"] for r in block["attribution"]["rules"])
+    attributed = sum(block["attribution"]["false_alarms"].values()) + sum(
+        block["attribution"]["misses"].values()
+    )
+    assert errors == attributed > 0  # every false alarm and miss has its cause
+    assert (
+        "Data quality" in (a.out_dir / "summary.md").read_text(encoding="utf-8") and "Data quality" in a.table
+    )
     clean = run_scenario(_write(tmp_path, _smoke(None), "clean.yaml"), out_dir=tmp_path / "c", progress=False)
     assert (clean.out_dir / "truth.jsonl").read_bytes() == (a.out_dir / "truth.jsonl").read_bytes()
     assert (clean.out_dir / "events.jsonl").read_bytes() != (a.out_dir / "events.jsonl").read_bytes()
