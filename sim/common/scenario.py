@@ -48,14 +48,15 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(f"{source}: `{path}` - {reason}" for path, reason in problems))
 
 
-_AT_PATH = re.compile(r"^(?P<reason>.*) - at `(?P<path>\$[^`]*)`$", re.DOTALL)
+#: msgspec's "<reason> - at `$.path`", or "- at `key` in `$.path`" when a mapping's key is bad.
+_AT_PATH = re.compile(r"^(?P<reason>.*) - at `(?P<key>key` in `)?(?P<path>\$[^`]*)`$", re.DOTALL)
 
 
 def _split_validation(message: str) -> tuple[str, str]:
     match = _AT_PATH.match(message)
     if match is None:
         return "$", message
-    return match["path"], match["reason"]
+    return match["path"], match["reason"] + (" (a key of this mapping)" if match["key"] else "")
 
 
 def decode_scenario(

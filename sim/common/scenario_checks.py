@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.contract.calendar import CalendarRangeError
 from engine.contract.holidays import HolidayError
 from sim.common.scenario_calendar import coverage_problems
+from sim.common.scenario_quality_checks import check_data_quality
 from sim.common.scenario_types import DECIDE_POST, LEGAL_SUSPENSION_REASONS, Department, Hall, parse_period
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def check_scenario(s: Scenario) -> Problems:
     for i, reason in enumerate(s.injection.illegal_reasons):
         if reason in LEGAL_SUSPENSION_REASONS:
             problems.append((f"$.injection.illegal_reasons[{i}]", f"{reason!r} is a legal suspension reason"))
+    if s.data_quality is not None:
+        problems.extend(check_data_quality(s.data_quality, s.halls))
     if calendar_ok:
         _check_profile(s, problems)
         _check_coverage(s, problems)

@@ -129,6 +129,11 @@ def run_scenario(
     t0 = time.perf_counter()
     with Progress("simulate", unit="day", enabled=progress) as bar:
         world = simulate(scenario, seed=seed, progress=bar.update_to)
+    delivered, clean_world = None, world
+    if scenario.data_quality is not None:  # the exchange between the world and the engine
+        from supsim.experiments.run_quality import deliver
+
+        world, delivered = deliver(scenario, world, seed)
     timings["simulate_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -153,6 +158,13 @@ def run_scenario(
         discipline = evaluate_discipline(
             alerts, world.truth, calendar=world.calendar, section=book.rules.discipline
         )
+    quality: dict[str, object] | None = None
+    if delivered is not None:  # the same world read clean, to tell the data's errors from the rules'
+        from supsim.experiments.run_quality import SET_ASIDE, clean_alerts, quality_block
+
+        set_aside = {r.subject for r in engine.side_output if r.reason in SET_ASIDE and r.subject}
+        clean = clean_alerts(clean_world.events, book, clean_world)
+        quality = quality_block(delivered, alerts, clean, world, set_aside, evaluation.facts.cases)
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -174,6 +186,13 @@ def run_scenario(
         metrics["calendar"] = coverage = world.calendar.coverage()
         if discipline is not None:
             metrics["discipline"] = discipline
+        if delivered is not None and quality is not None:
+            from supsim.experiments.run_quality import IMPAIRMENTS_FILE, write_quality_files
+
+            metrics["data_quality"] = write_quality_files(stage, delivered, quality)
+            files.insert(2, IMPAIRMENTS_FILE)
+        else:  # a folder reused from a messy run must not keep that run's impairment truth
+            (out / "impairments.jsonl").unlink(missing_ok=True)
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
@@ -186,6 +205,12 @@ def run_scenario(
 
             summary += "\n" + render_discipline(discipline)
             table += "\n\n" + render_discipline(discipline)
+        if quality is not None:
+            from reports.render.data_quality import render_data_quality
+
+            dq = render_data_quality(quality)
+            summary += "\n```\n" + dq + "\n```\n"
+            table += "\n\n" + dq
         (stage / "summary.md").write_text(summary, encoding="utf-8")
         write_json(stage / "timings.json", timings)
     if note:

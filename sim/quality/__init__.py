@@ -1,0 +1,1 @@
+"""The data-quality layer: how departments' records reach the engine, impaired and recorded."""
