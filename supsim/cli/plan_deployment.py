@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from contextlib import ExitStack
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 __all__ = ["COMMAND", "register", "route"]
@@ -116,7 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sample", type=_positive, default=2, help="halls simulated per level and camera flag (default 2)"
     )
     p.add_argument("--days", type=_positive, default=None, help="simulate N days instead of the scenario's")
-    p.add_argument("--workers", type=_positive, default=None, help="simulation processes (default: all cores)")
+    p.add_argument(
+        "--workers", type=_positive, default=None, help="simulation processes (default: all cores)"
+    )
     p.add_argument(
         "--check",
         action="store_true",

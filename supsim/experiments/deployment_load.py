@@ -15,12 +15,12 @@ cannot. Which halls have cameras is read from each hall's drawn shape, which cos
 What is measured per sampled hall: the events of its simulated stream per minute of event
 time, reference data excluded (the catalogue and staff authorisations, all stamped at the
 start of the horizon: a one-off load when a hall joins, which the capacity search sends
-as its warm-up, not live traffic); its **peak** is its busiest minute in events per second. A stratum's peak per hall is
-the mean over its sampled halls (the largest is kept too). The network's peak is the sum
-over strata of halls × that mean: the sum of every hall's own busiest minute, which is at
-least the network's busiest single minute (halls do not all peak in the same minute) —
-the safe side for sizing. The coincident peak (the busiest minute of the weighted sum of
-the sampled halls' minute series) is reported beside it.
+as its warm-up, not live traffic); its **peak** is its busiest minute in events per second.
+A stratum's peak per hall is the mean over its sampled halls (the largest is kept too).
+The network's peak is the sum over strata of halls × that mean: the sum of every hall's
+own busiest minute, which is at least the network's busiest single minute (halls do not
+all peak in the same minute) — the safe side for sizing. The coincident peak (the busiest
+minute of the weighted sum of the sampled halls' minute series) is reported beside it.
 """
 
 from __future__ import annotations

@@ -114,7 +114,9 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[k]) for r in [headers, *rows]) for k in range(len(headers))]
 
     def line(r: list[str]) -> str:
-        return "  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths)))
+        return "  ".join(
+            c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
 
     return [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
@@ -172,7 +174,8 @@ def render_deployment(plan: DeploymentPlan) -> str:
         f"deployment for {plan.scenario} ({plan.scenario_file}, seed {plan.seed}): {load.halls:,} halls, "
         f"peak = the sum of each hall's busiest minute over {load.days} day(s), cameras included",
         *_table(["level", "halls", "peak events/s"], rows),
-        f"busiest single minute of the network (coincident): {load.coincident_peak_events_per_s:,.1f} events/s",
+        f"busiest single minute of the network (coincident): "
+        f"{load.coincident_peak_events_per_s:,.1f} events/s",
         "",
         "sampled: " + "; ".join(
             f"{st.level} {'with' if st.cameras else 'without'} cameras {len(st.sampled)} of {st.halls:,} "

@@ -112,7 +112,8 @@ def size_deployment(
             count_one_node_lost=n + 1,
         ),
         nats=Role(
-            role="nats", usable_events_per_s=usable_nats, load_per_process_events_per_s=peak_events_per_s / groups,
+            role="nats", usable_events_per_s=usable_nats,
+            load_per_process_events_per_s=peak_events_per_s / groups,
             count=REPLICAS * groups, count_one_node_lost=REPLICAS * groups,
         ),
         nats_groups=groups,
