@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from engine.service.cluster.layout import partition_of_key
 from sim.network.layout import layout_halls
 from sim.network.scenario import load_network
 from supsim.cli.main import main
@@ -15,7 +16,7 @@ from supsim.cli.plan_deployment import route
 from supsim.experiments.deployment_capacity import Capacity, CapacityError, Figure, read_capacity
 from supsim.experiments.deployment_check import scaled_network
 from supsim.experiments.deployment_load import measure_one, minute_counts, pick, stratify
-from supsim.experiments.deployment_sizing import processes, size_deployment
+from supsim.experiments.deployment_sizing import partitions_for, processes, size_deployment, worker_loads
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTY = ROOT / "scenarios" / "county_network.yaml"
@@ -31,36 +32,51 @@ def _capacity(node: float, nats: float | None = None) -> Capacity:
 
 
 def test_sizing_by_hand() -> None:
-    # 1,000 events/s at peak; a node carried 100, 20 % kept free -> 80 usable each -> 12.5 -> 13
-    s = size_deployment(
-        peak_events_per_s=1000, busiest_hall_events_per_s=10, capacity=_capacity(100, 5000), headroom=0.2
-    )
+    # 100 halls of 10 events/s: 1,000 at peak; a node carried 100, 20 % kept free -> 80 usable
+    # each -> 12.5 -> 13 ingest processes sharing the load evenly, 14 with one node lost
+    halls = [(f"H{k:03d}", 10.0) for k in range(100)]
+    s = size_deployment(hall_peaks=halls, capacity=_capacity(100, 5000), headroom=0.2)
+    assert s.peak_events_per_s == 1000 and s.busiest_hall_events_per_s == 10
     assert (s.ingest.count, s.ingest.count_one_node_lost) == (13, 14)
-    assert (s.workers.count, s.workers.count_one_node_lost) == (13, 14)
     assert s.ingest.usable_events_per_s == pytest.approx(80)
     assert s.ingest.load_per_process_events_per_s == pytest.approx(1000 / 13)
     # one R3 group carries 5,000 x 0.8 = 4,000 >= 1,000: three servers, still three with one lost
     assert (s.nats_groups, s.nats.count, s.nats.count_one_node_lost) == (1, 3, 3)
-    assert s.partitions == 4 * 14 and s.warnings == ()
+    # workers: at least 13, and the fewest whose busiest one (halls dealt by crc32) fits in 80
+    w = s.workers.count
+    assert w >= 13 and s.workers.count_one_node_lost == w + 1
+    assert s.partitions == partitions_for(w + 1) == max(8, 4 * (w + 1))
+    assert max(worker_loads(halls, w, partitions_for(w + 1))) == s.workers.load_per_process_events_per_s <= 80
+    if w > 13:
+        assert max(worker_loads(halls, w - 1, partitions_for(w))) > 80
+    assert s.warnings == ()
+
+
+def test_worker_loads_follow_the_cluster_map() -> None:
+    halls = [("GD_C01", 5.0), ("GD_C02", 3.0), ("GD_C03", 1.0)]
+    assert worker_loads(halls, 1, 8) == [9.0]
+    two = worker_loads(halls, 2, 8)
+    expected = [0.0, 0.0]
+    for hall, peak in halls:
+        expected[partition_of_key(hall, 8) % 2] += peak
+    assert two == expected and sum(two) == 9.0
 
 
 def test_sizing_exact_multiple_groups_and_warnings() -> None:
     # 844.2 / (120.6 x 0.7) is 10 up to rounding: ten processes, not eleven
     assert processes(844.2, 120.6 * 0.7) == 10
     assert processes(0.0, 5.0) == 1
-    s = size_deployment(
-        peak_events_per_s=900, busiest_hall_events_per_s=90, capacity=_capacity(100), headroom=0.1
-    )
-    assert (s.ingest.count, s.nats_groups, s.nats.count) == (10, 10, 30)
-    assert s.partitions == 44
+    one = [("A", 900.0)]  # one hall: one worker whatever its load, and a warning
+    s = size_deployment(hall_peaks=one, busiest_hall_events_per_s=90, capacity=_capacity(100), headroom=0.1)
+    assert (s.ingest.count, s.workers.count, s.nats_groups, s.nats.count) == (10, 10, 10, 30)
     text = " ".join(s.warnings)
     assert "no NATS figure" in text and "10 replicated groups" in text and "busiest hall" not in text
     s = size_deployment(
-        peak_events_per_s=50, busiest_hall_events_per_s=91, capacity=_capacity(100), headroom=0.1
+        hall_peaks=[("A", 50.0)], busiest_hall_events_per_s=91, capacity=_capacity(100), headroom=0.1
     )
-    assert any("busiest hall alone peaks at 91.0" in w for w in s.warnings)
+    assert any("busiest hall alone peaks at 91.0" in w for w in s.warnings) and s.workers.count == 1
     with pytest.raises(ValueError, match="headroom"):
-        size_deployment(peak_events_per_s=1, busiest_hall_events_per_s=1, capacity=_capacity(1), headroom=1.0)
+        size_deployment(hall_peaks=one, capacity=_capacity(1), headroom=1.0)
 
 
 def test_capacity_from_a_benchmark_file(tmp_path: Path) -> None:
@@ -171,12 +187,13 @@ def test_cli_plans_and_checks_a_county(tmp_path: Path, capsys: pytest.CaptureFix
     assert sum(lv["peak_events_per_s"] for lv in doc["load"]["levels"]) == pytest.approx(peak)
     assert [len(s["sampled"]) for s in doc["load"]["strata"]] == [1, 1, 1]
     sizing = doc["sizing"]
-    assert sizing["ingest"]["count"] == processes(peak, 5.0)
+    assert sizing["ingest"]["count"] == processes(peak, 5.0) <= sizing["workers"]["count"]
     assert sizing["workers"]["count_one_node_lost"] == sizing["workers"]["count"] + 1
     assert doc["capacity"]["node"]["file"] == str(cap)
     check = doc["check"]
     assert check["halls"] == 5 and check["halls_per_level"] == {"county": 1, "township": 4}
     workers = [p for p in check["processes"] if p["role"] == "worker"]
+    assert len(workers) == sizing["workers"]["count"] == check["workers"]
     assert sum(p["halls"] for p in workers) == 5
     assert sum(p["measured_events_per_s"] for p in workers) == pytest.approx(
         check["measured_peak_events_per_s"]

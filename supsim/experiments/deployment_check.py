@@ -6,10 +6,12 @@ network built like the big one: each level cut to ``fraction`` of its halls (at 
 one), halls chosen by a stable hash, so the mix of levels is the network's. Every hall of
 it is simulated and its own busiest minute measured; the engine (the same ``Engine`` a
 cluster worker runs per hall) is timed over each hall's stream. The scaled network is
-sized with the same arithmetic, its halls are dealt to workers exactly as the cluster
-deals them (``crc32(hall) mod partitions``, partition ``p`` to worker ``p mod workers``),
-and per process the predicted peak is set beside the measured one and the engine's CPU
-share of a core at that peak.
+dealt over the full plan's processes (its ingest processes, workers and partitions), the
+workers' halls exactly as the cluster deals them (``crc32(hall) mod partitions``,
+partition ``p`` to worker ``p mod workers``), so each process carries about ``fraction``
+of its full-scale load; per process the predicted peak (its halls' stratum means) is set
+beside the measured one (its halls' own busiest minutes, and the busiest minute of all of
+them together), and for workers the events the engines processed per CPU-second.
 
 What it does not check: it runs in this process, not through a NATS cluster. The ingest
 processes' and NATS servers' own costs and the latencies under load are covered by the
@@ -26,9 +28,15 @@ import msgspec
 from engine.service.cluster.layout import partition_of_key
 from sim.network.layout import HallSpec
 from sim.network.scenario_types import NetworkScenario
-from supsim.experiments.deployment_capacity import Capacity
-from supsim.experiments.deployment_load import WINDOW_S, HallLoad, NetworkLoad, measure_halls, pick, stratify
-from supsim.experiments.deployment_sizing import Sizing, size_deployment
+from supsim.experiments.deployment_load import (
+    WINDOW_S,
+    HallLoad,
+    NetworkLoad,
+    measure_halls,
+    pick,
+    predicted_peaks,
+)
+from supsim.experiments.deployment_sizing import Sizing
 
 __all__ = ["CheckResult", "ProcessCheck", "run_check", "scaled_network"]
 
@@ -58,7 +66,10 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
     measured_peak_events_per_s: float
     measured_coincident_events_per_s: float
     engine_us_per_event: float
-    sizing: Sizing
+    #: the full plan's processes, on which the scaled network is dealt
+    ingest: int
+    workers: int
+    partitions: int
     processes: tuple[ProcessCheck, ...]
 
 
@@ -87,76 +98,63 @@ def run_check(
     net: NetworkScenario,
     halls: Sequence[HallSpec],
     load: NetworkLoad,
-    capacity: Capacity,
+    sizing: Sizing,
     *,
-    headroom: float,
     fraction: float,
     rulebook: str,
     workers: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
-    """Build, simulate and size the scaled network; compare per process (module docstring)."""
+    """Build and simulate the scaled network, deal it over the plan's processes, compare."""
     scaled = scaled_network(net, halls, fraction)
-    mean = {(s.level, s.cameras): s.peak_per_hall_mean for s in load.strata}
-    predicted: dict[str, float] = {}
-    for key, group in stratify(net, scaled).items():
-        for spec in group:
-            predicted[spec.hall_id] = mean[key]
+    predicted = dict(predicted_peaks(net, scaled, load))
     loads = measure_halls(net, scaled, workers=workers, rulebook=rulebook, progress=progress)
-    measured = {hl.hall_id: hl for hl in loads}
-    sizing = size_deployment(
-        peak_events_per_s=sum(predicted.values()),
-        busiest_hall_events_per_s=load.busiest_hall_events_per_s,
-        capacity=capacity,
-        headroom=headroom,
-    )
-    n_workers, n_ingest = sizing.workers.count, sizing.ingest.count
-    owned: dict[int, list[str]] = {w: [] for w in range(n_workers)}
-    for spec in scaled:
-        owned[partition_of_key(spec.hall_id, sizing.partitions) % n_workers].append(spec.hall_id)
-    rows: list[ProcessCheck] = []
+    n_workers, n_ingest, partitions = sizing.workers.count, sizing.ingest.count, sizing.partitions
+    owned: dict[int, list[HallLoad]] = {w: [] for w in range(n_workers)}
+    for hl in loads:
+        owned[partition_of_key(hl.hall_id, partitions) % n_workers].append(hl)
+    total_predicted = sum(predicted.values())
     total_measured = sum(hl.peak_events_per_s for hl in loads)
     total_coincident = _coincident(loads)
-    for i in range(n_ingest):
-        rows.append(
-            ProcessCheck(
-                role="ingest",
-                index=i,
-                halls=len(scaled),
-                predicted_events_per_s=sum(predicted.values()) / n_ingest,
-                measured_events_per_s=total_measured / n_ingest,
-                measured_coincident_events_per_s=total_coincident / n_ingest,
-            )
+    rows = [
+        ProcessCheck(
+            role="ingest",
+            index=i,
+            halls=len(scaled),
+            predicted_events_per_s=total_predicted / n_ingest,
+            measured_events_per_s=total_measured / n_ingest,
+            measured_coincident_events_per_s=total_coincident / n_ingest,
         )
-    for w, ids in owned.items():
-        mine = [measured[h] for h in ids]
+        for i in range(n_ingest)
+    ]
+    for w, mine in owned.items():
         events = sum(hl.events for hl in mine)
         cpu = sum(hl.engine_cpu_s for hl in mine)
-        peak = sum(hl.peak_events_per_s for hl in mine)
         rows.append(
             ProcessCheck(
                 role="worker",
                 index=w,
-                halls=len(ids),
-                predicted_events_per_s=sum(predicted[h] for h in ids),
-                measured_events_per_s=peak,
+                halls=len(mine),
+                predicted_events_per_s=sum(predicted[hl.hall_id] for hl in mine),
+                measured_events_per_s=sum(hl.peak_events_per_s for hl in mine),
                 measured_coincident_events_per_s=_coincident(mine),
                 engine_events_per_cpu_s=events / cpu if cpu > 0 else None,
             )
         )
     events = sum(hl.events for hl in loads)
-    per_level: dict[str, int] = {}
-    for spec in scaled:
-        per_level[spec.level] = per_level.get(spec.level, 0) + 1
+    cpu = sum(hl.engine_cpu_s for hl in loads)
+    per_level = {lv.level: sum(1 for h in scaled if h.level == lv.level) for lv in net.network.levels}
     return CheckResult(
         fraction=fraction,
         halls=len(scaled),
-        halls_per_level=per_level,
+        halls_per_level={level: n for level, n in per_level.items() if n},
         events=events,
-        predicted_peak_events_per_s=sum(predicted.values()),
+        predicted_peak_events_per_s=total_predicted,
         measured_peak_events_per_s=total_measured,
         measured_coincident_events_per_s=total_coincident,
-        engine_us_per_event=1e6 * sum(hl.engine_cpu_s for hl in loads) / events if events else 0.0,
-        sizing=sizing,
+        engine_us_per_event=1e6 * cpu / events if events else 0.0,
+        ingest=n_ingest,
+        workers=n_workers,
+        partitions=partitions,
         processes=tuple(rows),
     )

@@ -47,6 +47,7 @@ __all__ = [
     "measure_one",
     "minute_counts",
     "pick",
+    "predicted_peaks",
     "stratify",
 ]
 
@@ -239,3 +240,12 @@ def estimate_load(
         strata=tuple(strata),
         coincident_peak_events_per_s=max(coincident.values(), default=0.0) / WINDOW_S,
     )
+
+
+def predicted_peaks(
+    net: NetworkScenario, halls: Sequence[HallSpec], load: NetworkLoad
+) -> list[tuple[str, float]]:
+    """Every hall's predicted peak: its stratum's sampled mean, in network order."""
+    mean = {(s.level, s.cameras): s.peak_per_hall_mean for s in load.strata}
+    by_hall = {spec.hall_id: mean[key] for key, group in stratify(net, halls).items() for spec in group}
+    return [(spec.hall_id, by_hall[spec.hall_id]) for spec in halls]

@@ -23,7 +23,7 @@ from sim.network.layout import layout_halls
 from sim.network.scenario import is_network_file, load_network
 from supsim.experiments.deployment_capacity import Capacity, read_capacity
 from supsim.experiments.deployment_check import CheckResult, run_check
-from supsim.experiments.deployment_load import NetworkLoad, estimate_load
+from supsim.experiments.deployment_load import NetworkLoad, estimate_load, predicted_peaks
 from supsim.experiments.deployment_sizing import Role, Sizing, size_deployment
 
 __all__ = ["DeploymentPlan", "plan_deployment", "plan_json", "render_deployment"]
@@ -74,7 +74,7 @@ def plan_deployment(
 
     load = estimate_load(net, halls, sample=sample, workers=workers, progress=step("sample"))
     sizing = size_deployment(
-        peak_events_per_s=load.peak_events_per_s,
+        hall_peaks=predicted_peaks(net, halls, load),
         busiest_hall_events_per_s=load.busiest_hall_events_per_s,
         capacity=capacity,
         headroom=headroom,
@@ -82,7 +82,7 @@ def plan_deployment(
     check = None
     if check_fraction is not None:
         check = run_check(
-            net, halls, load, capacity, headroom=headroom, fraction=check_fraction,
+            net, halls, load, sizing, fraction=check_fraction,
             rulebook=str(path.parent / net.rulebook), workers=workers, progress=step("check"),
         )  # fmt: skip
     return DeploymentPlan(
@@ -141,8 +141,8 @@ def _render_check(c: CheckResult) -> list[str]:
         f"{c.measured_peak_events_per_s:,.1f} (sum of the halls' busiest minutes; "
         f"{c.measured_peak_events_per_s / c.predicted_peak_events_per_s - 1:+.0%}), "
         f"busiest minute of all halls together {c.measured_coincident_events_per_s:,.1f}",
-        f"  sized as {c.sizing.ingest.count} ingest process(es), {c.sizing.workers.count} worker(s), "
-        f"{c.sizing.partitions} partitions; the engine took {c.engine_us_per_event:,.1f} µs of CPU per event",
+        f"  dealt over the plan's {c.ingest} ingest process(es), {c.workers} worker(s) and {c.partitions} "
+        f"partitions; the engine took {c.engine_us_per_event:,.1f} µs of CPU per event",
     ]
     rows = [
         [
@@ -184,11 +184,14 @@ def render_deployment(plan: DeploymentPlan) -> str:
         ),
         "",
         *_table(
-            ["process", "usable ev/s each", "load each at peak", "count", "one node lost"],
+            ["process", "usable ev/s each", "load at peak", "count", "one node lost"],
             [_role_row("ingest", s.ingest), _role_row("engine worker", s.workers),
              _role_row(f"NATS server ({s.nats_groups} R3 group(s))", s.nats)],
         ),
-        f"cluster partitions: at least {s.partitions} (`supsim cluster up --partitions`)",
+        "load at peak: an even share for ingest processes and each R3 group, the busiest worker's "
+        "halls for workers (halls dealt by crc32(hall) mod partitions, partition mod workers)",
+        f"cluster partitions: {s.partitions} (`supsim cluster up --partitions`), 4 per worker of the "
+        "N+1 count",
         "",
         f"assumptions: node capacity {cap.node.events_per_s:,.1f} events/s from {cap.node.file} "
         f"({cap.node.field}); headroom {s.headroom:.0%}; one process per node",
