@@ -144,16 +144,18 @@ def _render_check(c: CheckResult) -> list[str]:
         f"  dealt over the plan's {c.ingest} ingest process(es), {c.workers} worker(s) and {c.partitions} "
         f"partitions; the engine took {c.engine_us_per_event:,.1f} µs of CPU per event",
     ]
+    ingest = [p for p in c.processes if p.role == "ingest"]
+    shown = [*ingest[:1], *(p for p in c.processes if p.role != "ingest")]  # ingest rows are all alike
     rows = [
         [
-            f"{p.role} {p.index}",
+            f"ingest (each of {len(ingest)})" if p.role == "ingest" else f"{p.role} {p.index}",
             f"{p.halls:,}",
             f"{p.predicted_events_per_s:,.2f}",
             f"{p.measured_events_per_s:,.2f}",
             f"{p.measured_coincident_events_per_s:,.2f}",
             "" if p.engine_events_per_cpu_s is None else f"{p.engine_events_per_cpu_s:,.0f}",
         ]
-        for p in c.processes
+        for p in shown
     ]
     headers = ["process", "halls", "predicted ev/s", "measured ev/s", "busiest minute", "engine ev/CPU-s"]
     lines += ["  " + row for row in _table(headers, rows)]
@@ -177,10 +179,17 @@ def render_deployment(plan: DeploymentPlan) -> str:
         f"busiest single minute of the network (coincident): "
         f"{load.coincident_peak_events_per_s:,.1f} events/s",
         "",
-        "sampled: " + "; ".join(
-            f"{st.level} {'with' if st.cameras else 'without'} cameras {len(st.sampled)} of {st.halls:,} "
-            f"(peak per hall {st.peak_per_hall_mean:,.2f} mean, {st.peak_per_hall_max:,.2f} max)"
-            for st in load.strata
+        "",
+        f"sampled: {load.sample_per_stratum} hall(s) per level and camera flag, simulated over "
+        f"{load.days} day(s) (reference data left out); peak = busiest minute of a hall",
+        *_table(
+            ["level", "cameras", "halls", "sampled", "peak/hall mean", "max", "events/hall"],
+            [
+                [st.level, "yes" if st.cameras else "no", f"{st.halls:,}", ", ".join(st.sampled),
+                 f"{st.peak_per_hall_mean:,.2f}", f"{st.peak_per_hall_max:,.2f}",
+                 f"{st.events_per_sampled_hall:,.0f}"]
+                for st in load.strata
+            ],
         ),
         "",
         *_table(
