@@ -179,7 +179,6 @@ def render_deployment(plan: DeploymentPlan) -> str:
         f"busiest single minute of the network (coincident): "
         f"{load.coincident_peak_events_per_s:,.1f} events/s",
         "",
-        "",
         f"sampled: {load.sample_per_stratum} hall(s) per level and camera flag, simulated over "
         f"{load.days} day(s) (reference data left out); peak = busiest minute of a hall",
         *_table(
