@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         discipline_sweep,
         loadtest,
         plan,
+        plan_deployment,
         report,
         screens,
         serve,
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep.register(sub)
     plan.register(sub)
+    plan_deployment.register(sub)
     discipline_sweep.register(sub)
     screens.register(sub)
     report.register(sub)
@@ -283,6 +285,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from reports.evaluation.sweeps.grid import GridError
     from reports.render.integrity import RunFolderError
     from sim.common.scenario import ScenarioError
+    from supsim.experiments.deployment_capacity import CapacityError
     from supsim.experiments.staffing_plan import PlanSpecError
 
     return (
@@ -291,6 +294,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         GridError,
         RunFolderError,
         PlanSpecError,
+        CapacityError,
         ScenarioError,
         RulebookError,
         EventDecodeError,
@@ -301,7 +305,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from supsim.cli.plan_deployment import route
+
+    args = build_parser().parse_args(route(sys.argv[1:] if argv is None else argv))
     configure_logging(args.verbose)
     logger.info("supsim %s: %s", __version__, args.command)
     t0 = time.perf_counter()

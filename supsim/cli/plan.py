@@ -77,7 +77,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``plan`` to the ``supsim`` command line."""
-    p = subparsers.add_parser("plan", help="size windows/posts against a wait target, with replications")
+    p = subparsers.add_parser(
+        "plan",
+        help="size windows/posts against a wait target; `plan deployment`: a network's processes",
+        epilog="supsim plan deployment NETWORK.yaml --capacity FILE sizes a network's deployment "
+        "(see `supsim plan deployment --help`).",
+    )
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--target", required=True, help='e.g. "wait_p90<=15min, overdue_rate<=0.5%%"')
     p.add_argument(
