@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from engine.contract import events as ev
 from sim.common.scenario import load_scenario
 from sim.queueing.staffing import allocate, with_windows
-from supsim.experiments.node_sizing import engine_nodes
+from supsim.experiments.deployment_capacity import CapacityError
+from supsim.experiments.node_sizing import engine_nodes, peak_rate_per_hall, read_throughput
 from supsim.experiments.staffing_plan import parse_target, parse_vary, run_plan
 
 
@@ -105,3 +109,45 @@ def test_mmc_crosscheck_gives_an_interval_that_holds_erlang_c() -> None:
     lo, hi = check.simulated_ci_min
     assert 0.0 <= lo <= check.simulated_wait_min <= hi
     assert lo <= check.erlang_c_wait_min <= hi  # the model agrees with queueing theory
+
+
+def test_read_throughput_refuses_a_file_with_several_rates(tmp_path: Path) -> None:
+    """A capacity search lists every step's rate: the first one is not the node's capacity."""
+    search = tmp_path / "search.json"
+    search.write_text(
+        json.dumps({"steps": [{"events_per_s": 9.3}, {"events_per_s": 18.6}]}), encoding="utf-8"
+    )
+    with pytest.raises(
+        CapacityError, match=r"search\.json: `\$\.steps\[1\]\.events_per_s` - more than one figure"
+    ):
+        read_throughput(search)
+    carried = tmp_path / "carried.json"
+    carried.write_text(
+        json.dumps({"events_per_s_carried": 120.6, "steps": [{"events_per_s": 9.3}, {"events_per_s": 18.6}]}),
+        encoding="utf-8",
+    )
+    assert read_throughput(carried) == 120.6
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"extra_info": {"engine_events_per_s": 150000}}), encoding="utf-8")
+    assert read_throughput(bench) == 150000.0
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    with pytest.raises(CapacityError, match="no events/s figure"):
+        read_throughput(empty)
+
+
+def test_the_peak_per_hall_leaves_out_the_reference_data_burst() -> None:
+    t0 = datetime(2025, 3, 3, 0, 0, tzinfo=timezone(timedelta(hours=8)))
+    setup = [
+        ev.StaffAuthorised(
+            event_id=f"s{k}", ts=t0, hall_id="H", staff_id=f"S{k}", department_id="D1", posts=("window",)
+        )
+        for k in range(120)
+    ]
+    live = [
+        ev.SourceHeartbeat(
+            event_id=f"h{k}", ts=t0 + timedelta(hours=9, seconds=k), source_id="s", hall_id="H"
+        )
+        for k in range(30)
+    ]
+    assert peak_rate_per_hall([*setup, *live]) == 0.5  # 30 events in the busiest minute, not 120

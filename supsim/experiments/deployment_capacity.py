@@ -27,7 +27,15 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["NATS_FIELDS", "NODE_FIELDS", "Capacity", "CapacityError", "Figure", "read_capacity"]
+__all__ = [
+    "NATS_FIELDS",
+    "NODE_FIELDS",
+    "Capacity",
+    "CapacityError",
+    "Figure",
+    "read_capacity",
+    "read_figure",
+]
 
 NODE_FIELDS = ("events_per_s_carried", "node_events_per_s")
 NATS_FIELDS = ("cluster_ingest_events_per_s", "nats_events_per_s")
@@ -92,6 +100,17 @@ def _figure(path: Path, data: Any, fields: tuple[str, ...]) -> Figure | None:
         raise CapacityError(str(path), found[1][0], f"more than one figure ({listed}); keep one in the file")
     where, value = found[0]
     return Figure(events_per_s=float(value), file=str(path), field=where)
+
+
+def read_figure(path: str | Path, fields: tuple[str, ...]) -> Figure | None:
+    """The one figure among ``fields`` in a result file (``None`` when it has none).
+
+    An error names the file and the field when a figure is not a positive number, or when the
+    file holds different figures under those names (a capacity search lists every step's
+    rate: taking the first would size on the smallest step, silently).
+    """
+    p = Path(path)
+    return _figure(p, _load(p), fields)
 
 
 def read_capacity(path: str | Path, nats_path: str | Path | None = None) -> Capacity:

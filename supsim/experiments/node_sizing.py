@@ -8,51 +8,46 @@ for bursts and failover. Nodes = ceil(halls × peak per hall / (throughput × (1
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from engine.contract.events import Event
+from supsim.experiments.deployment_capacity import NODE_FIELDS, CapacityError, read_figure
+from supsim.experiments.deployment_load import REFERENCE
 
-__all__ = ["engine_nodes", "peak_rate_per_hall", "read_throughput"]
+__all__ = ["THROUGHPUT_FIELDS", "engine_nodes", "peak_rate_per_hall", "read_throughput"]
 
 
-def _find(obj: Any, keys: tuple[str, ...]) -> float | None:
-    if isinstance(obj, dict):
-        for k in keys:
-            v = obj.get(k)
-            if isinstance(v, int | float):
-                return float(v)
-        for v in obj.values():
-            found = _find(v, keys)
-            if found is not None:
-                return found
-    elif isinstance(obj, list):
-        for v in obj:
-            found = _find(v, keys)
-            if found is not None:
-                return found
-    return None
+#: Names of a measured per-node rate in other result files (an engine bench, a load test).
+THROUGHPUT_FIELDS = ("events_per_s", "engine_events_per_s", "throughput_eps", "events_per_second")
 
 
 def read_throughput(path: str | Path) -> float:
-    """Events per second per node from a result file (the first ``events_per_s``-like field)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    value = _find(data, ("events_per_s", "engine_events_per_s", "throughput_eps", "events_per_second"))
-    if value is None or value <= 0:
-        raise ValueError(f"{path}: no positive events_per_s field found")
-    return value
+    """Events per second per node from a result file.
+
+    A node capacity (``events_per_s_carried`` of the halls-per-node search, or
+    ``node_events_per_s``) wins; else the file's one ``events_per_s``-like figure. A file with
+    several different figures under those names is refused, naming them.
+    """
+    figure = read_figure(path, NODE_FIELDS) or read_figure(path, THROUGHPUT_FIELDS)
+    if figure is None:
+        names = ", ".join(NODE_FIELDS + THROUGHPUT_FIELDS)
+        raise CapacityError(str(path), "$", f"no events/s figure: expected one of {names}")
+    return figure.events_per_s
 
 
 def peak_rate_per_hall(events: Iterable[Event], *, window_s: int = 60) -> float:
-    """The busiest ``window_s`` of any hall, in events per second."""
+    """The busiest ``window_s`` of any hall, in events per second, reference data excluded.
+
+    The catalogue and staff authorisations are all stamped at the start of the run: a one-off
+    load when a hall joins, not its live traffic (:mod:`supsim.experiments.deployment_load`).
+    """
     counts: Counter[tuple[str, int]] = Counter()
     for e in events:
         hall = getattr(e, "hall_id", None)
-        if hall is not None:
+        if hall is not None and not isinstance(e, REFERENCE):
             counts[(hall, int(e.ts.timestamp()) // window_s)] += 1
     return max(counts.values(), default=0) / window_s
 
