@@ -7,7 +7,7 @@ is built from the source with :mod:`ast`, so the check needs nothing installed.
 The rooms, lowest first (a room may import only rooms to its left, and itself):
 
 * engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``vectorised``/``service``
-* sim: ``common`` < ``floor`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``
+* sim: ``common`` < ``floor``, ``complaints`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
 
 and across the top level: ``sim`` sees only ``engine.contract``; ``engine`` sees nothing of
@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "sim.common": 0,
     "sim.floor": 1,
     "sim.market": 1,
+    "sim.complaints": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
     "sim.network": 3,

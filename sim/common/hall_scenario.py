@@ -18,6 +18,7 @@ from msgspec import Meta
 from engine.contract.calendar import WorkingCalendar
 from sim.common.scenario_calendar import build_scenario_calendar
 from sim.common.scenario_cameras import Cameras
+from sim.common.scenario_complaints import Complaints
 from sim.common.scenario_types import (
     Arrivals,
     CalendarSpec,
@@ -57,6 +58,9 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Optional camera layer (staff conduct, presence/queue/audio analytics);
     #: see ``sim.common.scenario_cameras``.
     cameras: Cameras | None = None
+    #: Optional complaints layer (efficiency complaints about the hall's units and staff);
+    #: see ``sim.common.scenario_complaints``. Absent, the run is exactly as without it.
+    complaints: Complaints | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------
 
