@@ -153,6 +153,13 @@ def run_scenario(
         discipline = evaluate_discipline(
             alerts, world.truth, calendar=world.calendar, section=book.rules.discipline
         )
+    complaints = None
+    if scenario.complaints is not None:  # the complaints layer: its rules against its truth
+        from reports.evaluation.complaints import evaluate_complaints
+
+        complaints = evaluate_complaints(
+            world.events, alerts, world.truth, calendar=world.calendar, seed=seed
+        )
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -174,6 +181,8 @@ def run_scenario(
         metrics["calendar"] = coverage = world.calendar.coverage()
         if discipline is not None:
             metrics["discipline"] = discipline
+        if complaints is not None:
+            metrics["complaints"] = complaints
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
@@ -186,6 +195,11 @@ def run_scenario(
 
             summary += "\n" + render_discipline(discipline)
             table += "\n\n" + render_discipline(discipline)
+        if complaints is not None:
+            from reports.evaluation.complaints import render_complaints
+
+            summary += "\n" + render_complaints(complaints)
+            table += "\n\n" + render_complaints(complaints)
         (stage / "summary.md").write_text(summary, encoding="utf-8")
         write_json(stage / "timings.json", timings)
     if note:
