@@ -34,6 +34,8 @@ looks at the wall clock (unless a reference clock is injected for the "future" c
   buffered, held, late and future events are kept.
 * **Timers** (:mod:`engine.runtime.timers`) fire when the watermark passes them (``due <
   watermark``), in ``(due, key)`` order, after every event with ``ts <= due`` is applied.
+  A timer is about an open case, or, for a rule with a ``timer_family``, about that state
+  family's ``timer_state(id)`` (a complaint); it does nothing once its subject is gone.
 * **Cases** (:mod:`engine.runtime.cases`) are dropped when closed; their timers are cancelled and
   later events about them are counted (``after_close``) and not applied.
 """
@@ -340,16 +342,25 @@ class Engine:
         )
         self._n_side[reason] += 1
 
+    def _timer_state(self, key: TimerKey) -> Any:
+        """What a timer is about: the open case of its id, or, for a rule whose timers belong to
+        a state family (``Rule.timer_family``), that family's ``timer_state(id)``; None if gone."""
+        owner = self._by_name[key[0]].timer_family
+        if owner is None:
+            return self.cases.get(key[1])
+        family = self._family_of.get(owner)
+        return None if family is None else family.timer_state(key[1])
+
     def _timer_out_of_calendar(self, key: TimerKey, when: datetime, detail: str) -> None:
-        case = self.cases.get(key[1])
+        state = self._timer_state(key)
         self.side_output.append(
             SideRecord(
                 event_id="",
                 kind="timer",
                 ts=when,
                 reason="out_of_calendar",
-                hall_id=case.hall_id if case is not None else None,
-                subject=f"case:{key[1]}",
+                hall_id=state.hall_id if state is not None else None,
+                subject=state.subject if state is not None else f"case:{key[1]}",
                 rule=key[0],
                 detail=detail,
             )
@@ -429,9 +440,9 @@ class Engine:
         self._buffer.forget_before(limit - self._lateness, self._seen)
 
     def _on_timer(self, key: TimerKey, when: datetime) -> None:
-        case = self.cases.get(key[1])
-        if case is not None:
-            self._by_name[key[0]].timer_one(case, key, when)
+        state = self._timer_state(key)
+        if state is not None:
+            self._by_name[key[0]].timer_one(state, key, when)
 
 
 def fixed_clock(t: datetime) -> Callable[[], float]:

@@ -7,7 +7,8 @@ is built from the source with :mod:`ast`, so the check needs nothing installed.
 The rooms, lowest first (a room may import only rooms to its left, and itself):
 
 * engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``vectorised``/``service``
-* sim: ``common`` < ``floor`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``, ``quality``
+* sim: ``common`` < ``floor``, ``complaints`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``,
+  ``quality``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
 
 and across the top level: ``sim`` sees only ``engine.contract``; ``engine`` sees nothing of
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "sim.floor": 1,
     "sim.market": 1,
     "sim.quality": 1,
+    "sim.complaints": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
     "sim.network": 3,

@@ -22,8 +22,9 @@ TS = "2025-03-03T09:00:00+08:00"
 
 
 def valid(kind: str) -> dict[str, Any]:
-    """A minimal valid event of ``kind``: one hall H1, department D1, case C1, tender T1."""
+    """A minimal valid event of ``kind``: one hall H1, department D1, case C1, tender T1, complaint K1."""
     case = {"hall_id": "H1", "case_id": "C1", "department_id": "D1"}
+    plaint = {"hall_id": "H1", "complaint_id": "K1"}
     body: dict[str, Any] = {
         "item.published": {"hall_id": "H1", "item_id": "I1", "department_id": "D1", "name": "licence",
                            "promised_days": 5, "fee_standard": 50.0,
@@ -63,6 +64,15 @@ def valid(kind: str) -> dict[str, Any]:
                         "until": "2025-03-03T09:30:00+08:00"},
         "queue.ticket": {"hall_id": "H1", "department_id": "D1", "ticket": "A001", "case_id": "C1"},
         "queue.called": {"hall_id": "H1", "department_id": "D1", "ticket": "A001", "window_id": "W1"},
+        "complaint.received": {**plaint, "channel": "phone", "complainant": "x", "summary": "slow"},
+        "complaint.classified": {**plaint, "category": "delay", "department_id": "D1", "staff_id": "S1"},
+        "complaint.assigned": {**plaint, "department_id": "D1"},
+        "complaint.extended": {**plaint, "extra_days": 5.0, "reason": "site_visit", "approved_by": "SUP1"},
+        "complaint.answered": {**plaint, "department_id": "D1", "staff_id": "S1",
+                               "finding": "substantiated"},
+        "complaint.feedback_given": {**plaint, "via": "sms", "satisfied": True},
+        "complaint.closed": {**plaint, "outcome": "resolved"},
+        "complaint.reopened": {**plaint, "reason": "not satisfied"},
     }[kind]  # fmt: skip
     return {"kind": kind, "event_id": f"{kind}-1", "ts": TS, **body}
 
@@ -83,6 +93,7 @@ NUMBERS: list[tuple[str, tuple[str | int, ...], float, float, bool, bool]] = [
     ("camera.presence", ("confidence",), 0, 1, False, False),
     ("camera.audio", ("confidence",), 0, 1, False, False),
     ("expert.scored", ("score",), 0, 100, False, False),
+    ("complaint.extended", ("extra_days",), 0, 3650, True, False),
 ]
 
 #: (kind, path) of every instant besides ``ts`` (which every kind has).
@@ -203,6 +214,11 @@ def test_the_json_schema_carries_the_bounds() -> None:
     step = defs["StepSpec"]["properties"]["limit_days"]
     assert step == {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}
     assert defs["FeeCharged"]["properties"]["amount"] == {"type": "number", "minimum": 0, "maximum": 1e12}
+    extension = defs["ComplaintExtended"]["properties"]["extra_days"]
+    assert extension == {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}
+    assert defs["ComplaintReceived"]["properties"]["channel"]["enum"] == sorted(
+        ("phone", "sms", "email", "web", "in_person")
+    )
     roster = defs["StaffRoster"]["properties"]["shift_start"]
     assert roster["format"] == "date-time" and "pattern" in roster
     import re

@@ -123,6 +123,27 @@ def _samples() -> list[ev.Event]:
             window_id="W1",
             staff_id="S1",
         ),
+        *_complaint_samples(),
+    ]
+
+
+def _complaint_samples() -> list[ev.Event]:
+    plaint = {"hall_id": "H1", "complaint_id": "K1"}
+    return [
+        ev.ComplaintReceived(event_id="k1", ts=T0, channel="phone", complainant="张三", **plaint),
+        ev.ComplaintClassified(
+            event_id="k2", ts=T0, category="attitude", department_id="D1", staff_id="S2", **plaint
+        ),
+        ev.ComplaintAssigned(event_id="k3", ts=T0, department_id="D1", **plaint),
+        ev.ComplaintExtended(
+            event_id="k4", ts=T0, extra_days=5, reason="site_visit", approved_by="SUP1", **plaint
+        ),
+        ev.ComplaintAnswered(
+            event_id="k5", ts=T0, department_id="D1", staff_id="S3", finding="unsubstantiated", **plaint
+        ),
+        ev.ComplaintFeedbackGiven(event_id="k6", ts=T0, via="sms", satisfied=False, **plaint),
+        ev.ComplaintReopened(event_id="k7", ts=T0, reason="not satisfied", **plaint),
+        ev.ComplaintClosed(event_id="k8", ts=T0, outcome="resolved", **plaint),
     ]
 
 

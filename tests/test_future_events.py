@@ -211,7 +211,7 @@ def test_every_kind_has_a_source() -> None:
         tag = etype.__struct_config__.tag
         event = ev.decode_event(msgspec.json.encode(valid(str(tag))))
         assert source_of(event).split(":")[0] in {
-            "dept", "source", "camera", "attendance", "queue", "tender", "bidder", "expert",
+            "dept", "source", "camera", "attendance", "queue", "tender", "bidder", "expert", "complaints",
         }, tag  # fmt: skip
 
 

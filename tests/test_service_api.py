@@ -31,6 +31,7 @@ TOKENS = {
     "window2": TokenSpec(token="window-H2-token-00", role="window", hall="H2"),
     "camera": TokenSpec(token="camera-H1-token-00", role="camera", hall="H1"),
     "trading": TokenSpec(token="trading-token-0000", role="trading"),
+    "complaints": TokenSpec(token="complaints-H1-tok0", role="complaints", hall="H1"),
     "metrics": TokenSpec(token="metrics-token-0000", role="metrics"),
 }
 
@@ -106,7 +107,7 @@ def test_malformed_oversize_and_unauthenticated(client: TestClient, stream: list
 
 
 def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
-    """One event of each family: approval of H1, approval of H2, camera of H1, tendering."""
+    """One event of each family and hall: approvals, cameras, tendering, complaints."""
     case = next(e for e in stream if isinstance(e, ev.CaseSubmitted))
     ts = case.ts
     return {
@@ -117,6 +118,12 @@ def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
         "tendering": ev.TenderPublished(
             event_id="t-1", ts=ts, tender_id="T1", category="procurement", control_price=1.0, tenderer_id="X"
         ),
+        "complaint_H1": ev.ComplaintReceived(
+            event_id="k-1", ts=ts, hall_id="H1", complaint_id="K1", channel="phone"
+        ),
+        "complaint_H2": ev.ComplaintReceived(
+            event_id="k-2", ts=ts, hall_id="H2", complaint_id="K2", channel="web"
+        ),
         "break_H1": ev.StaffBreak(  # declared at the window terminal, so the hall's terminals may post it
             event_id="brk-1", ts=ts, hall_id="H1", staff_id="S1", reason="escort", until=ts
         ),
@@ -124,11 +131,21 @@ def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
 
 
 ALLOWED = {
-    "admin": {"approval_H1", "approval_H2", "camera_H1", "camera_H2", "tendering", "break_H1"},
+    "admin": {
+        "approval_H1",
+        "approval_H2",
+        "camera_H1",
+        "camera_H2",
+        "tendering",
+        "break_H1",
+        "complaint_H1",
+        "complaint_H2",
+    },
     "window": {"approval_H1", "break_H1"},
     "window2": {"approval_H2"},
     "camera": {"camera_H1"},
     "trading": {"tendering"},
+    "complaints": {"complaint_H1"},
     "supervisor": set(),
     "metrics": set(),
 }

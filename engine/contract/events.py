@@ -13,8 +13,9 @@ then self-contained and ``supsim detect`` needs nothing but the events and a rul
 
 The families live in small modules (:mod:`engine.contract.event_base` for what every event shares,
 :mod:`engine.contract.events_tendering`, :mod:`engine.contract.events_floor` for cameras, attendance and queue
-numbers; approvals and reference data are here); this module re-exports them all, builds
-the one union and owns decoding, so ``from engine.contract import events as ev`` is all a user needs.
+numbers, :mod:`engine.contract.events_complaints` for efficiency complaints; approvals and reference data
+are here); this module re-exports them all, builds the one union and owns decoding, so
+``from engine.contract import events as ev`` is all a user needs.
 
 Timestamps are timezone-aware; on the wire they are ISO 8601 with offset (Asia/Shanghai,
 ``+08:00``, by default). Money is in yuan.
@@ -56,6 +57,15 @@ __all__ = [
     "CaseSubmitted",
     "CaseSuspended",
     "CertificateIssued",
+    "ComplaintAnswered",
+    "ComplaintAssigned",
+    "ComplaintClassified",
+    "ComplaintClosed",
+    "ComplaintEvent",
+    "ComplaintExtended",
+    "ComplaintFeedbackGiven",
+    "ComplaintReceived",
+    "ComplaintReopened",
     "DocumentMark",
     "Event",
     "EventDecodeError",
@@ -101,6 +111,17 @@ from engine.contract.event_base import (
     Text,
     Yuan,
     instant_error,
+)
+from engine.contract.events_complaints import (
+    ComplaintAnswered,
+    ComplaintAssigned,
+    ComplaintClassified,
+    ComplaintClosed,
+    ComplaintEvent,
+    ComplaintExtended,
+    ComplaintFeedbackGiven,
+    ComplaintReceived,
+    ComplaintReopened,
 )
 from engine.contract.events_floor import (
     AudioAlert,
@@ -291,6 +312,14 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StaffBreak,
     QueueTicket,
     QueueCalled,
+    ComplaintReceived,
+    ComplaintClassified,
+    ComplaintAssigned,
+    ComplaintExtended,
+    ComplaintAnswered,
+    ComplaintFeedbackGiven,
+    ComplaintClosed,
+    ComplaintReopened,
 )
 
 AnyEvent = (
@@ -305,6 +334,7 @@ AnyEvent = (
     | StaffRoster
     | StaffBreak
     | QueueEvent
+    | ComplaintEvent
 )
 
 

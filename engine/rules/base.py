@@ -156,6 +156,10 @@ class Rule:
     dormant_kinds: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`alert_one` should see every alert the engine raises.
     observes_alerts: ClassVar[bool] = False
+    #: Whose state this rule's timers are about: None for an approval case (the key's id is a
+    #: case id); else a state family type (see ``RuleContext.family``) whose
+    #: ``timer_state(id)`` returns the state :meth:`timer_one` gets, or None when it is gone.
+    timer_family: ClassVar[type | None] = None
 
     ctx: RuleContext
     #: The catalogue's items, looked up once at :meth:`bind` (every item-aware check reads it).
@@ -224,8 +228,9 @@ class Rule:
     def check_one(self, event: Any, case: CaseState) -> None:
         """Look at one applied event of a watched kind, with its case state already updated."""
 
-    def timer_one(self, case: CaseState, key: TimerKey, when: datetime) -> None:
-        """One of this rule's timers fired at ``when`` for an open ``case``."""
+    def timer_one(self, case: Any, key: TimerKey, when: datetime) -> None:
+        """One of this rule's timers fired at ``when`` for an open ``case`` (or its
+        :attr:`timer_family`'s state)."""
 
     def alert_one(self, alert: Alert) -> None:
         """Another alert was raised (only when :attr:`observes_alerts`)."""

@@ -13,6 +13,7 @@ and staff authorisations        (each department runs its own vertical system, å
 cameras and audio               the camera, ``camera:<hall>/<camera>``
 attendance, rosters, breaks     the hall's attendance system, ``attendance:<hall>``
 queue tickets and calls         the hall's queue-number machine, ``queue:<hall>``
+complaints                      the hall's complaints platform, ``complaints:<hall>``
 tender published/opened/award   the tender's own record at the trading platform, ``tender:<tender>``
 bids                            the bidder's upload, ``bidder:<bidder>``
 expert scores                   the expert's evaluation terminal, ``expert:<expert>``
@@ -51,6 +52,10 @@ def _queue(e: Any) -> str:
     return f"queue:{e.hall_id}"
 
 
+def _complaints(e: Any) -> str:
+    return f"complaints:{e.hall_id}"
+
+
 def _tender(e: Any) -> str:
     return f"tender:{e.tender_id}"
 
@@ -77,6 +82,19 @@ _SOURCES: dict[type, Callable[[Any], str]] = {
     **dict.fromkeys((ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert), _camera),
     **dict.fromkeys((ev.StaffClockIn, ev.StaffClockOut, ev.StaffRoster, ev.StaffBreak), _attendance),
     **dict.fromkeys((ev.QueueTicket, ev.QueueCalled), _queue),
+    **dict.fromkeys(
+        (
+            ev.ComplaintReceived,
+            ev.ComplaintClassified,
+            ev.ComplaintAssigned,
+            ev.ComplaintExtended,
+            ev.ComplaintAnswered,
+            ev.ComplaintFeedbackGiven,
+            ev.ComplaintClosed,
+            ev.ComplaintReopened,
+        ),
+        _complaints,
+    ),
     **dict.fromkeys((ev.TenderPublished, ev.BidsOpened, ev.TenderAwarded), _tender),
     ev.BidSubmitted: lambda e: f"bidder:{e.bidder_id}",
     ev.ExpertScored: lambda e: f"expert:{e.expert_id}",
@@ -92,6 +110,7 @@ _SUBJECT_FIELDS = (
     ("case_id", "case"),
     ("tender_id", "tender"),
     ("camera_id", "camera"),
+    ("complaint_id", "complaint"),
     ("staff_id", "staff"),
     ("item_id", "item"),
     ("source_id", "source"),

@@ -10,6 +10,7 @@ compromised camera cannot forge an approval record. Reading alerts is for superv
 | ``window`` | its hall's approval family (1) | no |
 | ``camera`` | ``camera.*`` events of its ``hall`` | no |
 | ``trading`` | tendering events (2) and heartbeats without a hall | no |
+| ``complaints`` | ``complaint.*`` events and heartbeats of its ``hall`` | no |
 | ``supervisor`` | nothing | yes |
 | ``metrics`` | nothing | no; only ``GET /metrics`` (a Prometheus scraper) |
 | ``admin`` | everything | yes, and the quarantine |
@@ -46,8 +47,8 @@ __all__ = [
     "scope_error",
 ]
 
-Role = Literal["window", "camera", "trading", "supervisor", "metrics", "admin"]
-ROLES: tuple[str, ...] = ("window", "camera", "trading", "supervisor", "metrics", "admin")
+Role = Literal["window", "camera", "trading", "complaints", "supervisor", "metrics", "admin"]
+ROLES: tuple[str, ...] = ("window", "camera", "trading", "complaints", "supervisor", "metrics", "admin")
 #: Partition names of events without a hall (engine.service.halls); no hall may be called so.
 RESERVED_PREFIX = "~"
 
@@ -57,7 +58,7 @@ class AuthError(ValueError):
 
 
 class TokenSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One token of the configuration file; ``hall`` is required for window and camera roles."""
+    """One token of the configuration file; ``hall`` is required for window, camera and complaints roles."""
 
     token: Annotated[str, Meta(min_length=16)]
     role: Role
@@ -110,6 +111,19 @@ _APPROVAL = (
 )
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
 _TRADING = (ev.TenderPublished, ev.BidSubmitted, ev.BidsOpened, ev.ExpertScored, ev.TenderAwarded)
+_COMPLAINTS = (
+    ev.ComplaintReceived,
+    ev.ComplaintClassified,
+    ev.ComplaintAssigned,
+    ev.ComplaintExtended,
+    ev.ComplaintAnswered,
+    ev.ComplaintFeedbackGiven,
+    ev.ComplaintClosed,
+    ev.ComplaintReopened,
+    ev.SourceHeartbeat,
+)
+#: Roles whose tokens speak for one hall only.
+_HALL_ROLES = ("window", "camera", "complaints")
 
 
 def scope_error(who: Principal, event: ev.Event) -> str | None:
@@ -132,6 +146,12 @@ def scope_error(who: Principal, event: ev.Event) -> str | None:
             return f"a camera may not post `{kind}` events"
         if hall != who.hall:
             return f"a camera of hall {who.hall} may not post events of hall {hall}"
+        return None
+    if role == "complaints":
+        if not isinstance(event, _COMPLAINTS):
+            return f"a complaints platform may not post `{kind}` events"
+        if hall != who.hall:
+            return f"a complaints platform of hall {who.hall} may not post events of hall {hall}"
         return None
     if role == "trading":
         if isinstance(event, _TRADING) or (isinstance(event, ev.SourceHeartbeat) and hall is None):
@@ -171,11 +191,11 @@ class TokenTable:
 def check_specs(specs: list[TokenSpec], where: str) -> None:
     seen: set[str] = set()
     for i, spec in enumerate(specs):
-        if spec.role in ("window", "camera") and not spec.hall:
+        if spec.role in _HALL_ROLES and not spec.hall:
             raise AuthError(f"{where}: `$.tokens[{i}].hall` - a {spec.role} token needs a hall")
         if spec.hall is not None and spec.hall.startswith(RESERVED_PREFIX):
             raise AuthError(f"{where}: `$.tokens[{i}].hall` - hall ids beginning with `~` are reserved")
-        if spec.role not in ("window", "camera") and spec.hall is not None:
+        if spec.role not in _HALL_ROLES and spec.hall is not None:
             raise AuthError(f"{where}: `$.tokens[{i}].hall` - a {spec.role} token has no hall scope")
         if spec.token in seen:
             raise AuthError(f"{where}: `$.tokens[{i}].token` - the same token is listed twice")

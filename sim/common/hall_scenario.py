@@ -18,6 +18,7 @@ from msgspec import Meta
 from engine.contract.calendar import WorkingCalendar
 from sim.common.scenario_calendar import build_scenario_calendar
 from sim.common.scenario_cameras import Cameras
+from sim.common.scenario_complaints import Complaints
 from sim.common.scenario_quality import DataQuality
 from sim.common.scenario_types import (
     Arrivals,
@@ -61,6 +62,9 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Optional data-quality layer between the world and the engine (batch sync, outages,
     #: clocks, missing, duplicate and backfilled records); see ``sim.common.scenario_quality``.
     data_quality: DataQuality | None = None
+    #: Optional complaints layer (efficiency complaints about the hall's units and staff);
+    #: see ``sim.common.scenario_complaints``. Absent, the run is exactly as without it.
+    complaints: Complaints | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------
 

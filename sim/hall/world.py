@@ -103,6 +103,14 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
         events = sorted([*events, *cams.events], key=lambda e: (e.ts, e.event_id))
         truth = sorted([*truth, *cams.truth], key=lambda ep: (ep.onset, ep.episode_id))
         stats = {**stats, **cams.stats, "events": len(events)}
+    if scenario.complaints is not None:  # a layer about the hall's units, with generators of its own
+        from sim.complaints.world import complaint_rng, simulate_complaints
+
+        rng_c = complaint_rng(scenario.seed if seed is None else seed)
+        comp = simulate_complaints(scenario.complaints, halls, calendar, start, end, scenario.days, rng_c)
+        events = sorted([*events, *comp.events], key=lambda e: (e.ts, e.event_id))
+        truth = sorted([*truth, *comp.truth], key=lambda ep: (ep.onset, ep.episode_id))
+        stats = {**stats, **comp.stats, "events": len(events)}
     return SimResult(
         events=events,
         truth=truth,

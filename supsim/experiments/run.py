@@ -165,6 +165,13 @@ def run_scenario(
         set_aside = {r.subject for r in engine.side_output if r.reason in SET_ASIDE and r.subject}
         clean = clean_alerts(clean_world.events, book, clean_world)
         quality = quality_block(delivered, alerts, clean, world, set_aside, evaluation.facts.cases)
+    complaints = None
+    if scenario.complaints is not None:  # the complaints layer: its rules against its truth
+        from reports.evaluation.complaints import evaluate_complaints
+
+        complaints = evaluate_complaints(
+            world.events, alerts, world.truth, calendar=world.calendar, seed=seed
+        )
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -193,6 +200,8 @@ def run_scenario(
             files.insert(2, IMPAIRMENTS_FILE)
         else:  # a folder reused from a messy run must not keep that run's impairment truth
             (out / "impairments.jsonl").unlink(missing_ok=True)
+        if complaints is not None:
+            metrics["complaints"] = complaints
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
@@ -211,6 +220,11 @@ def run_scenario(
             dq = render_data_quality(quality)
             summary += "\n```\n" + dq + "\n```\n"
             table += "\n\n" + dq
+        if complaints is not None:
+            from reports.evaluation.complaints import render_complaints
+
+            summary += "\n" + render_complaints(complaints)
+            table += "\n\n" + render_complaints(complaints)
         (stage / "summary.md").write_text(summary, encoding="utf-8")
         write_json(stage / "timings.json", timings)
     if note:

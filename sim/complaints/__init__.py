@@ -1,0 +1,1 @@
+"""The complaints world: efficiency complaints about a hall's units and staff, from intake to closure."""
