@@ -1,11 +1,10 @@
 """Decoding an ingest body into contract events, with errors that name index and field.
 
-Why duplicate keys are refused: a JSON object with the same key twice means whatever the
-parser decides (msgspec keeps the last, other parsers the first), so a hall's record and
-the supervision centre's reading of it could disagree about one event. The check runs the
-standard library's C scanner once over an accepted body (about 3 µs an event) and, only
-when it finds a duplicate, once per event to name it. Deep nesting is answered 400
-instead of reaching the parsers' recursion limit as a 500.
+Duplicate keys are refused (why, and how it is made cheap: :mod:`engine.service.duplicate_keys`):
+a decoded body is first cleared by a count of its quotes against its events' encoding, the
+exact scan runs only when that proves nothing, and once per event to name the key only when
+the body has one. Deep nesting is answered 400 instead of reaching the parsers' recursion
+limit as a 500.
 
 Why two passes: the fast path decodes the whole array with the contract's one decoder (the
 hot path of the service). Only when that fails is the body split into raw elements and each
@@ -22,6 +21,7 @@ import re
 import msgspec
 
 from engine.contract import events as ev
+from engine.service.duplicate_keys import cannot_repeat_a_key, first_duplicate_key, keys_repeated
 
 __all__ = ["IngestError", "decode_body"]
 
@@ -31,41 +31,15 @@ _MISSING = re.compile(r"missing required field `([^`]*)`")
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> None:
-    if len(pairs) > 1:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-
-
-_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates)
-
-
-def _duplicate_key(text: bytes) -> str | None:
-    """The first key found twice in one object of ``text`` (valid JSON), or None."""
-    try:
-        _STRICT.decode(text.decode("utf-8"))
-    except _DuplicateKey as exc:
-        return exc.key
-    return None
-
-
-def _check_duplicates(raws: list[bytes], whole: bytes | None) -> None:
-    if whole is not None and _duplicate_key(whole) is None:
+def _refuse_duplicates(body: bytes, events: list[ev.Event], lines: list[bytes] | None = None) -> None:
+    """Raise 422 naming every event that repeats a key; ``lines`` are an NDJSON body's events."""
+    if cannot_repeat_a_key(body, events):
         return
-    errors: list[dict[str, object]] = []
-    for i, raw in enumerate(raws):
-        key = _duplicate_key(raw)
-        if key is not None:
-            errors.append({"index": i, "field": f"$.{key}", "message": f"duplicate key `{key}`"})
+    if lines is None:  # a JSON array: one exact scan, split only to name the key
+        if first_duplicate_key(body) is None:
+            return
+        lines = [bytes(r) for r in _RAW_LIST.decode(body)]
+    errors = keys_repeated(lines)
     if errors:
         raise IngestError(422, "duplicate keys in events; the batch was not applied", errors)
 
@@ -143,7 +117,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event
         events, errors = _decode_each([_integral(line) or line for line in lines])
         if errors:
             raise IngestError(422, "invalid events; the batch was not applied", errors)
-        _check_duplicates(lines, None)
+        _refuse_duplicates(body, events, lines)
         return events
     try:
         events = ev.decode_events(body)
@@ -151,8 +125,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event
         pass
     else:
         _check_count(len(events), max_events)
-        if _duplicate_key(body) is not None:
-            _check_duplicates([bytes(r) for r in _RAW_LIST.decode(body)], None)
+        _refuse_duplicates(body, events)
         return events
     whole = _integral(body)
     if whole is not None and whole != body:
@@ -162,8 +135,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event
             pass
         else:
             _check_count(len(events), max_events)
-            if _duplicate_key(body) is not None:
-                _check_duplicates([bytes(r) for r in _RAW_LIST.decode(body)], None)
+            _refuse_duplicates(body, events)
             return events
     try:
         raws = _RAW_LIST.decode(body)
