@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from engine.contract import events as ev
 from engine.service import duplicate_keys, ingest
-from engine.service.ingest import IngestError, decode_body
+from engine.service.ingest import IngestError, decode_batch, decode_body
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
 
@@ -99,7 +99,7 @@ def test_what_the_count_cannot_clear_goes_to_the_exact_scan(stream: list[ev.Even
     bid = _array(EXTRA[2:])
     for body in (escaped, json.dumps([defaulted]).encode(), bid):
         events = ev.decode_events(body)
-        assert not duplicate_keys.cannot_repeat_a_key(body, events)
+        assert not duplicate_keys.cannot_repeat_a_key(body, events, [ev.encode_event(e) for e in events])
         assert decode_body(body, ndjson=False, max_events=10) == events
     assert ev.BidSubmitted not in duplicate_keys.COUNTABLE
     assert {ev.StaffRoster, ev.ItemPublished, ev.CaseSubmitted} <= duplicate_keys.COUNTABLE
@@ -190,3 +190,10 @@ def test_a_repeat_whose_quotes_are_made_up_by_encoded_defaults_is_refused() -> N
     body = ("[" + text.replace('"ip":"10.0.0.1"', '"ip":"10.0.0.1","ip":"10.0.0.1"') + "]").encode()
     assert body.count(b'"ip"') == 2 and b"mac" not in body
     _refused(body, "ip")
+
+
+def test_the_batch_carries_each_event_as_the_log_stores_it(stream: list[ev.Event]) -> None:
+    # The writer stores these bytes instead of encoding the events again.
+    batch = decode_batch(_array(stream[:100]), ndjson=False, max_events=1000)
+    assert batch.events == stream[:100]
+    assert batch.encoded == [ev.encode_event(e) for e in stream[:100]]

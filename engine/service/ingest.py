@@ -17,31 +17,46 @@ from __future__ import annotations
 
 import json
 import re
+from typing import NamedTuple
 
 import msgspec
 
 from engine.contract import events as ev
 from engine.service.duplicate_keys import cannot_repeat_a_key, first_duplicate_key, keys_repeated
 
-__all__ = ["IngestError", "decode_body"]
+__all__ = ["Batch", "IngestError", "decode_batch", "decode_body"]
 
 _AT = re.compile(r"at `(\$[^`]*)`")
 _PATH = re.compile(r"`(\$[^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]*)`")
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_ENCODER = msgspec.json.Encoder()
 
 
-def _refuse_duplicates(body: bytes, events: list[ev.Event], lines: list[bytes] | None = None) -> None:
-    """Raise 422 naming every event that repeats a key; ``lines`` are an NDJSON body's events."""
-    if cannot_repeat_a_key(body, events):
-        return
+class Batch(NamedTuple):
+    """A decoded body: its events, and each as the contract encodes it (what the log stores).
+
+    Why the encodings travel with the events: the duplicate-key check needs them, and the
+    writer would otherwise encode every event a second time on the same thread.
+    """
+
+    events: list[ev.Event]
+    encoded: list[bytes]
+
+
+def _without_duplicates(body: bytes, events: list[ev.Event], lines: list[bytes] | None = None) -> Batch:
+    """The batch, or 422 naming every event that repeats a key; ``lines`` are an NDJSON body's events."""
+    batch = Batch(events, [_ENCODER.encode(e) for e in events])
+    if cannot_repeat_a_key(body, events, batch.encoded):
+        return batch
     if lines is None:  # a JSON array: one exact scan, split only to name the key
         if first_duplicate_key(body) is None:
-            return
+            return batch
         lines = [bytes(r) for r in _RAW_LIST.decode(body)]
     errors = keys_repeated(lines)
     if errors:
         raise IngestError(422, "duplicate keys in events; the batch was not applied", errors)
+    return batch
 
 
 class IngestError(Exception):
@@ -104,29 +119,32 @@ def _integral(data: bytes) -> bytes | None:
 
 def decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event]:
     """Events of a JSON array (or NDJSON) body, or :class:`IngestError` (400 or 422)."""
+    return decode_batch(body, ndjson=ndjson, max_events=max_events).events
+
+
+def decode_batch(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
+    """Events of a JSON array (or NDJSON) body with their encodings, or :class:`IngestError` (400 or 422)."""
     try:
         return _decode_body(body, ndjson=ndjson, max_events=max_events)
     except RecursionError:
         raise IngestError(400, "JSON nested too deeply") from None
 
 
-def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event]:
+def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
     if ndjson:
         lines = [line for line in body.split(b"\n") if line.strip()]
         _check_count(len(lines), max_events)
         events, errors = _decode_each([_integral(line) or line for line in lines])
         if errors:
             raise IngestError(422, "invalid events; the batch was not applied", errors)
-        _refuse_duplicates(body, events, lines)
-        return events
+        return _without_duplicates(body, events, lines)
     try:
         events = ev.decode_events(body)
     except ev.EventDecodeError:
         pass
     else:
         _check_count(len(events), max_events)
-        _refuse_duplicates(body, events)
-        return events
+        return _without_duplicates(body, events)
     whole = _integral(body)
     if whole is not None and whole != body:
         try:
@@ -135,8 +153,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event
             pass
         else:
             _check_count(len(events), max_events)
-            _refuse_duplicates(body, events)
-            return events
+            return _without_duplicates(body, events)
     try:
         raws = _RAW_LIST.decode(body)
     except msgspec.ValidationError as exc:
