@@ -29,7 +29,6 @@ traces) goes to the exact check.
 from __future__ import annotations
 
 import json
-from itertools import repeat
 
 import msgspec.inspect as mi
 
@@ -106,7 +105,7 @@ def cannot_repeat_a_key(body: bytes, events: list[ev.Event], encoded: list[bytes
     """
     if b"\\" in body or not COUNTABLE.issuperset(map(type, events)):
         return False
-    return body.count(b'"') == sum(map(bytes.count, encoded, repeat(b'"')))
+    return body.count(b'"') == b"".join(encoded).count(b'"')  # one count beats one per event
 
 
 def keys_repeated(raws: list[bytes]) -> list[dict[str, object]]:

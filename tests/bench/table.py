@@ -86,6 +86,12 @@ HEADLINES: dict[str, Headline] = {
         baseline=("decode_events_per_s", "contract decode events/s"),
         ratio=("check_to_decode", "check time ÷ decode time"),
     ),
+    # test_bench_memory.py: memory per hall against the size of the hall's day of events
+    "test_memory_per_hall": Headline(
+        figure=("rss_kib_per_hall", "KiB RSS per hall"),
+        baseline=("day_json_kib_per_hall", "KiB of its day's events as JSON"),
+        ratio=("rss_to_day_json", "RSS ÷ events"),
+    ),
     # test_bench_service.py: the capacity search has nothing to compare with in the same run
     "test_service_ingest_and_latency": _rates(
         "ingest_events_per_s",
