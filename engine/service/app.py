@@ -45,7 +45,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from engine.contract import events as ev
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, scope_error
 from engine.service.config import ServiceConfig
@@ -61,7 +60,7 @@ from engine.service.edge.guards import (
     read_body,
 )
 from engine.service.halls import PartitionedEngine
-from engine.service.ingest import IngestError, decode_body
+from engine.service.ingest import Batch, IngestError, decode_batch
 from engine.service.metrics import (
     Metrics,
     render_calendar_metrics,
@@ -180,7 +179,7 @@ class _Service:
             return _json({"error": "missing or unknown bearer token"}, 401, {"WWW-Authenticate": "Bearer"})
         return who
 
-    async def _checked_events(self, request: Request, parse: bool) -> list[ev.Event] | Response:
+    async def _checked_events(self, request: Request, parse: bool) -> Batch | Response:
         who = self._who(request)
         if isinstance(who, Response):
             self.metrics.request(401)
@@ -197,28 +196,28 @@ class _Service:
         body = await read_body(request, limit)
         ndjson = media == "application/x-ndjson"
         try:
-            events = decode_body(body, ndjson=ndjson, max_events=self.config.max_batch_events)
+            batch = decode_batch(body, ndjson=ndjson, max_events=self.config.max_batch_events)
         except IngestError as exc:
             logger.debug("rejected a batch with %d: %s", exc.status, exc)
             self.metrics.request(exc.status)
             return _json(exc.payload, exc.status)
         denied = []
-        for i, event in enumerate(events):
+        for i, event in enumerate(batch.events):
             reason = scope_error(who, event)
             if reason is not None:
                 denied.append({"index": i, "field": "$.kind", "message": reason})
         if denied:
             self.metrics.request(403)
             return _json({"error": "events out of this token's scope", "errors": denied}, 403)
-        return events
+        return batch
 
     async def ingest(self, request: Request) -> Response:
         t0 = time.perf_counter()
-        events = await self._checked_events(request, parse=False)
-        if isinstance(events, Response):
-            return events
+        batch = await self._checked_events(request, parse=False)
+        if isinstance(batch, Response):
+            return batch
         try:
-            accepted, duplicates = await self.writer.submit(events)
+            accepted, duplicates = await self.writer.submit(batch.events, batch.encoded)
         except Overloaded:
             return self._fail(429, "ingest queue is full; retry later", self.retry)
         except Unavailable as exc:
@@ -230,10 +229,10 @@ class _Service:
 
     async def parse_only(self, request: Request) -> Response:
         """The same stack up to (not including) the queue: the baseline of the ingest bench."""
-        events = await self._checked_events(request, parse=True)
-        if isinstance(events, Response):
-            return events
-        return _json({"accepted": len(events), "duplicates": 0}, 202)
+        batch = await self._checked_events(request, parse=True)
+        if isinstance(batch, Response):
+            return batch
+        return _json({"accepted": len(batch.events), "duplicates": 0}, 202)
 
     def _guard(self, request: Request, allowed: Callable[[Principal], bool], what: str) -> Response | None:
         who = self._who(request)

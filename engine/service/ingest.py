@@ -1,11 +1,10 @@
 """Decoding an ingest body into contract events, with errors that name index and field.
 
-Why duplicate keys are refused: a JSON object with the same key twice means whatever the
-parser decides (msgspec keeps the last, other parsers the first), so a hall's record and
-the supervision centre's reading of it could disagree about one event. The check runs the
-standard library's C scanner once over an accepted body (about 3 µs an event) and, only
-when it finds a duplicate, once per event to name it. Deep nesting is answered 400
-instead of reaching the parsers' recursion limit as a 500.
+Duplicate keys are refused (why, and how it is made cheap: :mod:`engine.service.duplicate_keys`):
+a decoded body is first cleared by a count of its quotes against its events' encoding, the
+exact scan runs only when that proves nothing, and once per event to name the key only when
+the body has one. Deep nesting is answered 400 instead of reaching the parsers' recursion
+limit as a 500.
 
 Why two passes: the fast path decodes the whole array with the contract's one decoder (the
 hot path of the service). Only when that fails is the body split into raw elements and each
@@ -18,56 +17,46 @@ from __future__ import annotations
 
 import json
 import re
+from typing import NamedTuple
 
 import msgspec
 
 from engine.contract import events as ev
+from engine.service.duplicate_keys import cannot_repeat_a_key, first_duplicate_key, keys_repeated
 
-__all__ = ["IngestError", "decode_body"]
+__all__ = ["Batch", "IngestError", "decode_batch", "decode_body"]
 
 _AT = re.compile(r"at `(\$[^`]*)`")
 _PATH = re.compile(r"`(\$[^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]*)`")
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_ENCODER = msgspec.json.Encoder()
 
 
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class Batch(NamedTuple):
+    """A decoded body: its events, and each as the contract encodes it (what the log stores).
+
+    Why the encodings travel with the events: the duplicate-key check needs them, and the
+    writer would otherwise encode every event a second time on the same thread.
+    """
+
+    events: list[ev.Event]
+    encoded: list[bytes]
 
 
-def _no_duplicates(pairs: list[tuple[str, object]]) -> None:
-    if len(pairs) > 1:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-
-
-_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates)
-
-
-def _duplicate_key(text: bytes) -> str | None:
-    """The first key found twice in one object of ``text`` (valid JSON), or None."""
-    try:
-        _STRICT.decode(text.decode("utf-8"))
-    except _DuplicateKey as exc:
-        return exc.key
-    return None
-
-
-def _check_duplicates(raws: list[bytes], whole: bytes | None) -> None:
-    if whole is not None and _duplicate_key(whole) is None:
-        return
-    errors: list[dict[str, object]] = []
-    for i, raw in enumerate(raws):
-        key = _duplicate_key(raw)
-        if key is not None:
-            errors.append({"index": i, "field": f"$.{key}", "message": f"duplicate key `{key}`"})
+def _without_duplicates(body: bytes, events: list[ev.Event], lines: list[bytes] | None = None) -> Batch:
+    """The batch, or 422 naming every event that repeats a key; ``lines`` are an NDJSON body's events."""
+    batch = Batch(events, [_ENCODER.encode(e) for e in events])
+    if cannot_repeat_a_key(body, events, batch.encoded):
+        return batch
+    if lines is None:  # a JSON array: one exact scan, split only to name the key
+        if first_duplicate_key(body) is None:
+            return batch
+        lines = [bytes(r) for r in _RAW_LIST.decode(body)]
+    errors = keys_repeated(lines)
     if errors:
         raise IngestError(422, "duplicate keys in events; the batch was not applied", errors)
+    return batch
 
 
 class IngestError(Exception):
@@ -130,30 +119,32 @@ def _integral(data: bytes) -> bytes | None:
 
 def decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event]:
     """Events of a JSON array (or NDJSON) body, or :class:`IngestError` (400 or 422)."""
+    return decode_batch(body, ndjson=ndjson, max_events=max_events).events
+
+
+def decode_batch(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
+    """Events of a JSON array (or NDJSON) body with their encodings, or :class:`IngestError` (400 or 422)."""
     try:
         return _decode_body(body, ndjson=ndjson, max_events=max_events)
     except RecursionError:
         raise IngestError(400, "JSON nested too deeply") from None
 
 
-def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event]:
+def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
     if ndjson:
         lines = [line for line in body.split(b"\n") if line.strip()]
         _check_count(len(lines), max_events)
         events, errors = _decode_each([_integral(line) or line for line in lines])
         if errors:
             raise IngestError(422, "invalid events; the batch was not applied", errors)
-        _check_duplicates(lines, None)
-        return events
+        return _without_duplicates(body, events, lines)
     try:
         events = ev.decode_events(body)
     except ev.EventDecodeError:
         pass
     else:
         _check_count(len(events), max_events)
-        if _duplicate_key(body) is not None:
-            _check_duplicates([bytes(r) for r in _RAW_LIST.decode(body)], None)
-        return events
+        return _without_duplicates(body, events)
     whole = _integral(body)
     if whole is not None and whole != body:
         try:
@@ -162,9 +153,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> list[ev.Event
             pass
         else:
             _check_count(len(events), max_events)
-            if _duplicate_key(body) is not None:
-                _check_duplicates([bytes(r) for r in _RAW_LIST.decode(body)], None)
-            return events
+            return _without_duplicates(body, events)
     try:
         raws = _RAW_LIST.decode(body)
     except msgspec.ValidationError as exc:

@@ -189,15 +189,19 @@ class IngestWriter:
 
     # --- the request side -------------------------------------------------------------
 
-    async def submit(self, events: list[ev.Event]) -> tuple[int, int]:
-        """Queue a checked batch; returns (accepted, duplicates) once it is durable."""
+    async def submit(self, events: list[ev.Event], encoded: list[bytes] | None = None) -> tuple[int, int]:
+        """Queue a checked batch; returns (accepted, duplicates) once it is durable.
+
+        ``encoded``: each event as the contract's encoder writes it, when the caller has it
+        already (the ingest decoder does); otherwise they are encoded here.
+        """
         if self.broken is not None or not self.ready:
             raise Unavailable(self.broken or "rebuilding state from the log")
         n = len(events)
         if self.pending and self.pending + n > self.bound:
             raise Overloaded
         self.pending += n
-        bodies = [_ENC.encode(e) for e in events]
+        bodies = encoded if encoded is not None else [_ENC.encode(e) for e in events]
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Submission(events, bodies, future))
         return await asyncio.shield(future)

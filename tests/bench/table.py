@@ -80,6 +80,18 @@ HEADLINES: dict[str, Headline] = {
     "test_bench_decode_vs_untyped": _rates(
         "contract_events_per_s", "untyped_events_per_s", "ratio_contract_to_untyped", "contract", "untyped"
     ),
+    # test_bench_duplicate_keys.py: time ratios (below 1: cheaper than the decode it guards)
+    "test_bench_duplicate_key_check_vs_decode": Headline(
+        figure=("check_events_per_s", "duplicate-key check events/s"),
+        baseline=("decode_events_per_s", "contract decode events/s"),
+        ratio=("check_to_decode", "check time ÷ decode time"),
+    ),
+    # test_bench_memory.py: memory per hall against the size of the hall's day of events
+    "test_memory_per_hall": Headline(
+        figure=("rss_kib_per_hall", "KiB RSS per hall"),
+        baseline=("day_json_kib_per_hall", "KiB of its day's events as JSON"),
+        ratio=("rss_to_day_json", "RSS ÷ events"),
+    ),
     # test_bench_service.py: the capacity search has nothing to compare with in the same run
     "test_service_ingest_and_latency": _rates(
         "ingest_events_per_s",
