@@ -15,10 +15,12 @@ from engine.service.app import create_app
 from engine.service.auth import TokenSpec
 from engine.service.centre.units import UnitInfo, UnitTree
 from engine.service.config import ServiceConfig
+from supsim.cli.serve import network_units
 from tests.case_streams import wd
 from tests.network_streams import END, UNITS, network_stream
 from tests.waiting import wait_ready
 
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"Authorization": "Bearer net-admin-token-0000", "Content-Type": "application/json"}
 SUPER = {"Authorization": "Bearer net-super-token-0000"}
 WINDOW = {"Authorization": "Bearer net-window-token-000"}
@@ -150,3 +152,10 @@ def test_a_restart_rebuilds_the_same_board(tmp_path: Path) -> None:
 def test_a_network_file_whose_tree_is_not_its_ids_is_refused() -> None:
     with pytest.raises(ValueError, match="'HY_T01': its parent is 'XX'"):
         UnitTree({"HY_T01": UnitInfo("t", "township", parent="XX")})
+
+
+def test_serve_names_the_units_of_a_network_file() -> None:
+    units = network_units(str(ROOT / "scenarios" / "county_network.yaml"))
+    assert units.label("HY") == ("惠阳区", "county") and units.label("HY_T03") == ("新圩镇", "township")
+    assert units.label("") == ("county_network", "network") and len(list(units.halls())) == 16
+    assert units.ancestors("HY_T03") == ("", "HY", "HY_T03")
