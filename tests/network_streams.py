@@ -23,7 +23,7 @@ from engine.contract import events as ev
 from engine.service.centre.units import UnitInfo, UnitTree
 from tests.case_streams import CaseScript, case_events, reference_events, wd
 
-__all__ = ["END", "UNITS", "network_stream"]
+__all__ = ["END", "UNITS", "hall_stream", "network_stream"]
 
 END = wd(9, "12:00")
 _A = CaseScript(case_id="A")

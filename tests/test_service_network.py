@@ -74,7 +74,8 @@ def test_the_county_board_counts_each_hall_exactly(client: TestClient) -> None:
     assert _counts(rows["HY_T02"]) == (1, 0, 0, 0, 0, 1, 1.0, 0.0)
     assert _counts(rows["HY_T03"]) == (1, 0, 0, 0, 0, 0, None, None)  # nothing closed: no rate
     assert _counts(rows["HY_T04"]) == (1, 0, 0, 0, None, None, None, None)  # never heard: unknown
-    assert _counts(b["total"]) == (5, 2, 2, 0, None, None, None, None)  # one hall's KPIs unknown
+    assert _counts(b["total"]) == (5, 2, 2, 0, 2, 4, 0.5, 0.5)  # over the 4 halls that report
+    assert b["total"]["reporting"] == 4 and rows["HY_T04"]["reporting"] == 0
     levels = {r["level"]: r for r in b["levels"]}
     assert _counts(levels["county"]) == _counts(rows["HY"])
     assert levels["township"]["warning"] == 1 and levels["township"]["halls"] == 4

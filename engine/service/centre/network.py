@@ -51,12 +51,14 @@ _NO_FACTS = HallFacts()
 
 
 class _Row:
-    __slots__ = ("closed", "halls", "kpis", "last", "open", "open_cases", "overdue", "silent", "warned")
+    """Sums of one row; the KPIs over the halls that report them (``reporting``)."""
+
+    __slots__ = ("closed", "halls", "open", "open_cases", "overdue", "reporting", "silent", "warned")
 
     def __init__(self) -> None:
-        self.halls = self.silent = self.open_cases = self.closed = self.warned = self.overdue = 0
+        self.halls = self.silent = self.reporting = 0
+        self.open_cases = self.closed = self.warned = self.overdue = 0
         self.open = [0, 0, 0]
-        self.kpis = True
 
     def add(self, f: HallFacts, silent: bool) -> None:
         self.halls += 1
@@ -65,18 +67,19 @@ class _Row:
         self.open[1] += f.yellow
         self.open[2] += f.red
         if f.open_cases is None or f.closed is None or f.closed_warned is None or f.closed_overdue is None:
-            self.kpis = False
             return
+        self.reporting += 1
         self.open_cases += f.open_cases
         self.closed += f.closed
         self.warned += f.closed_warned
         self.overdue += f.closed_overdue
 
     def out(self) -> dict[str, Any]:
-        known = self.kpis and self.halls > 0
+        known = self.reporting > 0
         rate = known and self.closed > 0
         return {
             "halls": self.halls,
+            "reporting": self.reporting,
             **dict(zip(_LEVELS, self.open, strict=True)),
             "open_cases": self.open_cases if known else None,
             "closed": self.closed if known else None,

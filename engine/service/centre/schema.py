@@ -18,6 +18,7 @@ _UNIT_PROPS = {"id": {"type": "string"}, "name": {"type": "string"}, "level": {"
 _UNIT = {"type": "object", "properties": _UNIT_PROPS, "required": list(_UNIT_PROPS)}
 _ROW_PROPS = {
     "halls": _INT,
+    "reporting": _INT,
     "warning": _INT,
     "yellow": _INT,
     "red": _INT,
