@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,6 +16,7 @@ from engine.service.app import create_app
 from engine.service.auth import TokenSpec
 from engine.service.centre.units import UnitInfo, UnitTree
 from engine.service.config import ServiceConfig
+from engine.service.halls import PartitionedEngine
 from supsim.cli.serve import network_units
 from tests.case_streams import wd
 from tests.network_streams import END, UNITS, network_stream
@@ -160,3 +162,29 @@ def test_serve_names_the_units_of_a_network_file() -> None:
     assert units.label("HY") == ("惠阳区", "county") and units.label("HY_T03") == ("新圩镇", "township")
     assert units.label("") == ("county_network", "network") and len(list(units.halls())) == 16
     assert units.ancestors("HY_T03") == ("", "HY", "HY_T03")
+
+
+def test_the_cluster_serves_the_same_board_from_raised_alerts(tmp_path: Path) -> None:
+    """Fed by the ALERTS stream only: raised (not open) counts, the same trend, no KPIs or sources."""
+    from engine.service.cluster.ingest_app import create_ingest_app
+    from engine.service.cluster.layout import ClusterConfig, msg_id
+    from engine.service.cluster.view import AlertsView, EventIndex
+
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens:\n  - {token: net-super-token-0000, role: supervisor}\n")
+    config = ClusterConfig(dir=str(tmp_path), port=1, nats_ports=[1], route_ports=[2], monitor_ports=[3],
+                           ingest_ports=[4], tokens=str(tokens), nats=1)  # fmt: skip
+    app = create_ingest_app(config)
+    view = AlertsView(js=None)  # type: ignore[arg-type]
+    for seq, a in enumerate(PartitionedEngine().process_many(network_stream()), start=1):
+        view.add(seq, msg_id("alert", a.hall_id or "", a.alert_id), msgspec.json.encode(a))
+    app.state.ingest.view, app.state.ingest.index_ = view, EventIndex(js=None)  # type: ignore[arg-type]
+    client = TestClient(app)  # no lifespan: no NATS, the view is fed above
+    b = _board(client, "?unit=HY")
+    rows = {r["id"]: r for r in b["children"]}
+    assert b["counts"] == "raised" and b["sources"] is None and b["now"] == wd(7, "09:05").timestamp()
+    assert _counts(rows["HY"]) == (1, 2, 2, 0, None, None, None, None)  # B's alerts too: raised
+    assert _counts(rows["HY_T02"]) == (1, 1, 1, 0, None, None, None, None)
+    assert {d["count"] for d in b["trend"]["days"]} == {0, 4} and b["tz_offset_s"] == 8 * 3600
+    assert client.get("/v1/board/network?unit=NOPE", headers=SUPER).status_code == 404
+    assert client.get("/v1/board/network?worst=0", headers=SUPER).status_code == 422
