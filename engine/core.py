@@ -226,6 +226,23 @@ class Engine:
         return datetime.fromtimestamp(wm, self.calendar.tz)
 
     @property
+    def closed_cases(self) -> int:
+        """How many cases this engine has closed (their state is dropped, their ids kept).
+
+        Read by the supervision centre's KPIs (:mod:`engine.service.centre`); changes nothing.
+        """
+        return len(self._registry.closed)
+
+    @property
+    def newest_event(self) -> float | None:
+        """POSIX seconds of the newest event time accepted so far (None before the first).
+
+        The centre's source health: a hall whose newest event is old has gone silent.
+        """
+        newest = self._buffer.newest
+        return None if newest == -math.inf else newest
+
+    @property
     def card_levels(self) -> dict[str, str]:
         return self.cards.levels()
 

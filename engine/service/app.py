@@ -13,6 +13,8 @@ Routes (see ``docs/deployment.md`` and ``GET /openapi.json``):
   401/403 token and scope, 413 body or batch too large, 429 + ``Retry-After`` queue full,
   503 + ``Retry-After`` not ready.
 * ``POST /v1/events/known`` — which of the given (hall, event id) are in the log (loss checks).
+* ``GET /v1/board/network?unit=`` — the centre's network board of one unit (its children,
+  levels, worst halls, alert trend and silent sources; :mod:`engine.service.centre`).
 * ``GET /v1/alerts``, ``GET /v1/stats``, ``GET /metrics`` (a scrape token), ``GET /healthz``,
   ``GET /readyz``, ``GET /openapi.json``, ``GET /`` (the supervision-centre page).
 * ``GET /v1/quarantine``, ``POST /v1/quarantine/{id}/release|drop`` — events the engine
@@ -36,6 +38,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -47,6 +50,8 @@ from starlette.routing import Route
 
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, scope_error
+from engine.service.centre.network import UnknownUnit, network_board
+from engine.service.centre.units import UnitTree
 from engine.service.config import ServiceConfig
 from engine.service.edge.guards import (
     BASE_HEADERS,
@@ -54,6 +59,7 @@ from engine.service.edge.guards import (
     JSON_TYPES,
     BadRequest,
     check_content_type,
+    network_query,
     page_headers,
     query_datetime,
     query_int,
@@ -108,8 +114,11 @@ def _entry(e: QuarantineEntry) -> dict[str, Any]:
 class _Service:
     """State shared by the routes of one app (one process, one store, one writer)."""
 
-    def __init__(self, config: ServiceConfig, *, accept_log_loss: bool = False) -> None:
+    def __init__(
+        self, config: ServiceConfig, *, accept_log_loss: bool = False, units: UnitTree | None = None
+    ) -> None:
         self.config = config
+        self.units = units if units is not None else UnitTree()
         self.tokens = TokenTable(config.tokens)
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
         self.calendar = book.build_calendar(config.calendar.override())
@@ -124,6 +133,7 @@ class _Service:
             group_max=config.group_max_events,
             retry_s=config.retry_after_s,
             accept_loss=accept_log_loss,
+            units=self.units,
         )
         self.retry = {"Retry-After": str(config.retry_after_s)}
         self.inflight: Counter[str] = Counter()
@@ -288,6 +298,32 @@ class _Service:
         payload = b'{"alerts":[' + b",".join(bodies) + b"]" + tail
         return Response(payload, media_type="application/json")
 
+    async def network(self, request: Request) -> Response:
+        if (denied := self._reader_guard(request)) is not None:
+            return denied
+        board = network_query(request)
+        now = board.now
+        try:
+            out = network_board(
+                self.writer.snapshot.halls,
+                self.writer.trend,
+                self.units,
+                board.unit,
+                now=now,
+                tz_offset_s=self._tz_offset(now),
+                silent_s=board.silent_minutes * 60.0,
+                worst=board.worst,
+            )
+        except UnknownUnit:
+            raise BadRequest(404, f"no hall under unit {board.unit[:80]!r}") from None
+        return _json(out)
+
+    def _tz_offset(self, now: float | None) -> float:
+        """The calendar's UTC offset (seconds) at ``now``: the trend's days are local days."""
+        at = datetime.fromtimestamp(now if now is not None else time.time(), self.calendar.tz)
+        offset = at.utcoffset()
+        return offset.total_seconds() if offset is not None else 0.0
+
     async def stats(self, request: Request) -> Response:
         if (denied := self._reader_guard(request)) is not None:
             return denied
@@ -374,14 +410,17 @@ class _Service:
         return HTMLResponse(self.page_html, headers=self.page_headers)
 
 
-def create_app(config: ServiceConfig, *, accept_log_loss: bool = False) -> Starlette:
+def create_app(
+    config: ServiceConfig, *, accept_log_loss: bool = False, units: UnitTree | None = None
+) -> Starlette:
     """A Starlette app serving ``config``; the store opens and the engine rebuilds on startup.
 
     ``accept_log_loss`` is the operator's decision to go on with a log that holds less than
     was acknowledged (see :mod:`engine.service.integrity`); without it such a log keeps the
-    service unready.
+    service unready. ``units`` names the network's units and halls (``supsim serve --network``);
+    without it the centre's network board reads the tree off the hall ids alone.
     """
-    svc = _Service(config, accept_log_loss=accept_log_loss)
+    svc = _Service(config, accept_log_loss=accept_log_loss, units=units)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -398,6 +437,7 @@ def create_app(config: ServiceConfig, *, accept_log_loss: bool = False) -> Starl
         ("/v1/events", svc.ingest, "POST"),
         ("/v1/events/known", svc.known, "POST"),
         ("/v1/alerts", svc.alerts, "GET"),
+        ("/v1/board/network", svc.network, "GET"),
         ("/v1/stats", svc.stats, "GET"),
         ("/metrics", svc.metrics_text, "GET"),
         ("/healthz", svc.healthz, "GET"),

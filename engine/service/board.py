@@ -17,19 +17,35 @@ global partition), and only events of that partition can close its cases or rais
 cards, so after a commit only the partitions the commit touched are recounted; the board
 is the sum of the per-partition counts. The board depends only on the engine state and
 the alerts in arrival order, so a restart that replays the log rebuilds the same board.
+
+Why the board also tallies closed cases: the engine drops a case's state when it closes,
+so the centre's KPIs (overdue and early-completion rates, :mod:`engine.service.centre`)
+are taken here, when a case leaves the board: whether a deadline alert (``deadline.*``)
+was raised about it while it was open. Only cases with an alert are remembered until they
+close, so the tally costs nothing for the cases that never had one.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from engine.contract.alerts import Alert
 from engine.service.halls import PartitionedEngine
 
-__all__ = ["OpenBoard"]
+__all__ = ["ClosedTally", "OpenBoard"]
 
 _Cell = tuple[str, str, str]  # hall, department, level
+_WARNED, _OVERDUE = 1, 2  # flags of a case: a deadline alert of any level; the limit passed
+_OVERDUE_RULES = frozenset({"deadline.overdue", "deadline.severe"})
+
+
+class ClosedTally(NamedTuple):
+    """Closed cases of one partition that had a deadline alert: any (``warned``), past the limit."""
+
+    warned: int = 0
+    overdue: int = 0
 
 
 class OpenBoard:
@@ -39,6 +55,8 @@ class OpenBoard:
         self._cards: dict[str, dict[str, _Cell]] = {}
         self._counts: dict[str, Counter[_Cell]] = {}
         self._total: Counter[_Cell] = Counter()  # the sum of _counts, kept as partitions change
+        self._flags: dict[str, dict[str, int]] = {}  # partition → case → deadline flags
+        self._closed: dict[str, ClosedTally] = {}
 
     def add(self, keyed: Iterable[tuple[str, Alert]]) -> set[str]:
         """Note new alerts (partition, alert) in arrival order; returns the partitions touched."""
@@ -47,7 +65,11 @@ class OpenBoard:
             touched.add(part)
             cell = (a.hall_id or "", a.department_id or "", a.level)
             if a.subject.startswith("case:"):
-                self._case_alerts.setdefault(part, {}).setdefault(a.subject[5:], []).append(cell)
+                case = a.subject[5:]
+                self._case_alerts.setdefault(part, {}).setdefault(case, []).append(cell)
+                if a.rule.startswith("deadline."):
+                    flags = self._flags.setdefault(part, {})
+                    flags[case] = flags.get(case, 0) | _WARNED | (_OVERDUE if a.rule in _OVERDUE_RULES else 0)
             elif self.engine.engine(part).cards.level(a.subject) == a.level:
                 self._cards.setdefault(part, {})[a.subject] = cell
         return touched
@@ -56,6 +78,8 @@ class OpenBoard:
         """Forget a partition's alerts: its engine was rebuilt and they are added again."""
         self._case_alerts.pop(partition, None)
         self._cards.pop(partition, None)
+        self._flags.pop(partition, None)
+        self._closed.pop(partition, None)
         self._total.subtract(self._counts.pop(partition, Counter()))
 
     def refresh(self, partitions: Iterable[str]) -> None:
@@ -64,8 +88,16 @@ class OpenBoard:
             eng = self.engine.engines.get(part)
             open_cases = eng.cases if eng is not None else {}
             cases = self._case_alerts.get(part, {})
+            flags = self._flags.get(part, {})
+            warned = overdue = 0
             for case_id in [c for c in cases if c not in open_cases]:
                 del cases[case_id]
+                bits = flags.pop(case_id, 0)
+                warned += bits & _WARNED
+                overdue += (bits & _OVERDUE) >> 1
+            if warned:
+                old = self._closed.get(part, ClosedTally())
+                self._closed[part] = ClosedTally(old.warned + warned, old.overdue + overdue)
             counts: Counter[_Cell] = Counter()
             for cells in cases.values():
                 counts.update(cells)
@@ -77,6 +109,18 @@ class OpenBoard:
     def open_alerts(self, partition: str) -> int:
         """Alerts on the board for one partition (for tests and metrics)."""
         return sum(self._counts.get(partition, Counter()).values())
+
+    def open_levels(self, partition: str) -> dict[str, int]:
+        """level → open count of one partition (as of the last refresh)."""
+        out: dict[str, int] = {}
+        for (_, _, level), n in self._counts.get(partition, Counter()).items():
+            if n:
+                out[level] = out.get(level, 0) + n
+        return out
+
+    def closed_tally(self, partition: str) -> ClosedTally:
+        """Closed cases of ``partition`` that had a deadline alert while open."""
+        return self._closed.get(partition, ClosedTally())
 
     def open_subjects(self, partition: str) -> set[str]:
         """Subjects with something on the board in one partition (as of the last refresh)."""

@@ -20,6 +20,8 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
+from engine.service.centre.schema import network_board_schema
+from engine.service.edge.guards import MAX_SILENT_MINUTES, MAX_UNIT, MAX_WORST
 
 __all__ = ["openapi_document"]
 
@@ -158,6 +160,15 @@ def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict
             ("limit", {"type": "integer", "minimum": 1, "maximum": max_page}),
         )
     ]
+    network_params = [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in (
+            ("unit", {"type": "string", "maxLength": MAX_UNIT}),
+            ("silent_minutes", {"type": "integer", "minimum": 1, "maximum": MAX_SILENT_MINUTES}),
+            ("worst", {"type": "integer", "minimum": 1, "maximum": MAX_WORST}),
+            ("now", {"type": "string", "format": "date-time"}),
+        )
+    ]
     public: list[dict[str, list[str]]] = []
     return {
         "openapi": "3.1.0",
@@ -204,6 +215,21 @@ def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict
                     "summary": "Alerts in arrival order, filtered and paginated by cursor",
                     "parameters": alert_params,
                     "responses": {"200": _body("a page", page), **_errors(401, 403, 422, 429)},
+                }
+            },
+            "/v1/board/network": {
+                "get": {
+                    "summary": "The centre's network board of one unit (province, city, county or hall)",
+                    "description": "A unit's own hall and child units with open warnings and cards, "
+                    "open and closed cases and closed-case KPIs; the same per level; the worst halls; "
+                    "alerts per hour (24 h) and per local day (14 days) up to `now`; halls silent for "
+                    "more than `silent_minutes`. Times are POSIX seconds. Units are read off the hall "
+                    "ids (`{parent}_{code}{index}`); the root is the empty unit.",
+                    "parameters": network_params,
+                    "responses": {
+                        "200": _body("the unit's board", network_board_schema()),
+                        **_errors(401, 403, 404, 422, 429),
+                    },
                 }
             },
             "/v1/stats": {

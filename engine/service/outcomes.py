@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.service.centre.network import HallFacts
+
 __all__ = ["Decision", "Overloaded", "Snapshot", "Unavailable"]
 
 
@@ -37,3 +39,4 @@ class Snapshot:
     open_board: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     events_stored: int = 0
     quarantine: dict[str, dict[str, int]] = field(default_factory=dict)
+    halls: dict[str, HallFacts] = field(default_factory=dict)  # hall → the network board's facts

@@ -278,6 +278,14 @@ class EventStore:
         ).fetchall()
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
+    def recent_alert_times(self, span_s: float) -> list[tuple[str | None, float]]:
+        """(hall, ts) of the alerts within ``span_s`` of the newest alert time, for the centre's trend."""
+        rows = self._con.execute(
+            "SELECT hall_id, ts FROM alerts WHERE ts >= (SELECT max(ts) FROM alerts) - ? ORDER BY ts",
+            (span_s,),
+        ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
+
     def alert_rules(self) -> dict[str, int]:
         rows = self._con.execute("SELECT rule, count(*) FROM alerts GROUP BY rule").fetchall()
         return {r[0]: int(r[1]) for r in rows}

@@ -43,6 +43,9 @@ import msgspec
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.service.board import OpenBoard
+from engine.service.centre.network import HallFacts
+from engine.service.centre.trend import AlertTrend
+from engine.service.centre.units import UnitTree
 from engine.service.halls import PartitionedEngine, partition_of
 from engine.service.integrity import AckMark, IntegrityError, Mark, check_log
 from engine.service.isolation import apply_partition, event_head
@@ -76,6 +79,7 @@ class IngestWriter:
         group_max: int,
         retry_s: float = 1.0,
         accept_loss: bool = False,
+        units: UnitTree | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
@@ -92,6 +96,8 @@ class IngestWriter:
         self.mark = AckMark(store.path)
         self._board: Counter[tuple[str, str, str]] = Counter()
         self.open_board = OpenBoard(engine)
+        self.trend = AlertTrend(units if units is not None else UnitTree())
+        self._halls: dict[str, HallFacts] = {}
         self._rows = 0
         self._max_seq = 0
         self._skip: set[int] = set()
@@ -179,6 +185,8 @@ class IngestWriter:
         for hall, dept, level, count in store.alert_levels():
             self._board[(hall or "", dept or "", level)] += count
         self.metrics.alerts_by_rule.update(store.alert_rules())
+        for hall, ts in store.recent_alert_times(self.trend.keep_hours * 3600):
+            self.trend.add(hall or "", ts)
         self._quarantine = store.quarantine_counts()
         self.open_board.refresh(list(self.engine.engines))
         self._publish()
@@ -344,6 +352,7 @@ class IngestWriter:
         for (_, a), new in zip(keyed, fresh, strict=True):
             if new:
                 self._board[(a.hall_id or "", a.department_id or "", a.level)] += 1
+                self.trend.add(a.hall_id or "", a.ts.timestamp())
         self.open_board.add([(p, a) for (p, a), new in zip(keyed, fresh, strict=True) if new or p in rebuilt])
         self.open_board.refresh(touched)
         if rebuilt:
@@ -388,8 +397,11 @@ class IngestWriter:
                     store.quarantine(p.seq, part, kind, p.event.event_id, p.error)
                     self._skip.add(p.seq)
                 keyed = [(part, a) for a in out.alerts]
-                store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
+                fresh = store.insert_alerts(keyed, [_ENC.encode(a) for _, a in keyed])
                 self.open_board.add(keyed)
+                for (_, a), new in zip(keyed, fresh, strict=True):
+                    if new:  # raised by events the failed group had applied: first time in the log
+                        self.trend.add(a.hall_id or "", a.ts.timestamp())
             store.commit()
         except Exception:
             store.rollback()
@@ -462,7 +474,25 @@ class IngestWriter:
                 total[key] = total.get(key, 0) + new.get(key, 0) - old.get(key, 0)
             self._part_stats[part] = new
             self._open_cases[part] = len(eng.cases) if eng is not None else 0
+            if eng is not None and not part.startswith("~"):
+                self._halls[part] = self._hall_facts(part)
         return {"partitions": len(engines), **total}
+
+    def _hall_facts(self, hall: str) -> HallFacts:
+        """What the centre's network board needs of one hall (see :mod:`engine.service.centre`)."""
+        eng = self.engine.engines[hall]
+        levels = self.open_board.open_levels(hall)
+        tally = self.open_board.closed_tally(hall)
+        return HallFacts(
+            warning=levels.get("warning", 0),
+            yellow=levels.get("yellow", 0),
+            red=levels.get("red", 0),
+            open_cases=len(eng.cases),
+            closed=eng.closed_cases,
+            closed_warned=tally.warned,
+            closed_overdue=tally.overdue,
+            last_event=eng.newest_event,
+        )
 
     def _publish(self, touched: set[str] | None = None) -> None:
         board: dict[str, dict[str, dict[str, int]]] = {}
@@ -475,4 +505,5 @@ class IngestWriter:
             open_board=self.open_board.board(),
             events_stored=self._rows,
             quarantine=self._quarantine,
+            halls=dict(self._halls),
         )

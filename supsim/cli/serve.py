@@ -13,6 +13,11 @@ open connections; :mod:`engine.service.edge.protocol` adds them, and the soft de
 is raised to the hard one so that the connection bound, not the descriptor table, is what a
 flood of connections meets first.
 
+``--network FILE.yaml`` names the units of a network scenario on the centre's network board
+(``GET /v1/board/network``): without it the board reads the tree off the hall ids alone
+(they encode it), with it units have their names and levels, and a hall of the file that has
+never sent an event is reported silent rather than unknown.
+
 ``--accept-log-loss`` is the operator's decision after the service reported, and refused to
 become ready over, a log that holds less than it acknowledged (``/readyz`` says how much):
 start once with it to go on with what the log holds.
@@ -24,6 +29,10 @@ import argparse
 import logging
 import resource
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.service.centre.units import UnitTree
 
 __all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "register", "serve"]
 
@@ -53,6 +62,7 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  {spec.role:<11} {spec.token}")
     if args.rulebook:
         config = msgspec.structs.replace(config, rulebook=args.rulebook)
+    units = network_units(args.network) if args.network else None
     if (override := calendar_override(args)) is not None:
         cal = config.calendar
         cal = msgspec.structs.replace(
@@ -77,7 +87,7 @@ def serve(args: argparse.Namespace) -> int:
         max_connections=min(config.max_connections, _descriptors() - 64),
     )
     uvicorn.run(
-        create_app(config, accept_log_loss=args.accept_log_loss),
+        create_app(config, accept_log_loss=args.accept_log_loss, units=units),
         host=args.host,
         port=args.port,
         loop="uvloop",
@@ -94,6 +104,19 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def network_units(path: str) -> UnitTree:
+    """The units of a network scenario file, named and levelled, for the centre's network board."""
+    from engine.service.centre.units import ROOT, UnitInfo, UnitTree
+    from sim.network.layout import layout_halls
+    from sim.network.scenario import load_network
+
+    net = load_network(path)
+    units = {
+        h.hall_id: UnitInfo(name=h.unit, level=h.level, parent=h.parent or ROOT) for h in layout_halls(net)
+    }
+    return UnitTree(units, name=net.name)
+
+
 def _descriptors() -> int:
     """Raise the soft descriptor limit to the hard one; returns the limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -107,6 +130,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, help="service config YAML (tokens, bounds, rulebook)")
     p.add_argument("--db", default=None, help=f"SQLite log file (default {DEFAULT_DB})")
     p.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default)")
+    p.add_argument(
+        "--network",
+        default=None,
+        metavar="FILE.yaml",
+        help="network scenario whose units the centre's network board names (default: read off hall ids)",
+    )
     p.add_argument("--tokens", default=DEFAULT_TOKENS, help="demo token file used without --config")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)

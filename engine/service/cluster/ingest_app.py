@@ -12,8 +12,10 @@ events that did reach the stream are dropped as duplicates by their message id.
 A process keeps no state of its own, so any number can run behind one port
 (``SO_REUSEPORT``: the kernel spreads connections over them) and any of them can die.
 
-The read routes (``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``) are
-served from the process's view of the streams (:mod:`engine.service.cluster.view`).
+The read routes (``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``,
+``GET /v1/board/network``) are served from the process's view of the streams
+(:mod:`engine.service.cluster.view`); the network board there counts raised alerts, not open
+ones (the view says why).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import msgspec
@@ -35,7 +37,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from engine.contract import events as ev
+from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, load_tokens, scope_error
+from engine.service.centre.network import UnknownUnit, network_board
 from engine.service.cluster.jetstream import connect
 from engine.service.cluster.layout import (
     ALERTS_STREAM,
@@ -47,6 +51,7 @@ from engine.service.cluster.layout import (
     partition_of_key,
 )
 from engine.service.cluster.view import AlertFilter, AlertsView, EventIndex
+from engine.service.edge.guards import BadRequest, network_query
 from engine.service.halls import partition_of
 from engine.service.ingest import IngestError, decode_body
 
@@ -63,6 +68,12 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(_ENC.encode(data), status_code=status, media_type="application/json", headers=headers)
 
 
+def _offset(tz: tzinfo, now: float | None) -> float:
+    """UTC offset (seconds) of ``tz`` at ``now`` (the wall clock when None)."""
+    delta = datetime.fromtimestamp(now if now is not None else time.time(), tz).utcoffset()
+    return delta.total_seconds() if delta is not None else 0.0
+
+
 class _Ingest:
     def __init__(self, config: ClusterConfig, index: int) -> None:
         self.config = config
@@ -74,6 +85,8 @@ class _Ingest:
         self.index_: EventIndex | None = None
         self.counts: dict[str, int] = {"accepted": 0, "duplicates": 0, "unavailable": 0, "batches": 0}
         self.retry = {"Retry-After": "1"}
+        book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
+        self.tz = book.build_calendar().tz  # the network board's days are the halls' local days
 
     def _who(self, request: Request) -> Principal | None:
         return self.tokens.lookup(request.headers.get("authorization"))
@@ -172,6 +185,30 @@ class _Ingest:
         bodies, cursor, more = self.view.page(q)
         tail = f',"next_cursor":{cursor},"more":{"true" if more else "false"}}}'.encode()
         return Response(b'{"alerts":[' + b",".join(bodies) + b"]" + tail, media_type="application/json")
+
+    async def network(self, request: Request) -> Response:
+        """The centre's network board from the alerts view: raised alerts and their trend."""
+        if (denied := self._reader(request)) is not None:
+            return denied
+        assert self.view is not None
+        try:
+            q = network_query(request)
+            out = network_board(
+                self.view.hall_facts(),
+                self.view.trend,
+                self.view.trend.tree,
+                q.unit,
+                now=q.now,
+                worst=q.worst,
+                silent_s=q.silent_minutes * 60.0,
+                counts="raised",
+                tz_offset_s=_offset(self.tz, q.now),
+            )
+        except BadRequest as exc:
+            return _json({"error": str(exc)}, exc.status)
+        except UnknownUnit:
+            return _json({"error": f"no hall under unit {q.unit[:80]!r}"}, 404)
+        return _json(out)
 
     async def known(self, request: Request) -> Response:
         if (denied := self._reader(request)) is not None:
@@ -273,6 +310,7 @@ def create_ingest_app(config: ClusterConfig, index: int = 0) -> Starlette:
         Route("/v1/events/known", svc.known, methods=["POST"]),
         Route("/v1/alerts", svc.alerts, methods=["GET"]),
         Route("/v1/stats", svc.stats, methods=["GET"]),
+        Route("/v1/board/network", svc.network, methods=["GET"]),
         Route("/metrics", svc.metrics, methods=["GET"]),
         Route("/healthz", svc.healthz, methods=["GET"]),
         Route("/readyz", svc.readyz, methods=["GET"]),

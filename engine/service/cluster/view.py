@@ -10,6 +10,14 @@ Why the view also deduplicates: JetStream forgets message ids after the duplicat
 an alert re-published after that (a worker replaying a partition from zero) would be a
 second copy in the stream. The view keeps the first copy of each message id.
 
+Why the view also keeps a network board (``GET /v1/board/network``, as ``supsim serve``
+serves it): the page reads it; fed by the ALERTS stream alone it can count *raised* alerts
+per hall and unit and their trend, but not which are still *open*, the case KPIs or each
+hall's newest event, since those are engine state held by the workers. Its answer says
+``"counts": "raised"``, with null KPIs and ``sources``; what is missing is for each worker
+to publish its halls' open counts, case tallies and newest event time (the status bucket
+would do), which the view would then merge.
+
 Why the event index is lazy: only the loss check (``POST /v1/events/known``) needs it; it
 reads the EVENTS stream on demand from where it last stopped.
 """
@@ -29,6 +37,9 @@ import msgspec
 from nats.js import JetStreamContext
 
 from engine.contract.alerts import Alert
+from engine.service.centre.network import HallFacts
+from engine.service.centre.trend import AlertTrend
+from engine.service.centre.units import UnitTree
 from engine.service.cluster.jetstream import Tail
 from engine.service.cluster.layout import ALERTS_STREAM, EVENTS_STREAM
 
@@ -80,6 +91,8 @@ class AlertsView:
         self.duplicates = 0
         self.by_rule: Counter[str] = Counter()
         self.board: Counter[tuple[str, str, str]] = Counter()
+        self.trend = AlertTrend(UnitTree())
+        self._raised: dict[str, Counter[str]] = {}  # hall → level → alerts raised
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -95,6 +108,9 @@ class AlertsView:
         self._rows.append((body, alert))
         self.by_rule[alert.rule] += 1
         self.board[(alert.hall_id or "", alert.department_id or "", alert.level)] += 1
+        if alert.hall_id:
+            self._raised.setdefault(alert.hall_id, Counter())[alert.level] += 1
+        self.trend.add(alert.hall_id or "", alert.ts.timestamp())
 
     async def run(self, stop: asyncio.Event) -> None:
         tail = Tail(self.js, ALERTS_STREAM, "alerts.>", start_seq=1, batch=1000)
@@ -126,6 +142,13 @@ class AlertsView:
         for (hall, dept, level), n in sorted(self.board.items()):
             board.setdefault(hall, {}).setdefault(dept, {})[level] = n
         return board
+
+    def hall_facts(self) -> dict[str, HallFacts]:
+        """Raised alerts per hall by level: what the view can give the network board."""
+        return {
+            hall: HallFacts(warning=c["warning"], yellow=c["yellow"], red=c["red"])
+            for hall, c in list(self._raised.items())
+        }
 
 
 class EventIndex:

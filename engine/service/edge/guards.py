@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -26,7 +27,9 @@ from starlette.requests import Request
 __all__ = [
     "BASE_HEADERS",
     "BadRequest",
+    "NetworkQuery",
     "check_content_type",
+    "network_query",
     "page_headers",
     "query_datetime",
     "query_int",
@@ -99,6 +102,35 @@ def query_datetime(request: Request, name: str) -> float | None:
             422, f"query parameter `{name}` must be an RFC 3339 date-time with an offset (got {raw[:40]!r})"
         )
     return value.timestamp()
+
+
+#: Bounds of ``GET /v1/board/network``'s query (the OpenAPI document states the same).
+MAX_UNIT = 128
+MAX_SILENT_MINUTES = 30 * 24 * 60
+MAX_WORST = 100
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkQuery:
+    """The query of ``GET /v1/board/network``: the unit (``""``: the network), thresholds, a fixed now."""
+
+    unit: str
+    silent_minutes: int
+    worst: int
+    now: float | None
+
+
+def network_query(request: Request) -> NetworkQuery:
+    """The network board's query, checked: each bad value is a 422 naming its parameter."""
+    unit = request.query_params.get("unit", "")
+    if len(unit) > MAX_UNIT:
+        raise BadRequest(422, f"query parameter `unit` must be at most {MAX_UNIT} characters")
+    return NetworkQuery(
+        unit=unit,
+        silent_minutes=query_int(request, "silent_minutes", 60, 1, MAX_SILENT_MINUTES),
+        worst=query_int(request, "worst", 10, 1, MAX_WORST),
+        now=query_datetime(request, "now"),
+    )
 
 
 def _hashes(html: str, tag: str) -> list[str]:
