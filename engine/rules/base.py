@@ -78,6 +78,17 @@ class RuleContext(Protocol):
 
     def to_index(self, t: datetime) -> float: ...
 
+    def watch_silence(
+        self,
+        threshold: float,
+        sources: tuple[str, ...],
+        on_silent: Callable[[str, datetime, datetime, Any], None],
+    ) -> None:
+        """Call ``on_silent(source, since, when, last_event)`` once per episode in which a source
+        matching ``sources`` (fnmatch patterns) has had no record for ``threshold`` working
+        seconds of the stream's time (:mod:`engine.runtime.sources`)."""
+        ...
+
     def family(self, kind: type[F], make: Callable[[], F]) -> F:
         """The engine's one state family of type ``kind``, made by ``make()`` on first use.
 
@@ -156,6 +167,10 @@ class Rule:
     dormant_kinds: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`alert_one` should see every alert the engine raises.
     observes_alerts: ClassVar[bool] = False
+    #: Whether the default rulebook enables the rule. An opt-in rule (``False``) is
+    #: configurable and can be enabled by name, but a rulebook that does not name it runs as
+    #: if it did not exist, and the generated default file leaves its section out.
+    enabled_by_default: ClassVar[bool] = True
 
     ctx: RuleContext
     #: The catalogue's items, looked up once at :meth:`bind` (every item-aware check reads it).

@@ -1,6 +1,6 @@
 """The shipped rules: importing this module registers every rule family, in run order.
 
-Families register in the order imported here (approvals, collusion, discipline); within a
+Families register in the order imported here (approvals, collusion, discipline, sources); within a
 family, in the order its package imports its modules. The name tuples below are the shipped
 rules, fixed at import; the live registry (:data:`engine.rules.registry.REGISTRY`) may hold
 more (a user's or a test's rule).
@@ -8,13 +8,13 @@ more (a user's or a test's rule).
 
 from __future__ import annotations
 
-from engine.rules import approvals, collusion, discipline
+from engine.rules import approvals, collusion, discipline, sources
 from engine.rules.registry import REGISTRY
 
 __all__ = ["COLLUSION_RULE_NAMES", "DISCIPLINE_RULE_NAMES", "FAMILIES", "LOGIC_RULE_NAMES", "RULE_NAMES"]
 
 #: The family packages, in run order; their docstrings head their rules in the default rulebook.
-FAMILIES = (approvals, collusion, discipline)
+FAMILIES = (approvals, collusion, discipline, sources)
 
 RULE_NAMES: tuple[str, ...] = tuple(REGISTRY)
 LOGIC_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("logic."))
