@@ -354,6 +354,7 @@ class Engine:
             per_source=per_source,
             patterns={p: float(v) for p, v in src.lateness.items()},
             idle_after=float(src.idle_after),
+            expected=src.expected,
         )
 
     def family(self, kind: type[F], make: Callable[[], F]) -> F:

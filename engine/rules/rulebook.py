@@ -205,6 +205,14 @@ class SourcesSection(_Section, frozen=True):
             "alert delay a silent source causes. Needs watermark: per_source."
         ),
     ] = 7200
+    expected: Annotated[
+        tuple[Annotated[str, Meta(min_length=1)], ...],
+        Meta(
+            description="Sources (exact names, e.g. `dept:HY/D04`) that hold the watermark from the "
+            "stream's first record rather than from their own first one, so that a batched system's "
+            "first batch is not late. Needs watermark: per_source."
+        ),
+    ] = ()
 
     #: Left out of the generated default file while equal to its defaults.
     optional: ClassVar[bool] = True
@@ -404,8 +412,14 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
     if src.watermark == "shared":
         if src.lateness:
             raise RulebookError(f"{where}: `$.sources.lateness` - needs `sources.watermark: per_source`")
-        if src.idle_after != SourcesSection().idle_after:
-            raise RulebookError(f"{where}: `$.sources.idle_after` - needs `sources.watermark: per_source`")
+        for name in ("idle_after", "expected"):
+            if getattr(src, name) != getattr(SourcesSection(), name):
+                raise RulebookError(f"{where}: `$.sources.{name}` - needs `sources.watermark: per_source`")
+    for i, name in enumerate(src.expected):
+        if any(c in name for c in "*?["):
+            raise RulebookError(
+                f"{where}: `$.sources.expected[{i}]` - {name!r}: a source name, not a pattern"
+            )
     s = rb.scoring
     if s.class_one_fraction + s.class_two_fraction > 1.0 + 1e-9:
         raise RulebookError(

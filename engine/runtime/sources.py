@@ -20,7 +20,10 @@ release back instead, for as long as it may be trusted to speak again.
   every department is quiet at night and over a weekend, and a source that synced at
   17:30 must still hold the release when the next morning's first records of others
   arrive. The source whose record is the newest is always active, so ``W`` is defined once
-  anything arrived. A source counts from its first accepted record. An instant outside the
+  anything arrived. A source counts from its first accepted record, or, when it is
+  *expected* (named in ``sources.expected``), from the stream's first record: a batched
+  system whose first batch comes after others' first records would otherwise find the
+  release already past it. An instant outside the
   calendar's years has no working time: a source stamped there is never idle.
 * **Silence.** A watcher (the ``source.silent`` rule) asks to be told once per episode when
   a watched source has had no accepted record for ``threshold`` *working* seconds of the
@@ -61,6 +64,7 @@ class SourceClocks:
 
     __slots__ = (
         "_calendar",
+        "_expected",
         "_heap",
         "_idle_after",
         "_idx",
@@ -87,6 +91,7 @@ class SourceClocks:
         per_source: bool,
         patterns: Mapping[str, float] | None = None,
         idle_after: float = math.inf,
+        expected: Sequence[str] = (),
     ) -> None:
         """``patterns``: source-name pattern (``fnmatch``, e.g. ``dept:*/D04``) → allowed lateness.
 
@@ -97,6 +102,7 @@ class SourceClocks:
         self._lateness = lateness
         self._patterns = dict(patterns or {})
         self._idle_after = idle_after
+        self._expected = tuple(expected)
         self.per_source = per_source
         self.newest: dict[str, float] = {}
         #: Working-time index of each source's newest (``nan``: outside the calendar).
@@ -139,6 +145,11 @@ class SourceClocks:
     def arrive(self, source: str, ts: float, event: Any) -> None:
         """An accepted record of ``source`` at POSIX ``ts``: move the clocks, report silences."""
         newest = self.newest
+        if self.top == -math.inf:  # the stream's first record: expected sources count from here
+            for name in self._expected:
+                newest[name] = ts
+                self._idx[name] = self._index(ts)
+                self._last[name] = None
         prev = newest.get(source, -math.inf)
         moved = ts > prev
         if moved:
