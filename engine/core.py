@@ -63,6 +63,7 @@ from engine.runtime.catalogue import Catalogue
 from engine.runtime.dispatch import CaseRegistry, Handler
 from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
 from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
+from engine.runtime.sources import SourceClocks
 from engine.runtime.timers import CalendarTimers, TimerKey
 
 __all__ = ["SIDE_REASONS", "DetectResult", "Engine", "SideReason", "SideRecord", "detect", "fixed_clock"]
@@ -130,7 +131,13 @@ class Engine:
         self._lateness = float(self.rulebook.allowed_lateness)
         self._max_future = float(self.rulebook.max_future)
         self._clock = clock
-        self._buffer = WatermarkBuffer(self._lateness)
+        src = self.rulebook.sources
+        #: Per-source clocks (:mod:`engine.runtime.sources`): only when the rulebook asks for
+        #: per-source watermarks or a rule watches for silence; ``None`` keeps the batch path.
+        self._sources: SourceClocks | None = None
+        if src.watermark == "per_source":
+            self._sources = self._source_clocks(per_source=True)
+        self._buffer = WatermarkBuffer(None if self._sources is not None else self._lateness)
         self._posix = PosixClock()
         self._seen: set[str] = set()
         self._emitted: set[str] = set()
@@ -176,6 +183,9 @@ class Engine:
         also moves the watermark); the arrival it stops at goes through :meth:`_ingest`.
         """
         out = self._out = []
+        if self._sources is not None:
+            self._process_each(events)
+            return out
         seen = self._seen
         buffer = self._buffer
         admit = buffer.admit
@@ -201,6 +211,18 @@ class Engine:
         self._n_in += n_total - n_slow
         self._release(buffer.watermark)
         return out
+
+    def _process_each(self, events: Iterable[ev.Event]) -> None:
+        """:meth:`process_many` when sources are followed: every arrival through :meth:`_ingest`."""
+        buffer = self._buffer
+        ingest = self._ingest
+        it = iter(events)
+        while chunk := list(islice(it, _RELEASE_EVERY)):
+            for event, ts in zip(chunk, self._posix.many(map(_ts_of, chunk)), strict=True):
+                ingest(event, ts)
+            if len(chunk) == _RELEASE_EVERY:
+                self._release(buffer.watermark)
+        self._release(buffer.watermark)
 
     def finish(self) -> list[Alert]:
         """End of stream: the watermark moves to the newest event time; flush and fire."""
@@ -332,6 +354,28 @@ class Engine:
         self._dispatch.clear()
         self._dispatch.update(table)
 
+    def watch_silence(
+        self,
+        threshold: float,
+        sources: tuple[str, ...],
+        on_silent: Callable[[str, datetime, datetime, Any], None],
+    ) -> None:
+        """RuleContext.watch_silence: from now on every arrival goes through the source clocks."""
+        if self._sources is None:
+            self._sources = self._source_clocks(per_source=False)
+        self._sources.watch(threshold, sources, on_silent)
+
+    def _source_clocks(self, *, per_source: bool) -> SourceClocks:
+        src = self.rulebook.sources
+        return SourceClocks(
+            calendar=self.calendar,
+            lateness=self._lateness,
+            per_source=per_source,
+            patterns={p: float(v) for p, v in src.lateness.items()},
+            idle_after=float(src.idle_after),
+            expected=src.expected,
+        )
+
     def family(self, kind: type[F], make: Callable[[], F]) -> F:
         """RuleContext.family: the one state family of type ``kind``, made on first use."""
         fam = self._family_of.get(kind)
@@ -410,7 +454,7 @@ class Engine:
             if ts > clock() + self._max_future:
                 self._side(event, "future")
             else:
-                self._buffer.push((ts, eid, event))
+                self._push((ts, eid, event))
             return
         hold = self._hold
         source: str | None = None
@@ -421,14 +465,24 @@ class Engine:
         if ts > self._buffer.newest + self._max_future:  # ahead (everything is, before the first)
             hold.hold((ts, eid, event, source if source is not None else source_of(event)))
             return
-        self._buffer.push((ts, eid, event))
+        self._push((ts, eid, event))
         while hold and (up := hold.caught_up(self._buffer.newest)):  # the stream time reached them
             for held in up:
                 self._accept_held(held)
 
     def _accept_held(self, held: Held) -> None:
         """Apply a confirmed candidate: it was not late on arrival, so it is not late now."""
-        self._buffer.push((held[0], held[1], held[2]))
+        self._push((held[0], held[1], held[2]))
+
+    def _push(self, entry: tuple[float, str, ev.Event]) -> None:
+        """Buffer an accepted arrival; with source clocks, move its source's clock too."""
+        self._buffer.push(entry)
+        sources = self._sources
+        if sources is not None:
+            event = entry[2]
+            sources.arrive(source_of(event), entry[0], event)
+            if sources.per_source:
+                self._buffer.watermark = sources.watermark
 
     def _release(self, limit: float) -> None:
         due = self._buffer.pop_due(limit)

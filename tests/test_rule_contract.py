@@ -44,7 +44,15 @@ def check_rule(cls: type[Rule]) -> None:
         assert cls.section is not None, f"{cls.name} has thresholds but no section"
         section = getattr(Rulebook.default().rules, cls.section)
         assert {p.name: getattr(section, p.name) for p in specs} == rule.get_params()
-    assert cls.name in Rulebook.default().rules.enabled
+    enabled = Rulebook.default().rules.enabled
+    assert (cls.name in enabled) is cls.enabled_by_default, (
+        f"{cls.name}: enabled by default or opt-in, as declared"
+    )
+    if not cls.enabled_by_default:  # opt-in: enabled by name, it binds and runs on an empty stream
+        engine = Engine(Rulebook.default().with_enabled(*enabled, cls.name))
+        assert [r.name for r in engine.rules if r.name == cls.name] == [cls.name]
+        engine.process_many([])
+        engine.finish()
     tags = {t.__struct_config__.tag for t in ev.EVENT_TYPES}
     assert set(cls.kinds) <= tags and set(cls.dormant_kinds) <= tags, f"{cls.name}: unknown event kinds"
     assert not set(cls.kinds) & set(cls.dormant_kinds), f"{cls.name}: a kind both watched and dormant"
@@ -92,6 +100,7 @@ def test_a_rule_defined_elsewhere_is_configurable_without_editing_the_engine(thr
     check_rule(throwaway)
     assert "ThrowawaySection" in rulebook_json_schema()["$defs"]  # type: ignore[operator]
     text = default_rulebook_yaml()
+    assert "source:" not in text  # an opt-in rule's section is not written
     assert (
         "  throwaway:\n    # How many look-alike records make a pattern (a test rule).\n    min_records: 3"
         in text

@@ -78,6 +78,17 @@ class RuleContext(Protocol):
 
     def to_index(self, t: datetime) -> float: ...
 
+    def watch_silence(
+        self,
+        threshold: float,
+        sources: tuple[str, ...],
+        on_silent: Callable[[str, datetime, datetime, Any], None],
+    ) -> None:
+        """Call ``on_silent(source, since, when, last_event)`` once per episode in which a source
+        matching ``sources`` (fnmatch patterns) has had no record for ``threshold`` working
+        seconds of the stream's time (:mod:`engine.runtime.sources`)."""
+        ...
+
     def family(self, kind: type[F], make: Callable[[], F]) -> F:
         """The engine's one state family of type ``kind``, made by ``make()`` on first use.
 
@@ -160,6 +171,10 @@ class Rule:
     #: case id); else a state family type (see ``RuleContext.family``) whose
     #: ``timer_state(id)`` returns the state :meth:`timer_one` gets, or None when it is gone.
     timer_family: ClassVar[type | None] = None
+    #: Whether the default rulebook enables the rule. An opt-in rule (``False``) is
+    #: configurable and can be enabled by name, but a rulebook that does not name it runs as
+    #: if it did not exist, and the generated default file leaves its section out.
+    enabled_by_default: ClassVar[bool] = True
 
     ctx: RuleContext
     #: The catalogue's items, looked up once at :meth:`bind` (every item-aware check reads it).

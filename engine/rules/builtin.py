@@ -1,6 +1,7 @@
 """The shipped rules: importing this module registers every rule family, in run order.
 
-Families register in the order imported here (approvals, collusion, discipline, complaints); within a
+Families register in the order imported here (approvals, collusion, discipline, complaints,
+sources); within a
 family, in the order its package imports its modules. The name tuples below are the shipped
 rules, fixed at import; the live registry (:data:`engine.rules.registry.REGISTRY`) may hold
 more (a user's or a test's rule).
@@ -12,6 +13,7 @@ from __future__ import annotations
 # isort: off
 from engine.rules import approvals, collusion, discipline
 from engine.rules import complaints
+from engine.rules import sources
 
 # isort: on
 from engine.rules.registry import REGISTRY
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 #: The family packages, in run order; their docstrings head their rules in the default rulebook.
-FAMILIES = (approvals, collusion, discipline, complaints)
+FAMILIES = (approvals, collusion, discipline, complaints, sources)
 
 RULE_NAMES: tuple[str, ...] = tuple(REGISTRY)
 LOGIC_RULE_NAMES: tuple[str, ...] = tuple(n for n in RULE_NAMES if n.startswith("logic."))

@@ -24,7 +24,7 @@ import msgspec
 
 from engine.rules.builtin import FAMILIES
 from engine.rules.registry import REGISTRY
-from engine.rules.rulebook import Rulebook
+from engine.rules.rulebook import Rulebook, opt_in_sections
 
 __all__ = ["default_rulebook_yaml", "describe"]
 
@@ -106,9 +106,22 @@ def _value(name: str, value: Any, indent: str) -> Iterator[str]:
         yield f"{indent}{name}: {_scalar(value)}"
 
 
+def _left_out(obj: msgspec.Struct, name: str, value: Any) -> bool:
+    """Optional sections at their defaults, and sections of opt-in rules only, are not written.
+
+    A rulebook that leaves them out behaves as before they existed, so adding one changes
+    neither the shipped file nor the runs made with it.
+    """
+    if getattr(type(value), "optional", False) and value == type(value)():
+        return True
+    return type(obj).__name__ == "RulesSection" and name in opt_in_sections()
+
+
 def _struct(obj: msgspec.Struct, indent: str) -> Iterator[str]:
     for i, field in enumerate(msgspec.structs.fields(obj)):
         value = getattr(obj, field.name)
+        if _left_out(obj, field.name, value):
+            continue
         text = describe(field.type)
         if field.name == "enabled":
             text = (

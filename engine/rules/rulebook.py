@@ -22,7 +22,7 @@ import inspect
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -40,9 +40,11 @@ __all__ = [
     "Rulebook",
     "RulebookError",
     "ScoringSection",
+    "SourcesSection",
     "build_rules",
     "decode_rulebook",
     "load_rulebook",
+    "opt_in_sections",
     "rulebook_json_schema",
     "rulebook_type",
     "section_type",
@@ -168,6 +170,54 @@ class ScoringSection(_Section, frozen=True):
     ] = 0.6
 
 
+Seconds = Annotated[int, Meta(ge=0)]
+
+
+class SourcesSection(_Section, frozen=True):
+    """Event time per source system (:mod:`engine.runtime.sources`); absent: one shared watermark.
+
+    Optional: left out of the generated default rulebook while it equals its defaults, so
+    the shipped rulebook (and every run's ``rulebook_sha256``) stays as it was.
+    """
+
+    watermark: Annotated[
+        Literal["shared", "per_source"],
+        Meta(
+            description="`shared`: one watermark, the newest event time minus allowed_lateness. "
+            "`per_source`: one per source system (dept:<hall>/<department>...); events are released "
+            "up to the lowest of the active sources', so a batched source holds the release back "
+            "instead of arriving late."
+        ),
+    ] = "shared"
+    lateness: Annotated[
+        dict[Annotated[str, Meta(min_length=1)], Seconds],
+        Meta(
+            description="Allowed lateness per source, seconds, by source-name pattern (fnmatch, "
+            "e.g. `dept:*/D04`; the first match wins); other sources use allowed_lateness. Needs "
+            "watermark: per_source."
+        ),
+    ] = msgspec.field(default_factory=dict)
+    idle_after: Annotated[
+        Seconds,
+        Meta(
+            description="A source whose newest record is this many working seconds behind the stream's "
+            "newest stops holding the watermark back (its later records may then be late). Bounds the "
+            "alert delay a silent source causes. Needs watermark: per_source."
+        ),
+    ] = 7200
+    expected: Annotated[
+        tuple[Annotated[str, Meta(min_length=1)], ...],
+        Meta(
+            description="Sources (exact names, e.g. `dept:HY/D04`) that hold the watermark from the "
+            "stream's first record rather than from their own first one, so that a batched system's "
+            "first batch is not late. Needs watermark: per_source."
+        ),
+    ] = ()
+
+    #: Left out of the generated default file while equal to its defaults.
+    optional: ClassVar[bool] = True
+
+
 class Rulebook(_Section, frozen=True):
     """All engine settings. Durations are in seconds, limits in working days."""
 
@@ -188,6 +238,7 @@ class Rulebook(_Section, frozen=True):
             "look late.",
         ),
     ] = 3600
+    sources: SourcesSection = SourcesSection()
     calendar: CalendarSection = CalendarSection()
     #: ``enabled`` and one section per rule section, derived from the registered rules
     #: (:func:`rulebook_type`); typed loosely here because the rules are known only at run time.
@@ -286,7 +337,7 @@ def _derive() -> tuple[type[Rulebook], dict[str, type[msgspec.Struct]]]:
     rules = msgspec.defstruct(
         "RulesSection",
         [
-            ("enabled", tuple[str, ...], tuple(REGISTRY)),
+            ("enabled", tuple[str, ...], tuple(n for n, c in REGISTRY.items() if c.enabled_by_default)),
             *((s, t, msgspec.field(default_factory=t)) for s, t in sections.items()),
         ],
         bases=(_Section,),
@@ -312,6 +363,19 @@ def _derive() -> tuple[type[Rulebook], dict[str, type[msgspec.Struct]]]:
 def rulebook_type() -> type[Rulebook]:
     """The rulebook Struct with one section per rule section of the registered rules."""
     return _derive()[0]
+
+
+def opt_in_sections() -> frozenset[str]:
+    """Rule sections used only by opt-in rules (``enabled_by_default = False``).
+
+    The generated default rulebook leaves them out, so adding an opt-in rule changes neither
+    the shipped file nor any run made with it.
+    """
+    used: dict[str, bool] = {}
+    for cls in REGISTRY.values():
+        if cls.section is not None:
+            used[cls.section] = used.get(cls.section, False) or cls.enabled_by_default
+    return frozenset(s for s, by_default in used.items() if not by_default)
 
 
 def section_type(section: str) -> type[msgspec.Struct]:
@@ -344,6 +408,18 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
         for i, name in enumerate(getattr(rb.scoring, field)):
             if name not in known:
                 raise RulebookError(f"{where}: `$.scoring.{field}[{i}]` - unknown rule {name!r}")
+    src = rb.sources
+    if src.watermark == "shared":
+        if src.lateness:
+            raise RulebookError(f"{where}: `$.sources.lateness` - needs `sources.watermark: per_source`")
+        for name in ("idle_after", "expected"):
+            if getattr(src, name) != getattr(SourcesSection(), name):
+                raise RulebookError(f"{where}: `$.sources.{name}` - needs `sources.watermark: per_source`")
+    for i, name in enumerate(src.expected):
+        if any(c in name for c in "*?["):
+            raise RulebookError(
+                f"{where}: `$.sources.expected[{i}]` - {name!r}: a source name, not a pattern"
+            )
     s = rb.scoring
     if s.class_one_fraction + s.class_two_fraction > 1.0 + 1e-9:
         raise RulebookError(

@@ -46,8 +46,12 @@ class WatermarkBuffer:
 
     __slots__ = ("_done", "_head", "_heap", "_heap_done", "_last", "_lateness", "_run", "newest", "watermark")
 
-    def __init__(self, lateness: float = 0.0) -> None:
-        """``lateness``: how far (seconds) the watermark trails the newest event time pushed."""
+    def __init__(self, lateness: float | None = 0.0) -> None:
+        """``lateness``: how far (seconds) the watermark trails the newest event time pushed.
+
+        ``None``: the owner sets :attr:`watermark` itself (per-source watermarks,
+        :mod:`engine.runtime.sources`); pushes then leave it alone, and :meth:`admit` is not used.
+        """
         self._lateness = lateness
         #: The newest event time pushed, and the watermark ``newest - lateness`` (both
         #: ``-inf`` before the first push). An arrival older than the watermark is late.
@@ -79,7 +83,8 @@ class WatermarkBuffer:
         ts = entry[0]
         if ts > self.newest:
             self.newest = ts
-            self.watermark = ts - self._lateness
+            if self._lateness is not None:
+                self.watermark = ts - self._lateness
 
     def admit(
         self,
@@ -110,6 +115,8 @@ class WatermarkBuffer:
         newest = self.newest
         watermark = self.watermark
         lateness = self._lateness
+        if lateness is None:
+            raise RuntimeError("admit needs a buffer that keeps its own watermark (a lateness)")
         seen_add = seen.add
         i = start
         n = len(events)
