@@ -14,16 +14,7 @@ from sim.hall.world import SimResult, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
-COMPLAINTS = (
-    ev.ComplaintReceived,
-    ev.ComplaintClassified,
-    ev.ComplaintAssigned,
-    ev.ComplaintExtended,
-    ev.ComplaintAnswered,
-    ev.ComplaintFeedbackGiven,
-    ev.ComplaintClosed,
-    ev.ComplaintReopened,
-)
+COMPLAINTS = ev.COMPLAINT_EVENT_TYPES
 
 
 def _with_complaints(days: int = 60) -> SimResult:

@@ -235,3 +235,8 @@ def test_alert_and_truth_files_round_trip_and_name_bad_lines(tmp_path: Path) -> 
     (tmp_path / "truth.jsonl").write_bytes(b'\n{"episode_id": "x"}\n')
     with pytest.raises(ValueError, match=r"truth.jsonl:2: .*kind"):
         list(read_truth(tmp_path / "truth.jsonl"))
+
+
+def test_the_complaint_event_table_holds_every_complaint_kind() -> None:
+    kinds = {t for t in ev.EVENT_TYPES if t.__struct_config__.tag.startswith("complaint.")}
+    assert set(ev.COMPLAINT_EVENT_TYPES) == kinds and len(kinds) == len(ev.COMPLAINT_EVENT_TYPES) == 8

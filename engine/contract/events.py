@@ -42,6 +42,7 @@ import msgspec.inspect
 from msgspec import Meta
 
 __all__ = [
+    "COMPLAINT_EVENT_TYPES",
     "EVENT_TYPES",
     "ApprovalEvent",
     "AudioAlert",
@@ -113,6 +114,7 @@ from engine.contract.event_base import (
     instant_error,
 )
 from engine.contract.events_complaints import (
+    COMPLAINT_EVENT_TYPES,
     ComplaintAnswered,
     ComplaintAssigned,
     ComplaintClassified,

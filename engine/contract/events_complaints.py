@@ -22,6 +22,7 @@ from msgspec import Meta
 from engine.contract.event_base import MAX_DAYS, Event, Id, Text
 
 __all__ = [
+    "COMPLAINT_EVENT_TYPES",
     "ComplaintAnswered",
     "ComplaintAssigned",
     "ComplaintCategory",
@@ -116,4 +117,16 @@ ComplaintEvent = (
     | ComplaintFeedbackGiven
     | ComplaintClosed
     | ComplaintReopened
+)
+
+#: Every complaint event type, for tables keyed by type (dispatch, sources, token scopes).
+COMPLAINT_EVENT_TYPES: tuple[type, ...] = (
+    ComplaintReceived,
+    ComplaintClassified,
+    ComplaintAssigned,
+    ComplaintExtended,
+    ComplaintAnswered,
+    ComplaintFeedbackGiven,
+    ComplaintClosed,
+    ComplaintReopened,
 )

@@ -63,16 +63,7 @@ class ComplaintState:
 class ComplaintBook:
     """Complaints by id; :meth:`apply` updates one and returns it."""
 
-    event_types: tuple[type, ...] = (
-        ev.ComplaintReceived,
-        ev.ComplaintClassified,
-        ev.ComplaintAssigned,
-        ev.ComplaintExtended,
-        ev.ComplaintAnswered,
-        ev.ComplaintFeedbackGiven,
-        ev.ComplaintClosed,
-        ev.ComplaintReopened,
-    )
+    event_types: tuple[type, ...] = ev.COMPLAINT_EVENT_TYPES
 
     def __init__(self) -> None:
         self.complaints: dict[str, ComplaintState] = {}
