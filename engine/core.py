@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from operator import attrgetter
@@ -66,26 +65,12 @@ from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, 
 from engine.runtime.sources import SourceClocks
 from engine.runtime.timers import CalendarTimers, TimerKey
 
-__all__ = ["SIDE_REASONS", "DetectResult", "Engine", "SideReason", "SideRecord", "detect", "fixed_clock"]
+__all__ = ["SIDE_REASONS", "Engine", "SideReason", "SideRecord"]
 
 F = TypeVar("F")
 
 _RELEASE_EVERY = 256
 _ts_of = attrgetter("ts")
-
-
-@dataclass(frozen=True, slots=True)
-class DetectResult:
-    """Everything one batch run produced; alerts sorted by ``(ts, alert_id)``."""
-
-    alerts: list[Alert]
-    side_output: list[SideRecord]
-    stats: dict[str, int]
-    card_levels: dict[str, str] = field(default_factory=dict)
-
-
-def _tag(event: ev.Event) -> str:
-    return str(type(event).__struct_config__.tag)
 
 
 class Engine:
@@ -243,9 +228,7 @@ class Engine:
     @property
     def watermark(self) -> datetime | None:
         wm = self._buffer.watermark
-        if wm == -math.inf:
-            return None
-        return datetime.fromtimestamp(wm, self.calendar.tz)
+        return None if wm == -math.inf else datetime.fromtimestamp(wm, self.calendar.tz)
 
     @property
     def closed_cases(self) -> int:
@@ -393,7 +376,7 @@ class Engine:
         self.side_output.append(
             SideRecord(
                 event_id=event.event_id,
-                kind=_tag(event),
+                kind=str(type(event).__struct_config__.tag),
                 ts=event.ts,
                 reason=reason,
                 hall_id=getattr(event, "hall_id", None),
@@ -514,39 +497,3 @@ class Engine:
         state = self._timer_state(key)
         if state is not None:
             self._by_name[key[0]].timer_one(state, key, when)
-
-
-def fixed_clock(t: datetime) -> Callable[[], float]:
-    """A reference clock that always reads ``t``: an export's or a simulated run's end."""
-    at = t.timestamp()
-
-    def clock() -> float:
-        return at
-
-    return clock
-
-
-def detect(
-    events: Iterable[ev.Event],
-    rulebook: Rulebook | None = None,
-    *,
-    calendar: WorkingCalendar | None = None,
-    reference: datetime | None = None,
-) -> DetectResult:
-    """Run a whole stream through a fresh engine and collect everything, sorted.
-
-    ``reference`` is a trustworthy instant no event can be later than: the end of an
-    export, or of a simulated run. It serves as the engine's reference clock (see the
-    module docstring): with it, nothing waits for a second source.
-    """
-    clock = fixed_clock(reference) if reference is not None else None
-    engine = Engine(rulebook, calendar=calendar, clock=clock)
-    alerts = engine.process_many(events)
-    alerts.extend(engine.finish())
-    alerts.sort(key=lambda a: (a.ts, a.alert_id))
-    return DetectResult(
-        alerts=alerts,
-        side_output=list(engine.side_output),
-        stats=engine.stats,
-        card_levels=engine.card_levels,
-    )

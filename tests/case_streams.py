@@ -15,7 +15,7 @@ from typing import Literal, TypedDict
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import DetectResult, detect
+from engine.replay import DetectResult, detect
 from engine.rules.rulebook import Rulebook
 
 __all__ = [

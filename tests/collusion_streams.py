@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -6,7 +6,8 @@ is built from the source with :mod:`ast`, so the check needs nothing installed.
 
 The rooms, lowest first (a room may import only rooms to its left, and itself):
 
-* engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``vectorised``/``service``
+* engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``replay`` <
+  ``vectorised``/``service``
 * sim: ``common`` < ``floor``, ``complaints`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``,
   ``quality``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
@@ -36,8 +37,9 @@ LAYERS: dict[str, int] = {
     "engine.rules": 2,
     "engine.core": 3,
     "engine.scoring": 3,
-    "engine.vectorised": 4,
-    "engine.service": 4,
+    "engine.replay": 4,
+    "engine.vectorised": 5,
+    "engine.service": 5,
     "sim.common": 0,
     "sim.floor": 1,
     "sim.market": 1,

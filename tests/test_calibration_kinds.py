@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from reports.evaluation.calibration.metrics import run_figures
 from reports.evaluation.calibration.targets import TargetsError, decode_targets
 from sim.common.scenario import load_scenario

@@ -9,7 +9,7 @@ import msgspec
 import numpy as np
 
 from engine.contract import events as ev
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.discipline import evaluate_discipline
 from sim.common.scenario import load_scenario

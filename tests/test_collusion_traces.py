@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from engine.contract import events as ev
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from tests.collusion_streams import COMPETITIVE, own, run, tender
 

@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from engine.contract.alerts import Alert
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.complaints import evaluate_complaints
 from sim.hall.world import SimResult

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.contract import events as ev
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 
 TS = "2025-03-03T09:00:00+08:00"
 

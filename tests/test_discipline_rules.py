@@ -9,7 +9,7 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 
 TZ = ZoneInfo("Asia/Shanghai")

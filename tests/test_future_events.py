@@ -20,7 +20,8 @@ from test_contract_bounds import valid
 from test_runtime import _heap_only, _outputs
 
 from engine.contract import events as ev
-from engine.core import DetectResult, Engine, detect, fixed_clock
+from engine.core import Engine
+from engine.replay import DetectResult, detect, fixed_clock
 from engine.rules.rulebook import Rulebook
 from engine.runtime.eventtime import source_of
 from sim.common.scenario import load_scenario

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.collusion.lattice import find_run, lattice_unit, pattern_p_value, window_spread
 from engine.rules.collusion.rings import chi2_sf_even, fisher_links
 from engine.rules.rulebook import Rulebook

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 
 TZ = timezone(timedelta(hours=8))

@@ -15,7 +15,8 @@ from case_streams import CaseScript, replay, stream, wd
 from starlette.testclient import TestClient
 from test_contract_bounds import valid
 
-from engine.core import SIDE_REASONS, Engine, fixed_clock
+from engine.core import SIDE_REASONS, Engine
+from engine.replay import fixed_clock
 from engine.service.app import create_app
 from engine.service.auth import TokenSpec
 from engine.service.config import ServiceConfig

@@ -10,7 +10,7 @@ from case_streams import keys, replay, wd
 from test_runtime import MIXED
 
 from engine.contract import events as ev
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook, RulebookError, decode_rulebook
 
 #: The scripted cases are sparse (a department silent for days), so it stays active for three

@@ -39,7 +39,8 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.service.halls import PartitionedEngine
 
 __all__ = ["Outcome", "Poison", "apply_partition", "describe", "event_head"]

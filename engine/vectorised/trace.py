@@ -29,7 +29,8 @@ import numpy as np
 
 from engine.contract import events as ev
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.rules.approvals.deadline import case_limit
 from engine.rules.base import Rule
 from engine.rules.rulebook import Rulebook

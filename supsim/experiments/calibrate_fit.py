@@ -26,7 +26,8 @@ import msgspec
 import numpy as np
 from scipy.stats import qmc
 
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from reports.evaluation.calibration.metrics import Figures, run_figures, scenario_scale
 from reports.evaluation.calibration.table import CalibrationResult, calibrate_figures

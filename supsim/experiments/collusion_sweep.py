@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 
 from engine.contract import events as ev
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.cartels.data import TenderScreens
 from reports.evaluation.cartels.features import features_from_bids, tender_features

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.discipline import evaluate_discipline
 from sim.common.scenario import Scenario

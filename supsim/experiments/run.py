@@ -24,7 +24,8 @@ import msgspec
 from engine.contract.alerts import Alert, write_alerts
 from engine.contract.events import Event, read_jsonl, write_jsonl
 from engine.contract.holidays import CalendarOverride
-from engine.core import SIDE_REASONS, Engine, SideRecord, detect, fixed_clock
+from engine.core import SIDE_REASONS, Engine, SideRecord
+from engine.replay import detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
 from reports.render.integrity import sha256_of

@@ -16,7 +16,8 @@ import msgspec
 
 from engine.contract.alerts import Alert
 from engine.contract.events import Event
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.attribution import attribute
 from reports.render.integrity import sha256_of

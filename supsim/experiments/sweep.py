@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.contract.holidays import CalendarOverride
-from engine.core import Engine, fixed_clock
+from engine.core import Engine
+from engine.replay import fixed_clock
 from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.vectorised.thresholds import BATCH_RULES, batch_alerts

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from engine.contract import events as ev
-from engine.core import detect
+from engine.replay import detect
 from engine.rules.collusion.screen_stats import screens
 from sim.market.scenario import load_market_scenario
 from sim.market.world import simulate_market
