@@ -12,8 +12,8 @@ import pytest
 from engine.contract import events as ev
 from sim.common.scenario import load_scenario
 from sim.queueing.staffing import allocate, with_windows
-from supsim.experiments.deployment_capacity import CapacityError
-from supsim.experiments.node_sizing import engine_nodes, peak_rate_per_hall, read_throughput
+from supsim.experiments.deployment.capacity import CapacityError
+from supsim.experiments.deployment.node_sizing import engine_nodes, peak_rate_per_hall, read_throughput
 from supsim.experiments.staffing_plan import parse_target, parse_vary, run_plan
 
 

@@ -13,10 +13,10 @@ from sim.network.layout import layout_halls
 from sim.network.scenario import load_network
 from supsim.cli.main import main
 from supsim.cli.plan_deployment import route
-from supsim.experiments.deployment_capacity import Capacity, CapacityError, Figure, read_capacity
-from supsim.experiments.deployment_check import scaled_network
-from supsim.experiments.deployment_load import measure_one, minute_counts, pick, stratify
-from supsim.experiments.deployment_sizing import partitions_for, processes, size_deployment, worker_loads
+from supsim.experiments.deployment.capacity import Capacity, CapacityError, Figure, read_capacity
+from supsim.experiments.deployment.check import scaled_network
+from supsim.experiments.deployment.load import measure_one, minute_counts, pick, stratify
+from supsim.experiments.deployment.sizing import partitions_for, processes, size_deployment, worker_loads
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTY = ROOT / "scenarios" / "county_network.yaml"

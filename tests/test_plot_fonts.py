@@ -15,10 +15,11 @@ import pytest
 from reports.evaluation.sweeps.grid import Goal
 from reports.evaluation.sweeps.score import SeedResult, SeedScore
 from reports.evaluation.sweeps.table import Estimate, build_table
-from reports.render import figures, plot_fonts
 from reports.render.html import write_report
-from reports.render.plot_fonts import CJK_FAMILIES, PlotText, find_cjk_font, has_cjk, plain_form
-from reports.render.sweep_plot import plot_sweep
+from reports.render.plots import figures
+from reports.render.plots import fonts as plot_fonts
+from reports.render.plots.fonts import CJK_FAMILIES, PlotText, find_cjk_font, has_cjk, plain_form
+from reports.render.plots.sweep import plot_sweep
 from supsim.cli.main import main
 from supsim.experiments.staffing_plan import PlanRow, PlanTable, Target, plot_plan
 
@@ -141,7 +142,7 @@ def test_report_of_a_run_folder_named_in_chinese_without_a_cjk_font(
 ) -> None:
     run = tmp_path / "惠阳-2024"
     assert main(["run", str(SMOKE), "--out", str(run), "--quiet"]) == 0
-    with caplog.at_level(logging.WARNING, logger="reports.render.plot_fonts"):
+    with caplog.at_level(logging.WARNING, logger="reports.render.plots.fonts"):
         glyphs = _glyph_warnings(lambda: write_report([run], tmp_path / "report.html"))
     assert glyphs == []
     assert len(drawn) > 10 and not [t for t in drawn if has_cjk(t)]
@@ -184,7 +185,7 @@ def test_sweep_and_plan_pngs_without_a_cjk_font(
         vary="windows.不动产登记", target="wait_mean<=5min", replications=2, smallest=2,
         rows=tuple(PlanRow(level=n, metrics={"wait_mean": est, "wait_p90": est}, meets=True) for n in (1, 2)),
     )  # fmt: skip
-    with caplog.at_level(logging.WARNING, logger="reports.render.plot_fonts"):
+    with caplog.at_level(logging.WARNING, logger="reports.render.plots.fonts"):
         glyphs = _glyph_warnings(lambda: plot_sweep(table, tmp_path / "sweep.png"))
         glyphs += _glyph_warnings(lambda: plot_plan(plan, [Target("wait_mean", 5.0)], tmp_path / "plan.png"))
     assert glyphs == []

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reports.render import figures
 from reports.render.load_tables import loadtest_summary_table, loadtest_table, slo_table
 from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
 from reports.render.model import build_report
-from reports.render.plot_fonts import PlotText, plain_form
+from reports.render.plots import figures
+from reports.render.plots.fonts import PlotText, plain_form
 from reports.render.run_calendar import calendar_note
 from reports.render.tables import (
     Table,

@@ -285,7 +285,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from reports.evaluation.sweeps.grid import GridError
     from reports.render.integrity import RunFolderError
     from sim.common.scenario import ScenarioError
-    from supsim.experiments.deployment_capacity import CapacityError
+    from supsim.experiments.deployment.capacity import CapacityError
     from supsim.experiments.staffing_plan import PlanSpecError
 
     return (

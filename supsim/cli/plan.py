@@ -61,7 +61,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         )
     if args.engine_bench:
         from sim.hall.world import simulate
-        from supsim.experiments.node_sizing import engine_nodes, peak_rate_per_hall, read_throughput
+        from supsim.experiments.deployment.node_sizing import (
+            engine_nodes,
+            peak_rate_per_hall,
+            read_throughput,
+        )
 
         node_eps = read_throughput(args.engine_bench)
         peak = peak_rate_per_hall(simulate(scenario).events) + args.cameras * args.camera_eps

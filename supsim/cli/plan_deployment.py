@@ -53,7 +53,7 @@ def _positive(text: str) -> int:
 
 def _cmd(args: argparse.Namespace) -> int:
     from supsim.cli.calendar import calendar_override
-    from supsim.experiments.deployment_plan import plan_deployment, plan_json, render_deployment
+    from supsim.experiments.deployment.plan import plan_deployment, plan_json, render_deployment
     from supsim.experiments.progress import Progress
     from supsim.experiments.run_folder import write_json
 

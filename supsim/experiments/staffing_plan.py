@@ -24,7 +24,7 @@ import numpy as np
 
 from reports.evaluation.intervals import ValueRange, mean_interval
 from reports.evaluation.sweeps.table import Estimate, estimate
-from reports.render.plot_fonts import PlotText
+from reports.render.plots.fonts import PlotText
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
 from sim.queueing.fcfs import fcfs_waits
@@ -266,7 +266,7 @@ def render_plan(table: PlanTable) -> str:
 def plot_plan(table: PlanTable, targets: list[Target], out: Path, *, text: PlotText | None = None) -> Path:
     """Write ``out`` (PNG): mean and p90 wait with their intervals against the varied level.
 
-    The varied path is drawn through ``text`` (:mod:`reports.render.plot_fonts`), so a
+    The varied path is drawn through ``text`` (:mod:`reports.render.plots.fonts`), so a
     Chinese name never turns into boxes on a machine without a CJK font."""
     text = text if text is not None else PlotText.lookup()
     with text.fonts():

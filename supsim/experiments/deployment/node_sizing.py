@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.contract.events import Event
-from supsim.experiments.deployment_capacity import NODE_FIELDS, CapacityError, read_figure
-from supsim.experiments.deployment_load import REFERENCE
+from supsim.experiments.deployment.capacity import NODE_FIELDS, CapacityError, read_figure
+from supsim.experiments.deployment.load import REFERENCE
 
 __all__ = ["THROUGHPUT_FIELDS", "engine_nodes", "peak_rate_per_hall", "read_throughput"]
 
@@ -42,7 +42,7 @@ def peak_rate_per_hall(events: Iterable[Event], *, window_s: int = 60) -> float:
     """The busiest ``window_s`` of any hall, in events per second, reference data excluded.
 
     The catalogue and staff authorisations are all stamped at the start of the run: a one-off
-    load when a hall joins, not its live traffic (:mod:`supsim.experiments.deployment_load`).
+    load when a hall joins, not its live traffic (:mod:`supsim.experiments.deployment.load`).
     """
     counts: Counter[tuple[str, int]] = Counter()
     for e in events:

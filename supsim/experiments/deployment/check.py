@@ -28,7 +28,7 @@ import msgspec
 from engine.service.cluster.layout import partition_of_key
 from sim.network.layout import HallSpec
 from sim.network.scenario_types import NetworkScenario
-from supsim.experiments.deployment_load import (
+from supsim.experiments.deployment.load import (
     WINDOW_S,
     HallLoad,
     NetworkLoad,
@@ -36,7 +36,7 @@ from supsim.experiments.deployment_load import (
     pick,
     predicted_peaks,
 )
-from supsim.experiments.deployment_sizing import Sizing
+from supsim.experiments.deployment.sizing import Sizing
 
 __all__ = ["CheckResult", "ProcessCheck", "run_check", "scaled_network"]
 

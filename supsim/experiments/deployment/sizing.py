@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import msgspec
 
 from engine.service.cluster.layout import partition_of_key
-from supsim.experiments.deployment_capacity import Capacity
+from supsim.experiments.deployment.capacity import Capacity
 
 __all__ = [
     "PARTITIONS_PER_WORKER",

@@ -2,7 +2,7 @@
 
 Drawn with matplotlib's Agg backend (no display, identical files on every machine); the
 recommended variant is marked so the figure and the table tell the same story. The swept
-parameter's name and the goal are drawn through :class:`~reports.render.plot_fonts.PlotText`
+parameter's name and the goal are drawn through :class:`~reports.render.plots.fonts.PlotText`
 (a CJK font when one is installed, else their non-CJK form and a logged warning).
 """
 
@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from reports.evaluation.sweeps.table import Estimate, SweepTable
-from reports.render.plot_fonts import PlotText
+from reports.render.plots.fonts import PlotText
 
 __all__ = ["plot_sweep"]
 

@@ -6,7 +6,7 @@ apart (long rule names go on the y axis of horizontal bars). Figures are drawn o
 canvas directly (``matplotlib.figure.Figure``), never through ``pyplot``, so no global state
 or GUI backend is involved, and PNGs are saved without a ``Software`` tag so the same data
 give the same bytes. Labels that come from the data (titles naming a run, rule and family
-names, the swept parameter) pass through a :class:`~reports.render.plot_fonts.PlotText`, so
+names, the swept parameter) pass through a :class:`~reports.render.plots.fonts.PlotText`, so
 Chinese ones are drawn with a CJK font or, without one, in their non-CJK form, never as boxes.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from reports.render.plot_fonts import PlotText
+from reports.render.plots.fonts import PlotText
 
 __all__ = [
     "confusion_figure",

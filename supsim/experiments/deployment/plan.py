@@ -1,10 +1,10 @@
 """``supsim plan deployment``: a network's peak load, the processes that carry it, the self-check.
 
 Ties the three steps together and renders them: the peak estimated from the network's own
-halls (:mod:`~supsim.experiments.deployment_load`), the process counts
-(:mod:`~supsim.experiments.deployment_sizing`) from a measured capacity
-(:mod:`~supsim.experiments.deployment_capacity`), and, on request, the scaled-down check
-(:mod:`~supsim.experiments.deployment_check`). The JSON written holds every input that
+halls (:mod:`~supsim.experiments.deployment.load`), the process counts
+(:mod:`~supsim.experiments.deployment.sizing`) from a measured capacity
+(:mod:`~supsim.experiments.deployment.capacity`), and, on request, the scaled-down check
+(:mod:`~supsim.experiments.deployment.check`). The JSON written holds every input that
 decided a number: the scenario and seed, the halls sampled per stratum, the capacity file,
 field and figure, the headroom.
 """
@@ -21,10 +21,10 @@ from engine.contract.holidays import CalendarOverride
 from sim.common.scenario import ScenarioError
 from sim.network.layout import layout_halls
 from sim.network.scenario import is_network_file, load_network
-from supsim.experiments.deployment_capacity import Capacity, read_capacity
-from supsim.experiments.deployment_check import CheckResult, run_check
-from supsim.experiments.deployment_load import NetworkLoad, estimate_load, predicted_peaks
-from supsim.experiments.deployment_sizing import Role, Sizing, size_deployment
+from supsim.experiments.deployment.capacity import Capacity, read_capacity
+from supsim.experiments.deployment.check import CheckResult, run_check
+from supsim.experiments.deployment.load import NetworkLoad, estimate_load, predicted_peaks
+from supsim.experiments.deployment.sizing import Role, Sizing, size_deployment
 
 __all__ = ["DeploymentPlan", "plan_deployment", "plan_json", "render_deployment"]
 
