@@ -314,14 +314,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StaffBreak,
     QueueTicket,
     QueueCalled,
-    ComplaintReceived,
-    ComplaintClassified,
-    ComplaintAssigned,
-    ComplaintExtended,
-    ComplaintAnswered,
-    ComplaintFeedbackGiven,
-    ComplaintClosed,
-    ComplaintReopened,
+    *COMPLAINT_EVENT_TYPES,
 )
 
 AnyEvent = (

@@ -120,7 +120,7 @@ ComplaintEvent = (
 )
 
 #: Every complaint event type, for tables keyed by type (dispatch, sources, token scopes).
-COMPLAINT_EVENT_TYPES: tuple[type, ...] = (
+COMPLAINT_EVENT_TYPES: tuple[type[_ComplaintEvent], ...] = (
     ComplaintReceived,
     ComplaintClassified,
     ComplaintAssigned,

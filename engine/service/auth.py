@@ -111,7 +111,7 @@ _APPROVAL = (
 )
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
 _TRADING = (ev.TenderPublished, ev.BidSubmitted, ev.BidsOpened, ev.ExpertScored, ev.TenderAwarded)
-_COMPLAINTS = (*ev.COMPLAINT_EVENT_TYPES, ev.SourceHeartbeat)
+_COMPLAINTS: tuple[type[ev.Event], ...] = (*ev.COMPLAINT_EVENT_TYPES, ev.SourceHeartbeat)
 #: Roles whose tokens speak for one hall only.
 _HALL_ROLES = ("window", "camera", "complaints")
 
