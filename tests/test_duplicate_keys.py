@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.contract import events as ev
-from engine.service import duplicate_keys, ingest
+from engine.service import ingest
+from engine.service.edge import duplicate_keys
 from engine.service.ingest import IngestError, decode_batch, decode_body
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate

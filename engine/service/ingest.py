@@ -1,6 +1,6 @@
 """Decoding an ingest body into contract events, with errors that name index and field.
 
-Duplicate keys are refused (why, and how it is made cheap: :mod:`engine.service.duplicate_keys`):
+Duplicate keys are refused (why, and how it is made cheap: :mod:`engine.service.edge.duplicate_keys`):
 a decoded body is first cleared by a count of its quotes against its events' encoding, the
 exact scan runs only when that proves nothing, and once per event to name the key only when
 the body has one. Deep nesting is answered 400 instead of reaching the parsers' recursion
@@ -22,7 +22,7 @@ from typing import NamedTuple
 import msgspec
 
 from engine.contract import events as ev
-from engine.service.duplicate_keys import cannot_repeat_a_key, first_duplicate_key, keys_repeated
+from engine.service.edge.duplicate_keys import cannot_repeat_a_key, first_duplicate_key, keys_repeated
 
 __all__ = ["Batch", "IngestError", "decode_batch", "decode_body"]
 

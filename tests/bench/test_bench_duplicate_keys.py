@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine.contract import events as ev
-from engine.service.duplicate_keys import cannot_repeat_a_key, first_duplicate_key
+from engine.service.edge.duplicate_keys import cannot_repeat_a_key, first_duplicate_key
 from engine.service.ingest import decode_batch
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate

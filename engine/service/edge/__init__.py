@@ -1,1 +1,1 @@
-"""The HTTP edge of the service: strict requests (guards) and connection limits (protocol)."""
+"""The HTTP edge of the service: strict requests (guards, duplicate_keys) and connection limits (protocol)."""
