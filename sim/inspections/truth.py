@@ -81,7 +81,6 @@ def inspection_truth(
         limit = idx(n.ts) + n.deadline_days * day
         finished = done.get(rid)
         late = idx(finished) > limit if finished is not None else limit < end_x
-        base = {"hall_id": n.hall_id, "department_id": n.department_id, "subject": f"rectification:{rid}"}
         if late:
             out.append(
                 Episode(
@@ -91,7 +90,9 @@ def inspection_truth(
                     end=finished,
                     cause="injected" if kinds.get(rid) == "overdue" else "natural",
                     params={"deadline_days": n.deadline_days},
-                    **base,
+                    subject=f"rectification:{rid}",
+                    hall_id=n.hall_id,
+                    department_id=n.department_id,
                 )
             )
         elif kinds.get(rid) == "last_day":
@@ -104,7 +105,9 @@ def inspection_truth(
                     lookalike=True,
                     confuses=("rectification_overdue",),
                     cause="lookalike",
-                    **base,
+                    subject=f"rectification:{rid}",
+                    hall_id=n.hall_id,
+                    department_id=n.department_id,
                 )
             )
     out.extend(_named(namings, spec, follow_ups))
@@ -127,7 +130,6 @@ def _named(
         while add_months(dates[0], spec.window_months) <= today:
             dates.popleft()
         why = follow_ups.get(e.inspection_id)
-        base = {"subject": subject, "onset": e.ts, "hall_id": e.hall_id, "department_id": e.department_id}
         if len(dates) >= spec.named_times and (
             subject not in last or add_months(last[subject], spec.window_months) <= today
         ):
@@ -139,7 +141,10 @@ def _named(
                     kind="unit_named_twice",
                     cause="injected" if why == "named_again" else "natural",
                     params={"namings": len(dates), "trigger": e.inspection_id},
-                    **base,
+                    subject=subject,
+                    onset=e.ts,
+                    hall_id=e.hall_id,
+                    department_id=e.department_id,
                 )
             )
         elif why == "named_after_13_months":
@@ -151,7 +156,10 @@ def _named(
                     confuses=("unit_named_twice",),
                     cause="lookalike",
                     params={"trigger": e.inspection_id},
-                    **base,
+                    subject=subject,
+                    onset=e.ts,
+                    hall_id=e.hall_id,
+                    department_id=e.department_id,
                 )
             )
     return out
