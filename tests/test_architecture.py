@@ -8,8 +8,8 @@ The rooms, lowest first (a room may import only rooms to its left, and itself):
 
 * engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``replay`` <
   ``vectorised``/``service``
-* sim: ``common`` < ``floor``, ``complaints`` < ``hall`` < ``queueing``, ``network``; ``common`` < ``market``,
-  ``quality``
+* sim: ``common`` < ``floor``, ``complaints``, ``inspections`` < ``hall`` < ``queueing``, ``network``;
+  ``common`` < ``market``, ``quality``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
 
 and across the top level: ``sim`` sees only ``engine.contract``; ``engine`` sees nothing of
@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "sim.market": 1,
     "sim.quality": 1,
     "sim.complaints": 1,
+    "sim.inspections": 1,
     "sim.hall": 2,
     "sim.queueing": 3,
     "sim.network": 3,

@@ -23,9 +23,11 @@ TS = "2025-03-03T09:00:00+08:00"
 
 
 def valid(kind: str) -> dict[str, Any]:
-    """A minimal valid event of ``kind``: one hall H1, department D1, case C1, tender T1, complaint K1."""
+    """A minimal valid event of ``kind``: one hall H1, department D1, case C1, tender T1, complaint K1,
+    inspection visit V1."""
     case = {"hall_id": "H1", "case_id": "C1", "department_id": "D1"}
     plaint = {"hall_id": "H1", "complaint_id": "K1"}
+    visit = {"hall_id": "H1", "inspection_id": "V1", "department_id": "D1"}
     body: dict[str, Any] = {
         "item.published": {"hall_id": "H1", "item_id": "I1", "department_id": "D1", "name": "licence",
                            "promised_days": 5, "fee_standard": 50.0,
@@ -74,6 +76,13 @@ def valid(kind: str) -> dict[str, Any]:
         "complaint.feedback_given": {**plaint, "via": "sms", "satisfied": True},
         "complaint.closed": {**plaint, "outcome": "resolved"},
         "complaint.reopened": {**plaint, "reason": "not satisfied"},
+        "inspection.performed": {**visit, "inspectors": ["A1", "A2"], "announced": False},
+        "inspection.finding": {**visit, "finding_id": "F1", "problem": "delay", "named": True,
+                               "staff_id": "S1", "note": "kept waiting"},
+        "inspection.rectification_issued": {**visit, "rectification_id": "R1", "finding_id": "F1",
+                                            "deadline_days": 10.0},
+        "inspection.rectification_verified": {**visit, "rectification_id": "R1", "rectified": True,
+                                              "verified_by": "A1"},
     }[kind]  # fmt: skip
     return {"kind": kind, "event_id": f"{kind}-1", "ts": TS, **body}
 
@@ -95,6 +104,7 @@ NUMBERS: list[tuple[str, tuple[str | int, ...], float, float, bool, bool]] = [
     ("camera.audio", ("confidence",), 0, 1, False, False),
     ("expert.scored", ("score",), 0, 100, False, False),
     ("complaint.extended", ("extra_days",), 0, 3650, True, False),
+    ("inspection.rectification_issued", ("deadline_days",), 0, 3650, True, False),
 ]
 
 #: (kind, path) of every instant besides ``ts`` (which every kind has).
@@ -220,6 +230,11 @@ def test_the_json_schema_carries_the_bounds() -> None:
     assert defs["ComplaintReceived"]["properties"]["channel"]["enum"] == sorted(
         ("phone", "sms", "email", "web", "in_person")
     )
+    deadline = defs["RectificationIssued"]["properties"]["deadline_days"]
+    assert deadline == {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}
+    assert len(defs["InspectionFinding"]["properties"]["problem"]["enum"]) == 9  # the nine problem kinds
+    inspectors = defs["InspectionPerformed"]["properties"]["inspectors"]
+    assert inspectors["minItems"] == 1 and inspectors["maxItems"] == 20
     roster = defs["StaffRoster"]["properties"]["shift_start"]
     assert roster["format"] == "date-time" and "pattern" in roster
     import re

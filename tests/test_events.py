@@ -124,6 +124,21 @@ def _samples() -> list[ev.Event]:
             staff_id="S1",
         ),
         *_complaint_samples(),
+        *_inspection_samples(),
+    ]
+
+
+def _inspection_samples() -> list[ev.Event]:
+    visit = {"hall_id": "H1", "inspection_id": "V1", "department_id": "D1"}
+    return [
+        ev.InspectionPerformed(event_id="v1", ts=T0, inspectors=["A1", "A2", "A3"], **visit),
+        ev.InspectionFinding(event_id="v2", ts=T0, finding_id="F1", problem="attitude", named=True, **visit),
+        ev.RectificationIssued(
+            event_id="v3", ts=T0, rectification_id="R1", finding_id="F1", deadline_days=10.0, **visit
+        ),
+        ev.RectificationVerified(
+            event_id="v4", ts=T0, rectification_id="R1", rectified=True, verified_by="A1", **visit
+        ),
     ]
 
 
@@ -235,6 +250,11 @@ def test_alert_and_truth_files_round_trip_and_name_bad_lines(tmp_path: Path) -> 
     (tmp_path / "truth.jsonl").write_bytes(b'\n{"episode_id": "x"}\n')
     with pytest.raises(ValueError, match=r"truth.jsonl:2: .*kind"):
         list(read_truth(tmp_path / "truth.jsonl"))
+
+
+def test_the_inspection_event_table_holds_every_inspection_kind() -> None:
+    kinds = {t for t in ev.EVENT_TYPES if t.__struct_config__.tag.startswith("inspection.")}
+    assert set(ev.INSPECTION_EVENT_TYPES) == kinds and len(kinds) == len(ev.INSPECTION_EVENT_TYPES) == 4
 
 
 def test_the_complaint_event_table_holds_every_complaint_kind() -> None:

@@ -107,7 +107,7 @@ def test_malformed_oversize_and_unauthenticated(client: TestClient, stream: list
 
 
 def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
-    """One event of each family and hall: approvals, cameras, tendering, complaints."""
+    """One event of each family and hall: approvals, cameras, tendering, complaints, inspections."""
     case = next(e for e in stream if isinstance(e, ev.CaseSubmitted))
     ts = case.ts
     return {
@@ -123,6 +123,19 @@ def _sample(stream: list[ev.Event]) -> dict[str, ev.Event]:
         ),
         "complaint_H2": ev.ComplaintReceived(
             event_id="k-2", ts=ts, hall_id="H2", complaint_id="K2", channel="web"
+        ),
+        "inspection_H1": ev.InspectionPerformed(
+            event_id="i-1", ts=ts, hall_id="H1", inspection_id="I1", department_id="D1", inspectors=["A", "B"]
+        ),
+        "inspection_H2": ev.RectificationIssued(
+            event_id="i-2",
+            ts=ts,
+            hall_id="H2",
+            inspection_id="I2",
+            department_id="D1",
+            rectification_id="R1",
+            finding_id="F1",
+            deadline_days=10.0,
         ),
         "break_H1": ev.StaffBreak(  # declared at the window terminal, so the hall's terminals may post it
             event_id="brk-1", ts=ts, hall_id="H1", staff_id="S1", reason="escort", until=ts
@@ -140,12 +153,14 @@ ALLOWED = {
         "break_H1",
         "complaint_H1",
         "complaint_H2",
+        "inspection_H1",
+        "inspection_H2",
     },
     "window": {"approval_H1", "break_H1"},
     "window2": {"approval_H2"},
     "camera": {"camera_H1"},
     "trading": {"tendering"},
-    "complaints": {"complaint_H1"},
+    "complaints": {"complaint_H1", "inspection_H1"},
     "supervisor": set(),
     "metrics": set(),
 }

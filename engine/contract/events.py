@@ -13,7 +13,8 @@ then self-contained and ``supsim detect`` needs nothing but the events and a rul
 
 The families live in small modules (:mod:`engine.contract.event_base` for what every event shares,
 :mod:`engine.contract.events_tendering`, :mod:`engine.contract.events_floor` for cameras, attendance and queue
-numbers, :mod:`engine.contract.events_complaints` for efficiency complaints; approvals and reference data
+numbers, :mod:`engine.contract.events_complaints` for efficiency complaints,
+:mod:`engine.contract.events_inspections` for unannounced inspections; approvals and reference data
 are here); this module re-exports them all, builds the one union and owns decoding, so
 ``from engine.contract import events as ev`` is all a user needs.
 
@@ -44,6 +45,7 @@ from msgspec import Meta
 __all__ = [
     "COMPLAINT_EVENT_TYPES",
     "EVENT_TYPES",
+    "INSPECTION_EVENT_TYPES",
     "ApprovalEvent",
     "AudioAlert",
     "BidSubmitted",
@@ -72,12 +74,18 @@ __all__ = [
     "EventDecodeError",
     "ExpertScored",
     "FeeCharged",
+    "InspectionEvent",
+    "InspectionFinding",
+    "InspectionPerformed",
+    "InspectionProblem",
     "ItemPublished",
     "PresenceDetected",
     "QueueCalled",
     "QueueCount",
     "QueueEvent",
     "QueueTicket",
+    "RectificationIssued",
+    "RectificationVerified",
     "SourceHeartbeat",
     "StaffAuthorised",
     "StaffBreak",
@@ -139,6 +147,15 @@ from engine.contract.events_floor import (
     StaffClockOut,
     StaffRoster,
     TimeSpan,
+)
+from engine.contract.events_inspections import (
+    INSPECTION_EVENT_TYPES,
+    InspectionEvent,
+    InspectionFinding,
+    InspectionPerformed,
+    InspectionProblem,
+    RectificationIssued,
+    RectificationVerified,
 )
 from engine.contract.events_tendering import (
     BidsOpened,
@@ -315,6 +332,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     QueueTicket,
     QueueCalled,
     *COMPLAINT_EVENT_TYPES,
+    *INSPECTION_EVENT_TYPES,
 )
 
 AnyEvent = (
@@ -330,6 +348,7 @@ AnyEvent = (
     | StaffBreak
     | QueueEvent
     | ComplaintEvent
+    | InspectionEvent
 )
 
 

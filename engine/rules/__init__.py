@@ -1,8 +1,9 @@
 """Rules: the base class, the registry, the shipped families and the rulebook that configures them.
 
 A rule is one class in one file under its family (``approvals/``, ``collusion/``,
-``discipline/``, ``complaints/``), registered by the ``@register`` line above it; its thresholds are its
-keyword-only ``__init__`` parameters, whose annotations carry their bounds and descriptions.
+``discipline/``, ``complaints/``, ``inspections/``), registered by the ``@register`` line above it;
+its thresholds are its keyword-only ``__init__`` parameters, whose annotations carry their bounds
+and descriptions.
 The rulebook's sections and the shipped default YAML are derived from those signatures.
 """
 

@@ -14,6 +14,7 @@ cameras and audio               the camera, ``camera:<hall>/<camera>``
 attendance, rosters, breaks     the hall's attendance system, ``attendance:<hall>``
 queue tickets and calls         the hall's queue-number machine, ``queue:<hall>``
 complaints                      the hall's complaints platform, ``complaints:<hall>``
+inspections                     the same platform (it records the inspections), ``complaints:<hall>``
 tender published/opened/award   the tender's own record at the trading platform, ``tender:<tender>``
 bids                            the bidder's upload, ``bidder:<bidder>``
 expert scores                   the expert's evaluation terminal, ``expert:<expert>``
@@ -83,6 +84,7 @@ _SOURCES: dict[type, Callable[[Any], str]] = {
     **dict.fromkeys((ev.StaffClockIn, ev.StaffClockOut, ev.StaffRoster, ev.StaffBreak), _attendance),
     **dict.fromkeys((ev.QueueTicket, ev.QueueCalled), _queue),
     **dict.fromkeys(ev.COMPLAINT_EVENT_TYPES, _complaints),
+    **dict.fromkeys(ev.INSPECTION_EVENT_TYPES, _complaints),
     **dict.fromkeys((ev.TenderPublished, ev.BidsOpened, ev.TenderAwarded), _tender),
     ev.BidSubmitted: lambda e: f"bidder:{e.bidder_id}",
     ev.ExpertScored: lambda e: f"expert:{e.expert_id}",
@@ -99,6 +101,8 @@ _SUBJECT_FIELDS = (
     ("tender_id", "tender"),
     ("camera_id", "camera"),
     ("complaint_id", "complaint"),
+    ("rectification_id", "rectification"),
+    ("inspection_id", "inspection"),
     ("staff_id", "staff"),
     ("item_id", "item"),
     ("source_id", "source"),

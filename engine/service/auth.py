@@ -10,7 +10,7 @@ compromised camera cannot forge an approval record. Reading alerts is for superv
 | ``window`` | its hall's approval family (1) | no |
 | ``camera`` | ``camera.*`` events of its ``hall`` | no |
 | ``trading`` | tendering events (2) and heartbeats without a hall | no |
-| ``complaints`` | ``complaint.*`` events and heartbeats of its ``hall`` | no |
+| ``complaints`` | ``complaint.*``, ``inspection.*`` events and heartbeats of its ``hall`` | no |
 | ``supervisor`` | nothing | yes |
 | ``metrics`` | nothing | no; only ``GET /metrics`` (a Prometheus scraper) |
 | ``admin`` | everything | yes, and the quarantine |
@@ -111,7 +111,12 @@ _APPROVAL = (
 )
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
 _TRADING = (ev.TenderPublished, ev.BidSubmitted, ev.BidsOpened, ev.ExpertScored, ev.TenderAwarded)
-_COMPLAINTS: tuple[type[ev.Event], ...] = (*ev.COMPLAINT_EVENT_TYPES, ev.SourceHeartbeat)
+#: The complaints and inspection platform (the centre records its unannounced inspections there too).
+_COMPLAINTS: tuple[type[ev.Event], ...] = (
+    *ev.COMPLAINT_EVENT_TYPES,
+    *ev.INSPECTION_EVENT_TYPES,
+    ev.SourceHeartbeat,
+)
 #: Roles whose tokens speak for one hall only.
 _HALL_ROLES = ("window", "camera", "complaints")
 

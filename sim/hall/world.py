@@ -111,6 +111,14 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
         events = sorted([*events, *comp.events], key=lambda e: (e.ts, e.event_id))
         truth = sorted([*truth, *comp.truth], key=lambda ep: (ep.onset, ep.episode_id))
         stats = {**stats, **comp.stats, "events": len(events)}
+    if scenario.inspections is not None:  # a layer about the hall's units, with generators of its own
+        from sim.inspections.world import inspection_rng, simulate_inspections
+
+        rng_i = inspection_rng(scenario.seed if seed is None else seed)
+        insp = simulate_inspections(scenario.inspections, halls, calendar, start, end, rng_i)
+        events = sorted([*events, *insp.events], key=lambda e: (e.ts, e.event_id))
+        truth = sorted([*truth, *insp.truth], key=lambda ep: (ep.onset, ep.episode_id))
+        stats = {**stats, **insp.stats, "events": len(events)}
     return SimResult(
         events=events,
         truth=truth,

@@ -173,6 +173,13 @@ def run_scenario(
         complaints = evaluate_complaints(
             world.events, alerts, world.truth, calendar=world.calendar, seed=seed
         )
+    inspections = None
+    if scenario.inspections is not None:  # the inspections layer: its rules against its truth
+        from reports.evaluation.inspections import evaluate_inspections
+
+        inspections = evaluate_inspections(
+            world.events, alerts, world.truth, calendar=world.calendar, seed=seed
+        )
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -203,6 +210,8 @@ def run_scenario(
             (out / "impairments.jsonl").unlink(missing_ok=True)
         if complaints is not None:
             metrics["complaints"] = complaints
+        if inspections is not None:
+            metrics["inspections"] = inspections
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
@@ -226,6 +235,11 @@ def run_scenario(
 
             summary += "\n" + render_complaints(complaints)
             table += "\n\n" + render_complaints(complaints)
+        if inspections is not None:
+            from reports.evaluation.inspections import render_inspections
+
+            summary += "\n" + render_inspections(inspections)
+            table += "\n\n" + render_inspections(inspections)
         (stage / "summary.md").write_text(summary, encoding="utf-8")
         write_json(stage / "timings.json", timings)
     if note:

@@ -1,0 +1,136 @@
+"""The inspections layer: a section that adds inspection events and truth, and the rules that read them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+from engine.contract import events as ev
+from engine.contract.calendar import WorkingCalendar
+from engine.replay import detect
+from engine.rules.rulebook import Rulebook
+from reports.evaluation.inspections import evaluate_inspections
+from sim.common.hall_model import build_halls
+from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
+from sim.common.scenario_inspections import InspectionLookalikes, InspectionMisconduct, Inspections
+from sim.hall.world import SimResult, simulate
+from sim.inspections.truth import INSPECTION_LOOKALIKE_KINDS, INSPECTION_VIOLATION_KINDS, add_months
+from sim.inspections.world import InspectionWorld, inspection_rng, simulate_inspections
+from supsim.experiments.run import run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "scenarios" / "smoke.yaml"
+INSPECTIONS = ev.INSPECTION_EVENT_TYPES
+SPEC = Inspections(
+    per_month=12.0,
+    problems_per_visit=1.0,
+    notice_share=0.5,
+    misconduct=InspectionMisconduct(overdue=0.3, named_again=0.4),
+    lookalikes=InspectionLookalikes(last_day=0.3, named_after_13_months=0.4),
+)
+BOOK = Rulebook.default().with_enabled("inspection.rectification_overdue", "inspection.named_twice")
+
+
+def _year_and_a_half(seed: int) -> tuple[InspectionWorld, datetime, datetime, WorkingCalendar]:
+    """The layer alone over 500 days from the smoke hall's start (13-month follow-ups fit in)."""
+    scenario = load_scenario(SMOKE)
+    calendar = scenario.build_calendar()
+    start, _ = scenario.horizon()
+    start = start.astimezone(calendar.tz)
+    end = start + timedelta(days=500)
+    halls = build_halls(scenario, np.random.default_rng(0))
+    world = simulate_inspections(SPEC, halls, calendar, start, end, inspection_rng(seed))
+    return world, start, end, calendar
+
+
+@pytest.fixture(scope="module")
+def world() -> SimResult:
+    base = load_scenario(SMOKE)
+    return simulate(msgspec.structs.replace(base, days=60, inspections=SPEC))
+
+
+def test_the_section_adds_inspections_and_leaves_the_hall_untouched(world: SimResult) -> None:
+    plain = simulate(msgspec.structs.replace(load_scenario(SMOKE), days=60))
+    assert [e for e in world.events if not isinstance(e, INSPECTIONS)] == plain.events
+    mine = set(INSPECTION_VIOLATION_KINDS) | set(INSPECTION_LOOKALIKE_KINDS)
+    assert [ep for ep in world.truth if ep.kind not in mine] == plain.truth
+    assert {type(e) for e in world.events if isinstance(e, INSPECTIONS)} == set(INSPECTIONS)
+    again = simulate(msgspec.structs.replace(load_scenario(SMOKE), days=60, inspections=SPEC))
+    assert again.events == world.events and again.truth == world.truth
+
+
+def test_visits_are_by_groups_of_two_or_three_and_notices_follow_their_findings(world: SimResult) -> None:
+    visits = [e for e in world.events if isinstance(e, ev.InspectionPerformed)]
+    assert visits and all(len(v.inspectors) in (2, 3) and not v.announced for v in visits)
+    found = {e.finding_id: e.ts for e in world.events if isinstance(e, ev.InspectionFinding)}
+    notices = [e for e in world.events if isinstance(e, ev.RectificationIssued)]
+    assert notices and all(n.finding_id in found and n.ts > found[n.finding_id] for n in notices)
+    verified = {e.rectification_id: e.ts for e in world.events if isinstance(e, ev.RectificationVerified)}
+    assert all(verified[n.rectification_id] > n.ts for n in notices if n.rectification_id in verified)
+
+
+def test_over_a_year_and_a_half_the_rules_find_every_violation_and_no_look_alike() -> None:
+    for seed in (1, 2):
+        layer, _, end, calendar = _year_and_a_half(seed)
+        kinds = {ep.kind for ep in layer.truth}
+        assert kinds == set(INSPECTION_VIOLATION_KINDS) | set(INSPECTION_LOOKALIKE_KINDS), seed
+        hb = ev.SourceHeartbeat(event_id="hb-end", ts=end, source_id="platform", hall_id="H1")
+        alerts = detect([*layer.events, hb], BOOK, reference=end).alerts
+        report = evaluate_inspections(layer.events, alerts, layer.truth, calendar=calendar, bootstrap=0)
+        assert all(s.fp == 0 and s.fn == 0 and s.tp > 0 for s in report.rules), report.rules
+        assert report.lookalikes_flagged == 0 and all(lk.episodes > 0 for lk in report.lookalikes)
+
+
+def test_thirteen_month_look_alikes_are_thirteen_months_after_a_naming() -> None:
+    layer, *_ = _year_and_a_half(3)
+    named = {e.inspection_id: e.ts for e in layer.events if isinstance(e, ev.InspectionFinding) and e.named}
+    looks = [ep for ep in layer.truth if ep.kind == "named_13_months_apart"]
+    assert looks
+    for ep in looks:
+        first = named[str(ep.params["trigger"]).removesuffix("R")]
+        assert add_months(first.date(), 13) <= ep.onset.date() < add_months(first.date(), 14)
+
+
+def test_a_missed_and_a_spurious_alert_are_counted() -> None:
+    layer, _, end, calendar = _year_and_a_half(1)
+    hb = ev.SourceHeartbeat(event_id="hb-end", ts=end, source_id="platform", hall_id="H1")
+    alerts = detect([*layer.events, hb], BOOK, reference=end).alerts
+    overdue = [a for a in alerts if a.rule == "inspection.rectification_overdue"]
+    look = next(ep for ep in layer.truth if ep.kind == "rectified_on_last_day")
+    spurious = msgspec.structs.replace(overdue[0], alert_id="x", subject=look.subject, ts=look.onset)
+    changed = [a for a in alerts if a is not overdue[0]] + [spurious]
+    report = evaluate_inspections(layer.events, changed, layer.truth, calendar=calendar, bootstrap=0)
+    (score,) = [s for s in report.rules if s.name == "inspection.rectification_overdue"]
+    assert (score.fn, score.fp) == (1, 1) and report.lookalikes_flagged == 1
+
+
+def test_a_bad_section_is_named() -> None:
+    text = (
+        SMOKE.read_text(encoding="utf-8")
+        + "\ninspections:\n  misconduct: {overdue: 0.8}\n  lookalikes: {last_day: 0.5}\n"
+    )
+    with pytest.raises(ScenarioError, match=r"`\$\.inspections\.misconduct\.overdue` - .*sum above 1"):
+        decode_scenario(text, source="x.yaml")
+    bad = SMOKE.read_text(encoding="utf-8") + "\ninspections:\n  problems: {rudeness: 1}\n"
+    with pytest.raises(ScenarioError, match=r"inspections\.problems"):
+        decode_scenario(bad, source="x.yaml")
+
+
+def test_supsim_run_reports_the_inspection_rules(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "complaints.yaml").read_text(encoding="utf-8")
+    rulebook = ROOT / "scenarios" / "rulebooks" / "default.yaml"
+    text = text.replace("rulebook: rulebooks/default.yaml", f"rulebook: {rulebook}")
+    scenario = tmp_path / "complaints.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    run_scenario(scenario, out_dir=tmp_path / "out", progress=False)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    rules = {r["name"]: r for r in metrics["inspections"]["rules"]}
+    assert set(rules) == {"inspection.rectification_overdue", "inspection.named_twice"}
+    assert all(r["fp"] == 0 and r["fn"] == 0 for r in rules.values())
+    assert metrics["inspections"]["figures"]["visits"] > 0
+    assert "## Inspections" in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
