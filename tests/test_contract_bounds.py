@@ -74,6 +74,10 @@ def valid(kind: str) -> dict[str, Any]:
         "complaint.feedback_given": {**plaint, "via": "sms", "satisfied": True},
         "complaint.closed": {**plaint, "outcome": "resolved"},
         "complaint.reopened": {**plaint, "reason": "not satisfied"},
+        "joint_review.convened": {**case, "review_id": "R1", "invited": ["D2", "D3"]},
+        "joint_review.opinion": {**case, "review_id": "R1", "invitee": "D2", "opinion": "consent",
+                                 "written": True},
+        "joint_review.absent": {**case, "review_id": "R1", "invitee": "D3"},
     }[kind]  # fmt: skip
     return {"kind": kind, "event_id": f"{kind}-1", "ts": TS, **body}
 

@@ -124,6 +124,16 @@ def _samples() -> list[ev.Event]:
             staff_id="S1",
         ),
         *_complaint_samples(),
+        *_joint_review_samples(),
+    ]
+
+
+def _joint_review_samples() -> list[ev.Event]:
+    review = {"hall_id": "H1", "case_id": "C1", "department_id": "D1", "review_id": "R1"}
+    return [
+        ev.JointReviewConvened(event_id="j1", ts=T0, invited=("D2", "D3"), **review),
+        ev.JointReviewOpinion(event_id="j2", ts=T0, invitee="D2", opinion="object", written=True, **review),
+        ev.JointReviewAbsent(event_id="j3", ts=T0, invitee="D3", **review),
     ]
 
 
