@@ -19,6 +19,7 @@ from engine.contract.calendar import WorkingCalendar
 from sim.common.scenario_calendar import build_scenario_calendar
 from sim.common.scenario_cameras import Cameras
 from sim.common.scenario_complaints import Complaints
+from sim.common.scenario_deemed import Deemed
 from sim.common.scenario_quality import DataQuality
 from sim.common.scenario_types import (
     Arrivals,
@@ -65,6 +66,9 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Optional complaints layer (efficiency complaints about the hall's units and staff);
     #: see ``sim.common.scenario_complaints``. Absent, the run is exactly as without it.
     complaints: Complaints | None = None
+    #: Optional truth for the opt-in deemed rules (超时默认, 缺席默认) and joint reviews of marked
+    #: items; see ``sim.common.scenario_deemed``. Absent, the run is exactly as without it.
+    deemed: Deemed | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------
 
