@@ -52,9 +52,9 @@ def test_a_missed_and_a_spurious_alert_are_counted(run: tuple[SimResult, list[Al
 
 def test_supsim_run_reports_the_complaint_rules(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "complaints.yaml").read_text(encoding="utf-8")
-    rulebook = ROOT / "scenarios" / "rulebooks" / "default.yaml"
+    rulebook = ROOT / "scenarios" / "rulebooks" / "deemed.yaml"
     text = text.replace("days: 91", "days: 40").replace(
-        "rulebook: rulebooks/default.yaml", f"rulebook: {rulebook}"
+        "rulebook: rulebooks/deemed.yaml", f"rulebook: {rulebook}"
     )
     scenario = tmp_path / "complaints.yaml"
     scenario.write_text(text, encoding="utf-8")
@@ -70,3 +70,5 @@ def test_supsim_run_reports_the_complaint_rules(tmp_path: Path) -> None:
     assert all(r["fp"] == 0 and r["fn"] == 0 for r in rules.values())
     assert "## Complaints" in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert "complaint.overdue" in result.table
+    # The scenario's rulebook enables the deemed rules, and its deemed: section scores them.
+    assert all(r["fp"] == 0 and r["fn"] == 0 for r in metrics["deemed"]["rules"])

@@ -83,6 +83,10 @@ def valid(kind: str) -> dict[str, Any]:
                                             "deadline_days": 10.0},
         "inspection.rectification_verified": {**visit, "rectification_id": "R1", "rectified": True,
                                               "verified_by": "A1"},
+        "joint_review.convened": {**case, "review_id": "R1", "invited": ["D2", "D3"]},
+        "joint_review.opinion": {**case, "review_id": "R1", "invitee": "D2", "opinion": "consent",
+                                 "written": True},
+        "joint_review.absent": {**case, "review_id": "R1", "invitee": "D3"},
     }[kind]  # fmt: skip
     return {"kind": kind, "event_id": f"{kind}-1", "ts": TS, **body}
 

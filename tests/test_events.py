@@ -125,6 +125,7 @@ def _samples() -> list[ev.Event]:
         ),
         *_complaint_samples(),
         *_inspection_samples(),
+        *_joint_review_samples(),
     ]
 
 
@@ -139,6 +140,15 @@ def _inspection_samples() -> list[ev.Event]:
         ev.RectificationVerified(
             event_id="v4", ts=T0, rectification_id="R1", rectified=True, verified_by="A1", **visit
         ),
+    ]
+
+
+def _joint_review_samples() -> list[ev.Event]:
+    review = {"hall_id": "H1", "case_id": "C1", "department_id": "D1", "review_id": "R1"}
+    return [
+        ev.JointReviewConvened(event_id="j1", ts=T0, invited=("D2", "D3"), **review),
+        ev.JointReviewOpinion(event_id="j2", ts=T0, invitee="D2", opinion="object", written=True, **review),
+        ev.JointReviewAbsent(event_id="j3", ts=T0, invitee="D3", **review),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -123,8 +124,8 @@ def test_a_bad_section_is_named() -> None:
 
 def test_supsim_run_reports_the_inspection_rules(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "complaints.yaml").read_text(encoding="utf-8")
-    rulebook = ROOT / "scenarios" / "rulebooks" / "default.yaml"
-    text = text.replace("rulebook: rulebooks/default.yaml", f"rulebook: {rulebook}")
+    # The scenario names its rulebook relative to itself; the copy names it absolutely.
+    text = re.sub(r"rulebook: (rulebooks/\S+)", lambda m: f"rulebook: {ROOT / 'scenarios' / m[1]}", text)
     scenario = tmp_path / "complaints.yaml"
     scenario.write_text(text, encoding="utf-8")
     run_scenario(scenario, out_dir=tmp_path / "out", progress=False)

@@ -46,6 +46,7 @@ __all__ = [
     "COMPLAINT_EVENT_TYPES",
     "EVENT_TYPES",
     "INSPECTION_EVENT_TYPES",
+    "JOINT_REVIEW_EVENT_TYPES",
     "ApprovalEvent",
     "AudioAlert",
     "BidSubmitted",
@@ -79,6 +80,9 @@ __all__ = [
     "InspectionPerformed",
     "InspectionProblem",
     "ItemPublished",
+    "JointReviewAbsent",
+    "JointReviewConvened",
+    "JointReviewOpinion",
     "PresenceDetected",
     "QueueCalled",
     "QueueCount",
@@ -288,6 +292,54 @@ class CaseClosed(_CaseEvent, frozen=True, tag="case.closed"):
     outcome: Literal["approved", "rejected", "withdrawn"]
 
 
+# --- joint review (联合审批) of a case by several departments -----------------------------
+
+
+class _JointReviewEvent(Event, frozen=True):
+    """A joint review of a case, recorded by the lead department's (``department_id``) system."""
+
+    hall_id: Id
+    case_id: Id
+    department_id: Id
+    review_id: Id
+
+
+class JointReviewConvened(_JointReviewEvent, frozen=True, tag="joint_review.convened"):
+    """联合审批: the lead department held a joint review of the case at ``ts``, inviting ``invited``.
+
+    Why an event: under 缺席默认 a department invited to a joint review that neither attends
+    nor sends an opinion is deemed to consent, so the supervision centre must know who was
+    invited, who came and who answered.
+    """
+
+    invited: Annotated[tuple[Id, ...], Meta(min_length=1, max_length=256)]
+
+
+class JointReviewOpinion(_JointReviewEvent, frozen=True, tag="joint_review.opinion"):
+    """An invited department (``invitee``) gave its opinion, at the meeting or ``written`` (书面意见)."""
+
+    invitee: Id
+    opinion: Literal["consent", "object", "conditional"]
+    written: bool = False
+    staff_id: Id | None = None
+
+
+class JointReviewAbsent(_JointReviewEvent, frozen=True, tag="joint_review.absent"):
+    """An invited department (``invitee``) did not attend the joint review (缺席)."""
+
+    invitee: Id
+
+
+JointReviewEvent = JointReviewConvened | JointReviewOpinion | JointReviewAbsent
+
+#: Every joint-review event type, for tables keyed by type (dispatch, sources, token scopes).
+JOINT_REVIEW_EVENT_TYPES: tuple[type[Event], ...] = (
+    JointReviewConvened,
+    JointReviewOpinion,
+    JointReviewAbsent,
+)
+
+
 ApprovalEvent = (
     CaseSubmitted
     | CaseAccepted
@@ -316,6 +368,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CaseDecided,
     CertificateIssued,
     CaseClosed,
+    *JOINT_REVIEW_EVENT_TYPES,
     TenderPublished,
     BidSubmitted,
     BidsOpened,
@@ -340,6 +393,7 @@ AnyEvent = (
     | StaffAuthorised
     | SourceHeartbeat
     | ApprovalEvent
+    | JointReviewEvent
     | TenderingEvent
     | CameraEvent
     | StaffClockIn

@@ -8,7 +8,8 @@ jump. :func:`source_of` names the clock behind each event, per family:
 family                          source (one clock)
 ==============================  ==========================================================
 approval cases, item catalogue  the department's business system, ``dept:<hall>/<department>``
-and staff authorisations        (each department runs its own vertical system, 垂直系统)
+and staff authorisations        (each department runs its own vertical system, 垂直系统);
+                                a joint review's records: the lead department's system
 ``source.heartbeat``            the system it names, ``source:<source_id>``
 cameras and audio               the camera, ``camera:<hall>/<camera>``
 attendance, rosters, breaks     the hall's attendance system, ``attendance:<hall>``
@@ -77,6 +78,7 @@ _SOURCES: dict[type, Callable[[Any], str]] = {
             ev.CaseDecided,
             ev.CertificateIssued,
             ev.CaseClosed,
+            *ev.JOINT_REVIEW_EVENT_TYPES,
         ),
         _dept,
     ),

@@ -90,7 +90,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.role == "admin"
 
 
-_APPROVAL = (
+_APPROVAL: tuple[type[ev.Event], ...] = (
     ev.CaseSubmitted,
     ev.CaseAccepted,
     ev.StepStarted,
@@ -101,6 +101,7 @@ _APPROVAL = (
     ev.CaseDecided,
     ev.CertificateIssued,
     ev.CaseClosed,
+    *ev.JOINT_REVIEW_EVENT_TYPES,
     ev.ItemPublished,
     ev.StaffAuthorised,
     ev.StaffClockIn,

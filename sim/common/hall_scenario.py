@@ -19,6 +19,7 @@ from engine.contract.calendar import WorkingCalendar
 from sim.common.scenario_calendar import build_scenario_calendar
 from sim.common.scenario_cameras import Cameras
 from sim.common.scenario_complaints import Complaints
+from sim.common.scenario_deemed import Deemed
 from sim.common.scenario_inspections import Inspections
 from sim.common.scenario_quality import DataQuality
 from sim.common.scenario_types import (
@@ -69,6 +70,9 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Optional inspections layer (unannounced inspections of the hall's units, rectification
     #: notices); see ``sim.common.scenario_inspections``. Absent, the run is exactly as without it.
     inspections: Inspections | None = None
+    #: Optional truth for the opt-in deemed rules (超时默认, 缺席默认) and joint reviews of marked
+    #: items; see ``sim.common.scenario_deemed``. Absent, the run is exactly as without it.
+    deemed: Deemed | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------
 

@@ -18,6 +18,7 @@ from engine.contract.calendar import CalendarRangeError
 from engine.contract.holidays import HolidayError
 from sim.common.scenario_calendar import coverage_problems
 from sim.common.scenario_complaints import complaint_problems
+from sim.common.scenario_deemed import deemed_problems
 from sim.common.scenario_inspections import inspection_problems
 from sim.common.scenario_quality_checks import check_data_quality
 from sim.common.scenario_types import DECIDE_POST, LEGAL_SUSPENSION_REASONS, Department, Hall, parse_period
@@ -50,6 +51,8 @@ def check_scenario(s: Scenario) -> Problems:
         problems.extend(complaint_problems(s.complaints))
     if s.inspections is not None:
         problems.extend(inspection_problems(s.inspections))
+    if s.deemed is not None:
+        problems.extend(deemed_problems(s.deemed, set(item_ids)))
     for i, reason in enumerate(s.injection.illegal_reasons):
         if reason in LEGAL_SUSPENSION_REASONS:
             problems.append((f"$.injection.illegal_reasons[{i}]", f"{reason!r} is a legal suspension reason"))

@@ -119,6 +119,8 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
         events = sorted([*events, *insp.events], key=lambda e: (e.ts, e.event_id))
         truth = sorted([*truth, *insp.truth], key=lambda ep: (ep.onset, ep.episode_id))
         stats = {**stats, **insp.stats, "events": len(events)}
+    if scenario.deemed is not None:  # truth for the opt-in deemed rules, and joint reviews (own generator)
+        events, truth, stats = _deemed(scenario, halls, events, truth, stats, calendar, end, seed)
     return SimResult(
         events=events,
         truth=truth,
@@ -128,6 +130,36 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
         stats=stats,
         staff_names={s.id: s.name for hall in halls for d in hall.departments for s in d.staff()},
     )
+
+
+def _deemed(
+    scenario: Scenario,
+    halls: list[HallModel],
+    events: list[Event],
+    truth: list[Episode],
+    stats: dict[str, int | float],
+    calendar: WorkingCalendar,
+    end: datetime,
+    seed: int | None,
+) -> tuple[list[Event], list[Episode], dict[str, int | float]]:
+    """Add the ``deemed:`` section's truth and joint reviews (``sim.common.scenario_deemed``)."""
+    from sim.hall.deemed_truth import deemed_approval_episodes
+    from sim.hall.joint_reviews import joint_review_rng, simulate_joint_reviews
+
+    spec = scenario.deemed
+    assert spec is not None
+    extra = deemed_approval_episodes(events, calendar, end, spec.truth.approval_after_days)
+    if spec.joint_review is not None:
+        rng = joint_review_rng(scenario.seed if seed is None else seed)
+        jr = simulate_joint_reviews(
+            spec.joint_review, spec.truth.opinion_grace_days, halls, events, calendar, end, rng
+        )
+        events = sorted([*events, *jr.events], key=lambda e: (e.ts, e.event_id))
+        extra += jr.truth
+        stats = {**stats, **jr.stats}
+    truth = sorted([*truth, *extra], key=lambda ep: (ep.onset, ep.episode_id))
+    counts = Counter(f"truth.{ep.kind}" for ep in extra)
+    return events, truth, dict(sorted({**stats, **counts, "events": len(events)}.items()))
 
 
 def _arrive(

@@ -180,6 +180,11 @@ def run_scenario(
         inspections = evaluate_inspections(
             world.events, alerts, world.truth, calendar=world.calendar, seed=seed
         )
+    deemed = None
+    if scenario.deemed is not None:  # the opt-in deemed rules against the section's truth
+        from reports.evaluation.deemed import evaluate_deemed
+
+        deemed = evaluate_deemed(world.events, alerts, world.truth, calendar=world.calendar, seed=seed)
     timings["evaluate_s"] = time.perf_counter() - t0
 
     files = [
@@ -212,6 +217,8 @@ def run_scenario(
             metrics["complaints"] = complaints
         if inspections is not None:
             metrics["inspections"] = inspections
+        if deemed is not None:
+            metrics["deemed"] = deemed
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
@@ -240,6 +247,11 @@ def run_scenario(
 
             summary += "\n" + render_inspections(inspections)
             table += "\n\n" + render_inspections(inspections)
+        if deemed is not None:
+            from reports.evaluation.deemed import render_deemed
+
+            summary += "\n" + render_deemed(deemed)
+            table += "\n\n" + render_deemed(deemed)
         (stage / "summary.md").write_text(summary, encoding="utf-8")
         write_json(stage / "timings.json", timings)
     if note:
