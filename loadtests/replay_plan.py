@@ -7,8 +7,9 @@ starts, into per-source lists of ready-to-send JSON bodies with their intended s
 offsets, and written to one file every process reads.
 
 * **Sources.** Each hall's approval events (case lifecycle, catalogue, attendance, its
-  heartbeats) come from its window terminals, its camera events from its cameras; tendering
-  from the trading platform. A source keeps the stream's order.
+  heartbeats) come from its window terminals, its camera events from its cameras, its
+  ``complaint.*`` events from its supervision centre's complaints platform (a ``complaints``
+  token of the hall); tendering from the trading platform. A source keeps the stream's order.
 * **Halls.** ``halls > 1`` replays copies of the scenario's halls; copy ``r`` renames every
   id (``H1`` → ``H1~r1``) so the copies are distinct halls to the deployment. With
   ``same_ids`` only the hall id is renamed: every copy keeps the case, event, staff and
@@ -52,12 +53,12 @@ __all__ = [
     "write_plan",
 ]
 
-Role = Literal["window", "camera", "trading"]
+Role = Literal["window", "camera", "complaints", "trading"]
 RENAMED_FIELDS = frozenset(
     {
         "event_id", "hall_id", "case_id", "department_id", "staff_id", "approver_id", "window_id",
         "camera_id", "source_id", "tender_id", "bidder_id", "expert_id", "winner_id", "tenderer_id",
-        "agent_id", "certificate_no", "notice_id",
+        "agent_id", "certificate_no", "notice_id", "complaint_id",
     }
 )  # fmt: skip
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
@@ -106,6 +107,8 @@ def source_of(event: ev.Event) -> tuple[str, Role, str | None]:
     hall = getattr(event, "hall_id", None)
     if isinstance(event, _CAMERA):
         return f"{hall}/camera", "camera", hall
+    if isinstance(event, ev.COMPLAINT_EVENT_TYPES):
+        return f"{hall}/complaints", "complaints", hall
     if isinstance(event, _TRADING) or hall is None:
         return "trading", "trading", None
     return f"{hall}/window", "window", hall
