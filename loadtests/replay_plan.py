@@ -50,6 +50,7 @@ __all__ = [
     "replicate",
     "source_of",
     "step_offsets",
+    "unordered_halls",
     "write_plan",
 ]
 
@@ -112,6 +113,25 @@ def source_of(event: ev.Event) -> tuple[str, Role, str | None]:
     if isinstance(event, _TRADING) or hall is None:
         return "trading", "trading", None
     return f"{hall}/window", "window", hall
+
+
+def unordered_halls(plan: Plan, tick_s: float, lateness_s: float) -> list[str]:
+    """Halls whose sources' relative order the plan cannot fix: the live comparison may differ for them.
+
+    Why: a hall with two sources (window terminals and cameras or the complaints platform) has
+    one engine at the service, and its sources' requests race. When one tick of a source spans
+    more than ``lateness_s`` of event time (``tick_s × compression``; a step ramp maps no event
+    time at all), an event of one source can arrive more than the allowed lateness behind the
+    other's and be late at the service but not in the in-process reference, or the other way
+    round. One source per hall is always exact.
+    """
+    sources: dict[str, int] = {}
+    for src in plan.sources:
+        if src.hall is not None and src.sends:
+            sources[src.hall] = sources.get(src.hall, 0) + 1
+    if plan.compression > 0 and tick_s * plan.compression <= lateness_s:
+        return []
+    return sorted(h for h, n in sources.items() if n > 1)
 
 
 _RENAMED_BY_TYPE: dict[type, tuple[str, ...]] = {}

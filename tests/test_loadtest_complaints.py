@@ -14,7 +14,7 @@ from engine.rules.rulebook import Rulebook
 from engine.service.auth import Principal, scope_error
 from engine.service.halls import reference_alerts
 from loadtests.compare import compare_alerts, fetch_alerts
-from loadtests.replay_plan import make_plan, source_of
+from loadtests.replay_plan import make_plan, source_of, unordered_halls
 from reports.evaluation.complaints import COMPLAINT_RULE_TO_TRUTH
 from sim.common.scenario import load_scenario
 from sim.hall.world import SimResult, simulate
@@ -42,6 +42,12 @@ def test_complaint_events_come_from_the_halls_complaints_platform(world: SimResu
         who = Principal(role=src.role, hall=src.hall)
         for send in src.sends:
             assert all(scope_error(who, e) is None for e in ev.decode_events(send.body)), src.source
+    # two sources per hall: exact only when a tick spans less than the allowed lateness
+    assert unordered_halls(plan, tick_s=1.0, lateness_s=600.0) == (
+        [] if plan.compression <= 600 else ["H1", "H1~r1"]
+    )
+    assert unordered_halls(plan, tick_s=600.0 / plan.compression, lateness_s=600.0) == []
+    assert unordered_halls(plan, tick_s=1200.0 / plan.compression, lateness_s=600.0) == ["H1", "H1~r1"]
     # copies are other halls: their complaints are other complaints
     copy = [e for send in sources["H1~r1/complaints"].sends for e in ev.decode_events(send.body)]
     assert all(isinstance(e, ev.COMPLAINT_EVENT_TYPES) and e.complaint_id.endswith("~r1") for e in copy)
