@@ -239,6 +239,13 @@ class CameraUser(_SourceUser):
     fixed_count = len(_sources("camera"))
 
 
+class ComplaintsPlatformUser(_SourceUser):
+    """A supervision centre's complaints platform: the hall's ``complaint.*`` events."""
+
+    role = "complaints"
+    fixed_count = len(_sources("complaints"))
+
+
 class TradingPlatformUser(_SourceUser):
     role = "trading"
     fixed_count = len(_sources("trading"))

@@ -7,8 +7,9 @@ starts, into per-source lists of ready-to-send JSON bodies with their intended s
 offsets, and written to one file every process reads.
 
 * **Sources.** Each hall's approval events (case lifecycle, catalogue, attendance, its
-  heartbeats) come from its window terminals, its camera events from its cameras; tendering
-  from the trading platform. A source keeps the stream's order.
+  heartbeats) come from its window terminals, its camera events from its cameras, its
+  ``complaint.*`` events from its supervision centre's complaints platform (a ``complaints``
+  token of the hall); tendering from the trading platform. A source keeps the stream's order.
 * **Halls.** ``halls > 1`` replays copies of the scenario's halls; copy ``r`` renames every
   id (``H1`` → ``H1~r1``) so the copies are distinct halls to the deployment. With
   ``same_ids`` only the hall id is renamed: every copy keeps the case, event, staff and
@@ -49,15 +50,17 @@ __all__ = [
     "replicate",
     "source_of",
     "step_offsets",
+    "unordered_halls",
     "write_plan",
 ]
 
-Role = Literal["window", "camera", "trading"]
+Role = Literal["window", "camera", "complaints", "trading"]
 RENAMED_FIELDS = frozenset(
     {
         "event_id", "hall_id", "case_id", "department_id", "staff_id", "approver_id", "window_id",
         "camera_id", "source_id", "tender_id", "bidder_id", "expert_id", "winner_id", "tenderer_id",
-        "agent_id", "certificate_no", "notice_id",
+        "agent_id", "certificate_no", "notice_id", "complaint_id", "inspection_id", "finding_id",
+        "rectification_id", "review_id", "invitee", "invited",
     }
 )  # fmt: skip
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
@@ -106,9 +109,30 @@ def source_of(event: ev.Event) -> tuple[str, Role, str | None]:
     hall = getattr(event, "hall_id", None)
     if isinstance(event, _CAMERA):
         return f"{hall}/camera", "camera", hall
+    if isinstance(event, (*ev.COMPLAINT_EVENT_TYPES, *ev.INSPECTION_EVENT_TYPES)):  # one platform, both
+        return f"{hall}/complaints", "complaints", hall
     if isinstance(event, _TRADING) or hall is None:
         return "trading", "trading", None
     return f"{hall}/window", "window", hall
+
+
+def unordered_halls(plan: Plan, tick_s: float, lateness_s: float) -> list[str]:
+    """Halls whose sources' relative order the plan cannot fix: the live comparison may differ for them.
+
+    Why: a hall with two sources (window terminals and cameras or the complaints platform) has
+    one engine at the service, and its sources' requests race. When one tick of a source spans
+    more than ``lateness_s`` of event time (``tick_s × compression``; a step ramp maps no event
+    time at all), an event of one source can arrive more than the allowed lateness behind the
+    other's and be late at the service but not in the in-process reference, or the other way
+    round. One source per hall is always exact.
+    """
+    sources: dict[str, int] = {}
+    for src in plan.sources:
+        if src.hall is not None and src.sends:
+            sources[src.hall] = sources.get(src.hall, 0) + 1
+    if plan.compression > 0 and tick_s * plan.compression <= lateness_s:
+        return []
+    return sorted(h for h, n in sources.items() if n > 1)
 
 
 _RENAMED_BY_TYPE: dict[type, tuple[str, ...]] = {}
@@ -141,11 +165,13 @@ def replicate(events: Sequence[ev.Event], copy: int, *, same_ids: bool = False) 
         if same_ids and getattr(event, "hall_id", None):
             out.append(replace(event, hall_id=event.hall_id + suffix))  # type: ignore[attr-defined]
             continue
-        changes = {}
+        changes: dict[str, str | tuple[str, ...]] = {}
         for name in _renamed_fields(type(event)):
             value = getattr(event, name)
             if isinstance(value, str):
                 changes[name] = value + suffix
+            elif isinstance(value, tuple):  # ids of departments invited to a joint review
+                changes[name] = tuple(v + suffix for v in value)
         out.append(replace(event, **changes))
     return out
 

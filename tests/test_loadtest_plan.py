@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -13,6 +14,8 @@ from loadtests.replay_plan import (
     hall_scale_peak,
     load_plan,
     make_plan,
+    replicate,
+    source_of,
     step_offsets,
     write_plan,
 )
@@ -82,3 +85,22 @@ def test_slo_judgement() -> None:
         SLO(), requests=100, failures=5, p95_ms=10, p99_ms=900, delivered=50, planned=100, cpu_warning=True
     )
     assert not bad.passed and not bad.valid and len(bad.reasons) == 4
+
+
+def test_copies_rename_joint_reviews_and_inspections_consistently() -> None:
+    """A copy's absent department is one of the copy's invited ones, and its inspections are its own."""
+    ts = datetime(2025, 3, 3, 9, tzinfo=UTC)
+    review = {"hall_id": "H1", "case_id": "C1", "department_id": "D1", "review_id": "R1", "ts": ts}
+    visit = {"hall_id": "H1", "department_id": "D1", "inspection_id": "V1", "ts": ts}
+    events = [
+        ev.JointReviewConvened(event_id="j1", invited=("D2", "D3"), **review),
+        ev.JointReviewAbsent(event_id="j2", invitee="D3", **review),
+        ev.InspectionFinding(event_id="v1", finding_id="F1", problem="delay", named=True, **visit),
+    ]
+    convened, absent, finding = replicate(events, 2)
+    assert isinstance(convened, ev.JointReviewConvened) and isinstance(absent, ev.JointReviewAbsent)
+    assert convened.invited == ("D2~r2", "D3~r2") and absent.invitee in convened.invited
+    assert (convened.review_id, absent.review_id) == ("R1~r2", "R1~r2")
+    assert isinstance(finding, ev.InspectionFinding)
+    assert (finding.inspection_id, finding.finding_id) == ("V1~r2", "F1~r2")
+    assert source_of(finding)[:2] == ("H1~r2/complaints", "complaints")

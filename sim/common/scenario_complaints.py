@@ -25,6 +25,7 @@ __all__ = [
     "ComplaintMisconduct",
     "ComplaintTruthSpec",
     "Complaints",
+    "FromHall",
     "HandlingSpec",
     "complaint_problems",
 ]
@@ -132,13 +133,33 @@ class ComplaintTruthSpec(_Spec, frozen=True):
     repeat_unit: Annotated[int, Meta(ge=2, le=1000)] = 6
 
 
+class FromHall(_Spec, frozen=True):
+    """Complaints the hall's own misconduct raises (opt-in): the worlds connect through the applicant.
+
+    An applicant whose case was slow-walked (a step past its limit, held by a known official)
+    complains about that official with ``slow_walked``; one whose case went past its promised
+    limit without a slow step complains about the unit with ``overdue``; one complaint per case at
+    most. The complaint arrives ``delay_days`` working days after the limit passed (if the run
+    has not ended) on a channel drawn in proportion to the channels' rates, and is found
+    ``substantiated`` / ``partly_substantiated`` with the shares below (it is about a real delay).
+    Its draws come from a generator of their own, so the section's other complaints are unchanged.
+    """
+
+    slow_walked: Prob = 0.3
+    overdue: Prob = 0.1
+    delay_days: Range = Range(min=0.5, max=5.0)
+    substantiated: Prob = 0.7
+    partly_substantiated: Prob = 0.2
+
+
 class Complaints(_Spec, frozen=True):
     """Efficiency complaints about a hall's units and window staff (效能投诉), per hall.
 
     ``named_share`` of complaints name an official (a window staff member of the unit); the
     others are about the unit. Units draw complaints in proportion to their windows.
     ``substantiated`` / ``partly_substantiated`` are the shares of findings of an ordinary
-    official's or a unit's complaint.
+    official's or a unit's complaint. ``from_hall`` (absent: none) adds complaints raised by the
+    hall's own slow-walked and overdue cases.
     """
 
     channels: dict[ChannelName, ChannelSpec] = msgspec.field(default_factory=_default_channels)
@@ -164,6 +185,7 @@ class Complaints(_Spec, frozen=True):
     misconduct: ComplaintMisconduct = ComplaintMisconduct()
     lookalikes: ComplaintLookalikes = ComplaintLookalikes()
     truth: ComplaintTruthSpec = ComplaintTruthSpec()
+    from_hall: FromHall | None = None
 
 
 def complaint_problems(spec: Complaints, at: str = "$.complaints") -> list[tuple[str, str]]:
@@ -186,6 +208,15 @@ def complaint_problems(spec: Complaints, at: str = "$.complaints") -> list[tuple
         )
     if spec.substantiated + spec.partly_substantiated > 1:
         problems.append((f"{at}.partly_substantiated", "the finding shares sum above 1"))
+    fh = spec.from_hall
+    if fh is not None and fh.substantiated + fh.partly_substantiated > 1:
+        problems.append((f"{at}.from_hall.partly_substantiated", "the finding shares sum above 1"))
+    if (
+        fh is not None
+        and (fh.slow_walked or fh.overdue)
+        and not any(c.per_month for c in spec.channels.values())
+    ):
+        problems.append((f"{at}.from_hall", "complaints from the hall need a channel with a rate above 0"))
     minutes = spec.truth.feedback_days * 60
     if lk.closing_minutes.max >= minutes:
         problems.append((f"{at}.lookalikes.closing_minutes", "must stay below the feedback limit"))

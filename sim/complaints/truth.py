@@ -13,6 +13,12 @@ Violations (``lookalike=False``), each about ``complaint:<id>`` unless said othe
   (``repeat_unit``-th) complaint within ``repeat_window_days`` working days, counted at
   classification, and again only once the previous episode's onset has left the window.
 
+Complaints raised by the hall's own misconduct (the section's ``from_hall``) carry their cause:
+``hall_misconduct_complaint`` (about ``complaint:<id>``, onset at its receipt) names the case and
+the hall episode (``step_overdue`` or ``overdue``) behind it. It is a link, not a violation any
+rule should flag by itself (a run lists it among the unscored truth kinds); a substantiated
+complaint of this kind is ``injected``, since the misconduct it was about was.
+
 Look-alikes: ``complaint_extended`` (answered after the original limit, within the extended
 one), ``answered_on_last_day`` and ``feedback_on_last_day`` (minutes before the limit).
 
@@ -34,6 +40,7 @@ from engine.contract.events import (
     ComplaintClassified,
     ComplaintExtended,
     ComplaintFeedbackGiven,
+    ComplaintReceived,
     Event,
 )
 from sim.common.scenario_complaints import ComplaintTruthSpec
@@ -79,8 +86,13 @@ def complaint_truth(
     spec: ComplaintTruthSpec,
     kinds: dict[str, str],
     problems: set[str],
+    caused: dict[str, Episode] | None = None,
 ) -> list[Episode]:
-    """Episodes of the complaint ``events`` (time-ordered); ``kinds``: complaint id → injected kind."""
+    """Episodes of the complaint ``events`` (time-ordered); ``kinds``: complaint id → injected kind.
+
+    ``caused``: complaint id → the hall episode whose case raised it (``from_hall``).
+    """
+    caused = caused or {}
     day = float(calendar.day_seconds)
     idx = calendar.to_index
     end_x = idx(end)
@@ -90,7 +102,9 @@ def complaint_truth(
     classified: list[ComplaintClassified] = []
     out: list[Episode] = []
     for e in events:
-        if isinstance(e, ComplaintClassified):
+        if isinstance(e, ComplaintReceived) and e.complaint_id in caused:
+            out.append(_hall_link(e, caused[e.complaint_id]))
+        elif isinstance(e, ComplaintClassified):
             named[e.complaint_id] = e.staff_id
             hall_of[e.complaint_id] = e.hall_id
             classified.append(e)
@@ -140,7 +154,7 @@ def complaint_truth(
                     subject=f"complaint:{cid}",
                     onset=first.ts,
                     end=first.ts,
-                    cause="injected" if named.get(cid) in problems else "natural",
+                    cause="injected" if named.get(cid) in problems or cid in caused else "natural",
                     hall_id=hall_of.get(cid),
                     department_id=first.department_id,
                     staff_id=named.get(cid),
@@ -168,6 +182,21 @@ def complaint_truth(
             )
     out.extend(_repeats(classified, calendar, spec, problems))
     return sorted(out, key=lambda ep: (ep.onset, ep.episode_id))
+
+
+def _hall_link(e: ComplaintReceived, ep: Episode) -> Episode:
+    """The link from a complaint to the hall episode whose case raised it."""
+    return Episode(
+        episode_id=f"hall_misconduct_complaint:{e.complaint_id}",
+        kind="hall_misconduct_complaint",
+        subject=f"complaint:{e.complaint_id}",
+        onset=e.ts,
+        cause="injected",
+        hall_id=e.hall_id,
+        department_id=ep.department_id,
+        staff_id=ep.staff_id,
+        params={"case": ep.subject, "episode": ep.episode_id, "from": ep.kind},
+    )
 
 
 def _cause(injected: bool) -> str:

@@ -41,6 +41,7 @@ from sim.common.scenario_complaints import Complaints
 from sim.common.truth import Episode
 from sim.complaints.arrivals import draw_arrivals
 from sim.complaints.draws import ComplaintDraws, draw_complaints, problem_officials
+from sim.complaints.from_hall import PREFIX, hall_caused
 from sim.complaints.truth import complaint_truth
 
 __all__ = ["STREAM_KEY", "ComplaintWorld", "complaint_rng", "simulate_complaints"]
@@ -75,6 +76,7 @@ class _Flow:
         hall: HallModel,
         draws: ComplaintDraws,
         out: list[Event],
+        prefix: str = "K",
     ) -> None:
         self.env = env
         self.clock = clock
@@ -82,6 +84,7 @@ class _Flow:
         self.hall = hall
         self.draws = draws
         self.out = out
+        self.prefix = prefix
         self.day = float(clock.day_seconds)
 
     def door(self, arrivals: list[tuple[int, str]]) -> simpy.events.ProcessGenerator:
@@ -92,7 +95,7 @@ class _Flow:
 
     def complaint(self, i: int, channel: str) -> simpy.events.ProcessGenerator:
         env, clock, d = self.env, self.clock, self.draws
-        cid = f"{self.hall.id}-K{i + 1:06d}"
+        cid = f"{self.hall.id}-{self.prefix}{i + 1:06d}"
         seq = [0]
 
         def record(make: Callable[..., Event], **fields: object) -> None:
@@ -189,14 +192,22 @@ def simulate_complaints(
     end: datetime,
     days: int,
     rng: np.random.Generator,
+    hall_truth: list[Episode] | None = None,
 ) -> ComplaintWorld:
-    """Complaint events and truth for ``halls`` over the run ``[start, end)``."""
+    """Complaint events and truth for ``halls`` over the run ``[start, end)``.
+
+    ``hall_truth`` (the hall world's episodes) is read only when the section has ``from_hall``:
+    the slow-walked and overdue cases whose applicants then complain (:mod:`sim.complaints.from_hall`).
+    """
     r_arrivals, r_natural, r_misconduct = rng.spawn(3)
+    fh = spec.from_hall
+    r_hall = rng.spawn(1)[0] if fh is not None else None
     clock = SimClock(calendar, start, end)
     env = simpy.Environment()
     out: list[Event] = []
     kinds: dict[str, str] = {}
     problems: set[str] = set()
+    caused: dict[str, Episode] = {}
     n = 0
     for hall in halls:
         arrivals = draw_arrivals(spec, clock, days, r_arrivals)
@@ -208,12 +219,21 @@ def simulate_complaints(
         kinds.update({f"{hall.id}-K{i + 1:06d}": k for i, k in enumerate(draws.kind) if k is not None})
         env.process(_Flow(env, clock, spec, hall, draws, out).door(arrivals))
         n += len(arrivals)
+        if fh is not None and r_hall is not None:
+            hc = hall_caused(spec, fh, hall, hall_truth or [], clock, hall_problems, r_hall.spawn(1)[0])
+            ids = [f"{hall.id}-{PREFIX}{i + 1:06d}" for i in range(len(hc.arrivals))]
+            kinds.update({cid: k for cid, k in zip(ids, hc.draws.kind, strict=True) if k is not None})
+            caused.update(zip(ids, hc.causes, strict=True))
+            env.process(_Flow(env, clock, spec, hall, hc.draws, out, PREFIX).door(hc.arrivals))
+            n += len(hc.arrivals)
     horizon = clock.at(end)
     while env.peek() < horizon:
         env.step()
     events = sorted(out, key=lambda e: (e.ts, e.event_id))
-    truth = complaint_truth(events, calendar, end, spec.truth, kinds, problems)
+    truth = complaint_truth(events, calendar, end, spec.truth, kinds, problems, caused)
     stats: Counter[str] = Counter({"complaints": n, "complaints.problem_officials": len(problems)})
+    if fh is not None:
+        stats["complaints.from_hall"] = len(caused)
     stats.update(f"events.{type(e).__struct_config__.tag}" for e in events)
     stats.update(f"truth.{ep.kind}" for ep in truth)
     return ComplaintWorld(events=events, truth=truth, stats=dict(sorted(stats.items())))

@@ -107,7 +107,9 @@ def simulate(scenario: Scenario, *, seed: int | None = None, progress: Progress 
         from sim.complaints.world import complaint_rng, simulate_complaints
 
         rng_c = complaint_rng(scenario.seed if seed is None else seed)
-        comp = simulate_complaints(scenario.complaints, halls, calendar, start, end, scenario.days, rng_c)
+        comp = simulate_complaints(
+            scenario.complaints, halls, calendar, start, end, scenario.days, rng_c, hall_truth=truth
+        )
         events = sorted([*events, *comp.events], key=lambda e: (e.ts, e.event_id))
         truth = sorted([*truth, *comp.truth], key=lambda ep: (ep.onset, ep.episode_id))
         stats = {**stats, **comp.stats, "events": len(events)}

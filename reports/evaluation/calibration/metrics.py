@@ -2,9 +2,10 @@
 
 A run's figures come from what a supervision bureau would have: the event stream and the
 alerts (through :func:`reports.evaluation.kpis.hall_kpis`), never the truth, plus the scenario's
-structure (windows, staff) for size figures. Tender figures (award discount below the
-control price) are read off ``tender.published`` / ``tender.awarded`` events
-(:func:`event_figures`); a market scenario's replications and scale live in
+structure (windows, staff) for size figures. Complaint figures (received, closed, dealt with)
+come from the ``complaint.*`` events (:mod:`reports.evaluation.calibration.complaint_metrics`).
+Tender figures (award discount below the control price) are read off ``tender.published`` /
+``tender.awarded`` events (:func:`event_figures`); a market scenario's replications and scale live in
 :mod:`supsim.experiments.calibrate_market`.
 
 :func:`run_figures` works on in-memory results (the calibration loop); :func:`run_dir_figures`
@@ -23,6 +24,7 @@ import numpy as np
 from engine.contract.alerts import Alert, read_alerts
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, ItemPublished, TenderAwarded, TenderPublished, read_jsonl
+from reports.evaluation.calibration.complaint_metrics import complaint_run_figures
 from reports.evaluation.calibration.kinds import alert_rule_figures, case_kind_figures
 from reports.evaluation.kpis import HallKpis, hall_kpis
 from sim.common.scenario import Scenario
@@ -146,6 +148,7 @@ def run_figures(
     out.update(event_figures(events))
     out.update(case_kind_figures(events))
     out.update(alert_rule_figures(alerts))
+    out.update(complaint_run_figures(events))
     return out
 
 
@@ -160,6 +163,7 @@ def run_dir_figures(run_dir: Path, scenario: Scenario) -> Figures:
     events = list(read_jsonl(run_dir / "events.jsonl"))
     out.update(event_figures(events))
     out.update(case_kind_figures(events))
+    out.update(complaint_run_figures(events))
     if (run_dir / "alerts.jsonl").exists():
         out.update(alert_rule_figures(read_alerts(run_dir / "alerts.jsonl")))
     return out

@@ -96,7 +96,9 @@ def _period_ratio(targets: Targets, scale: ScenarioScale) -> float:
 #: Counts that are stocks at the end of the period (the pipeline), not flows over it.
 STOCKS = frozenset({"open_cases"})
 #: Closed shares whose open part is such a stock: comparable as plain rates only over equal periods.
-STOCK_RATES = frozenset({"completion_rate", "instant_completion_rate", "promised_completion_rate"})
+STOCK_RATES = frozenset(
+    {"completion_rate", "instant_completion_rate", "promised_completion_rate", "complaint_closure_rate"}
+)
 #: How far the scenario's period may differ from the published one before a stock rate is refused.
 _PERIOD_SLACK = 0.10
 
@@ -130,8 +132,8 @@ def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases
         _refuse_period_mismatch(fig, targets, scale)
     if fig.basis in ("rate", "size"):
         return fig.value
-    cases = fig.cases if fig.cases is not None else targets.population["cases"]
-    if fig.basis == "per_cases":
+    if fig.basis == "per_cases":  # only this basis divides by the published cases (a count needs none)
+        cases = fig.cases if fig.cases is not None else targets.population["cases"]
         return fig.value * (sim_cases or 0.0) / cases
     ratio = _period_ratio(targets, scale)
     if fig.basis == "stock_rate":

@@ -32,6 +32,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from reports.evaluation.calibration.complaint_metrics import COMPLAINT_METRICS
 from reports.evaluation.calibration.kinds import KIND_METRICS, UNSIMULATED
 from sim.common.scenario import ScenarioError
 
@@ -75,6 +76,7 @@ METRICS: dict[str, str] = {
     "instant_item_share": "instant items / catalogue items",
     "halls": "halls",
     **KIND_METRICS,
+    **COMPLAINT_METRICS,
 }
 
 #: Structure measures a ``count`` may be scaled by, and ``size`` figures compared with.
