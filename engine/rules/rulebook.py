@@ -213,6 +213,23 @@ class SourcesSection(_Section, frozen=True):
             "first batch is not late. Needs watermark: per_source."
         ),
     ] = ()
+    dedup_window: Annotated[
+        Seconds,
+        Meta(
+            description="A case record whose case, kind, event time (and step) repeat a record accepted "
+            "within this many seconds of stream time is a copy re-sent under a new id and is dropped "
+            "(side output `duplicate`). 0: off, only repeated event ids are duplicates."
+        ),
+    ] = 0
+    skew_tolerance: Annotated[
+        dict[Annotated[str, Meta(min_length=1)], Seconds],
+        Meta(
+            description="Clock-skew tolerance per source, seconds, by source-name pattern (fnmatch, "
+            "first match wins): the deadline and step-limit rules judge a case of that source this "
+            "long after its limit, so a closing or completion stamped that close after it still "
+            "counts as in time; alerts keep the limit's instant. Absent: 0."
+        ),
+    ] = msgspec.field(default_factory=dict)
 
     #: Left out of the generated default file while equal to its defaults.
     optional: ClassVar[bool] = True
