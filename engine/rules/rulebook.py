@@ -48,6 +48,7 @@ __all__ = [
     "rulebook_json_schema",
     "rulebook_type",
     "section_type",
+    "validate_rulebook",
 ]
 
 Days = Annotated[float, Meta(ge=0)]
@@ -405,6 +406,11 @@ def section_type(section: str) -> type[msgspec.Struct]:
 
 def _rebuild(data: bytes) -> Rulebook:
     return msgspec.msgpack.decode(data, type=rulebook_type())
+
+
+def validate_rulebook(rb: Rulebook, where: str) -> Rulebook:
+    """Check a rulebook built in code (a sweep's variant) as a rulebook file is checked."""
+    return _validate(rb, where)
 
 
 def _validate(rb: Rulebook, where: str) -> Rulebook:
