@@ -28,7 +28,9 @@ looks at the wall clock (unless a reference clock is injected for the "future" c
   :class:`SideRecord` with its reason: ``late``, ``future``, ``duplicate``, ``after_close``
   (about a closed case) or ``out_of_calendar`` (an instant outside the calendar's covered
   years; for a timer, a deadline beyond them once the stream has gone past their end).
-* **Duplicates.** A repeated ``event_id`` is ignored and counted. To keep memory bounded,
+* **Duplicates.** A repeated ``event_id`` is ignored and counted; with ``sources.dedup_window``
+  so is a case record repeating the case, kind and time of one accepted within the window
+  under another id (:mod:`engine.runtime.dedup`). To keep memory bounded,
   ids of applied events are forgotten once their ``ts`` falls ``allowed_lateness`` behind
   the watermark: a copy that old would be late anyway and is reported as late. Ids of
   buffered, held, late and future events are kept.
@@ -36,6 +38,8 @@ looks at the wall clock (unless a reference clock is injected for the "future" c
   watermark``), in ``(due, key)`` order, after every event with ``ts <= due`` is applied.
   A timer is about an open case, or, for a rule with a ``timer_family``, about that state
   family's ``timer_state(id)`` (a complaint); it does nothing once its subject is gone.
+  With ``sources.skew_tolerance`` a case's timers are armed its source's tolerance later and
+  its alerts keep the limit's instant (:mod:`engine.runtime.skew`).
 * **Cases** (:mod:`engine.runtime.cases`) are dropped when closed; their timers are cancelled and
   later events about them are counted (``after_close``) and not applied.
 """
@@ -59,9 +63,11 @@ from engine.runtime.buffer import PosixClock, WatermarkBuffer
 from engine.runtime.cards import CardBoard
 from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
+from engine.runtime.dedup import RecordDedup
 from engine.runtime.dispatch import CaseRegistry, Handler
 from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
 from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
+from engine.runtime.skew import SkewTolerance
 from engine.runtime.sources import SourceClocks
 from engine.runtime.timers import CalendarTimers, TimerKey
 
@@ -111,18 +117,27 @@ class Engine:
         # RuleContext.schedule / cancel: the timer queue's own bound methods, one call each.
         self.schedule = self.timers.schedule
         self.cancel = self.timers.cancel
+        src = self.rulebook.sources
+        #: Skew tolerance (:mod:`engine.runtime.skew`): case timers armed later, opt-in.
+        self._skew: SkewTolerance | None = None
+        if src.skew_tolerance:
+            self._skew = SkewTolerance(
+                {p: float(v) for p, v in src.skew_tolerance.items()}, self._timer_case, self.timers.schedule
+            )
+            self.schedule = self._skew.schedule
         self.cards = CardBoard()
         self.side_output: list[SideRecord] = []
         self._lateness = float(self.rulebook.allowed_lateness)
         self._max_future = float(self.rulebook.max_future)
         self._clock = clock
-        src = self.rulebook.sources
         #: Per-source clocks (:mod:`engine.runtime.sources`): only when the rulebook asks for
         #: per-source watermarks or a rule watches for silence; ``None`` keeps the batch path.
         self._sources: SourceClocks | None = None
         if src.watermark == "per_source":
             self._sources = self._source_clocks(per_source=True)
         self._buffer = WatermarkBuffer(None if self._sources is not None else self._lateness)
+        #: Copies re-sent under new ids (:mod:`engine.runtime.dedup`): opt-in.
+        self._dedup = RecordDedup(float(src.dedup_window)) if src.dedup_window > 0 else None
         self._posix = PosixClock()
         self._seen: set[str] = set()
         self._emitted: set[str] = set()
@@ -168,7 +183,7 @@ class Engine:
         also moves the watermark); the arrival it stops at goes through :meth:`_ingest`.
         """
         out = self._out = []
-        if self._sources is not None:
+        if self._sources is not None or self._dedup is not None:
             self._process_each(events)
             return out
         seen = self._seen
@@ -198,7 +213,8 @@ class Engine:
         return out
 
     def _process_each(self, events: Iterable[ev.Event]) -> None:
-        """:meth:`process_many` when sources are followed: every arrival through :meth:`_ingest`."""
+        """:meth:`process_many` when sources are followed or copies looked for: every arrival
+        through :meth:`_ingest`."""
         buffer = self._buffer
         ingest = self._ingest
         it = iter(events)
@@ -432,6 +448,12 @@ class Engine:
         if ts < self._buffer.watermark:
             self._side(event, "late")
             return
+        dedup = self._dedup
+        if dedup is not None:
+            newest = self._buffer.newest
+            if dedup.is_copy(event, ts, newest if newest > ts else ts):
+                self._side(event, "duplicate", "same case, kind and time as a record just accepted")
+                return
         clock = self._clock
         if clock is not None:
             if ts > clock() + self._max_future:
@@ -493,7 +515,15 @@ class Engine:
             timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
         self._buffer.forget_before(limit - self._lateness, self._seen)
 
+    def _timer_case(self, key: TimerKey) -> CaseState | None:
+        """The open case a timer is about; None for timers of other state families."""
+        return self.cases.get(key[1]) if self._by_name[key[0]].timer_family is None else None
+
     def _on_timer(self, key: TimerKey, when: datetime) -> None:
         state = self._timer_state(key)
         if state is not None:
+            if self._skew is not None and (tol := self._skew.of_timer(key)) > 0.0:
+                # Armed ``tol`` after its limit: the alert keeps the limit's instant.
+                cal = self.calendar
+                when = cal.from_index(cal.to_index(when) - tol, latest=True)
             self._by_name[key[0]].timer_one(state, key, when)

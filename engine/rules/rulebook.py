@@ -48,6 +48,7 @@ __all__ = [
     "rulebook_json_schema",
     "rulebook_type",
     "section_type",
+    "validate_rulebook",
 ]
 
 Days = Annotated[float, Meta(ge=0)]
@@ -213,6 +214,23 @@ class SourcesSection(_Section, frozen=True):
             "first batch is not late. Needs watermark: per_source."
         ),
     ] = ()
+    dedup_window: Annotated[
+        Seconds,
+        Meta(
+            description="A case record whose case, kind, event time (and step) repeat a record accepted "
+            "within this many seconds of stream time is a copy re-sent under a new id and is dropped "
+            "(side output `duplicate`). 0: off, only repeated event ids are duplicates."
+        ),
+    ] = 0
+    skew_tolerance: Annotated[
+        dict[Annotated[str, Meta(min_length=1)], Seconds],
+        Meta(
+            description="Clock-skew tolerance per source, seconds, by source-name pattern (fnmatch, "
+            "first match wins): the deadline and step-limit rules judge a case of that source this "
+            "long after its limit, so a closing or completion stamped that close after it still "
+            "counts as in time; alerts keep the limit's instant. Absent: 0."
+        ),
+    ] = msgspec.field(default_factory=dict)
 
     #: Left out of the generated default file while equal to its defaults.
     optional: ClassVar[bool] = True
@@ -388,6 +406,11 @@ def section_type(section: str) -> type[msgspec.Struct]:
 
 def _rebuild(data: bytes) -> Rulebook:
     return msgspec.msgpack.decode(data, type=rulebook_type())
+
+
+def validate_rulebook(rb: Rulebook, where: str) -> Rulebook:
+    """Check a rulebook built in code (a sweep's variant) as a rulebook file is checked."""
+    return _validate(rb, where)
 
 
 def _validate(rb: Rulebook, where: str) -> Rulebook:

@@ -1,4 +1,4 @@
-"""``supsim sweep``: vary rule thresholds over a grid, on the same simulated streams.
+"""``supsim sweep``: vary rule thresholds or engine settings over a grid, on the same simulated streams.
 
 The command is a thin shell over :func:`supsim.experiments.sweep.run_sweep`: it loads the grid,
 runs the seeds (process pool, or a Dask cluster with ``--dask``), prints the table with the
@@ -56,7 +56,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``sweep`` to the ``supsim`` command line."""
-    p = subparsers.add_parser("sweep", help="sweep rule thresholds over seeds and recommend one")
+    p = subparsers.add_parser(
+        "sweep", help="sweep rule thresholds or engine settings over seeds and recommend one"
+    )
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--grid", required=True, help="grid YAML (see docs/sweeps.md)")
     p.add_argument("--seeds", type=int, default=5, help="number of seeds, from the scenario's (default 5)")

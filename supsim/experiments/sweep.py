@@ -27,7 +27,7 @@ from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.vectorised.thresholds import BATCH_RULES, batch_alerts
 from engine.vectorised.trace import trace_case_clocks
-from reports.evaluation.sweeps.grid import Grid, Variant, variants
+from reports.evaluation.sweeps.grid import ENGINE, Grid, Variant, apply_settings, variants
 from reports.evaluation.sweeps.score import (
     SeedResult,
     SeedScore,
@@ -152,10 +152,20 @@ def _score_streaming(
 
 
 def run_seed(task: SeedTask) -> SeedResult:
-    """Simulate one seed and score every variant on it (the unit of parallel work)."""
+    """Simulate one seed and score every variant on it (the unit of parallel work).
+
+    A grid naming engine settings, or a scenario with ``data_quality:``, is scored on the
+    stream as delivered, every rule the grid scores at once
+    (:mod:`supsim.experiments.sweep_delivered`); otherwise each swept rule on its own.
+    """
     scenario = load_scenario(task.scenario, calendar=task.calendar)
     book = _rulebook(task)
     world = simulate(scenario, seed=task.seed)
+    if task.grid.engine_settings() or scenario.data_quality is not None:
+        from supsim.experiments.sweep_delivered import score_delivered
+
+        scores = score_delivered(scenario, world, book, task.grid, seed=task.seed)
+        return SeedResult(seed=task.seed, scores=tuple(scores))
     return SeedResult(seed=task.seed, scores=tuple(score_world(world, book, task.grid, batch=task.batch)))
 
 
@@ -175,6 +185,11 @@ def run_sweep(
     ``calendar`` (``--holidays`` / ``--beyond-range``) reaches every worker with its task.
     """
     book = None if rulebook is None else str(rulebook)
+    if grid.engine_settings():  # a setting the rulebook cannot take fails before any seed runs
+        task0 = SeedTask(str(scenario), book, grid, seeds[0] if seeds else 0, batch, calendar)
+        base = _rulebook(task0)
+        for variant in variants(grid):
+            apply_settings(base, variant.get(ENGINE, {}), where="grid")
     tasks = [SeedTask(str(scenario), book, grid, s, batch, calendar) for s in seeds]
     if dask_address is not None:
         results = _run_dask(tasks, dask_address)

@@ -1,7 +1,13 @@
 """Sweep grids: which rule parameters to vary, over which values, scored how, for which goal.
 
 A grid file names parameters as ``<rule>.<parameter>`` (``deadline.warning.warning_lead_days``),
-the same names the rule's ``get_params`` returns, so any rule can be swept. Values are a
+the same names the rule's ``get_params`` returns, so any rule can be swept. It may also name
+the engine's settings for impaired delivery, the rulebook's ``sources`` section:
+``sources.idle_after`` and ``sources.dedup_window`` (seconds), and ``sources.lateness[<pattern>]``
+and ``sources.skew_tolerance[<pattern>]`` (seconds for the sources matching the fnmatch
+pattern; a swept pattern goes before the rulebook's own, so it wins). Engine settings act on
+every rule, so such a grid scores the rules named in ``rules`` (default: every deadline and
+logic rule the rulebook enables). Values are a
 list or a ``{start, stop, num}`` linear range; several parameters form their Cartesian
 product in file order. Like scenarios and rulebooks, the file is decoded into frozen
 Structs with unknown keys rejected, so a typo fails before a single seed is simulated.
@@ -10,6 +16,7 @@ Structs with unknown keys rejected, so a typo fails before a single seed is simu
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,9 +25,20 @@ import numpy as np
 from msgspec import Meta
 
 from engine.rules import rule_class
+from engine.rules.rulebook import Rulebook, validate_rulebook
 from reports.evaluation.sweeps.score import Target
 
-__all__ = ["Goal", "Grid", "GridError", "LinearRange", "Variant", "load_grid", "variants"]
+__all__ = [
+    "ENGINE",
+    "Goal",
+    "Grid",
+    "GridError",
+    "LinearRange",
+    "Variant",
+    "apply_settings",
+    "load_grid",
+    "variants",
+]
 
 
 class GridError(ValueError):
@@ -37,15 +55,21 @@ class LinearRange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class Goal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Best recall subject to one constraint: ``min_precision`` or ``max_alerts_per_day``."""
+    """Best recall subject to one constraint: ``min_precision``, ``max_alerts_per_day`` or
+    ``max_data_false_alarms_per_1000`` (false alarms caused by data quality per 1,000 cases,
+    measured on a scenario with ``data_quality:``)."""
 
     min_precision: Annotated[float, Meta(ge=0, le=1)] | None = None
     max_alerts_per_day: Annotated[float, Meta(ge=0)] | None = None
+    max_data_false_alarms_per_1000: Annotated[float, Meta(ge=0)] | None = None
 
     def describe(self) -> str:
         if self.min_precision is not None:
             return f"best recall at precision >= {self.min_precision:g}"
-        return f"best recall within {self.max_alerts_per_day:g} alerts per working day"
+        if self.max_alerts_per_day is not None:
+            return f"best recall within {self.max_alerts_per_day:g} alerts per working day"
+        limit = self.max_data_false_alarms_per_1000
+        return f"best recall within {limit:g} false alarms caused by data quality per 1,000 cases"
 
 
 class Grid(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -53,10 +77,25 @@ class Grid(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     score: dict[str, Target] = {}
     goal: Goal = Goal(min_precision=0.5)
     tolerance_s: Annotated[float, Meta(ge=0)] = 60.0
+    #: Rules scored when the grid names engine settings (empty: every deadline and logic rule
+    #: the rulebook enables); a grid of rule parameters only scores its swept rules.
+    rules_scored: tuple[str, ...] = msgspec.field(default=(), name="rules")
 
     def rules(self) -> tuple[str, ...]:
-        """Swept rules, in first-mention order."""
-        return tuple(dict.fromkeys(_split(name)[0] for name in self.params))
+        """Swept rules, in first-mention order (engine settings are not rules)."""
+        return tuple(dict.fromkeys(r for r in (_split(name)[0] for name in self.params) if r != ENGINE))
+
+    def engine_settings(self) -> bool:
+        """True when the grid names a setting of the rulebook's ``sources`` section."""
+        return any(_split(name)[0] == ENGINE for name in self.params)
+
+
+#: The pseudo-rule under which a variant holds its engine settings (``sources.<field>``).
+ENGINE = "sources"
+#: ``sources`` fields a grid may set: plain seconds, and seconds per source pattern.
+SCALAR_SETTINGS = ("idle_after", "dedup_window")
+PATTERN_SETTINGS = ("lateness", "skew_tolerance")
+_PATTERNED = re.compile(r"^(?P<field>[a-z_]+)\[(?P<pattern>[^\]]+)\]$")
 
 
 #: One variant: rule name -> parameters to set on it (only the swept ones).
@@ -64,8 +103,41 @@ Variant = dict[str, dict[str, Any]]
 
 
 def _split(name: str) -> tuple[str, str]:
+    if name.startswith(ENGINE + "."):  # a pattern may hold dots: split at the first
+        return ENGINE, name[len(ENGINE) + 1 :]
     rule, _, param = name.rpartition(".")
     return rule, param
+
+
+def apply_settings(book: Rulebook, settings: dict[str, Any], *, where: str = "grid") -> Rulebook:
+    """``book`` with a variant's engine settings (``{"skew_tolerance[dept:*]": 300.0, ...}``) set.
+
+    A swept pattern is put before the rulebook's own patterns of that field, so it wins; the
+    result is checked as a rulebook file is (``lateness`` needs ``watermark: per_source``).
+    """
+    src = book.sources
+    changes: dict[str, Any] = {}
+    for name, value in settings.items():
+        m = _PATTERNED.match(name)
+        if m is None:
+            changes[name] = int(value)
+        else:
+            field = m["field"]
+            old = changes.get(field, getattr(src, field))
+            changes[field] = {m["pattern"]: int(value), **{k: v for k, v in old.items() if k != m["pattern"]}}
+    return validate_rulebook(
+        msgspec.structs.replace(book, sources=msgspec.structs.replace(src, **changes)), where
+    )
+
+
+def _check_setting(name: str, setting: str, where: str) -> None:
+    m = _PATTERNED.match(setting)
+    if m is None and setting in SCALAR_SETTINGS:
+        return
+    if m is not None and m["field"] in PATTERN_SETTINGS:
+        return
+    valid = ", ".join([*SCALAR_SETTINGS, *(f"{f}[<pattern>]" for f in PATTERN_SETTINGS)])
+    raise GridError(f"{where}: `$.params.{name}` - not a sweepable engine setting (sweepable: {valid})")
 
 
 def variants(grid: Grid) -> list[Variant]:
@@ -85,6 +157,11 @@ def variants(grid: Grid) -> list[Variant]:
 def _check(grid: Grid, where: str) -> Grid:
     for name, values in grid.params.items():
         rule, param = _split(name)
+        if isinstance(values, list) and not values:
+            raise GridError(f"{where}: `$.params.{name}` - no values")
+        if rule == ENGINE:
+            _check_setting(name, param, where)
+            continue
         try:
             cls = rule_class(rule)
         except KeyError as exc:
@@ -94,14 +171,23 @@ def _check(grid: Grid, where: str) -> Grid:
             raise GridError(
                 f"{where}: `$.params.{name}` - rule {rule!r} has no parameter {param!r} ({valid})"
             )
-        if isinstance(values, list) and not values:
-            raise GridError(f"{where}: `$.params.{name}` - no values")
+    for i, rule in enumerate(grid.rules_scored):
+        try:
+            rule_class(rule)
+        except KeyError as exc:
+            raise GridError(f"{where}: `$.rules[{i}]` - {exc.args[0]}") from None
     for rule, target in grid.score.items():
         if target.early not in ("bounded", "unbounded"):
             raise GridError(f"{where}: `$.score.{rule}.early` - must be 'bounded' or 'unbounded'")
     g = grid.goal
-    if (g.min_precision is None) == (g.max_alerts_per_day is None):
-        raise GridError(f"{where}: `$.goal` - give exactly one of min_precision, max_alerts_per_day")
+    given = [
+        x for x in (g.min_precision, g.max_alerts_per_day, g.max_data_false_alarms_per_1000) if x is not None
+    ]
+    if len(given) != 1:
+        raise GridError(
+            f"{where}: `$.goal` - give exactly one of min_precision, max_alerts_per_day, "
+            "max_data_false_alarms_per_1000"
+        )
     return grid
 
 

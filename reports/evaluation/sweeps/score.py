@@ -87,6 +87,13 @@ class SeedScore:
     f1: float | None
     latency_p50_h: float | None
     alerts_per_day: float
+    #: Measured only on the delivered (impaired) stream of a scenario with ``data_quality:``
+    #: (:mod:`supsim.experiments.sweep_delivered`): false alarms caused by data quality per
+    #: 1,000 cases, and the alert delay (newest record's event time when the alert came out,
+    #: minus the alert's time), median and 90th percentile, hours.
+    data_false_alarms_per_1000: float | None = None
+    delay_p50_h: float | None = None
+    delay_p90_h: float | None = None
 
 
 def working_days(calendar: WorkingCalendar, start: date, end: date) -> int:

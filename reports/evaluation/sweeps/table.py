@@ -25,6 +25,7 @@ from reports.evaluation.sweeps.grid import Goal, Variant
 from reports.evaluation.sweeps.score import SeedResult
 
 __all__ = [
+    "DELIVERED_RANGES",
     "METRICS",
     "METRIC_RANGES",
     "Estimate",
@@ -46,6 +47,12 @@ METRIC_RANGES: dict[str, ValueRange] = {
     "latency_p50_h": "real",
     "alerts_per_day": "nonnegative",
 }
+#: Columns measured only on the delivered stream (see :class:`Row`).
+DELIVERED_RANGES: dict[str, ValueRange] = {
+    "data_false_alarms_per_1000": "nonnegative",
+    "delay_p50_h": "nonnegative",
+    "delay_p90_h": "nonnegative",
+}
 
 
 class Estimate(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,6 +71,11 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     latency_p50_h: Estimate
     alerts_per_day: Estimate
     pareto: bool = False
+    #: Only in a sweep scored on the delivered stream (engine settings, or ``data_quality:``);
+    #: absent otherwise, so other sweeps' tables are unchanged.
+    data_false_alarms_per_1000: Estimate | msgspec.UnsetType = msgspec.UNSET
+    delay_p50_h: Estimate | msgspec.UnsetType = msgspec.UNSET
+    delay_p90_h: Estimate | msgspec.UnsetType = msgspec.UNSET
 
 
 class SweepTable(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,10 +119,23 @@ def _key(row: Row) -> tuple[float, float, float, float]:
 
 
 def _dominates(a: Row, b: Row) -> bool:
-    """``a`` is no worse than ``b`` on precision, recall and latency, and better on one."""
-    ka = (_m(a.precision), _m(a.recall), -_m(a.latency_p50_h, math.inf))
-    kb = (_m(b.precision), _m(b.recall), -_m(b.latency_p50_h, math.inf))
+    """``a`` is no worse than ``b`` on precision, recall and latency, and better on one.
+
+    On the delivered stream the trade-off is recall, false alarms caused by data quality and
+    the median alert delay (the latency to the onset means little there).
+    """
+    ka, kb = _front_key(a), _front_key(b)
     return all(x >= y for x, y in zip(ka, kb, strict=True)) and ka != kb
+
+
+def _front_key(r: Row) -> tuple[float, ...]:
+    if isinstance(r.data_false_alarms_per_1000, Estimate) and isinstance(r.delay_p50_h, Estimate):
+        return (_m(r.recall), -_m(r.data_false_alarms_per_1000, math.inf), -_m(r.delay_p50_h, math.inf))
+    return (_m(r.precision), _m(r.recall), -_m(r.latency_p50_h, math.inf))
+
+
+def _delivered(r: Row) -> bool:
+    return isinstance(r.data_false_alarms_per_1000, Estimate)
 
 
 def _m(e: Estimate, missing: float = -1.0) -> float:
@@ -121,6 +146,15 @@ def recommend(rows: Sequence[Row], goal: Goal) -> int | None:
     """Index of the best row meeting ``goal`` (``None`` when none does)."""
     if goal.min_precision is not None:
         ok = [r for r in rows if r.precision.mean is not None and r.precision.mean >= goal.min_precision]
+    elif goal.max_data_false_alarms_per_1000 is not None:
+        limit = goal.max_data_false_alarms_per_1000
+        ok = [
+            r
+            for r in rows
+            if isinstance(e := r.data_false_alarms_per_1000, Estimate)
+            and e.mean is not None
+            and e.mean <= limit
+        ]
     else:
         limit = goal.max_alerts_per_day if goal.max_alerts_per_day is not None else math.inf
         ok = [r for r in rows if r.alerts_per_day.mean is not None and r.alerts_per_day.mean <= limit]
@@ -140,17 +174,22 @@ def build_table(variants: Sequence[Variant], results: Sequence[SeedResult], goal
             )
             for name in METRICS
         }
-        rows.append(
-            Row(
-                index=v,
-                params=_flat(variant),
-                precision=est["precision"],
-                recall=est["recall"],
-                f1=est["f1"],
-                latency_p50_h=est["latency_p50_h"],
-                alerts_per_day=est["alerts_per_day"],
-            )
+        row = Row(
+            index=v,
+            params=_flat(variant),
+            precision=est["precision"],
+            recall=est["recall"],
+            f1=est["f1"],
+            latency_p50_h=est["latency_p50_h"],
+            alerts_per_day=est["alerts_per_day"],
         )
+        if any(s.delay_p50_h is not None or s.data_false_alarms_per_1000 is not None for s in scores):
+            extra = {
+                name: estimate([getattr(s, name) for s in scores], rng, what=f"variant {v} {name}")
+                for name, rng in DELIVERED_RANGES.items()
+            }
+            row = msgspec.structs.replace(row, **extra)
+        rows.append(row)
     frontier = {r.index for r in rows if not any(_dominates(o, r) for o in rows if o is not r)}
     rows = [msgspec.structs.replace(r, pareto=r.index in frontier) for r in rows]
     return SweepTable(
@@ -172,7 +211,18 @@ def _fmt(e: Estimate, digits: int = 3) -> str:
 def render_sweep(table: SweepTable) -> str:
     """The table as plain text: one line per variant, ``*`` on the frontier, ``>`` recommended."""
     names = list(table.rows[0].params) if table.rows else []
+    delivered = bool(table.rows) and _delivered(table.rows[0])
     head = [*names, "precision", "recall", "F1", "latency p50 (wh)", "alerts/day"]
+    if delivered:
+        head = [
+            *names,
+            "precision",
+            "recall",
+            "DQ FA/1000 cases",
+            "delay p50 (h)",
+            "delay p90 (h)",
+            "alerts/day",
+        ]
     lines = [
         f"{len(table.rows)} variants x {len(table.seeds)} seeds; "
         "mean [95 % t-interval across seeds, cut to range]",
@@ -181,15 +231,24 @@ def render_sweep(table: SweepTable) -> str:
     for r in table.rows:
         mark = ">" if r.index == table.recommended else ("*" if r.pareto else " ")
         cells = [f"{r.params[n]:g}" for n in names]
-        cells += [
-            _fmt(r.precision),
-            _fmt(r.recall),
-            _fmt(r.f1),
-            _fmt(r.latency_p50_h, 2),
-            _fmt(r.alerts_per_day, 2),
-        ]
+        if delivered:
+            cells += [_fmt(r.precision), _fmt(r.recall)]
+            cells += [
+                _fmt(e, 2) if isinstance(e, Estimate) else "—"
+                for e in (r.data_false_alarms_per_1000, r.delay_p50_h, r.delay_p90_h)
+            ]
+            cells.append(_fmt(r.alerts_per_day, 2))
+        else:
+            cells += [
+                _fmt(r.precision),
+                _fmt(r.recall),
+                _fmt(r.f1),
+                _fmt(r.latency_p50_h, 2),
+                _fmt(r.alerts_per_day, 2),
+            ]
         lines.append(mark + " " + "  ".join(cells))
-    lines.append("* Pareto frontier (precision, recall, latency)   > recommended")
+    front = "recall, DQ false alarms, delay p50" if delivered else "precision, recall, latency"
+    lines.append(f"* Pareto frontier ({front})   > recommended")
     if table.recommended is None:
         lines.append(f"goal: {table.goal}: no variant meets it")
     else:
