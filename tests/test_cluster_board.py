@@ -233,3 +233,13 @@ def test_the_cluster_board_equals_supsim_serve_and_shows_a_stopped_worker(
     assert lag[0]["status_age_s"] > 2.0 and lag[0]["partitions"] == [1, 3, 5, 7]
     _wait(lambda: boards()[""]["sources"]["lagging"] == [], 10, "worker 1 to catch up again")
     assert boards() == serve
+
+
+def test_a_lag_bound_that_is_not_positive_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supsim.cli.main import main
+
+    assert main(["cluster", "up", "--dir", str(tmp_path / "c"), "--worker-lag", "0"]) == 2
+    assert "--worker-lag must be a positive number of seconds, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
