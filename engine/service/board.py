@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.contract.alerts import Alert
 from engine.service.halls import PartitionedEngine
@@ -105,6 +105,30 @@ class OpenBoard:
             self._total.subtract(self._counts.get(part, Counter()))
             self._total.update(counts)
             self._counts[part] = counts
+
+    def state(self) -> dict[str, Any]:
+        """What the board remembers beyond the engines (for a worker's snapshot, with the engines).
+
+        Why: a cluster worker restores its engines from a snapshot and replays only the tail, so
+        the alerts of still-open cases and the closed-case tallies must come back with them; the
+        counts are recomputed from these by :meth:`restore`.
+        """
+        return {
+            "case_alerts": self._case_alerts,
+            "cards": self._cards,
+            "flags": self._flags,
+            "closed": self._closed,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state` gave (engines already restored) and recount every partition."""
+        self._case_alerts = state["case_alerts"]
+        self._cards = state["cards"]
+        self._flags = state["flags"]
+        self._closed = state["closed"]
+        self._counts = {}
+        self._total = Counter()
+        self.refresh(list(self.engine.engines))
 
     def open_alerts(self, partition: str) -> int:
         """Alerts on the board for one partition (for tests and metrics)."""

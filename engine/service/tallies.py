@@ -13,7 +13,29 @@ from engine.service.board import OpenBoard
 from engine.service.centre.network import HallFacts
 from engine.service.halls import PartitionedEngine
 
-__all__ = ["PartitionTally"]
+
+def hall_facts(engine: PartitionedEngine, open_board: OpenBoard, hall: str) -> HallFacts:
+    """What the centre's network board needs of one hall, read off its engine and the open board.
+
+    Shared by ``supsim serve`` (after each commit) and the cluster's workers (which publish it),
+    so both boards count the same way.
+    """
+    eng = engine.engines[hall]
+    levels = open_board.open_levels(hall)
+    tally = open_board.closed_tally(hall)
+    return HallFacts(
+        warning=levels.get("warning", 0),
+        yellow=levels.get("yellow", 0),
+        red=levels.get("red", 0),
+        open_cases=len(eng.cases),
+        closed=eng.closed_cases,
+        closed_warned=tally.warned,
+        closed_overdue=tally.overdue,
+        last_event=eng.newest_event,
+    )
+
+
+__all__ = ["PartitionTally", "hall_facts"]
 
 
 class PartitionTally:
@@ -41,21 +63,5 @@ class PartitionTally:
             self._part_stats[part] = new
             self.open_cases[part] = len(eng.cases) if eng is not None else 0
             if eng is not None and not part.startswith("~"):
-                self.halls[part] = self._hall_facts(part)
+                self.halls[part] = hall_facts(self.engine, self.open_board, part)
         return {"partitions": len(engines), **total}
-
-    def _hall_facts(self, hall: str) -> HallFacts:
-        """What the centre's network board needs of one hall."""
-        eng = self.engine.engines[hall]
-        levels = self.open_board.open_levels(hall)
-        tally = self.open_board.closed_tally(hall)
-        return HallFacts(
-            warning=levels.get("warning", 0),
-            yellow=levels.get("yellow", 0),
-            red=levels.get("red", 0),
-            open_cases=len(eng.cases),
-            closed=eng.closed_cases,
-            closed_warned=tally.warned,
-            closed_overdue=tally.overdue,
-            last_event=eng.newest_event,
-        )

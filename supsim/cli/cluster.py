@@ -31,7 +31,7 @@ def _up(args: argparse.Namespace) -> int:
 
     state = up(
         args.dir, nats=args.nats, ingest=args.ingest, workers=args.workers, port=args.port,
-        partitions=args.partitions, tokens=args.tokens, rulebook=args.rulebook,
+        partitions=args.partitions, tokens=args.tokens, rulebook=args.rulebook, worker_lag_s=args.worker_lag,
     )  # fmt: skip
     d = Path(args.dir)
     roles = ", ".join(f"{r} ×{len(state.pids(r))}" for r in ("nats", "ingest", "worker"))
@@ -136,6 +136,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     u.add_argument("--tokens", default=None, help="token YAML (default: demo tokens in DIR/tokens.yaml)")
     u.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default)")
+    u.add_argument(
+        "--worker-lag", type=float, default=10.0,
+        help="seconds after which a worker whose status is older, or that is behind the stream, shows as "
+        "lagging on the network board (default 10)",
+    )  # fmt: skip
     u.set_defaults(func=_guarded(_up))
     d = sub.add_parser("down", help="stop the cluster of --dir")
     d.add_argument("--dir", required=True)

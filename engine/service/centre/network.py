@@ -11,12 +11,17 @@ say): ``overdue_rate`` is the share of closed cases that were still open past th
 (``deadline.overdue`` or ``deadline.severe`` was raised about them); ``early_rate`` the share
 closed before any deadline alert, i.e. before the warning point (``warning_lead_days``
 ahead of a promised limit) — 提前办结 as far as the engine can tell it. Where facts are only
-raised alerts (the cluster's view), ``counts`` says ``raised`` and the KPIs are null.
+raised alerts (a cluster whose workers have not all published yet), ``counts`` says
+``raised`` and the KPIs are null.
+
+Why ``sources.lagging``: in the cluster the facts come from workers, and a worker that stopped
+reporting or fell behind the stream leaves its halls' facts stale; the cluster passes such
+workers in so the board says so. ``supsim serve`` has no workers: the list is always empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -119,6 +124,7 @@ def network_board(
     silent_s: float = 3600.0,
     worst: int = 10,
     counts: Literal["open", "raised"] = "open",
+    lagging: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The board of ``unit`` (``""``: the whole network); :class:`UnknownUnit` if nothing is under it.
 
@@ -174,6 +180,7 @@ def network_board(
             "silent_minutes": round(silent_s / 60, 3),
             "silent_count": len(silent),
             "silent": [_silent(tree, h, t, now) for t, h in silent[:_MAX_SILENT]],
+            "lagging": [dict(w) for w in lagging],
         }
     return {
         "unit": _unit(tree, unit),

@@ -37,6 +37,17 @@ def _object(props: dict[str, Any]) -> dict[str, Any]:
 def network_board_schema() -> dict[str, Any]:
     bucket = _object({"start": {"type": "number"}, "count": _INT})
     silent = _object({**_UNIT_PROPS, "last_event": _NUM_OR_NULL, "silent_minutes": _NUM_OR_NULL})
+    lagging = _object(
+        {
+            "worker": _INT,
+            "reason": {"enum": ["no status", "status stale", "behind the stream"]},
+            "partitions": {"type": "array", "items": _INT},
+            "halls": _INT,
+            "status_age_s": _NUM_OR_NULL,
+            "behind_s": _NUM_OR_NULL,
+            "pending": _INT_OR_NULL,
+        }
+    )
     return _object(
         {
             "unit": _UNIT,
@@ -69,6 +80,7 @@ def network_board_schema() -> dict[str, Any]:
                             "silent_minutes": {"type": "number"},
                             "silent_count": _INT,
                             "silent": {"type": "array", "items": silent},
+                            "lagging": {"type": "array", "items": lagging},
                         }
                     ),
                 ]

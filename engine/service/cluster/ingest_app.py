@@ -14,8 +14,9 @@ A process keeps no state of its own, so any number can run behind one port
 
 The read routes (``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``,
 ``GET /v1/board/network``) are served from the process's view of the streams
-(:mod:`engine.service.cluster.view`); the network board there counts raised alerts, not open
-ones (the view says why).
+(:mod:`engine.service.cluster.view`); the network board merges the halls' facts the workers
+publish to the STATUS bucket (:mod:`engine.service.cluster.facts`) with the alert trend of
+the view, and lists the workers that lag.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from engine.contract import events as ev
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, load_tokens, scope_error
 from engine.service.centre.network import UnknownUnit, network_board
+from engine.service.cluster.facts import FactsView
 from engine.service.cluster.jetstream import connect
 from engine.service.cluster.layout import (
     ALERTS_STREAM,
@@ -82,6 +84,7 @@ class _Ingest:
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
         self.view: AlertsView | None = None
+        self.facts = FactsView(None, workers=config.workers, partitions=config.partitions)
         self.index_: EventIndex | None = None
         self.counts: dict[str, int] = {"accepted": 0, "duplicates": 0, "unavailable": 0, "batches": 0}
         self.retry = {"Retry-After": "1"}
@@ -187,22 +190,25 @@ class _Ingest:
         return Response(b'{"alerts":[' + b",".join(bodies) + b"]" + tail, media_type="application/json")
 
     async def network(self, request: Request) -> Response:
-        """The centre's network board from the alerts view: raised alerts and their trend."""
+        """The centre's network board: the workers' hall facts (else raised alerts) and the view's trend."""
         if (denied := self._reader(request)) is not None:
             return denied
         assert self.view is not None
+        facts = self.facts.hall_facts()
         try:
             q = network_query(request)
+            lagging = self.facts.lagging(time.time(), self.config.worker_lag_s) if facts is not None else []
             out = network_board(
-                self.view.hall_facts(),
+                facts if facts is not None else self.view.hall_facts(),
                 self.view.trend,
                 self.view.trend.tree,
                 q.unit,
                 now=q.now,
                 worst=q.worst,
                 silent_s=q.silent_minutes * 60.0,
-                counts="raised",
+                counts="open" if facts is not None else "raised",
                 tz_offset_s=_offset(self.tz, q.now),
+                lagging=lagging,
             )
         except BadRequest as exc:
             return _json({"error": str(exc)}, exc.status)
@@ -234,6 +240,8 @@ class _Ingest:
         except Exception:  # no keys yet
             return out
         for key in keys:
+            if not key.startswith("worker."):  # the halls' facts (facts.<p>) are the board's
+                continue
             entry = await kv.get(key)
             if entry.value:
                 out[key] = msgspec.json.decode(entry.value)
@@ -296,13 +304,15 @@ def create_ingest_app(config: ClusterConfig, index: int = 0) -> Starlette:
         stop = asyncio.Event()
         view = AlertsView(svc.js)
         task = asyncio.create_task(view.run(stop))
+        svc.facts.js = svc.js
+        facts_task = asyncio.create_task(svc.facts.run(stop))
         svc.view, svc.index_ = view, EventIndex(svc.js)
         logger.info("ingest %d connected to %s", index, config.nats_urls)
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.gather(task, facts_task, return_exceptions=True)
             await svc.nc.close()
 
     routes = [

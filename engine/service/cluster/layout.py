@@ -77,6 +77,7 @@ class ClusterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     duplicate_window_s: Annotated[float, Meta(gt=0)] = 1200.0
     snapshot_every_s: Annotated[float, Meta(gt=0)] = 5.0
     ack_timeout_s: Annotated[float, Meta(gt=0)] = 4.0
+    worker_lag_s: Annotated[float, Meta(gt=0)] = 10.0  # status older, or behind for longer: lagging
     max_batch_events: Positive = 1000
     max_body_bytes: Positive = 4 * 1024 * 1024
 

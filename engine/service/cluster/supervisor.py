@@ -264,6 +264,7 @@ def up(
     tokens: str | Path | None = None,
     rulebook: str | None = None,
     snapshot_every_s: float = 5.0,
+    worker_lag_s: float = 10.0,
     timeout: float = 90.0,
     attached: bool = False,
 ) -> ClusterState:
@@ -271,6 +272,8 @@ def up(
 
     ``attached`` ties the supervisor's life to the caller's (tests): it dies with it.
     """
+    if not worker_lag_s > 0:
+        raise ClusterError(f"--worker-lag must be a positive number of seconds, got {worker_lag_s:g}")
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError, ValueError):
@@ -295,6 +298,7 @@ def up(
         nats_ports=ports[0:n], route_ports=ports[n : 2 * n], monitor_ports=ports[2 * n : 3 * n],
         ingest_ports=ports[3 * nats : 3 * nats + ingest], tokens=str(tokens_path),
         rulebook=str(Path(rulebook).resolve()) if rulebook else None, snapshot_every_s=snapshot_every_s,
+        worker_lag_s=worker_lag_s,
     )  # fmt: skip
     save_config(config)
     (d / "cluster.json").unlink(missing_ok=True)

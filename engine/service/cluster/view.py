@@ -10,13 +10,12 @@ Why the view also deduplicates: JetStream forgets message ids after the duplicat
 an alert re-published after that (a worker replaying a partition from zero) would be a
 second copy in the stream. The view keeps the first copy of each message id.
 
-Why the view also keeps a network board (``GET /v1/board/network``, as ``supsim serve``
-serves it): the page reads it; fed by the ALERTS stream alone it can count *raised* alerts
-per hall and unit and their trend, but not which are still *open*, the case KPIs or each
-hall's newest event, since those are engine state held by the workers. Its answer says
-``"counts": "raised"``, with null KPIs and ``sources``; what is missing is for each worker
-to publish its halls' open counts, case tallies and newest event time (the status bucket
-would do), which the view would then merge.
+Why the view also counts alerts per hall and unit (``GET /v1/board/network``, as ``supsim
+serve`` serves it): the board's trend is read from these counters. Which alerts are still
+*open*, the case KPIs and each hall's newest event are engine state held by the workers,
+who publish them (:mod:`engine.service.cluster.facts`); until every partition has, the
+board falls back to the *raised* counts kept here (``"counts": "raised"``, null KPIs and
+``sources``).
 
 Why the event index is lazy: only the loss check (``POST /v1/events/known``) needs it; it
 reads the EVENTS stream on demand from where it last stopped.

@@ -19,6 +19,11 @@ a fingerprint of both, and a worker that finds a different fingerprint (or an un
 snapshot) replays the partition from the first event instead, which is always correct,
 only slower. Snapshots come only from the cluster's own workers; loading one runs code, so
 the object store must be as trusted as the workers themselves.
+
+Why the worker also keeps an open board per partition and publishes its halls' facts: the
+centre's network board needs engine state (open alerts, case tallies, newest events), which
+only the workers hold (:mod:`engine.service.cluster.facts`). The board's state goes into the
+snapshot with the engines, so a restarted worker's facts continue where they stopped.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from nats.js.object_store import ObjectStore
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.rules.rulebook import Rulebook, load_rulebook
+from engine.service.cluster.facts import PartitionFactsKeeper, facts_key
 from engine.service.cluster.jetstream import Tail, connect
 from engine.service.cluster.layout import (
     EVENTS_STREAM,
@@ -56,14 +62,14 @@ from engine.service.cluster.layout import (
     partition_of_key,
     partitions_of_worker,
 )
-from engine.service.halls import PartitionedEngine
+from engine.service.halls import PartitionedEngine, partition_of
 
 __all__ = ["PartitionRunner", "code_fingerprint", "run_worker"]
 
 logger = logging.getLogger(__name__)
 
 _ENC = msgspec.json.Encoder()
-_SNAPSHOT_VERSION = 1
+_SNAPSHOT_VERSION = 2  # 2: the open board's state beside the engines
 
 
 def code_fingerprint(rulebook_path: str | None) -> str:
@@ -97,11 +103,14 @@ class PartitionRunner:
         self.book = book
         self.fingerprint = fingerprint
         self.engine = PartitionedEngine(book, calendar=book.build_calendar())
+        self.facts = PartitionFactsKeeper(self.engine)
         self.seq = 0  # last EVENTS sequence applied
         self.snapshot_seq = 0
         self.loaded_from = "none"
         self.ready = False
         self.idle_at = 0.0  # wall time of the last fetch that found nothing new
+        self.caught_up_at = time.time()  # wall time the partition last had nothing pending
+        self.pending = 0  # messages of the partition still in the stream after the last batch
         self.events = 0
         self.alerts = 0
 
@@ -132,6 +141,7 @@ class PartitionRunner:
             logger.info("%s: snapshot of other code or rulebook; replaying from the start", self.name)
             return
         self.engine.engines = snap["engines"]
+        self.facts.restore(snap["board"])
         self.seq = self.snapshot_seq = int(snap["seq"])
         self.loaded_from = "snapshot"
         logger.info("%s: snapshot at sequence %d loaded", self.name, self.seq)
@@ -143,6 +153,7 @@ class PartitionRunner:
             "fingerprint": self.fingerprint,
             "seq": self.seq,
             "engines": self.engine.engines,
+            "board": self.facts.board.state(),
         }
         return self.seq, cloudpickle.dumps(state, protocol=5)
 
@@ -181,8 +192,17 @@ class PartitionRunner:
                 delay = min(delay * 2, 2.0)
             pending = failed
 
+    def apply(self, events: list[ev.Event]) -> list[tuple[str, Alert]]:
+        """Run a batch through the engines and the open board; the alerts raised, with their partition."""
+        keyed = self.engine.process_keyed(events)
+        self.facts.note(keyed, {partition_of(e) for e in events})
+        self.events += len(events)
+        self.alerts += len(keyed)
+        return keyed
+
     async def run(self, stop: asyncio.Event) -> None:
         await self.load()
+        self.facts.dirty = True  # publish what was loaded (or the empty partition) once
         tail = Tail(self.js, EVENTS_STREAM, f"events.{self.partition}.>", start_seq=self.seq + 1, batch=1000)
         last_save = time.monotonic()
         upload: asyncio.Task[None] | None = None
@@ -191,15 +211,16 @@ class PartitionRunner:
                 msgs = await tail.fetch(timeout=0.5)
                 if not msgs:
                     self.ready = True
-                    self.idle_at = time.time()
+                    self.idle_at = self.caught_up_at = time.time()
+                    self.pending = 0
                 else:
-                    events = [ev.decode_event(m.data) for m in msgs]
-                    keyed = self.engine.process_keyed(events)
+                    keyed = self.apply([ev.decode_event(m.data) for m in msgs])
                     if keyed:
                         await self._publish(keyed)
                     self.seq = msgs[-1].metadata.sequence.stream
-                    self.events += len(events)
-                    self.alerts += len(keyed)
+                    self.pending = msgs[-1].metadata.num_pending or 0
+                    if self.pending == 0:
+                        self.caught_up_at = time.time()
                 due = time.monotonic() - last_save >= self.config.snapshot_every_s
                 if self.seq != self.snapshot_seq and due and (upload is None or upload.done()):
                     # Pickled here, between batches (a consistent state); uploaded while the
@@ -218,20 +239,33 @@ class PartitionRunner:
             "loaded_from": self.loaded_from,
             "ready": self.ready,
             "idle_at": self.idle_at,
+            "caught_up_at": self.caught_up_at,
+            "pending": self.pending,
             "events": self.events,
             "alerts": self.alerts,
             "halls": len(self.engine.engines),
         }
 
 
-async def _report(kv: KeyValue, key: str, runners: list[PartitionRunner], started: float) -> None:
+async def _report(kv: KeyValue, index: int, runners: list[PartitionRunner], started: float) -> None:
+    """The worker's status, then the facts of each partition that changed since its last write."""
+    for r in runners:
+        if r.facts.dirty:
+            r.facts.dirty = False
+            try:
+                await asyncio.wait_for(
+                    kv.put(facts_key(r.partition), r.facts.encode(r.partition, index, r.seq)), 2
+                )
+            except Exception:
+                r.facts.dirty = True  # written at the next report
+                raise
     body = {
         "pid": os.getpid(),
         "started": started,
         "ts": time.time(),
         "partitions": {str(r.partition): r.status() for r in runners},
     }
-    await asyncio.wait_for(kv.put(key, _ENC.encode(body)), timeout=2)
+    await asyncio.wait_for(kv.put(f"worker.{index}", _ENC.encode(body)), timeout=2)
 
 
 async def run_worker(config: ClusterConfig, index: int) -> None:
@@ -266,7 +300,7 @@ async def run_worker(config: ClusterConfig, index: int) -> None:
                 if t.done() and t.exception() is not None:
                     raise RuntimeError(f"worker {index}: a partition failed") from t.exception()
             try:
-                await _report(kv, f"worker.{index}", runners, started)
+                await _report(kv, index, runners, started)
             except Exception as exc:
                 logger.debug("status report failed: %s", exc)
             with contextlib.suppress(asyncio.TimeoutError):
