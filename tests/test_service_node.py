@@ -110,3 +110,14 @@ def test_trends_of_two_processes_add_up() -> None:
     node.absorb(b.export())
     assert node.count("", 0, 20_000) == 3 and node.count("H4", 7200, 10_800) == 1
     assert node.newest == 10_900.0
+
+
+def test_the_harness_sends_a_hall_to_its_owner_and_the_rest_to_the_public_port() -> None:
+    from loadtests.routing import owner_url
+
+    node = NodeLayout(processes=2, index=0, host="127.0.0.1", port=8000, peer_base=8001).map()
+    assert (
+        owner_url(node, "H1") == "http://127.0.0.1:8001" and owner_url(node, "H4") == "http://127.0.0.1:8002"
+    )
+    assert owner_url(node, None) is None  # tendering and global events: two owners, the node hands them over
+    assert owner_url(None, "H1") is None  # a deployment without a partition map
