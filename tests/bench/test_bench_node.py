@@ -1,7 +1,7 @@
 """A node of 1 and 2 service processes: durable ingest events/s, and what the hand-off costs.
 
-Three runs on fresh logs, the same batches (100 events of one hall each, 16 halls, the
-smoke stream replicated; every batch POSTed with 8 connections from this process):
+Three runs on fresh logs, the same batches (100 events of one hall each, 48 halls, the
+smoke stream replicated; 8 connections in all from this process, shared over the URLs):
 
 * one process (``supsim serve``);
 * a node of two (``--processes 2``), each batch sent to its hall's owner (``GET /v1/partitions``);
@@ -36,7 +36,8 @@ from tests.service_process import Server, free_port
 pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parents[2]
-HALLS = 16
+HALLS = 48
+CONNECTIONS = 8  # in all, shared over the URLs a run sends to
 
 
 def _batches() -> list[tuple[str, bytes]]:
@@ -76,7 +77,12 @@ def _run(
         cpu0, me0, t0 = _cpu_s(server.proc.pid), _self_cpu_s(), time.perf_counter()
 
         async def all_urls() -> None:
-            await asyncio.gather(*(_blast(url, "/v1/events", bodies, 8) for url, bodies in by_url.items()))
+            await asyncio.gather(
+                *(
+                    _blast(url, "/v1/events", bodies, CONNECTIONS // len(by_url))
+                    for url, bodies in by_url.items()
+                )
+            )
 
         asyncio.run(all_urls())
         wall = time.perf_counter() - t0
