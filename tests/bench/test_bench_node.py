@@ -114,6 +114,10 @@ def test_node_ingest_one_and_two_processes(benchmark, tmp_path: Path) -> None:
     benchmark.pedantic(runs, rounds=1, iterations=1)
     for row in rows.values():
         row["events_per_s"] = round(events / row["wall_s"])
-    benchmark.extra_info.update({"events": events, "batches": len(batches), **rows})
+    one, two = rows["one_process"]["events_per_s"], rows["two_processes_routed"]["events_per_s"]
+    benchmark.extra_info.update(
+        {"events": events, "batches": len(batches), **rows, "two_processes_events_per_s": two,
+         "one_process_events_per_s": one, "two_to_one": round(two / one, 3)}
+    )  # fmt: skip
     print(benchmark.extra_info)
     assert all(r["events_per_s"] > 0 for r in rows.values())
