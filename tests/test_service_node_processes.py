@@ -87,11 +87,15 @@ def node(tmp_path: Path) -> Iterator[Server]:
 def all_alerts(url: str) -> list[Alert]:
     out: list[Alert] = []
     cursor = 0
-    for _ in range(100):
-        page = httpx.get(f"{url}/v1/alerts?limit=700&cursor={cursor}", headers=H, timeout=30).json()
+    for pages in range(1, 101):
+        # 40 a page, 20 from each process: about 103 alerts a hall take several pages, each cursor
+        # carrying both processes' positions
+        page = httpx.get(f"{url}/v1/alerts?limit=40&cursor={cursor}", headers=H, timeout=30).json()
+        assert len(page["alerts"]) <= 40
         out += msgspec.convert(page["alerts"], list[Alert])
         cursor = int(page["next_cursor"])
         if not page["more"]:
+            assert pages > 3 and len({(a.hall_id, a.alert_id) for a in out}) == len(out)  # paged, none twice
             return out
     pytest.fail("the node's alert cursor still says more after 100 pages")
 
@@ -138,6 +142,11 @@ def test_two_halls_in_two_processes_are_stored_and_alert_as_in_process(
     assert known.json() == {"known": len(keys), "missing": []}
     metrics = httpx.get(node.url + "/metrics", headers=H, timeout=30).text
     assert f'supsim_ingest_events_total{{result="accepted"}} {stats["events_stored"]}' in metrics
+
+    board = httpx.get(node.url + "/v1/board/network", headers=H, timeout=30)
+    assert board.status_code == 200
+    assert {c["id"] for c in board.json()["children"]} >= {A, B} and board.json()["total"]["halls"] == 2
+    assert httpx.get(node.url + "/v1/quarantine", headers=H, timeout=30).json() == {"entries": []}
 
     parts = httpx.get(node.url + "/v1/partitions", headers=H, timeout=30).json()
     foreign = parts["owners"][owner_of(B, 2)]["url"]
