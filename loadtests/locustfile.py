@@ -22,6 +22,10 @@ reported as ``POST /v1/events (warm-up)`` (not judged) and the judged window ope
 the deployment has applied them (:mod:`loadtests.warmup`, bounded by ``SUPSIM_WARMUP_MAX_S``,
 default 120 s): judged send ``k`` is then due ``at_k - warmup_s`` after that instant.
 
+On a node of several processes each source with a hall sends to its owner's own port
+(:mod:`loadtests.routing`, ``GET /v1/partitions`` read once at the start), unless
+``SUPSIM_NODE_ROUTING=public``.
+
 Each ``POST /v1/events`` is reported with ``response_length`` = the number of events it
 carried, so Locust's aggregated stats (also across workers) hold the events delivered.
 """
@@ -44,6 +48,7 @@ from locust.env import Environment
 from loadtests.dealing import deal
 from loadtests.dealing import share as _share
 from loadtests.replay_plan import Plan, SourcePlan, load_plan
+from loadtests.routing import fetch_partitions, owner_url
 from loadtests.slo import install_slo_listener
 from loadtests.warmup import WarmupGate, warmup_events
 
@@ -90,12 +95,16 @@ def _on_start(environment: Environment, **_: Any) -> None:
     now = time.monotonic()
     _state.update(start=now, epoch=now + grace_s(), acked={}, users=[], dealt=None, judged=None)
     _opened.clear()
+    is_master = type(environment.runner).__name__ == "MasterRunner"
+    _state["partitions"] = None
+    if not is_master and os.environ.get("SUPSIM_NODE_ROUTING", "map") != "public":
+        admin = _TOKENS.get("admin", _TOKENS.get("supervisor", ""))
+        _state["partitions"] = fetch_partitions(environment.host or "", admin)
     if _warmup_s() <= 0:
         _state["judged"] = _state["epoch"]
         _opened.set()
         return
     index = int(getattr(environment.runner, "worker_index", 0))
-    is_master = type(environment.runner).__name__ == "MasterRunner"
     mine = [] if is_master else share(index, _WORKERS)  # each replay signals once, sends or not
     gate = WarmupGate(len(mine), warmup_events(_PLAN), max_s=grace_s() + _WARMUP_MAX_S, sleep=gevent.sleep)
     _state["gate"] = gate
@@ -178,6 +187,8 @@ class _SourceUser(FastHttpUser):
         acked = _state["acked"]
         gate: WarmupGate | None = _state.get("gate") if warmup > 0 else None
         warming = gate is not None
+        owner = owner_url(_state.get("partitions"), src.hall)
+        path = f"{owner}/v1/events" if owner else "/v1/events"
         try:
             for i, send in enumerate(src.sends):
                 warm = send.at < warmup
@@ -193,7 +204,7 @@ class _SourceUser(FastHttpUser):
                 delay = intended - time.monotonic()
                 if delay > 0:
                     gevent.sleep(delay)
-                if not self._deliver(send.body, send.n, intended, headers, deadline, warm):
+                if not self._deliver(path, send.body, send.n, intended, headers, deadline, warm):
                     break
                 acked[src.source] = i + 1
         finally:
@@ -201,12 +212,19 @@ class _SourceUser(FastHttpUser):
                 gate.source_done()
 
     def _deliver(
-        self, body: bytes, n: int, intended: float, headers: dict[str, str], deadline: float, warm: bool
+        self,
+        path: str,
+        body: bytes,
+        n: int,
+        intended: float,
+        headers: dict[str, str],
+        deadline: float,
+        warm: bool,
     ) -> bool:
         """Send until acknowledged (429/503/network errors are retried); False if abandoned."""
         while time.monotonic() < deadline:
             with self.client.post(
-                "/v1/events",
+                path,
                 data=cast(Any, body),  # bytes go out as they are; the stub says str
                 headers=headers,
                 name="POST /v1/events (warm-up)" if warm else "POST /v1/events",

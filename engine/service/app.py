@@ -33,7 +33,9 @@ and 503 while broken) are the client's or the state's doing and are logged at DE
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -50,7 +52,8 @@ from starlette.routing import Route
 
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, scope_error
-from engine.service.centre.network import UnknownUnit, network_board
+from engine.service.centre.network import HallFacts, UnknownUnit, network_board
+from engine.service.centre.trend import AlertTrend
 from engine.service.centre.units import UnitTree
 from engine.service.config import ServiceConfig
 from engine.service.edge.guards import (
@@ -73,6 +76,10 @@ from engine.service.metrics import (
     render_quarantine_metrics,
     side_output_counts,
 )
+from engine.service.node.fanout import NodeDown, NodeRoutes, PeerRefused
+from engine.service.node.handoff import split_by_owner
+from engine.service.node.layout import NodeLayout
+from engine.service.node.peers import LOCAL_HEADER, PeerReply
 from engine.service.openapi import openapi_document
 from engine.service.outcomes import Decision, Overloaded, Unavailable
 from engine.service.store import AlertQuery, EventStore, QuarantineEntry, StoreReader
@@ -115,9 +122,16 @@ class _Service:
     """State shared by the routes of one app (one process, one store, one writer)."""
 
     def __init__(
-        self, config: ServiceConfig, *, accept_log_loss: bool = False, units: UnitTree | None = None
+        self,
+        config: ServiceConfig,
+        *,
+        accept_log_loss: bool = False,
+        units: UnitTree | None = None,
+        node: NodeLayout | None = None,
     ) -> None:
         self.config = config
+        self.node = node
+        self.nodes = NodeRoutes(node) if node is not None else None
         self.units = units if units is not None else UnitTree()
         self.tokens = TokenTable(config.tokens)
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
@@ -145,6 +159,15 @@ class _Service:
         self.metrics.request(status)
         return _json({"error": message}, status, headers)
 
+    def _fanned(self, request: Request) -> NodeRoutes | None:
+        """The node's routes when this request is to be answered for the whole node, else None.
+
+        A request from a peer (:data:`LOCAL_HEADER`) is answered for this process's halls only.
+        """
+        if self.nodes is None or LOCAL_HEADER in request.headers:
+            return None
+        return self.nodes
+
     def logged(self, endpoint: _Endpoint) -> _Endpoint:
         """``endpoint`` with the per-token cap, refusals answered, escaping exceptions logged.
 
@@ -169,6 +192,12 @@ class _Service:
                 response = await endpoint(request)
             except BadRequest as exc:
                 response = self._fail(exc.status, str(exc))
+            except NodeDown as exc:
+                logger.warning("%s %s: %s", request.method, request.url.path, exc)
+                response = self._fail(503, str(exc), self.retry)
+            except PeerRefused as exc:  # a peer's refusal (token, query) is the answer
+                self.metrics.request(exc.reply.status)
+                response = Response(exc.reply.body, exc.reply.status, media_type="application/json")
             except Exception:
                 logger.exception("%s %s failed", request.method, request.url.path)
                 response = self._fail(500, "internal error; the service log has the details")
@@ -226,6 +255,15 @@ class _Service:
         batch = await self._checked_events(request, parse=False)
         if isinstance(batch, Response):
             return batch
+        if self.node is not None:
+            own, own_bodies, foreign = split_by_owner(self.node, batch.events, batch.encoded)
+            if foreign:
+                if self._fanned(request) is None:
+                    owners = ", ".join(str(i) for i in sorted(foreign))
+                    return self._fail(
+                        421, f"events of halls owned by process(es) {owners}; see GET /v1/partitions"
+                    )
+                return await self._ingest_across(request, own, own_bodies, foreign, t0)
         try:
             accepted, duplicates = await self.writer.submit(batch.events, batch.encoded)
         except Overloaded:
@@ -233,6 +271,54 @@ class _Service:
         except Unavailable as exc:
             logger.debug("refused a batch with 503: %s", exc)
             return self._fail(503, str(exc), self.retry)
+        self.metrics.request(202)
+        self.metrics.ingest_served(time.perf_counter() - t0)
+        return _json({"accepted": accepted, "duplicates": duplicates}, 202)
+
+    async def _ingest_across(
+        self,
+        request: Request,
+        own: list[Any],
+        own_bodies: list[bytes],
+        foreign: dict[int, list[bytes]],
+        t0: float,
+    ) -> Response:
+        """A batch spanning processes: own events to the writer, the others handed to their owners.
+
+        Answered 202 once every part is acknowledged; otherwise the first refusal (see
+        :mod:`engine.service.node.handoff` for why a resend is then safe).
+        """
+        assert self.nodes is not None
+        auth = request.headers.get("authorization")
+        parts: list[Awaitable[Any]] = [
+            self.nodes.forward_events(i, b, auth) for i, b in sorted(foreign.items())
+        ]
+        if own:
+            parts.append(self.writer.submit(own, own_bodies))
+        results = await asyncio.gather(*parts, return_exceptions=True)
+        accepted = duplicates = 0
+        for result in results:
+            if isinstance(result, Overloaded):
+                return self._fail(429, "ingest queue is full; retry later", self.retry)
+            if isinstance(result, Unavailable | NodeDown):
+                return self._fail(503, str(result), self.retry)
+            if isinstance(result, BaseException):
+                raise result
+            if isinstance(result, PeerReply):
+                if result.status != 202:
+                    self.metrics.request(result.status)
+                    retry = (
+                        {"Retry-After": result.headers["retry-after"]}
+                        if "retry-after" in result.headers
+                        else None
+                    )
+                    return Response(result.body, result.status, media_type="application/json", headers=retry)
+                answer = msgspec.json.decode(result.body)
+                accepted += answer["accepted"]
+                duplicates += answer["duplicates"]
+            else:
+                accepted += result[0]
+                duplicates += result[1]
         self.metrics.request(202)
         self.metrics.ingest_served(time.perf_counter() - t0)
         return _json({"accepted": accepted, "duplicates": duplicates}, 202)
@@ -274,6 +360,8 @@ class _Service:
             raise BadRequest(
                 422, f"expected a JSON array of event ids or {{event_id, hall_id}} ({exc})"
             ) from None
+        if (nodes := self._fanned(request)) is not None:
+            return _json(await nodes.known(msgspec.to_builtins(items), request.headers.get("authorization")))
         keys = [(i.hall_id, i.event_id) if isinstance(i, _Known) else ("~*", i) for i in items]
         found = self.reader.has_events(keys)
         missing = [i for i, k in zip(items, keys, strict=True) if k not in found]
@@ -293,6 +381,14 @@ class _Service:
             department=p.get("department"),
             limit=query_int(request, "limit", 500, 1, _MAX_PAGE),
         )
+        if (nodes := self._fanned(request)) is not None:
+            try:
+                page = await nodes.alerts(
+                    list(p.multi_items()), q.cursor, q.limit, request.headers.get("authorization")
+                )
+            except ValueError as exc:
+                raise BadRequest(422, f"query parameter `cursor`: {exc}") from None
+            return Response(page, media_type="application/json")
         bodies, cursor, more = self.reader.alerts(q)
         tail = f',"next_cursor":{cursor},"more":{"true" if more else "false"}}}'.encode()
         payload = b'{"alerts":[' + b",".join(bodies) + b"]" + tail
@@ -303,10 +399,17 @@ class _Service:
             return denied
         board = network_query(request)
         now = board.now
+        facts: dict[str, HallFacts] | Any = self.writer.snapshot.halls
+        trend = self.writer.trend
+        if (nodes := self._fanned(request)) is not None:
+            facts, trend = {}, AlertTrend(self.units)
+            for part in await nodes.facts(request.headers.get("authorization")):
+                facts.update({hall: HallFacts(**f) for hall, f in part["halls"].items()})
+                trend.absorb(part["trend"])
         try:
             out = network_board(
-                self.writer.snapshot.halls,
-                self.writer.trend,
+                facts,
+                trend,
                 self.units,
                 board.unit,
                 now=now,
@@ -318,6 +421,22 @@ class _Service:
             raise BadRequest(404, f"no hall under unit {board.unit[:80]!r}") from None
         return _json(out)
 
+    async def board_facts(self, request: Request) -> Response:
+        """This process's network-board facts and alert trend, for a node's board (one process's halls)."""
+        if (denied := self._reader_guard(request)) is not None:
+            return denied
+        halls = {h: dataclasses.asdict(f) for h, f in self.writer.snapshot.halls.items()}
+        return _json({"halls": halls, "trend": self.writer.trend.export()})
+
+    async def partitions(self, request: Request) -> Response:
+        """The node's partition map: which process owns which hall, and its own URL."""
+        who = self._who(request)
+        if isinstance(who, Response):
+            self.metrics.request(401)
+            return who
+        assert self.node is not None
+        return _json(self.node.map())
+
     def _tz_offset(self, now: float | None) -> float:
         """The calendar's UTC offset (seconds) at ``now``: the trend's days are local days."""
         at = datetime.fromtimestamp(now if now is not None else time.time(), self.calendar.tz)
@@ -327,6 +446,8 @@ class _Service:
     async def stats(self, request: Request) -> Response:
         if (denied := self._reader_guard(request)) is not None:
             return denied
+        if (nodes := self._fanned(request)) is not None:
+            return _json(await nodes.stats(request.headers.get("authorization")))
         snap = self.writer.snapshot
         m = self.metrics
         return _json(
@@ -353,6 +474,9 @@ class _Service:
     async def metrics_text(self, request: Request) -> Response:
         if (denied := self._guard(request, lambda who: who.can_scrape, "scrape /metrics")) is not None:
             return denied
+        if (nodes := self._fanned(request)) is not None:
+            text = await nodes.metrics(request.headers.get("authorization"))
+            return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
         text = self.metrics.render(
             queue_depth=self.writer.pending,
             queue_bound=self.config.queue_bound_events,
@@ -374,6 +498,12 @@ class _Service:
                 422, f"query parameter `state` must be held, released or dropped (got {state[:40]!r})"
             )
         limit = query_int(request, "limit", 500, 1, _MAX_PAGE)
+        if (nodes := self._fanned(request)) is not None:
+            return _json(
+                await nodes.quarantine(
+                    list(request.query_params.multi_items()), request.headers.get("authorization")
+                )
+            )
         return _json({"entries": [_entry(e) for e in self.reader.quarantine(state, limit)]})
 
     async def decide(self, request: Request) -> Response:
@@ -385,6 +515,10 @@ class _Service:
             raise BadRequest(404, f"no such action {action[:40]!r}; use release or drop")
         if not raw.isdigit() or len(raw) > 18:
             raise BadRequest(404, f"no quarantined event {raw[:40]}")
+        if (nodes := self._fanned(request)) is not None:
+            reply = await nodes.decide(int(raw), action, request.headers.get("authorization"))
+            self.metrics.request(reply.status)
+            return Response(reply.body, reply.status, media_type="application/json")
         try:
             entry = await self.writer.decide(int(raw), action)
         except Decision as exc:
@@ -397,6 +531,9 @@ class _Service:
         return _json({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
+        if (nodes := self._fanned(request)) is not None:
+            ready, body = await nodes.ready()
+            return _json(body, 200 if ready else 503, None if ready else self.retry)
         if self.writer.broken is not None:
             return _json({"ready": False, "reason": self.writer.broken}, 503)
         if not self.writer.ready:
@@ -411,16 +548,22 @@ class _Service:
 
 
 def create_app(
-    config: ServiceConfig, *, accept_log_loss: bool = False, units: UnitTree | None = None
+    config: ServiceConfig,
+    *,
+    accept_log_loss: bool = False,
+    units: UnitTree | None = None,
+    node: NodeLayout | None = None,
 ) -> Starlette:
     """A Starlette app serving ``config``; the store opens and the engine rebuilds on startup.
 
     ``accept_log_loss`` is the operator's decision to go on with a log that holds less than
     was acknowledged (see :mod:`engine.service.integrity`); without it such a log keeps the
     service unready. ``units`` names the network's units and halls (``supsim serve --network``);
-    without it the centre's network board reads the tree off the hall ids alone.
+    without it the centre's network board reads the tree off the hall ids alone. ``node``
+    makes this app one process of a node (:mod:`engine.service.node`): ``config.db`` is then
+    its own log, and whole-node routes ask the other processes.
     """
-    svc = _Service(config, accept_log_loss=accept_log_loss, units=units)
+    svc = _Service(config, accept_log_loss=accept_log_loss, units=units, node=node)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -447,6 +590,9 @@ def create_app(
         ("/v1/quarantine", svc.quarantine, "GET"),
         ("/v1/quarantine/{qid}/{action}", svc.decide, "POST"),
     ]
+    if node is not None:
+        endpoints.append(("/v1/partitions", svc.partitions, "GET"))
+        endpoints.append(("/v1/board/facts", svc.board_facts, "GET"))
     if config.parse_only_route:
         endpoints.append(("/v1/events/parse-only", svc.parse_only, "POST"))
     routes = [Route(path, svc.logged(fn), methods=[method]) for path, fn, method in endpoints]

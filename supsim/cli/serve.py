@@ -18,6 +18,11 @@ flood of connections meets first.
 (they encode it), with it units have their names and levels, and a hall of the file that has
 never sent an event is reported silent rather than unknown.
 
+``--processes N`` runs N service processes, halls partitioned among them by a stable hash
+(:mod:`engine.service.node`): each has its own log (``supsim-0of2.db`` … beside ``--db``),
+all listen on ``--port`` (``SO_REUSEPORT``) and each on ``--peer-port`` + its index, where the
+others hand it the events of its halls. Whole-node routes answer for every hall.
+
 ``--accept-log-loss`` is the operator's decision after the service reported, and refused to
 become ready over, a log that holds less than it acknowledged (``/readyz`` says how much):
 start once with it to go on with what the log holds.
@@ -28,6 +33,8 @@ from __future__ import annotations
 import argparse
 import logging
 import resource
+import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,18 +58,30 @@ def serve(args: argparse.Namespace) -> int:
     from engine.service.edge.protocol import ConnectionLimits, guarded_protocol
     from supsim.cli.calendar import calendar_override
 
+    if args.processes < 1:
+        raise SystemExit(f"supsim serve: --processes must be at least 1 (got {args.processes})")
+    child = args.process_index is not None
     if args.config:
         config = load_config(args.config)
         if args.db:
             config = msgspec.structs.replace(config, db=args.db)
     else:
         config = demo_config(Path(args.tokens), args.db or DEFAULT_DB)
-        print(f"supsim serve: demo tokens (kept in {args.tokens}):")
-        for spec in config.tokens:
-            print(f"  {spec.role:<11} {spec.token}")
+        if not child:
+            print(f"supsim serve: demo tokens (kept in {args.tokens}):")
+            for spec in config.tokens:
+                print(f"  {spec.role:<11} {spec.token}")
+    if args.processes > 1 and not child:
+        return _serve_node(args, config.db)
     if args.rulebook:
         config = msgspec.structs.replace(config, rulebook=args.rulebook)
     units = network_units(args.network) if args.network else None
+    node = None
+    if child:
+        from engine.service.node.layout import NodeLayout, log_path
+
+        node = NodeLayout(args.processes, args.process_index, args.host, args.port, _peer_base(args))
+        config = msgspec.structs.replace(config, db=str(log_path(config.db, node.index, node.processes)))
     if (override := calendar_override(args)) is not None:
         cal = config.calendar
         cal = msgspec.structs.replace(
@@ -71,11 +90,12 @@ def serve(args: argparse.Namespace) -> int:
             beyond_range=override.beyond_range or cal.beyond_range,
         )
         config = msgspec.structs.replace(config, calendar=cal)
-    print(
-        f"supsim serve: log {config.db}; centre page http://{args.host}:{args.port}/ ; "
-        f"ingest POST http://{args.host}:{args.port}/v1/events",
-        flush=True,
-    )
+    if not child:
+        print(
+            f"supsim serve: log {config.db}; centre page http://{args.host}:{args.port}/ ; "
+            f"ingest POST http://{args.host}:{args.port}/v1/events",
+            flush=True,
+        )
     logger.info(
         "starting the service on %s:%d (log %s, rulebook %s)",
         args.host, args.port, config.db, config.rulebook or "default",
@@ -86,8 +106,8 @@ def serve(args: argparse.Namespace) -> int:
         max_head_bytes=config.max_head_bytes,
         max_connections=min(config.max_connections, _descriptors() - 64),
     )
-    uvicorn.run(
-        create_app(config, accept_log_loss=args.accept_log_loss, units=units),
+    server_config = uvicorn.Config(
+        create_app(config, accept_log_loss=args.accept_log_loss, units=units, node=node),
         host=args.host,
         port=args.port,
         loop="uvloop",
@@ -100,8 +120,72 @@ def serve(args: argparse.Namespace) -> int:
         h11_max_incomplete_event_size=config.max_head_bytes,  # if run with http="h11" instead
         backlog=256,
     )
+    server = uvicorn.Server(server_config)
+    if node is None:
+        server.run()
+    else:
+        server.run(
+            sockets=[
+                _listen(args.host, args.port, shared=True),
+                _listen(args.host, node.peer_port(node.index)),
+            ]
+        )
     logger.info("the service on %s:%d has stopped", args.host, args.port)
     return 0
+
+
+def _peer_base(args: argparse.Namespace) -> int:
+    return int(args.peer_port) if args.peer_port is not None else int(args.port) + 1
+
+
+def _listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """A listening socket; ``shared``: with ``SO_REUSEPORT``, so every process of the node binds it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(256)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_node(args: argparse.Namespace, db: str) -> int:
+    """Start ``--processes`` service processes (each this command with ``--process-index``)."""
+    from engine.service.node.layout import NodeError, check_logs, log_path
+    from engine.service.node.supervisor import run_node
+
+    n = args.processes
+    try:
+        check_logs(db, n)
+    except NodeError as exc:
+        raise SystemExit(f"supsim serve: {exc}") from None
+    base = _peer_base(args)
+    print(
+        f"supsim serve: {n} processes, logs {', '.join(str(log_path(db, i, n)) for i in range(n))}; "
+        f"node http://{args.host}:{args.port}/ ; process i at port {base}+i; "
+        f"partition map GET /v1/partitions",
+        flush=True,
+    )
+    head = [
+        sys.executable,
+        "-m",
+        "supsim",
+        *(["-" + "v" * args.verbose] if getattr(args, "verbose", 0) else []),
+        "serve",
+    ]
+    opts = ["--host", args.host, "--port", str(args.port), "--peer-port", str(base), "--processes", str(n),
+            "--tokens", args.tokens, "--log-level", args.log_level]  # fmt: skip
+    for flag, value in (("--config", args.config), ("--db", args.db), ("--rulebook", args.rulebook),
+                        ("--network", args.network), ("--beyond-range", args.beyond_range)):  # fmt: skip
+        if value:
+            opts += [flag, value]
+    for path in args.holidays:
+        opts += ["--holidays", path]
+    if args.accept_log_loss:
+        opts.append("--accept-log-loss")
+    return run_node([[*head, *opts, "--process-index", str(i)] for i in range(n)])
 
 
 def network_units(path: str) -> UnitTree:
@@ -139,6 +223,19 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tokens", default=DEFAULT_TOKENS, help="demo token file used without --config")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="service processes on this node, halls partitioned among them (default 1)",
+    )
+    p.add_argument(
+        "--peer-port",
+        type=int,
+        default=None,
+        help="with --processes: process i also listens on this port + i (default --port + 1)",
+    )
+    p.add_argument("--process-index", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--accept-log-loss",
         action="store_true",

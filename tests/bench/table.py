@@ -101,6 +101,10 @@ HEADLINES: dict[str, Headline] = {
         "parse-only",
     ),
     "test_halls_per_node": Headline(("halls_per_node", "city halls at peak per node"), None, (None, "")),
+    # test_bench_node.py: a node of two processes against one, the same batches
+    "test_node_ingest_one_and_two_processes": _rates(
+        "two_processes_events_per_s", "one_process_events_per_s", "two_to_one", "two processes", "one process"
+    ),
     # test_bench_cluster.py
     "test_cluster_ingest_against_the_single_process_service": _rates(
         "cluster_ingest_events_per_s", "single_process_events_per_s", "cluster_to_single", "cluster", "single"

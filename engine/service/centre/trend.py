@@ -53,6 +53,25 @@ class AlertTrend:
                 del counts[old]
         self._pruned_hour = hour
 
+    def export(self) -> dict[str, Any]:
+        """The counters as JSON (unit → hour → count) and the newest alert time.
+
+        Why: a node of several processes (:mod:`engine.service.node`) builds one board from
+        the trends of all of them; each hall's alerts are counted in one process only.
+        """
+        return {"hours": {u: {str(h): n for h, n in c.items()} for u, c in self._hours.items()},
+                "newest": self.newest}  # fmt: skip
+
+    def absorb(self, exported: dict[str, Any]) -> None:
+        """Add another trend's :meth:`export` to this one's counters (no pruning: it is a view)."""
+        for unit, counts in exported["hours"].items():
+            mine = self._hours.setdefault(unit, {})
+            for hour, n in counts.items():
+                mine[int(hour)] = mine.get(int(hour), 0) + n
+        newest = exported["newest"]
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+
     def count(self, unit: str, start: float, end: float) -> int:
         """Alerts of ``unit`` in the whole hours from ``start`` (inclusive) to ``end`` (exclusive)."""
         counts = self._hours.get(unit)
