@@ -89,9 +89,11 @@ def test_the_complaint_rules_stay_exact_with_the_hall_complaints(linked: SimResu
 
 
 def test_finding_shares_above_one_are_named() -> None:
-    text = SCENARIO.read_text(encoding="utf-8") + (
-        "  from_hall:\n    substantiated: 0.8\n    partly_substantiated: 0.3\n"
-    )
+    lines = SCENARIO.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index("complaints:\n")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1].isalpha()), len(lines))
+    knob = ["  from_hall:\n", "    substantiated: 0.8\n", "    partly_substantiated: 0.3\n"]
+    text = "".join(lines[:end] + knob + lines[end:])  # at the end of the complaints section
     with pytest.raises(ScenarioError) as err:
         decode_scenario(text, source="c.yaml")
     assert "$.complaints.from_hall.partly_substantiated" in str(err.value)
