@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from engine.contract import events as ev
-from engine.rules.rulebook import Rulebook
+from engine.rules.rulebook import load_rulebook
 from engine.service.auth import Principal, scope_error
 from engine.service.halls import reference_alerts
 from loadtests.compare import compare_alerts, fetch_alerts
@@ -87,7 +87,8 @@ def test_the_complaints_scenario_through_the_live_service_gives_the_in_process_a
     ]
     tokens = {"window": specs[1]["token"], "complaints": specs[2]["token"]}
     cfg = tmp_path / "service.yaml"
-    cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": specs}))
+    book = ROOT / "scenarios" / "rulebooks" / "deemed.yaml"  # the scenario's: the deemed rules on too
+    cfg.write_text(yaml.safe_dump({"db": str(tmp_path / "log.db"), "tokens": specs, "rulebook": str(book)}))
     admin = specs[0]["token"]
     with serving(cfg) as url, httpx.Client(base_url=url, timeout=60) as client:
         for token, body in _batches(world.events, tokens):
@@ -97,8 +98,12 @@ def test_the_complaints_scenario_through_the_live_service_gives_the_in_process_a
         stats = client.get("/v1/stats", headers={"Authorization": f"Bearer {admin}"}).json()
         live = fetch_alerts(url, admin)
     assert stats["events_accepted"] == len(world.events) and stats["events_duplicate"] == 0
-    reference = reference_alerts(world.events, Rulebook.default())
+    reference = reference_alerts(world.events, load_rulebook(book))
     cmp = compare_alerts(live, reference)
     assert (cmp.missing, cmp.extra, cmp.differing) == ([], [], [])
     rules = Counter(a.rule for a in live)
     assert all(rules[r] > 0 for r in COMPLAINT_RULE_TO_TRUTH), rules
+    # the inspections and the joint reviews went through the same platform and terminals
+    assert (
+        rules["inspection.named_twice"] > 0 and rules["deemed.approval"] > 0 and rules["deemed.consent"] > 0
+    ), rules

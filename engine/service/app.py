@@ -541,7 +541,7 @@ class _Service:
         return _json({"ready": True})
 
     async def openapi(self, request: Request) -> Response:
-        return _json(openapi_document(self.config.max_batch_events, _MAX_PAGE))
+        return _json(openapi_document(self.config.max_batch_events, _MAX_PAGE, node=self.node is not None))
 
     async def page(self, request: Request) -> Response:
         return HTMLResponse(self.page_html, headers=self.page_headers)

@@ -61,6 +61,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "already decided",
         413: "body or batch too large",
         415: "unsupported Content-Type",
+        421: "events of a hall another process of this node owns; see GET /v1/partitions",
         422: "invalid body or query parameter, naming the field",
         429: "queue full, or too many requests of this token in flight; see Retry-After",
         503: "not ready (rebuilding, a failed commit being recovered, or a log awaiting an operator)",
@@ -100,7 +101,10 @@ def _datetimes(components: dict[str, Any]) -> None:
 
 
 @functools.cache
-def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict[str, Any]:
+def openapi_document(
+    max_batch_events: int = 1000, max_page: int = 5000, *, node: bool = False
+) -> dict[str, Any]:
+    """The service's OpenAPI 3.1 document; ``node``: a process of a several-process node (its routes too)."""
     (event_ref, alert_ref), components = msgspec.json.schema_components(
         (list[ev.AnyEvent], Alert), ref_template="#/components/schemas/{name}"
     )
@@ -170,7 +174,7 @@ def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict
         )
     ]
     public: list[dict[str, list[str]]] = []
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "supsim supervision engine", "version": "1"},
         "components": {
@@ -193,7 +197,7 @@ def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict
                     },
                     "responses": {
                         "202": _body("durable", counts),
-                        **_errors(400, 401, 403, 413, 415, 422, 429, 503),
+                        **_errors(400, 401, 403, *((421,) if node else ()), 413, 415, 422, 429, 503),
                     },
                 }
             },
@@ -324,5 +328,46 @@ def openapi_document(max_batch_events: int = 1000, max_page: int = 5000) -> dict
                     "responses": {"200": _body("HTML", {"type": "string"}, "text/html")},
                 }
             },
+        },
+    }
+    if node:
+        doc["paths"].update(_node_paths())
+    return doc
+
+
+def _node_paths() -> dict[str, Any]:
+    """Routes a process of a several-process node adds (``supsim serve --processes N``)."""
+    owner = {
+        "type": "object",
+        "properties": {"index": {"type": "integer"}, "url": {"type": "string"}},
+        "required": ["index", "url"],
+    }
+    partition_map = {
+        "type": "object",
+        "properties": {
+            "processes": {"type": "integer", "minimum": 1},
+            "hash": {"type": "string"},
+            "partition": {"type": "string"},
+            "owners": {"type": "array", "items": owner},
+        },
+        "required": ["processes", "hash", "partition", "owners"],
+    }
+    facts = {
+        "type": "object",
+        "properties": {"halls": _ANY_OBJECT, "trend": _ANY_OBJECT},
+        "required": ["halls", "trend"],
+    }
+    return {
+        "/v1/partitions": {
+            "get": {
+                "summary": "Which process owns which hall (crc32 of the hall id), and each process's URL",
+                "responses": {"200": _body("the partition map", partition_map), **_errors(401, 429)},
+            }
+        },
+        "/v1/board/facts": {
+            "get": {
+                "summary": "This process's network-board facts and alert trend (its halls only)",
+                "responses": {"200": _body("facts per hall and the trend", facts), **_errors(401, 403, 429)},
+            }
         },
     }
