@@ -11,17 +11,15 @@ what it did before.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import msgspec
-import numpy as np
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
-from reports.evaluation.accuracy import CI_LEVEL, Score, score_matching
-from reports.evaluation.matching import lookalike_hits, match_alerts
+from reports.evaluation.accuracy import CI_LEVEL, Score
+from reports.evaluation.family import rule_tables, score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
@@ -70,61 +68,32 @@ def evaluate_deemed(
     seed: int = 0,
 ) -> DeemedReport:
     """Score the deemed rules' alerts against the truth (see the module docstring)."""
-    mine = [_keyed_alert(a) for a in alerts if a.rule in DEEMED_RULE_TO_TRUTH]
-    keyed = [_keyed_episode(ep) for ep in truth]
-    matching = match_alerts(
-        mine,
-        keyed,
-        tolerance_s=tolerance_s,
-        rule_to_truth=DEEMED_RULE_TO_TRUTH,
-        bounded_kinds=DEEMED_RULE_TO_TRUTH.values(),
-    )
     cases = {f"case:{e.case_id}" for e in events if isinstance(e, ev.CaseAccepted)}
-    rules, _, overall = score_matching(
-        mine,
-        keyed,
-        matching,
+    scored = score_family(
+        [_keyed_alert(a) for a in alerts if a.rule in DEEMED_RULE_TO_TRUTH],
+        [_keyed_episode(ep) for ep in truth],
         rule_to_truth=DEEMED_RULE_TO_TRUTH,
-        calendar=calendar,
+        lookalike_kinds=_LOOKALIKES,
         clusters=cases,
-        n_cases=len(cases),
-        n_resamples=bootstrap,
-        rng=np.random.default_rng(seed),
+        calendar=calendar,
+        tolerance_s=tolerance_s,
+        bootstrap=bootstrap,
+        seed=seed,
     )
-    flagged = Counter(
-        keyed[j].kind for j in lookalike_hits(mine, keyed, matching, rule_to_truth=DEEMED_RULE_TO_TRUTH)
-    )
-    looks = Counter(ep.kind for ep in truth if ep.lookalike and ep.kind in _LOOKALIKES)
     return DeemedReport(
         tolerance_s=float(tolerance_s),
         ci_level=CI_LEVEL,
-        rules=rules,
-        overall=overall,
-        lookalikes=tuple(LookalikeScore(kind=k, episodes=looks[k], flagged=flagged[k]) for k in _LOOKALIKES),
-        lookalikes_flagged=sum(flagged.values()),
+        rules=scored.rules,
+        overall=scored.overall,
+        lookalikes=scored.lookalikes,
+        lookalikes_flagged=scored.lookalikes_flagged,
         joint_reviews=sum(1 for e in events if isinstance(e, ev.JointReviewConvened)),
         absences=sum(1 for e in events if isinstance(e, ev.JointReviewAbsent)),
     )
 
 
-def _num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3f}"
-
-
 def render_deemed(report: DeemedReport) -> str:
     """The deemed rules' section of a run's summary (Markdown)."""
-    lines = [
-        "## Deemed approval and deemed consent",
-        "",
-        "| rule | truth kind | episodes | alerts | TP | FP | FN | precision | recall |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for s in (*report.rules, report.overall):
-        lines.append(
-            f"| {s.name} | {s.truth_kind or ''} | {s.episodes} | {s.alerts} | {s.tp} | {s.fp} | {s.fn} "
-            f"| {_num(s.precision)} | {_num(s.recall)} |"
-        )
-    lines += ["", "| look-alike | episodes | flagged |", "|---|---:|---:|"]
-    lines += [f"| {lk.kind} | {lk.episodes} | {lk.flagged} |" for lk in report.lookalikes]
+    lines = rule_tables("Deemed approval and deemed consent", report.rules, report.overall, report.lookalikes)
     lines += ["", f"Joint reviews: {report.joint_reviews}, with {report.absences} absences.", ""]
     return "\n".join(lines)

@@ -13,13 +13,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import msgspec
-import numpy as np
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
-from reports.evaluation.accuracy import CI_LEVEL, Score, score_matching
-from reports.evaluation.matching import lookalike_hits, match_alerts
+from reports.evaluation.accuracy import CI_LEVEL, Score
+from reports.evaluation.family import rule_tables, score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
@@ -87,61 +86,33 @@ def evaluate_inspections(
     seed: int = 0,
 ) -> InspectionReport:
     """Score the inspection rules' alerts against the truth (see the module docstring)."""
-    mine = [a for a in alerts if a.rule in INSPECTION_RULE_TO_TRUTH]
-    matching = match_alerts(
-        mine,
-        truth,
-        tolerance_s=tolerance_s,
-        rule_to_truth=INSPECTION_RULE_TO_TRUTH,
-        bounded_kinds=INSPECTION_RULE_TO_TRUTH.values(),
-    )
     notices = {f"rectification:{e.rectification_id}" for e in events if isinstance(e, ev.RectificationIssued)}
     units = {f"department:{e.department_id}" for e in events if isinstance(e, ev.InspectionPerformed)}
-    rules, _, overall = score_matching(
-        mine,
+    scored = score_family(
+        alerts,
         truth,
-        matching,
         rule_to_truth=INSPECTION_RULE_TO_TRUTH,
-        calendar=calendar,
+        lookalike_kinds=_LOOKALIKES,
         clusters=notices | units,
-        n_cases=len(notices | units),
-        n_resamples=bootstrap,
-        rng=np.random.default_rng(seed),
+        calendar=calendar,
+        tolerance_s=tolerance_s,
+        bootstrap=bootstrap,
+        seed=seed,
     )
-    flagged = Counter(
-        truth[j].kind for j in lookalike_hits(mine, truth, matching, rule_to_truth=INSPECTION_RULE_TO_TRUTH)
-    )
-    looks = Counter(ep.kind for ep in truth if ep.lookalike and ep.kind in _LOOKALIKES)
     return InspectionReport(
         tolerance_s=float(tolerance_s),
         ci_level=CI_LEVEL,
-        rules=rules,
-        overall=overall,
-        lookalikes=tuple(LookalikeScore(kind=k, episodes=looks[k], flagged=flagged[k]) for k in _LOOKALIKES),
-        lookalikes_flagged=sum(flagged.values()),
+        rules=scored.rules,
+        overall=scored.overall,
+        lookalikes=scored.lookalikes,
+        lookalikes_flagged=scored.lookalikes_flagged,
         figures=inspection_figures(events),
     )
 
 
-def _num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3f}"
-
-
 def render_inspections(report: InspectionReport) -> str:
     """The inspection section of a run's summary (Markdown)."""
-    lines = [
-        "## Inspections",
-        "",
-        "| rule | truth kind | episodes | alerts | TP | FP | FN | precision | recall |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for s in (*report.rules, report.overall):
-        lines.append(
-            f"| {s.name} | {s.truth_kind or ''} | {s.episodes} | {s.alerts} | {s.tp} | {s.fp} | {s.fn} "
-            f"| {_num(s.precision)} | {_num(s.recall)} |"
-        )
-    lines += ["", "| look-alike | episodes | flagged |", "|---|---:|---:|"]
-    lines += [f"| {lk.kind} | {lk.episodes} | {lk.flagged} |" for lk in report.lookalikes]
+    lines = rule_tables("Inspections", report.rules, report.overall, report.lookalikes)
     f = report.figures
     lines += [
         "",
