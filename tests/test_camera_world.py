@@ -13,7 +13,7 @@ from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.discipline import evaluate_discipline
 from sim.common.scenario import load_scenario
-from sim.common.scenario_cameras import Cameras, DetectorSpec, QueueSystemSpec
+from sim.common.sections.cameras import Cameras, DetectorSpec, QueueSystemSpec
 from sim.floor.detector import burst_mask, change_points, detect_frames
 from sim.floor.tickets import queue_records
 from sim.floor.waits import WindowWait, capacity_truth, window_waits

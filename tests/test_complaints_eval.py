@@ -12,7 +12,7 @@ from engine.contract.alerts import Alert
 from engine.core import Engine
 from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook
-from reports.evaluation.complaints import evaluate_complaints
+from reports.evaluation.families.complaints import evaluate_complaints
 from sim.hall.world import SimResult
 from supsim.experiments.run import run_scenario
 from tests.test_complaints_world import _with_complaints

@@ -11,9 +11,9 @@ from engine.contract import events as ev
 from engine.core import Engine
 from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook
-from reports.evaluation.complaints import evaluate_complaints
+from reports.evaluation.families.complaints import evaluate_complaints
 from sim.common.scenario import Scenario, ScenarioError, decode_scenario, load_scenario
-from sim.common.scenario_complaints import FromHall
+from sim.common.sections.complaints import FromHall
 from sim.hall.world import SimResult, simulate
 
 ROOT = Path(__file__).resolve().parents[1]

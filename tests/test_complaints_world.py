@@ -9,7 +9,7 @@ import pytest
 
 from engine.contract import events as ev
 from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
-from sim.common.scenario_complaints import ComplaintLookalikes, ComplaintMisconduct, Complaints
+from sim.common.sections.complaints import ComplaintLookalikes, ComplaintMisconduct, Complaints
 from sim.hall.world import SimResult, simulate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from engine.contract import events as ev
-from sim.common.scenario_quality import APPROVAL_KINDS, DataQuality, Outages
+from sim.common.sections.quality import APPROVAL_KINDS, DataQuality, Outages
 from sim.quality.delivery import draw_outages
 from sim.quality.layer import Delivered, impair
 

@@ -16,10 +16,10 @@ from engine.contract import events as ev
 from engine.core import Engine
 from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
-from reports.evaluation.deemed import evaluate_deemed
+from reports.evaluation.families.deemed import evaluate_deemed
 from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
-from sim.common.scenario_deemed import Deemed, JointReviewSpec
 from sim.common.scenario_types import Range
+from sim.common.sections.deemed import Deemed, JointReviewSpec
 from sim.hall.world import SimResult, simulate
 
 ROOT = Path(__file__).resolve().parents[1]

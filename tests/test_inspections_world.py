@@ -15,10 +15,10 @@ from engine.contract import events as ev
 from engine.contract.calendar import WorkingCalendar
 from engine.replay import detect
 from engine.rules.rulebook import Rulebook
-from reports.evaluation.inspections import evaluate_inspections
+from reports.evaluation.families.inspections import evaluate_inspections
 from sim.common.hall_model import build_halls
 from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
-from sim.common.scenario_inspections import InspectionLookalikes, InspectionMisconduct, Inspections
+from sim.common.sections.inspections import InspectionLookalikes, InspectionMisconduct, Inspections
 from sim.hall.world import SimResult, simulate
 from sim.inspections.truth import INSPECTION_LOOKALIKE_KINDS, INSPECTION_VIOLATION_KINDS, add_months
 from sim.inspections.world import InspectionWorld, inspection_rng, simulate_inspections

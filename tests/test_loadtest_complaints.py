@@ -15,7 +15,7 @@ from engine.service.auth import Principal, scope_error
 from engine.service.halls import reference_alerts
 from loadtests.compare import compare_alerts, fetch_alerts
 from loadtests.replay_plan import make_plan, source_of, unordered_halls
-from reports.evaluation.complaints import COMPLAINT_RULE_TO_TRUTH
+from reports.evaluation.families.complaints import COMPLAINT_RULE_TO_TRUTH
 from sim.common.scenario import load_scenario
 from sim.hall.world import SimResult, simulate
 from tests.service_process import serving

@@ -17,11 +17,6 @@ from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
 from sim.common.scenario_calendar import build_scenario_calendar
-from sim.common.scenario_cameras import Cameras
-from sim.common.scenario_complaints import Complaints
-from sim.common.scenario_deemed import Deemed
-from sim.common.scenario_inspections import Inspections
-from sim.common.scenario_quality import DataQuality
 from sim.common.scenario_types import (
     Arrivals,
     CalendarSpec,
@@ -33,6 +28,11 @@ from sim.common.scenario_types import (
     TruthSpec,
     parse_period,
 )
+from sim.common.sections.cameras import Cameras
+from sim.common.sections.complaints import Complaints
+from sim.common.sections.deemed import Deemed
+from sim.common.sections.inspections import Inspections
+from sim.common.sections.quality import DataQuality
 
 __all__ = ["Scenario", "resolve_targets"]
 
@@ -59,19 +59,19 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     injection: Injection = Injection()
     truth: TruthSpec = TruthSpec()
     #: Optional camera layer (staff conduct, presence/queue/audio analytics);
-    #: see ``sim.common.scenario_cameras``.
+    #: see ``sim.common.sections.cameras``.
     cameras: Cameras | None = None
     #: Optional data-quality layer between the world and the engine (batch sync, outages,
-    #: clocks, missing, duplicate and backfilled records); see ``sim.common.scenario_quality``.
+    #: clocks, missing, duplicate and backfilled records); see ``sim.common.sections.quality``.
     data_quality: DataQuality | None = None
     #: Optional complaints layer (efficiency complaints about the hall's units and staff);
-    #: see ``sim.common.scenario_complaints``. Absent, the run is exactly as without it.
+    #: see ``sim.common.sections.complaints``. Absent, the run is exactly as without it.
     complaints: Complaints | None = None
     #: Optional inspections layer (unannounced inspections of the hall's units, rectification
-    #: notices); see ``sim.common.scenario_inspections``. Absent, the run is exactly as without it.
+    #: notices); see ``sim.common.sections.inspections``. Absent, the run is exactly as without it.
     inspections: Inspections | None = None
     #: Optional truth for the opt-in deemed rules (超时默认, 缺席默认) and joint reviews of marked
-    #: items; see ``sim.common.scenario_deemed``. Absent, the run is exactly as without it.
+    #: items; see ``sim.common.sections.deemed``. Absent, the run is exactly as without it.
     deemed: Deemed | None = None
 
     # --- derived views (pure functions of the fields) ------------------------------------

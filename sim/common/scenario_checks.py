@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.contract.calendar import CalendarRangeError
 from engine.contract.holidays import HolidayError
 from sim.common.scenario_calendar import coverage_problems
-from sim.common.scenario_complaints import complaint_problems
-from sim.common.scenario_deemed import deemed_problems
-from sim.common.scenario_inspections import inspection_problems
-from sim.common.scenario_quality_checks import check_data_quality
 from sim.common.scenario_types import DECIDE_POST, LEGAL_SUSPENSION_REASONS, Department, Hall, parse_period
+from sim.common.sections.complaints import complaint_problems
+from sim.common.sections.deemed import deemed_problems
+from sim.common.sections.inspections import inspection_problems
+from sim.common.sections.quality_checks import check_data_quality
 
 if TYPE_CHECKING:
     from sim.common.hall_scenario import Scenario

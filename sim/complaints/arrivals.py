@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 
 from sim.common.clock import SimClock
-from sim.common.scenario_complaints import Complaints
+from sim.common.sections.complaints import Complaints
 
 __all__ = ["DAYS_PER_MONTH", "draw_arrivals"]
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from sim.common.hall_model import HallModel, StaffModel
-from sim.common.scenario_complaints import Complaints
 from sim.common.scenario_types import LogNormal
+from sim.common.sections.complaints import Complaints
 
 __all__ = ["KINDS", "ComplaintDraws", "Target", "draw_complaints", "problem_officials"]
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.common.clock import SimClock
 from sim.common.hall_model import HallModel
-from sim.common.scenario_complaints import Complaints, FromHall
+from sim.common.sections.complaints import Complaints, FromHall
 from sim.common.truth import Episode
 from sim.complaints.draws import ComplaintDraws, Target, draw_complaints
 

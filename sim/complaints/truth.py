@@ -43,7 +43,7 @@ from engine.contract.events import (
     ComplaintReceived,
     Event,
 )
-from sim.common.scenario_complaints import ComplaintTruthSpec
+from sim.common.sections.complaints import ComplaintTruthSpec
 from sim.common.truth import Episode
 
 __all__ = ["COMPLAINT_LOOKALIKE_KINDS", "COMPLAINT_VIOLATION_KINDS", "complaint_truth"]

@@ -37,7 +37,7 @@ from engine.contract.events import (
 )
 from sim.common.clock import SimClock
 from sim.common.hall_model import HallModel
-from sim.common.scenario_complaints import Complaints
+from sim.common.sections.complaints import Complaints
 from sim.common.truth import Episode
 from sim.complaints.arrivals import draw_arrivals
 from sim.complaints.draws import ComplaintDraws, draw_complaints, problem_officials

@@ -35,7 +35,7 @@ from engine.contract.events import (
     QueueTicket,
 )
 from sim.common.hall_model import HallModel
-from sim.common.scenario_cameras import Cameras, DetectorSpec
+from sim.common.sections.cameras import Cameras, DetectorSpec
 from sim.common.truth import Episode
 from sim.floor.conduct import Seat, WindowDay, day_list, simulate_conduct
 from sim.floor.detector import change_points, detect_frames

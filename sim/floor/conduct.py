@@ -22,7 +22,7 @@ import simpy
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, StaffBreak, StaffClockIn, StaffClockOut, StaffRoster, TimeSpan
-from sim.common.scenario_cameras import ConductSpec
+from sim.common.sections.cameras import ConductSpec
 
 __all__ = ["Seat", "WindowDay", "simulate_conduct"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from sim.common.scenario_cameras import DetectorSpec
+from sim.common.sections.cameras import DetectorSpec
 
 __all__ = ["Frames", "burst_mask", "change_points", "detect_frames", "occlusion_mask"]
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, QueueCalled, QueueTicket
-from sim.common.scenario_cameras import QueueSystemSpec
+from sim.common.sections.cameras import QueueSystemSpec
 from sim.floor.waits import WindowWait
 
 __all__ = ["QueueRecords", "queue_records"]

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.contract.calendar import WorkingCalendar
-from sim.common.scenario_cameras import CameraTruthSpec
+from sim.common.sections.cameras import CameraTruthSpec
 from sim.common.truth import Episode
 from sim.floor.conduct import WindowDay
 

@@ -36,7 +36,7 @@ from engine.contract.events import (
     JointReviewOpinion,
 )
 from sim.common.hall_model import HallModel
-from sim.common.scenario_deemed import JointReviewSpec
+from sim.common.sections.deemed import JointReviewSpec
 from sim.common.truth import Episode
 
 __all__ = ["STREAM_KEY", "JointReviews", "joint_review_rng", "simulate_joint_reviews"]

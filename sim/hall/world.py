@@ -144,7 +144,7 @@ def _deemed(
     end: datetime,
     seed: int | None,
 ) -> tuple[list[Event], list[Episode], dict[str, int | float]]:
-    """Add the ``deemed:`` section's truth and joint reviews (``sim.common.scenario_deemed``)."""
+    """Add the ``deemed:`` section's truth and joint reviews (``sim.common.sections.deemed``)."""
     from sim.hall.deemed_truth import deemed_approval_episodes
     from sim.hall.joint_reviews import joint_review_rng, simulate_joint_reviews
 

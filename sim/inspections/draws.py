@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.contract.calendar import WorkingCalendar
 from sim.common.hall_model import HallModel
-from sim.common.scenario_inspections import Inspections
+from sim.common.sections.inspections import Inspections
 
 __all__ = ["Finding", "Visit", "draw_visits"]
 

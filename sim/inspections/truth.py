@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, InspectionFinding, RectificationIssued, RectificationVerified
-from sim.common.scenario_inspections import InspectionTruthSpec
+from sim.common.sections.inspections import InspectionTruthSpec
 from sim.common.truth import Episode
 
 __all__ = ["INSPECTION_LOOKALIKE_KINDS", "INSPECTION_VIOLATION_KINDS", "add_months", "inspection_truth"]

@@ -34,7 +34,7 @@ from engine.contract.events import (
 )
 from sim.common.clock import SimClock
 from sim.common.hall_model import HallModel
-from sim.common.scenario_inspections import Inspections
+from sim.common.sections.inspections import Inspections
 from sim.common.truth import Episode
 from sim.inspections.draws import Finding, Visit, draw_visits
 from sim.inspections.truth import add_months, inspection_truth

@@ -22,7 +22,6 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from sim.common.scenario_cameras import Cameras
 from sim.common.scenario_types import (
     CalendarSpec,
     Injection,
@@ -32,6 +31,7 @@ from sim.common.scenario_types import (
     Service,
     TruthSpec,
 )
+from sim.common.sections.cameras import Cameras
 
 __all__ = [
     "DEPARTMENT_NAMES",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sim.common.scenario_quality import ClockSpec
+from sim.common.sections.quality import ClockSpec
 
 __all__ = ["clock_shift_s"]
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from sim.common.scenario_quality import Outages, SyncSpec
+from sim.common.sections.quality import Outages, SyncSpec
 
 __all__ = ["Delivery", "draw_outages"]
 

@@ -38,7 +38,7 @@ import msgspec
 import numpy as np
 
 from engine.contract.events import Event
-from sim.common.scenario_quality import APPROVAL_KINDS, DataQuality, SourceSystem
+from sim.common.sections.quality import APPROVAL_KINDS, DataQuality, SourceSystem
 from sim.quality.backfill import stamp_entry
 from sim.quality.clock import clock_shift_s
 from sim.quality.copies import copy_of

@@ -15,7 +15,7 @@ from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.discipline import evaluate_discipline
 from sim.common.scenario import Scenario
-from sim.common.scenario_cameras import Cameras
+from sim.common.sections.cameras import Cameras
 from sim.hall.world import simulate
 
 __all__ = ["SweepCell", "render_sweep", "sweep_discipline"]

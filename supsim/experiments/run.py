@@ -168,21 +168,21 @@ def run_scenario(
         quality = quality_block(delivered, alerts, clean, world, set_aside, evaluation.facts.cases)
     complaints = None
     if scenario.complaints is not None:  # the complaints layer: its rules against its truth
-        from reports.evaluation.complaints import evaluate_complaints
+        from reports.evaluation.families.complaints import evaluate_complaints
 
         complaints = evaluate_complaints(
             world.events, alerts, world.truth, calendar=world.calendar, seed=seed
         )
     inspections = None
     if scenario.inspections is not None:  # the inspections layer: its rules against its truth
-        from reports.evaluation.inspections import evaluate_inspections
+        from reports.evaluation.families.inspections import evaluate_inspections
 
         inspections = evaluate_inspections(
             world.events, alerts, world.truth, calendar=world.calendar, seed=seed
         )
     deemed = None
     if scenario.deemed is not None:  # the opt-in deemed rules against the section's truth
-        from reports.evaluation.deemed import evaluate_deemed
+        from reports.evaluation.families.deemed import evaluate_deemed
 
         deemed = evaluate_deemed(world.events, alerts, world.truth, calendar=world.calendar, seed=seed)
     timings["evaluate_s"] = time.perf_counter() - t0
@@ -238,17 +238,17 @@ def run_scenario(
             summary += "\n```\n" + dq + "\n```\n"
             table += "\n\n" + dq
         if complaints is not None:
-            from reports.evaluation.complaints import render_complaints
+            from reports.evaluation.families.complaints import render_complaints
 
             summary += "\n" + render_complaints(complaints)
             table += "\n\n" + render_complaints(complaints)
         if inspections is not None:
-            from reports.evaluation.inspections import render_inspections
+            from reports.evaluation.families.inspections import render_inspections
 
             summary += "\n" + render_inspections(inspections)
             table += "\n\n" + render_inspections(inspections)
         if deemed is not None:
-            from reports.evaluation.deemed import render_deemed
+            from reports.evaluation.families.deemed import render_deemed
 
             summary += "\n" + render_deemed(deemed)
             table += "\n\n" + render_deemed(deemed)

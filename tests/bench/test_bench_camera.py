@@ -21,7 +21,7 @@ from engine.core import Engine
 from engine.rules import DISCIPLINE_RULE_NAMES
 from engine.rules.rulebook import Rulebook
 from sim.common.scenario import load_scenario
-from sim.common.scenario_cameras import Cameras, DetectorSpec
+from sim.common.sections.cameras import Cameras, DetectorSpec
 from sim.floor.detector import detect_frames
 from sim.hall.world import simulate
 

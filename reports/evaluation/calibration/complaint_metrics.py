@@ -3,7 +3,7 @@
 Why a module of its own: the published complaint figures ("335 complaints received, 269
 concluded, 87 people dealt with"; "342 complaints, 98 % closed") count what the complaints
 platform records, so they are read off the ``complaint.*`` events like the run's complaint
-section (:func:`reports.evaluation.complaints.complaint_figures`), never off the truth. A run
+section (:func:`reports.evaluation.families.complaints.complaint_figures`), never off the truth. A run
 without complaint events (a scenario without the ``complaints:`` section) produces none of
 them: they show as n/a rather than as zeros a hall never claimed.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.contract import events as ev
-from reports.evaluation.complaints import complaint_figures
+from reports.evaluation.families.complaints import complaint_figures
 
 __all__ = ["COMPLAINT_METRICS", "complaint_run_figures"]
 

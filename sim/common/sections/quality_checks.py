@@ -7,8 +7,8 @@ reported with the JSON path of the field to fix, like every other scenario check
 
 from __future__ import annotations
 
-from sim.common.scenario_quality import DataQuality
 from sim.common.scenario_types import Hall
+from sim.common.sections.quality import DataQuality
 
 __all__ = ["check_data_quality"]
 

@@ -1,6 +1,6 @@
 """Accuracy of the inspection rules against the inspections layer's truth, and the inspection figures.
 
-The same matching and the same conventions as the complaint rules (``reports.evaluation.complaints``):
+The same matching and the same conventions as the complaint rules (``families.complaints``):
 the inspection kinds are bounded (an alert must come at the deadline's instant, or at the naming that
 makes the count, within the tolerance), and the bootstrap is over rectification notices and the units
 the naming alerts are about. Kept apart from the run's main evaluation so that a run without
@@ -18,7 +18,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import CI_LEVEL, Score
-from reports.evaluation.family import rule_tables, score_family
+from reports.evaluation.families.scoring import rule_tables, score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 

@@ -18,7 +18,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import CI_LEVEL, Score
-from reports.evaluation.family import rule_tables, score_family
+from reports.evaluation.families.scoring import rule_tables, score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
