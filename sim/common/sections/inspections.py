@@ -11,11 +11,12 @@ rulebook's ``inspections`` section.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
+from engine.contract.events_inspections import InspectionProblem
 from sim.common.scenario_types import Range
 
 __all__ = [
@@ -29,17 +30,8 @@ __all__ = [
 Prob = Annotated[float, Meta(ge=0, le=1)]
 NonNeg = Annotated[float, Meta(ge=0)]
 Positive = Annotated[float, Meta(gt=0)]
-Problem = Literal[
-    "difficult_service",
-    "attitude",
-    "harsh_words",
-    "obstruction",
-    "delay",
-    "buck_passing",
-    "discipline",
-    "superficial",
-    "taking_advantage",
-]
+#: The nine problem kinds are the contract's (an inspection finding's ``problem``).
+Problem = InspectionProblem
 
 
 class _Spec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
