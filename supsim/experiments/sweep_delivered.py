@@ -75,7 +75,16 @@ def apply_impairments(dq: DataQuality, settings: dict[str, float], *, where: str
             current = changes.get(section) or getattr(system, section)
             if current is None:  # a system without the section: start from its defaults
                 current = _EMPTY[section]
-            changes[section] = msgspec.structs.replace(current, **{field: value})
+            fields: dict[str, float] = {field: value}
+            if name == "sync.every_minutes" and isinstance(current, SyncSpec):
+                # a nightly sync at 02:00 swept to hourly keeps its phase: offset within the interval
+                fields["offset_minutes"] = current.offset_minutes % value if value > 0 else 0.0
+            try:
+                changes[section] = msgspec.structs.replace(current, **fields)
+            except ValueError as exc:
+                raise GridError(
+                    f"{where}: `$.params.{QUALITY}.{name}` - {exc} on system {system.name!r}"
+                ) from None
         systems.append(msgspec.structs.replace(system, **changes))
         systems.append(msgspec.structs.replace(system, **changes))
     try:
