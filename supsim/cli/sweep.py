@@ -50,8 +50,32 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(render_sweep(table))
     if note := horizon_note(scenario):
         print(note)
-    print(f"\noutputs in {out}/ : sweep.json, sweep.png")
+    written = ["sweep.json", "sweep.png"]
+    if grid.impairments():
+        written += _impairment_outputs(variants, results, out)
+    print(f"\noutputs in {out}/ : {', '.join(written)}")
     return 0
+
+
+def _impairment_outputs(variants: list, results: list, out: Path) -> list[str]:
+    """A sweep over impairment strengths also writes ``impairments.json``, the heat maps, the
+    delay figure and ``impairments.md`` linking them (docs/data_quality.md)."""
+    from reports.evaluation.sweeps.impairments import summarise_impairments
+    from reports.render.plots.impairments import delay_table, write_impairment_report
+
+    summary = summarise_impairments(variants, results)
+    (out / "impairments.json").write_bytes(
+        msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n"
+    )
+    report = write_impairment_report(summary, out)
+    if summary.delay:
+        print("\nmedian alert delay by rule family and sync interval:\n" + delay_table(summary))
+    return [
+        "impairments.json",
+        report.name,
+        "heatmap-<rule>.png",
+        *(["delay_vs_sync.png"] if summary.delay else []),
+    ]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

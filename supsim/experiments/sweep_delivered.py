@@ -11,12 +11,18 @@ error attributed against the same variant on the clean stream
 per 1,000 cases. The alert delay is measured as docs/data_quality.md defines it: the stream
 is fed in arrivals of :data:`ARRIVAL` records, and an alert's delay is the newest record's
 event time when it came out minus the alert's own time.
+
+A grid naming impairment strengths (``data_quality.<field>``) delivers the world once per
+variant, with that strength set on every source system; each variant then also keeps its
+figures per scored rule (:class:`~reports.evaluation.sweeps.score.RuleScore`), which the
+impairment heat maps (:mod:`reports.render.plots.impairments`) draw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
 import numpy as np
 
 from engine.contract.alerts import Alert
@@ -26,15 +32,16 @@ from engine.replay import fixed_clock
 from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.accuracy import prf
-from reports.evaluation.attribution import attribute
-from reports.evaluation.matching import RULE_TO_TRUTH
-from reports.evaluation.sweeps.grid import ENGINE, Grid, Variant, apply_settings, variants
-from reports.evaluation.sweeps.score import SeedScore, working_days
+from reports.evaluation.attribution import RuleFigures, attribute
+from reports.evaluation.matching import RULE_TO_TRUTH, family_of
+from reports.evaluation.sweeps.grid import ENGINE, QUALITY, Grid, GridError, Variant, apply_settings, variants
+from reports.evaluation.sweeps.score import RuleScore, SeedScore, working_days
 from sim.common.result import SimResult
 from sim.common.scenario import Scenario
+from sim.common.scenario_quality import Backfill, ClockSpec, DataQuality, SyncSpec
 from sim.quality.layer import Delivered
 
-__all__ = ["ARRIVAL", "score_delivered", "scored_rules"]
+__all__ = ["ARRIVAL", "apply_impairments", "score_delivered", "scored_rules"]
 
 #: Records per arrival when the delay is measured (an exchange batch of a few dozen records).
 ARRIVAL = 64
@@ -47,6 +54,43 @@ def scored_rules(grid: Grid, book: Rulebook) -> tuple[str, ...]:
     if grid.rules_scored:
         return grid.rules_scored
     return tuple(r for r in book.rules.enabled if r in RULE_TO_TRUTH)
+
+
+#: A section a system lacks, before the swept field (the only one that then matters) is set on it.
+_EMPTY: dict[str, msgspec.Struct] = {
+    "sync": SyncSpec(every_minutes=1.0),
+    "clock": ClockSpec(),
+    "backfill": Backfill(rate=0.0),
+}
+
+
+def apply_impairments(dq: DataQuality, settings: dict[str, float], *, where: str = "grid") -> DataQuality:
+    """``dq`` with a variant's impairment strengths (``{"sync.every_minutes": 60.0}``) set on every
+    system, checked against the section's bounds as a scenario file is."""
+    systems = []
+    for system in dq.systems:
+        changes: dict[str, msgspec.Struct] = {}
+        for name, value in settings.items():
+            section, _, field = name.partition(".")
+            current = changes.get(section) or getattr(system, section)
+            if current is None:  # a system without the section: start from its defaults
+                current = _EMPTY[section]
+            fields: dict[str, float] = {field: value}
+            if name == "sync.every_minutes" and isinstance(current, SyncSpec):
+                # a nightly sync at 02:00 swept to hourly keeps its phase: offset within the interval
+                fields["offset_minutes"] = current.offset_minutes % value if value > 0 else 0.0
+            try:
+                changes[section] = msgspec.structs.replace(current, **fields)
+            except ValueError as exc:
+                raise GridError(
+                    f"{where}: `$.params.{QUALITY}.{name}` - {exc} on system {system.name!r}"
+                ) from None
+        systems.append(msgspec.structs.replace(system, **changes))
+        systems.append(msgspec.structs.replace(system, **changes))
+    try:
+        return msgspec.convert(msgspec.to_builtins(msgspec.structs.replace(dq, systems=systems)), DataQuality)
+    except msgspec.ValidationError as exc:
+        raise GridError(f"{where}: `$.params` - impairment out of range on data_quality ({exc})") from None
 
 
 def _run(
@@ -73,16 +117,38 @@ def _run(
     return alerts, delays, set_aside
 
 
+def _per_rule(
+    figs: Sequence[RuleFigures], alerts: Sequence[Alert], delays: Sequence[float]
+) -> tuple[RuleScore, ...]:
+    """Each scored rule's precision and recall on the delivered stream, and its family's median
+    alert delay (h): the delay is the engine's, shared by a family's rules waiting on one stream."""
+    by_family: dict[str, list[float]] = {}
+    for a, d in zip(alerts, delays, strict=True):
+        by_family.setdefault(family_of(a.rule), []).append(d)
+    out = []
+    for f in figs:
+        fam = by_family.get(family_of(f.rule), [])
+        out.append(
+            RuleScore(
+                rule=f.rule,
+                precision=f.impaired.precision,
+                recall=f.impaired.recall,
+                delay_p50_h=float(np.percentile(fam, 50)) / 3600.0 if fam else None,
+            )
+        )
+    return tuple(out)
+
+
 def score_delivered(
     scenario: Scenario, world: SimResult, book: Rulebook, grid: Grid, *, seed: int, where: str = "grid"
 ) -> list[SeedScore]:
     """Score every variant of ``grid`` on ``world`` as its engine receives it."""
+    clean_world = world
     delivered: Delivered | None = None
-    clean_events = world.events
     if scenario.data_quality is not None:
         from supsim.experiments.run_quality import deliver
 
-        world, delivered = deliver(scenario, world, seed)
+        world, delivered = deliver(scenario, clean_world, seed)
     cal = world.calendar
     days = working_days(cal, world.start.date(), world.end.date())
     # Cases any delivered record mentions: the denominator ``supsim run`` uses.
@@ -91,9 +157,18 @@ def score_delivered(
     out: list[SeedScore] = []
     for variant in variants(grid):
         vbook = apply_settings(book, variant.get(ENGINE, {}), where=where)
+        if QUALITY in variant:
+            if scenario.data_quality is None:
+                raise GridError(
+                    f"{where}: `$.params` - impairments swept on a scenario without data_quality:"
+                )
+            from supsim.experiments.run_quality import deliver
+
+            dq = apply_impairments(scenario.data_quality, variant[QUALITY], where=where)
+            world, delivered = deliver(msgspec.structs.replace(scenario, data_quality=dq), clean_world, seed)
         alerts, delays, set_aside = _run(world.events, vbook, variant, world, rules)
         if delivered is not None:
-            clean, _, _ = _run(clean_events, vbook, variant, world, rules)
+            clean, _, _ = _run(clean_world.events, vbook, variant, world, rules)
             impairments = delivered.impairments
         else:  # nothing impaired: the run is its own comparison, every error the rule's
             clean, impairments = alerts, []
@@ -131,6 +206,7 @@ def score_delivered(
                 ),
                 delay_p50_h=float(np.percentile(scored, 50)) / 3600.0 if scored else None,
                 delay_p90_h=float(np.percentile(scored, 90)) / 3600.0 if scored else None,
+                rules=_per_rule(figs, alerts, delays) if QUALITY in variant else (),
             )
         )
     return out

@@ -5,7 +5,9 @@ the same names the rule's ``get_params`` returns, so any rule can be swept. It m
 the engine's settings for impaired delivery, the rulebook's ``sources`` section:
 ``sources.idle_after`` and ``sources.dedup_window`` (seconds), and ``sources.lateness[<pattern>]``
 and ``sources.skew_tolerance[<pattern>]`` (seconds for the sources matching the fnmatch
-pattern; a swept pattern goes before the rulebook's own, so it wins). Engine settings act on
+pattern; a swept pattern goes before the rulebook's own, so it wins). It may name the strength of
+the scenario's impairments, ``data_quality.<field>`` (:data:`QUALITY_SETTINGS`), set on every
+source system of the scenario's ``data_quality:`` section. Engine settings and impairments act on
 every rule, so such a grid scores the rules named in ``rules`` (default: every deadline and
 logic rule the rulebook enables). Values are a
 list or a ``{start, stop, num}`` linear range; several parameters form their Cartesian
@@ -30,6 +32,8 @@ from reports.evaluation.sweeps.score import Target
 
 __all__ = [
     "ENGINE",
+    "QUALITY",
+    "QUALITY_SETTINGS",
     "Goal",
     "Grid",
     "GridError",
@@ -83,11 +87,17 @@ class Grid(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
     def rules(self) -> tuple[str, ...]:
         """Swept rules, in first-mention order (engine settings are not rules)."""
-        return tuple(dict.fromkeys(r for r in (_split(name)[0] for name in self.params) if r != ENGINE))
+        return tuple(
+            dict.fromkeys(r for r in (_split(name)[0] for name in self.params) if r not in (ENGINE, QUALITY))
+        )
 
     def engine_settings(self) -> bool:
-        """True when the grid names a setting of the rulebook's ``sources`` section."""
-        return any(_split(name)[0] == ENGINE for name in self.params)
+        """True when the grid names a setting of the rulebook's ``sources`` section or an impairment."""
+        return any(_split(name)[0] in (ENGINE, QUALITY) for name in self.params)
+
+    def impairments(self) -> tuple[str, ...]:
+        """The swept impairment fields (``sync.every_minutes``...), in file order."""
+        return tuple(p for r, p in (_split(name) for name in self.params) if r == QUALITY)
 
 
 #: The pseudo-rule under which a variant holds its engine settings (``sources.<field>``).
@@ -95,6 +105,12 @@ ENGINE = "sources"
 #: ``sources`` fields a grid may set: plain seconds, and seconds per source pattern.
 SCALAR_SETTINGS = ("idle_after", "dedup_window")
 PATTERN_SETTINGS = ("lateness", "skew_tolerance")
+#: The pseudo-rule under which a variant holds its impairment strengths (``data_quality.<field>``).
+QUALITY = "data_quality"
+#: Impairment fields a grid may set, on every source system: minutes between batches, clock skew
+#: (minutes), and the share of records typed in later by hand (a system without ``backfill``
+#: gets one with the section's defaults).
+QUALITY_SETTINGS = ("sync.every_minutes", "clock.skew_minutes", "backfill.rate")
 _PATTERNED = re.compile(r"^(?P<field>[a-z_]+)\[(?P<pattern>[^\]]+)\]$")
 
 
@@ -103,8 +119,9 @@ Variant = dict[str, dict[str, Any]]
 
 
 def _split(name: str) -> tuple[str, str]:
-    if name.startswith(ENGINE + "."):  # a pattern may hold dots: split at the first
-        return ENGINE, name[len(ENGINE) + 1 :]
+    for prefix in (ENGINE, QUALITY):  # a pattern or an impairment field holds dots: split at the first
+        if name.startswith(prefix + "."):
+            return prefix, name[len(prefix) + 1 :]
     rule, _, param = name.rpartition(".")
     return rule, param
 
@@ -161,6 +178,13 @@ def _check(grid: Grid, where: str) -> Grid:
             raise GridError(f"{where}: `$.params.{name}` - no values")
         if rule == ENGINE:
             _check_setting(name, param, where)
+            continue
+        if rule == QUALITY:
+            if param not in QUALITY_SETTINGS:
+                valid = ", ".join(QUALITY_SETTINGS)
+                raise GridError(
+                    f"{where}: `$.params.{name}` - not a sweepable impairment (sweepable: {valid})"
+                )
             continue
         try:
             cls = rule_class(rule)

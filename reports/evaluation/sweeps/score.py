@@ -28,7 +28,16 @@ from reports.evaluation.accuracy import prf
 from reports.evaluation.matching import BOUNDED_KINDS, RULE_TO_TRUTH
 from sim.common.truth import Episode
 
-__all__ = ["SeedResult", "SeedScore", "Target", "TruthIndex", "score_arrays", "target_for", "working_days"]
+__all__ = [
+    "RuleScore",
+    "SeedResult",
+    "SeedScore",
+    "Target",
+    "TruthIndex",
+    "score_arrays",
+    "target_for",
+    "working_days",
+]
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -72,6 +81,17 @@ class TruthIndex:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleScore:
+    """One scored rule of a variant whose impairments were swept: precision and recall on the
+    delivered stream, and its family's median alert delay in hours (``None``: undefined)."""
+
+    rule: str
+    precision: float | None
+    recall: float | None
+    delay_p50_h: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class SeedScore:
     """Counts and metrics of one variant on one seed.
 
@@ -94,6 +114,8 @@ class SeedScore:
     data_false_alarms_per_1000: float | None = None
     delay_p50_h: float | None = None
     delay_p90_h: float | None = None
+    #: Per scored rule, only when the grid sweeps impairment strengths (``data_quality.*``).
+    rules: tuple[RuleScore, ...] = ()
 
 
 def working_days(calendar: WorkingCalendar, start: date, end: date) -> int:
