@@ -38,7 +38,7 @@ from reports.evaluation.sweeps.grid import ENGINE, QUALITY, Grid, GridError, Var
 from reports.evaluation.sweeps.score import RuleScore, SeedScore, working_days
 from sim.common.result import SimResult
 from sim.common.scenario import Scenario
-from sim.common.scenario_quality import Backfill, ClockSpec, DataQuality, SyncSpec
+from sim.common.sections.quality import Backfill, ClockSpec, DataQuality, SyncSpec
 from sim.quality.layer import Delivered
 
 __all__ = ["ARRIVAL", "apply_impairments", "score_delivered", "scored_rules"]
