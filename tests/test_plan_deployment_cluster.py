@@ -55,6 +55,7 @@ def test_compare_deals_halls_like_the_cluster_and_scales_by_the_compression() ->
         events, peaks, nats=3, ingest=2, workers=2, partitions=8, compression=10, load_s=20.0,
         measured_ingest={0: 600, 1: 400}, measured_workers={0: 300, 1: None},
         cpu={("nats", 0): 1.0, ("ingest", 0): 0.3, ("worker", 0): 0.6},
+        idle_cpu_per_s={("nats", 0): 0.01, ("ingest", 0): 0.0, ("worker", 0): 0.02}, run_s=10.0,
     )  # fmt: skip
     by = {(r.role, r.index): r for r in rows}
     assert [r.role for r in rows] == ["nats"] * 3 + ["ingest"] * 2 + ["worker"] * 2
@@ -64,14 +65,16 @@ def test_compare_deals_halls_like_the_cluster_and_scales_by_the_compression() ->
     assert by["worker", 0].predicted_events_per_s == pytest.approx((0.5 + 1.0) * 10)
     assert by["worker", 1].predicted_events_per_s == pytest.approx((1.5 + 2.0) * 10)
     assert by["worker", 0].measured_events_per_s == pytest.approx(300 / 20)
-    assert by["worker", 0].cpu_us_per_event == pytest.approx(1e6 * 0.6 / 300)
+    # CPU per event: what the process used above its idle rate over the same 10 s
+    assert by["worker", 0].busy_cpu_s == pytest.approx(0.6 - 0.02 * 10)
+    assert by["worker", 0].cpu_us_per_event == pytest.approx(1e6 * 0.4 / 300)
     # a process without a measurement shows none rather than a guess
     assert by["worker", 1].measured_events is None and by["worker", 1].measured_events_per_s is None
     assert by["worker", 1].cpu_us_per_event is None
     # ingest: an even share; NATS: every event on every server (R3)
     assert by["ingest", 1].predicted_events == 500 and by["ingest", 1].measured_events == 400
     assert by["ingest", 0].predicted_events_per_s == pytest.approx(5.0 * 10 / 2)
-    assert by["nats", 0].predicted_events == 1000 and by["nats", 0].cpu_us_per_event == pytest.approx(1000)
+    assert by["nats", 0].predicted_events == 1000 and by["nats", 0].cpu_us_per_event == pytest.approx(900)
     assert by["nats", 1].cpu_s is None
 
 
@@ -81,14 +84,14 @@ def test_extrapolation_is_the_plans_full_scale_rate_times_the_measured_cpu_per_e
     )
     rows = [
         ClusterProcess(role="worker", index=0, halls=1, predicted_events=100, measured_events=100,
-                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=0.05, cpu_us_per_event=500),
+                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=0.09, busy_cpu_s=0.05),
         ClusterProcess(role="worker", index=1, halls=1, predicted_events=300, measured_events=300,
-                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=0.15, cpu_us_per_event=500),
+                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=0.19, busy_cpu_s=0.15),
         ClusterProcess(role="ingest", index=0, halls=2, predicted_events=400, measured_events=400,
-                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=None, cpu_us_per_event=None),
+                       predicted_events_per_s=1, measured_events_per_s=1, cpu_s=0.2, busy_cpu_s=None),
     ]  # fmt: skip
     x = extrapolate(rows, sizing)
-    assert "ingest" not in x  # no CPU measured: no extrapolation
+    assert "ingest" not in x  # no idle rate measured: no extrapolation
     assert x["worker"]["cpu_us_per_event"] == pytest.approx(500)
     full = sizing.workers.load_per_process_events_per_s
     assert x["worker"]["core_share"] == pytest.approx(full * 500e-6)

@@ -305,11 +305,13 @@ async def run_chaos(
     rulebook: Any = None,
     settle_timeout: float = 60.0,
     due: Callable[[ev.Event], float] | None = None,
+    give_up_s: float = 60.0,
 ) -> ChaosReport:
     """Replay ``sources`` (name → events in order) into the cluster of ``directory`` while ``kills`` run.
 
     ``due`` paces by event time (see :func:`paced_batches`); without it each source's batches
-    are spread evenly over ``duration_s``. ``kills`` may be empty: a measured replay.
+    are spread evenly over ``duration_s``. ``kills`` may be empty: a measured replay. A batch
+    not acknowledged ``give_up_s`` after ``duration_s`` is given up (counted as not acknowledged).
     """
     d = Path(directory)
     config = load_config(d)
@@ -320,7 +322,7 @@ async def run_chaos(
     run = _Run(d, token)
     planned = sum(len(v) for v in sources.values())
     records: list[KillRecord] = []
-    deadline = duration_s + 60.0
+    deadline = duration_s + give_up_s
     limits = httpx.Limits(max_connections=max(len(sources), 1) * 2)
     async with httpx.AsyncClient(base_url=config.ingest_url, timeout=30, limits=limits) as client:
         senders = []

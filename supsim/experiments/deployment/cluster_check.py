@@ -92,8 +92,14 @@ class ClusterProcess(msgspec.Struct, frozen=True, kw_only=True):
     predicted_events_per_s: float
     #: measured events over the replay's wall-clock seconds
     measured_events_per_s: float | None
+    #: CPU seconds from just before the replay until the workers had consumed everything
     cpu_s: float | None
-    cpu_us_per_event: float | None
+    #: CPU per second of the same process idle (polling, status reports), measured before the replay
+    idle_cpu_per_s: float | None = None
+    #: ``cpu_s`` less the idle rate over the same wall-clock time: what the events cost
+    busy_cpu_s: float | None = None
+    #: ``busy_cpu_s`` per event carried
+    cpu_us_per_event: float | None = None
 
 
 class ClusterCheckResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -237,13 +243,22 @@ def compare_processes(
     measured_ingest: Mapping[int, int | None],
     measured_workers: Mapping[int, int | None],
     cpu: Mapping[tuple[str, int], float | None],
+    idle_cpu_per_s: Mapping[tuple[str, int], float | None] | None = None,
+    run_s: float = 0.0,
 ) -> list[ClusterProcess]:
     """The table: per process predicted and measured events, rates at the compression, CPU per event.
 
     Workers' predicted events are their halls' (``crc32(hall) mod partitions``, partition
     ``mod workers``); ingest processes' an even share; every NATS server stores every event (R3).
-    A process with no measurement (gone, restarted) shows None, not a guess.
+    A process with no measurement (gone, restarted) shows None, not a guess. ``cpu`` covers
+    ``run_s`` wall-clock seconds; less ``idle_cpu_per_s`` over them, it is what the events cost.
     """
+    idle = idle_cpu_per_s or {}
+
+    def busy(key: tuple[str, int]) -> tuple[float | None, float | None, float | None]:
+        c, i = cpu.get(key), idle.get(key)
+        return c, i, None if c is None or i is None else max(0.0, c - i * run_s)
+
     total = sum(hall_events.values())
     peak = sum(predicted_peak.values())
     owned: dict[int, list[str]] = {w: [] for w in range(workers)}
@@ -251,31 +266,33 @@ def compare_processes(
         owned[partition_of_key(hall, partitions) % workers].append(hall)
     rows = []
     for i in range(nats):
-        c = cpu.get(("nats", i))
+        c, idle_rate, b = busy(("nats", i))
         rows.append(
             ClusterProcess(
                 role="nats", index=i, halls=len(hall_events), predicted_events=total, measured_events=None,
                 predicted_events_per_s=peak * compression, measured_events_per_s=None, cpu_s=c,
-                cpu_us_per_event=_per_event(c, total),
+                idle_cpu_per_s=idle_rate, busy_cpu_s=b, cpu_us_per_event=_per_event(b, total),
             )
         )  # fmt: skip
     for i in range(ingest):
-        got, c = measured_ingest.get(i), cpu.get(("ingest", i))
+        got, (c, idle_rate, b) = measured_ingest.get(i), busy(("ingest", i))
         rows.append(
             ClusterProcess(
                 role="ingest", index=i, halls=len(hall_events), predicted_events=total / ingest,
                 measured_events=got, predicted_events_per_s=peak * compression / ingest,
-                measured_events_per_s=_rate(got, load_s), cpu_s=c, cpu_us_per_event=_per_event(c, got),
+                measured_events_per_s=_rate(got, load_s), cpu_s=c, idle_cpu_per_s=idle_rate, busy_cpu_s=b,
+                cpu_us_per_event=_per_event(b, got),
             )
         )  # fmt: skip
     for w, mine in owned.items():
-        got, c = measured_workers.get(w), cpu.get(("worker", w))
+        got, (c, idle_rate, b) = measured_workers.get(w), busy(("worker", w))
         rows.append(
             ClusterProcess(
                 role="worker", index=w, halls=len(mine), predicted_events=sum(hall_events[h] for h in mine),
                 measured_events=got,
                 predicted_events_per_s=sum(predicted_peak.get(h, 0.0) for h in mine) * compression,
-                measured_events_per_s=_rate(got, load_s), cpu_s=c, cpu_us_per_event=_per_event(c, got),
+                measured_events_per_s=_rate(got, load_s), cpu_s=c, idle_cpu_per_s=idle_rate, busy_cpu_s=b,
+                cpu_us_per_event=_per_event(b, got),
             )
         )  # fmt: skip
     return rows
@@ -296,8 +313,8 @@ def extrapolate(rows: Sequence[ClusterProcess], sizing: Sizing) -> dict[str, dic
     for role, rate in full.items():
         mine = [r for r in rows if r.role == role]
         events = sum(r.predicted_events if role == "nats" else (r.measured_events or 0) for r in mine)
-        cpu = sum(r.cpu_s or 0.0 for r in mine)
-        if not cpu or not events or any(r.cpu_s is None for r in mine):
+        cpu = sum(r.busy_cpu_s or 0.0 for r in mine)
+        if not cpu or not events or any(r.busy_cpu_s is None for r in mine):
             continue
         us = 1e6 * cpu / events
         out[role] = {"full_scale_events_per_s": rate, "cpu_us_per_event": us, "core_share": rate * us / 1e6}
@@ -361,13 +378,16 @@ def run_cluster_check(
     workers: int = 1,
     cores: int | None = None,
     batch: int = 50,
+    idle_s: float = 5.0,
 ) -> ClusterCheckResult:
     """Replay the scaled network's peak through the cluster in ``directory`` (started here unless not).
 
     With ``started_here`` ``directory`` is emptied, a cluster started in it with three NATS
     servers and the plan's counts capped by :func:`cluster_shape`, and stopped afterwards (its
     logs stay); else it must be running (``supsim cluster up``), must not have seen these
-    events before (the stream would drop them as resends), and is left running.
+    events before (the stream would drop them as resends), and is left running. Each process's
+    idle CPU rate is measured over ``idle_s`` before the replay, to tell the events' cost from
+    the polling every process does anyway.
     """
     from engine.rules.rulebook import load_rulebook
     from engine.service.cluster.chaos import run_chaos
@@ -394,24 +414,33 @@ def run_cluster_check(
         config = load_config(directory)
         book = load_rulebook(config.rulebook) if config.rulebook else None
         before = asyncio.run(_snapshot(directory))
+        t_idle = time.monotonic()
+        time.sleep(idle_s)
+        rest = asyncio.run(_snapshot(directory))
+        t_run = time.monotonic()
+        idle_wall = t_run - t_idle
         report = asyncio.run(
             run_chaos(directory, replay.sources, [], duration_s=minutes * WINDOW_S / compression,
-                      batch=batch, rulebook=book, settle_timeout=120, due=due)
+                      batch=batch, rulebook=book, settle_timeout=120, due=due,
+                      give_up_s=60 + minutes * WINDOW_S / compression)
         )  # fmt: skip
         after = asyncio.run(_snapshot(directory))
+        run_s = time.monotonic() - t_run
     finally:
         if started_here and (directory / "cluster.json").exists():
             down(directory)
     measured_ingest, measured_workers, cpu = (
-        _delta(after[0], before[0]),
-        _delta(after[1], before[1]),
-        _delta(after[2], before[2]),
+        _delta(after[0], rest[0]),
+        _delta(after[1], rest[1]),
+        _delta(after[2], rest[2]),
     )
+    idle = {k: None if v is None else v / idle_wall for k, v in _delta(rest[2], before[2]).items()}
     hall_events = {hall: len({e.event_id for e in events}) for hall, events in replay.sources.items()}
     rows = compare_processes(
         hall_events, replay.predicted_peak, nats=config.nats, ingest=config.ingest, workers=config.workers,
         partitions=config.partitions, compression=compression, load_s=report.load_s,
-        measured_ingest=measured_ingest, measured_workers=measured_workers, cpu=cpu,
+        measured_ingest=measured_ingest, measured_workers=measured_workers, cpu=cpu, idle_cpu_per_s=idle,
+        run_s=run_s,
     )  # fmt: skip
     consumed = sum(v or 0 for v in measured_workers.values())
     return ClusterCheckResult(
@@ -464,23 +493,25 @@ def render_cluster_check(c: ClusterCheckResult) -> list[str]:
         [
             f"{p.role} {p.index}", f"{p.halls:,}", num(p.predicted_events, ",.0f"),
             num(p.measured_events, ","), num(p.predicted_events_per_s, ",.1f"),
-            num(p.measured_events_per_s, ",.1f"), num(p.cpu_s, ".2f"), num(p.cpu_us_per_event, ",.0f"),
+            num(p.measured_events_per_s, ",.1f"), num(p.cpu_s, ".2f"), num(p.idle_cpu_per_s, ".3f"),
+            num(p.busy_cpu_s, ".2f"), num(p.cpu_us_per_event, ",.0f"),
         ]
         for p in c.processes
     ]  # fmt: skip
     headers = ["process", "halls", "predicted events", "measured", "predicted peak ev/s",
-               "measured mean ev/s", "CPU s", "CPU µs/event"]  # fmt: skip
+               "measured mean ev/s", "CPU s", "idle CPU/s", "CPU s above idle", "µs/event"]  # fmt: skip
     lines += ["  " + row for row in table(headers, rows)]
     lines.append(
         "  predicted events: distinct event ids of a worker's halls (exact, the cluster's deal), an even "
         "share per ingest process (the kernel spreads connections; measured: what it published, resends "
         "included), every event per NATS server; predicted peak: the plan's "
-        f"(stratum means) × {c.compression:g}; measured mean: over the replay's wall-clock seconds"
+        f"(stratum means) × {c.compression:g}; measured mean: over the replay's wall-clock seconds; CPU "
+        "above idle: less the process's idle rate (polling, status reports, measured before the replay)"
     )
     for role, x in c.extrapolation.items():
         lines.append(
             f"  extrapolation, {role}: the plan's {x['full_scale_events_per_s']:,.1f} events/s per process "
-            f"at full scale × {x['cpu_us_per_event']:,.0f} µs CPU per event measured here = "
+            f"at full scale × {x['cpu_us_per_event']:,.0f} µs CPU per event above idle measured here = "
             f"{x['core_share']:.2%} of one of these cores (if CPU per event holds at that rate)"
         )
     return lines
