@@ -301,8 +301,8 @@ def compare_processes(
 def extrapolate(rows: Sequence[ClusterProcess], sizing: Sizing) -> dict[str, dict[str, float]]:
     """Per role: the plan's full-scale load per process × the CPU per event measured here → core share.
 
-    Assumes a process's CPU per event does not change with its rate (it falls as batches grow,
-    so this errs on the safe side), and cores like these.
+    Assumes a process's CPU per event does not change with its rate, and cores like these; a
+    role with a process whose idle rate or CPU could not be read is left out rather than guessed.
     """
     full = {
         "ingest": sizing.ingest.load_per_process_events_per_s,
