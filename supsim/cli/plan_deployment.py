@@ -14,6 +14,10 @@ import os
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from supsim.experiments.deployment.cluster_check import ClusterCheckOptions
 
 __all__ = ["COMMAND", "register", "route"]
 
@@ -51,6 +55,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _compression(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value:g}")
+    return value
+
+
 def _cmd(args: argparse.Namespace) -> int:
     from supsim.cli.calendar import calendar_override
     from supsim.experiments.deployment.plan import plan_deployment, plan_json, render_deployment
@@ -58,6 +69,12 @@ def _cmd(args: argparse.Namespace) -> int:
     from supsim.experiments.run_folder import write_json
 
     path = Path(args.network)
+    out = Path(args.out) if args.out else Path("runs") / f"plan-deployment-{path.stem}"
+    through = None
+    if args.check_cluster:
+        through = _cluster_options(args, out)
+    elif args.cluster_dir:
+        raise SystemExit("supsim: error: --cluster-dir is only used with --check-cluster")
     bars: dict[str, Progress] = {}
     with ExitStack() as stack:
 
@@ -75,15 +92,42 @@ def _cmd(args: argparse.Namespace) -> int:
             days=args.days,
             workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
             check_fraction=args.check_fraction if args.check else None,
+            cluster_check=through,
             calendar=calendar_override(args),
             progress=progress,
         )
-    out = Path(args.out) if args.out else Path("runs") / f"plan-deployment-{path.stem}"
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "deployment.json", plan_json(plan))
     print(render_deployment(plan))
     print(f"\noutputs in {out}/ : deployment.json")
-    return 0
+    return 0 if plan.cluster_check is None or plan.cluster_check.ok else 1
+
+
+def _cluster_options(args: argparse.Namespace, out: Path) -> ClusterCheckOptions:
+    """The check through a cluster: a given one must be running, checked before any simulation."""
+    from supsim.cli.extras import require
+    from supsim.experiments.deployment.cluster_check import ClusterCheckOptions
+
+    require("nats", "uvicorn", "starlette", "cloudpickle", "httpx")
+    if args.cluster_dir:
+        from engine.service.cluster.layout import load_state
+        from engine.service.cluster.supervisor import pid_alive
+
+        d = Path(args.cluster_dir)
+        try:
+            state = load_state(d)
+        except (FileNotFoundError, ValueError) as exc:
+            raise SystemExit(f"supsim: error: {d / 'cluster.json'}: no cluster state ({exc}); "
+                             f"start one with `supsim cluster up --dir {d}`") from exc  # fmt: skip
+        if not pid_alive(state.supervisor_pid):
+            raise SystemExit(
+                f"supsim: error: {d / 'cluster.json'}: the cluster's supervisor ({state.supervisor_pid}) "
+                f"is not running; `supsim cluster up --dir {d}`"
+            )
+    return ClusterCheckOptions(
+        fraction=args.check_fraction, minutes=args.check_minutes, compression=args.check_compression,
+        directory=Path(args.cluster_dir or out / "cluster").resolve(), started_here=not args.cluster_dir,
+    )  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -129,6 +173,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_fraction,
         default=0.02,
         help="share of each level's halls in the check (default 0.02 = 1/50, at least one hall a level)",
+    )
+    p.add_argument(
+        "--check-cluster",
+        action="store_true",
+        help="also replay a scaled-down network's peak through a local cluster (3 NATS servers, the plan's "
+        "ingest processes and workers capped at the cores) and report measured vs predicted per process",
+    )
+    p.add_argument(
+        "--cluster-dir",
+        default=None,
+        metavar="D",
+        help="with --check-cluster: use the running cluster of `supsim cluster up --dir D` (left running) "
+        "instead of starting one in OUT/cluster",
+    )
+    p.add_argument(
+        "--check-minutes",
+        type=_positive,
+        default=10,
+        help="with --check-cluster: minutes of event time replayed from the busiest minute (default 10)",
+    )
+    p.add_argument(
+        "--check-compression",
+        type=_compression,
+        default=10.0,
+        help="with --check-cluster: events sent at this many times event time (default 10)",
     )
     p.add_argument("--out", default=None, help="output folder (default: runs/plan-deployment-<network>)")
     from supsim.cli.calendar import add_calendar_options

@@ -29,7 +29,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,7 @@ from engine.service.cluster.layout import EVENTS_STREAM, load_config, load_state
 from engine.service.cluster.supervisor import ClusterError, is_cluster_process
 from engine.service.halls import reference_alerts
 
-__all__ = ["ChaosError", "ChaosReport", "Kill", "KillRecord", "parse_chaos", "run_chaos"]
+__all__ = ["ChaosError", "ChaosReport", "Kill", "KillRecord", "paced_batches", "parse_chaos", "run_chaos"]
 
 Role = Literal["nats", "ingest", "worker"]
 _ITEM = re.compile(r"^(nats|ingest|worker)(?::(\d+|leader))?@(\d+(?:\.\d+)?)$")
@@ -120,6 +120,35 @@ def parse_chaos(spec: str) -> list[Kill]:
     return sorted(kills, key=lambda k: k.at_s)
 
 
+#: With ``due``, a batch holds only events due within this many seconds of its first.
+BATCH_TICK_S = 0.2
+
+
+def paced_batches(
+    events: Sequence[ev.Event], batch: int, duration_s: float, due: Callable[[ev.Event], float] | None = None
+) -> list[tuple[float, list[ev.Event]]]:
+    """A source's events cut into ``(send at, batch)``, in order.
+
+    Why two pacings: a chaos run only needs load spread over the kills (batches of ``batch``
+    evenly over ``duration_s``); a measured replay must keep the stream's shape in time, so
+    with ``due`` (an event's send time, seconds after the start) a batch is cut at ``batch``
+    events or when the next event is due more than :data:`BATCH_TICK_S` after its first, and
+    is sent when its first event is due (never before 0).
+    """
+    if due is None:
+        cut = [list(events[i : i + batch]) for i in range(0, len(events), batch)]
+        step = duration_s / max(len(cut), 1)
+        return [(k * step, b) for k, b in enumerate(cut)]
+    out: list[tuple[float, list[ev.Event]]] = []
+    for e in events:
+        at = max(0.0, due(e))
+        if out and len(out[-1][1]) < batch and at - out[-1][0] <= BATCH_TICK_S:
+            out[-1][1].append(e)
+        else:
+            out.append((at, [e]))
+    return out
+
+
 def _http_ok(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1.0).status_code == 200
@@ -142,10 +171,9 @@ class _Run:
     def entry(self, role: str, index: int) -> Any:
         return next(p for p in load_state(self.dir).processes if p.role == role and p.index == index)
 
-    async def send_source(self, client: httpx.AsyncClient, batches: list[list[ev.Event]], step: float,
+    async def send_source(self, client: httpx.AsyncClient, batches: list[tuple[float, list[ev.Event]]],
                           deadline: float) -> None:  # fmt: skip
-        for k, batch in enumerate(batches):
-            due = k * step
+        for due, batch in batches:
             if (wait := due - self.now()) > 0:
                 await asyncio.sleep(wait)
             body = _ENC.encode(batch)
@@ -276,8 +304,15 @@ async def run_chaos(
     batch: int = 50,
     rulebook: Any = None,
     settle_timeout: float = 60.0,
+    due: Callable[[ev.Event], float] | None = None,
+    give_up_s: float = 60.0,
 ) -> ChaosReport:
-    """Replay ``sources`` (name → events in order) into the cluster of ``directory`` while ``kills`` run."""
+    """Replay ``sources`` (name → events in order) into the cluster of ``directory`` while ``kills`` run.
+
+    ``due`` paces by event time (see :func:`paced_batches`); without it each source's batches
+    are spread evenly over ``duration_s``. ``kills`` may be empty: a measured replay. A batch
+    not acknowledged ``give_up_s`` after ``duration_s`` is given up (counted as not acknowledged).
+    """
     d = Path(directory)
     config = load_config(d)
     specs = load_tokens(config.tokens)
@@ -287,14 +322,12 @@ async def run_chaos(
     run = _Run(d, token)
     planned = sum(len(v) for v in sources.values())
     records: list[KillRecord] = []
-    deadline = duration_s + 60.0
+    deadline = duration_s + give_up_s
     limits = httpx.Limits(max_connections=max(len(sources), 1) * 2)
     async with httpx.AsyncClient(base_url=config.ingest_url, timeout=30, limits=limits) as client:
         senders = []
         for events in sources.values():
-            batches = [list(events[i : i + batch]) for i in range(0, len(events), batch)]
-            step = duration_s / max(len(batches), 1)
-            senders.append(run.send_source(client, batches, step, deadline))
+            senders.append(run.send_source(client, paced_batches(events, batch, duration_s, due), deadline))
         killers = [asyncio.create_task(run.kill(k, records)) for k in kills]
         await asyncio.gather(*senders)
         load_s = run.now()

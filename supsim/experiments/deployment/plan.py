@@ -4,7 +4,8 @@ Ties the three steps together and renders them: the peak estimated from the netw
 halls (:mod:`~supsim.experiments.deployment.load`), the process counts
 (:mod:`~supsim.experiments.deployment.sizing`) from a measured capacity
 (:mod:`~supsim.experiments.deployment.capacity`), and, on request, the scaled-down check
-(:mod:`~supsim.experiments.deployment.check`). The JSON written holds every input that
+(:mod:`~supsim.experiments.deployment.check`) or the same kind of network replayed through a
+local cluster (:mod:`~supsim.experiments.deployment.cluster_check`). The JSON written holds every input that
 decided a number: the scenario and seed, the halls sampled per stratum, the capacity file,
 field and figure, the headroom.
 """
@@ -23,8 +24,15 @@ from sim.network.layout import layout_halls
 from sim.network.scenario import is_network_file, load_network
 from supsim.experiments.deployment.capacity import Capacity, read_capacity
 from supsim.experiments.deployment.check import CheckResult, run_check
+from supsim.experiments.deployment.cluster_check import (
+    ClusterCheckOptions,
+    ClusterCheckResult,
+    render_cluster_check,
+    run_cluster_check,
+)
 from supsim.experiments.deployment.load import NetworkLoad, estimate_load, predicted_peaks
 from supsim.experiments.deployment.sizing import Role, Sizing, size_deployment
+from supsim.experiments.deployment.table import table as _table
 
 __all__ = ["DeploymentPlan", "plan_deployment", "plan_json", "render_deployment"]
 
@@ -37,6 +45,7 @@ class DeploymentPlan(msgspec.Struct, frozen=True, kw_only=True):
     capacity: Capacity
     sizing: Sizing
     check: CheckResult | None = None
+    cluster_check: ClusterCheckResult | None = None
 
 
 def plan_deployment(
@@ -49,6 +58,7 @@ def plan_deployment(
     days: int | None = None,
     workers: int = 1,
     check_fraction: float | None = None,
+    cluster_check: ClusterCheckOptions | None = None,
     calendar: CalendarOverride | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> DeploymentPlan:
@@ -85,6 +95,14 @@ def plan_deployment(
             net, halls, load, sizing, fraction=check_fraction,
             rulebook=str(path.parent / net.rulebook), workers=workers, progress=step("check"),
         )  # fmt: skip
+    through_cluster = None
+    if cluster_check is not None:
+        o = cluster_check
+        through_cluster = run_cluster_check(
+            net, halls, load, sizing, fraction=o.fraction, minutes=o.minutes, compression=o.compression,
+            rulebook=str(path.parent / net.rulebook), directory=o.directory, started_here=o.started_here,
+            workers=workers,
+        )  # fmt: skip
     return DeploymentPlan(
         scenario=net.name,
         scenario_file=str(path),
@@ -93,6 +111,7 @@ def plan_deployment(
         capacity=capacity,
         sizing=sizing,
         check=check,
+        cluster_check=through_cluster,
     )
 
 
@@ -106,19 +125,9 @@ def plan_json(plan: DeploymentPlan) -> dict[str, Any]:
     ]
     for stratum, s in zip(out["load"]["strata"], plan.load.strata, strict=True):
         stratum["peak_events_per_s"] = s.peak_events_per_s
+    if plan.cluster_check is not None:
+        out["cluster_check"]["ok"] = plan.cluster_check.ok
     return out
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    """Plain text columns: the first left-aligned, the others right-aligned."""
-    widths = [max(len(r[k]) for r in [headers, *rows]) for k in range(len(headers))]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-
-    return [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
 
 def _role_row(name: str, r: Role) -> list[str]:
@@ -211,4 +220,6 @@ def render_deployment(plan: DeploymentPlan) -> str:
     ]  # fmt: skip
     if plan.check is not None:
         lines += _render_check(plan.check)
+    if plan.cluster_check is not None:
+        lines += render_cluster_check(plan.cluster_check)
     return "\n".join(lines)
