@@ -20,6 +20,7 @@ from sim.common.hall_model import build_halls
 from sim.common.scenario import ScenarioError, decode_scenario, load_scenario
 from sim.common.sections.inspections import InspectionLookalikes, InspectionMisconduct, Inspections
 from sim.hall.world import SimResult, simulate
+from sim.inspections.draws import draw_visits
 from sim.inspections.truth import INSPECTION_LOOKALIKE_KINDS, INSPECTION_VIOLATION_KINDS, add_months
 from sim.inspections.world import InspectionWorld, inspection_rng, simulate_inspections
 from supsim.experiments.run import run_scenario
@@ -135,3 +136,21 @@ def test_supsim_run_reports_the_inspection_rules(tmp_path: Path) -> None:
     assert all(r["fp"] == 0 and r["fn"] == 0 for r in rules.values())
     assert metrics["inspections"]["figures"]["visits"] > 0
     assert "## Inspections" in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+
+
+def test_a_run_that_starts_and_ends_mid_month_sees_only_its_share_of_those_months_rounds() -> None:
+    # 91 days from the 15th span four calendar months but hold about three months of working days: the
+    # expected visits are about three rounds', not four (a full round per partial month inflated a
+    # quarter's visits by a third).
+    scenario = load_scenario(SMOKE)
+    calendar = scenario.build_calendar()
+    start = datetime(2025, 9, 15, tzinfo=calendar.tz)
+    end = start + timedelta(days=91)
+    hall = build_halls(scenario, np.random.default_rng(0))[0]
+    spec = Inspections(per_month=200.0, round_days=1)
+    counts = []
+    for seed in range(5):
+        natural, injected = np.random.default_rng(seed).spawn(2)
+        counts.append(len(draw_visits(spec, hall, calendar, start, end, natural, injected)))
+    months = 91 / 30.4375
+    assert 0.85 * 200 * months < np.mean(counts) < 1.1 * 200 * months

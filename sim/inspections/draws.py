@@ -46,15 +46,29 @@ class Visit:
     again: tuple[str, float] | None = None
 
 
-def _month_days(calendar: WorkingCalendar, start: date, end: date) -> list[list[date]]:
-    """The run's working days, grouped by calendar month."""
+def _month_days(calendar: WorkingCalendar, start: date, end: date) -> list[tuple[list[date], float]]:
+    """The run's working days grouped by calendar month, each with the share of its month's
+    working days that falls inside the run.
+
+    Why the share: a run that starts or ends mid-month sees only part of that month's round, so the
+    month's expected visits are scaled by it; a quarter from the 15th spans four calendar months,
+    and a full round in each would inflate a quarter's visits by about a third.
+    """
     months: dict[tuple[int, int], list[date]] = {}
     d = start
     while d < end:
         if calendar.is_working_day(d):
             months.setdefault((d.year, d.month), []).append(d)
         d += timedelta(days=1)
-    return list(months.values())
+    out: list[tuple[list[date], float]] = []
+    for (year, month), days in months.items():
+        first = date(year, month, 1)
+        after = date(year + month // 12, month % 12 + 1, 1)
+        total = sum(
+            1 for k in range((after - first).days) if calendar.is_working_day(first + timedelta(days=k))
+        )
+        out.append((days, len(days) / total))
+    return out
 
 
 def draw_visits(
@@ -79,10 +93,10 @@ def draw_visits(
     start_x, end_x = calendar.to_index(start), calendar.to_index(end)
     local_start = start.astimezone(tz).date()
     local_end = end.astimezone(tz).date()
-    for days in _month_days(calendar, local_start, local_end):
+    for days, share in _month_days(calendar, local_start, local_end):
         first = days[int(natural.integers(len(days)))]
         x0 = calendar.to_index(datetime.combine(first, time(0), tz))
-        n = int(natural.poisson(spec.per_month))
+        n = int(natural.poisson(spec.per_month * share))
         xs = np.sort(x0 + natural.random(n) * spec.round_days * day)
         for x in xs:
             i = len(out) + 1

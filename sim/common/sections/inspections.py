@@ -83,7 +83,9 @@ class Inspections(_Spec, frozen=True):
     """Monthly unannounced inspections of a hall's units (暗访), per hall.
 
     Each calendar month of the run has a round starting on a random working day and lasting
-    ``round_days`` working days; ``per_month`` visits (a Poisson count) fall in it, each of one
+    ``round_days`` working days (within the run's part of the month); ``per_month`` visits (a
+    Poisson count, its mean scaled by the share of the month's working days the run covers) fall
+    in it, each of one
     unit (uniformly drawn) by a group of two or three (``group_of_three``) of the ``inspectors``.
     A visit finds a Poisson number of problems of mean ``problems_per_visit``, of the kinds in
     ``problems`` (weights); a visit with findings names the unit in the bulletin with
