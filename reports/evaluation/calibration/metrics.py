@@ -3,7 +3,9 @@
 A run's figures come from what a supervision bureau would have: the event stream and the
 alerts (through :func:`reports.evaluation.kpis.hall_kpis`), never the truth, plus the scenario's
 structure (windows, staff) for size figures. Complaint figures (received, closed, dealt with)
-come from the ``complaint.*`` events (:mod:`reports.evaluation.calibration.complaint_metrics`).
+come from the ``complaint.*`` events (:mod:`reports.evaluation.calibration.complaint_metrics`),
+inspection figures (visits, problems, namings, notices) from the ``inspection.*`` events
+(:mod:`reports.evaluation.calibration.inspection_metrics`).
 Tender figures (award discount below the control price) are read off ``tender.published`` /
 ``tender.awarded`` events (:func:`event_figures`); a market scenario's replications and scale live in
 :mod:`supsim.experiments.calibrate_market`.
@@ -25,6 +27,7 @@ from engine.contract.alerts import Alert, read_alerts
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.events import Event, ItemPublished, TenderAwarded, TenderPublished, read_jsonl
 from reports.evaluation.calibration.complaint_metrics import complaint_run_figures
+from reports.evaluation.calibration.inspection_metrics import inspection_run_figures
 from reports.evaluation.calibration.kinds import alert_rule_figures, case_kind_figures
 from reports.evaluation.kpis import HallKpis, hall_kpis
 from sim.common.scenario import Scenario
@@ -149,6 +152,7 @@ def run_figures(
     out.update(case_kind_figures(events))
     out.update(alert_rule_figures(alerts))
     out.update(complaint_run_figures(events))
+    out.update(inspection_run_figures(events))
     return out
 
 
@@ -164,6 +168,7 @@ def run_dir_figures(run_dir: Path, scenario: Scenario) -> Figures:
     out.update(event_figures(events))
     out.update(case_kind_figures(events))
     out.update(complaint_run_figures(events))
+    out.update(inspection_run_figures(events))
     if (run_dir / "alerts.jsonl").exists():
         out.update(alert_rule_figures(read_alerts(run_dir / "alerts.jsonl")))
     return out

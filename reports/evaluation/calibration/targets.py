@@ -33,6 +33,7 @@ import msgspec
 from msgspec import Meta
 
 from reports.evaluation.calibration.complaint_metrics import COMPLAINT_METRICS
+from reports.evaluation.calibration.inspection_metrics import INSPECTION_METRICS
 from reports.evaluation.calibration.kinds import KIND_METRICS, UNSIMULATED
 from sim.common.scenario import ScenarioError
 
@@ -77,6 +78,7 @@ METRICS: dict[str, str] = {
     "halls": "halls",
     **KIND_METRICS,
     **COMPLAINT_METRICS,
+    **INSPECTION_METRICS,
 }
 
 #: Structure measures a ``count`` may be scaled by, and ``size`` figures compared with.
