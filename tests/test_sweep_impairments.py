@@ -73,6 +73,7 @@ def test_the_summary_averages_each_strength_over_the_other_impairments_and_seeds
     [
         ("data_quality.clock.drift_seconds_per_day: [1]", r"`\$\.params\.data_quality\.clock\S*` - not"),
         ("data_quality.sync: [1]", r"`\$\.params\.data_quality\.sync` - not a sweepable impairment"),
+        ("data_quality.missing.case.lost: [0.1]", r"`\$\.params\.data_quality\.missing\S*` - not .*closed"),
     ],
 )  # fmt: skip
 def test_bad_impairment_fields_are_named(text: str, match: str) -> None:
@@ -95,6 +96,25 @@ def test_a_strength_is_set_on_every_system_and_a_nightly_sync_keeps_its_phase() 
         apply_impairments(dq, {"backfill.rate": 2.0})
 
 
+def test_lost_records_of_one_kind_and_copies_are_set_on_every_system_keeping_the_other_kinds() -> None:
+    dq = load_scenario(MESSY).data_quality
+    assert dq is not None
+    out = apply_impairments(dq, {"missing.case.closed": 0.05, "duplicates.rate": 0.02})
+    assert [s.name for s in out.systems] == [s.name for s in dq.systems]  # each system once
+    for before, after in zip(dq.systems, out.systems, strict=True):
+        assert after.missing == {**before.missing, "case.closed": 0.05}
+        assert after.duplicates is not None and after.duplicates.rate == 0.02
+        if before.duplicates is not None:  # the system's own habits kept, only the rate swept
+            assert after.duplicates.new_id_share == before.duplicates.new_id_share
+    grid = decode_grid("params:\n  data_quality.missing.step.started: [0, 0.1]\ngoal: {min_precision: 0.5}\n")
+    assert [v[QUALITY] for v in variants(grid)] == [
+        {"missing.step.started": 0.0},
+        {"missing.step.started": 0.1},
+    ]
+    with pytest.raises(GridError, match="impairment out of range"):
+        apply_impairments(dq, {"missing.case.closed": 1.5})
+
+
 def test_a_two_point_sweep_of_a_short_messy_scenario_writes_the_figures(tmp_path: Path) -> None:
     text = MESSY.read_text(encoding="utf-8")
     text = text.replace("days: 30", "days: 4").replace(
@@ -112,12 +132,13 @@ def test_a_two_point_sweep_of_a_short_messy_scenario_writes_the_figures(tmp_path
     assert summary.kinds == {"sync.every_minutes": [10.0, 1440.0]}
     assert {r.split(".")[0] for r in summary.rules} >= {"deadline", "logic"}
     delay = {(r.family, r.every_minutes): r.delay_p50_h for r in summary.delay}
-    assert delay["deadline", 1440.0] is not None and delay["deadline", 10.0] is not None
+    # four days raise logic alerts at both intervals (deadline ones only at the nightly sync's burst)
+    assert delay["logic", 1440.0] is not None and delay["logic", 10.0] is not None
     # each sync interval delivers its own stream: the delays differ (not monotonic, docs/data_quality.md)
-    assert delay["deadline", 1440.0] != delay["deadline", 10.0]
-    by_variant = [s.rules[0].delay_p50_h for s in results[0].scores]
-    assert [delay[summary.rules[0].split(".")[0], v] for v in (10.0, 1440.0)] == pytest.approx(
-        by_variant, abs=1e-4
-    )
+    assert delay["logic", 1440.0] != delay["logic", 10.0]
+    by_variant = [
+        next(r for r in s.rules if r.rule == "logic.skipped_step").delay_p50_h for s in results[0].scores
+    ]
+    assert [delay["logic", v] for v in (10.0, 1440.0)] == pytest.approx(by_variant, abs=1e-4)
     write_impairment_report(summary, tmp_path / "out")
     assert len(list((tmp_path / "out").glob("heatmap-*.png"))) == len(summary.rules)

@@ -21,6 +21,7 @@ impairment heat maps (:mod:`reports.render.plots.impairments`) draw.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -38,7 +39,7 @@ from reports.evaluation.sweeps.grid import ENGINE, QUALITY, Grid, GridError, Var
 from reports.evaluation.sweeps.score import RuleScore, SeedScore, working_days
 from sim.common.result import SimResult
 from sim.common.scenario import Scenario
-from sim.common.sections.quality import Backfill, ClockSpec, DataQuality, SyncSpec
+from sim.common.sections.quality import Backfill, ClockSpec, DataQuality, Duplicates, SyncSpec
 from sim.quality.layer import Delivered
 
 __all__ = ["ARRIVAL", "apply_impairments", "score_delivered", "scored_rules"]
@@ -61,6 +62,7 @@ _EMPTY: dict[str, msgspec.Struct] = {
     "sync": SyncSpec(every_minutes=1.0),
     "clock": ClockSpec(),
     "backfill": Backfill(rate=0.0),
+    "duplicates": Duplicates(rate=0.0),
 }
 
 
@@ -69,9 +71,12 @@ def apply_impairments(dq: DataQuality, settings: dict[str, float], *, where: str
     system, checked against the section's bounds as a scenario file is."""
     systems = []
     for system in dq.systems:
-        changes: dict[str, msgspec.Struct] = {}
+        changes: dict[str, Any] = {}
         for name, value in settings.items():
             section, _, field = name.partition(".")
+            if section == "missing":  # a map of approval-event kind -> chance: set one kind
+                changes["missing"] = {**changes.get("missing", system.missing), field: value}
+                continue
             current = changes.get(section) or getattr(system, section)
             if current is None:  # a system without the section: start from its defaults
                 current = _EMPTY[section]
@@ -85,7 +90,6 @@ def apply_impairments(dq: DataQuality, settings: dict[str, float], *, where: str
                 raise GridError(
                     f"{where}: `$.params.{QUALITY}.{name}` - {exc} on system {system.name!r}"
                 ) from None
-        systems.append(msgspec.structs.replace(system, **changes))
         systems.append(msgspec.structs.replace(system, **changes))
     try:
         return msgspec.convert(msgspec.to_builtins(msgspec.structs.replace(dq, systems=systems)), DataQuality)

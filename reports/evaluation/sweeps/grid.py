@@ -29,9 +29,11 @@ from msgspec import Meta
 from engine.rules import rule_class
 from engine.rules.rulebook import Rulebook, validate_rulebook
 from reports.evaluation.sweeps.score import Target
+from sim.common.sections.quality import APPROVAL_KINDS
 
 __all__ = [
     "ENGINE",
+    "MISSING_SETTINGS",
     "QUALITY",
     "QUALITY_SETTINGS",
     "Goal",
@@ -108,9 +110,11 @@ PATTERN_SETTINGS = ("lateness", "skew_tolerance")
 #: The pseudo-rule under which a variant holds its impairment strengths (``data_quality.<field>``).
 QUALITY = "data_quality"
 #: Impairment fields a grid may set, on every source system: minutes between batches, clock skew
-#: (minutes), and the share of records typed in later by hand (a system without ``backfill``
-#: gets one with the section's defaults).
-QUALITY_SETTINGS = ("sync.every_minutes", "clock.skew_minutes", "backfill.rate")
+#: (minutes), the share of records typed in later by hand, the share sent twice (a system without
+#: ``backfill`` or ``duplicates`` gets one with the section's defaults), and ``missing.<kind>``
+#: for each approval-event kind (:data:`MISSING_SETTINGS`): the chance such a record never arrives.
+QUALITY_SETTINGS = ("sync.every_minutes", "clock.skew_minutes", "backfill.rate", "duplicates.rate")
+MISSING_SETTINGS = tuple(f"missing.{kind}" for kind in APPROVAL_KINDS)
 _PATTERNED = re.compile(r"^(?P<field>[a-z_]+)\[(?P<pattern>[^\]]+)\]$")
 
 
@@ -180,8 +184,8 @@ def _check(grid: Grid, where: str) -> Grid:
             _check_setting(name, param, where)
             continue
         if rule == QUALITY:
-            if param not in QUALITY_SETTINGS:
-                valid = ", ".join(QUALITY_SETTINGS)
+            if param not in QUALITY_SETTINGS and param not in MISSING_SETTINGS:
+                valid = ", ".join(QUALITY_SETTINGS) + ", missing.<kind> (" + ", ".join(APPROVAL_KINDS) + ")"
                 raise GridError(
                     f"{where}: `$.params.{name}` - not a sweepable impairment (sweepable: {valid})"
                 )
