@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.contract.alerts import Alert
-from reports.evaluation.attribution import attribute
+from reports.evaluation.attribution import attribute, clock_shifts
 from sim.common.truth import Episode
 from sim.quality.records import Impairment
 
@@ -97,3 +97,31 @@ def test_each_error_gets_its_cause() -> None:
     )
     assert backdated.impaired.recall == 0.0 and backdated.clean.recall == round(2 / 3, 4)
     assert by_rule["logic.skipped_step"].false_alarms == {"misconduct": 1, "rule": 1}
+
+
+def test_on_the_source_clock_an_alert_stamped_by_a_skewed_clock_finds_its_violation() -> None:
+    # C7's system runs 5 minutes ahead: its alert comes stamped 300 s after the true onset.
+    truth = [episode("backdated", "C7")]
+    skewed = [
+        Impairment(
+            event_id=f"C7.0{k}", impairment="clock_skew", system="s", event_kind="case.accepted",
+            hall_id="H1", department_id="H1-D01", case_id="C7", ts=T, stated=T + timedelta(seconds=shift),
+            arrival=T, amount_s=shift,
+        )
+        for k, shift in enumerate((299.0, 300.0, 302.0))
+    ]  # fmt: skip
+    alerts = [alert("logic.backdated", "C7", minutes=5)]
+    clean = [alert("logic.backdated", "C7")]
+    on_true = attribute(alerts, clean, truth, skewed, set_aside=(), n_cases=100)
+    assert on_true.false_alarms == {"impairment:clock_skew": 1}
+    assert on_true.misses == {"impairment:clock_skew": 1}
+    on_source = attribute(alerts, clean, truth, skewed, set_aside=(), n_cases=100, on_source_clock=True)
+    assert on_source.false_alarms == {} and on_source.misses == {}
+    by_rule = {r.rule: r for r in on_source.rules}
+    assert by_rule["logic.backdated"].impaired.tp == 1
+    assert clock_shifts(skewed) == {"case:C7": 300.0}  # the median of the case's records
+    # a shift read back the wrong way does not match: the window stays ±60 s around the onset
+    assert attribute(
+        [alert("logic.backdated", "C7", minutes=-5)], clean, truth, skewed, set_aside=(), n_cases=100,
+        on_source_clock=True,
+    ).misses == {"impairment:clock_skew": 1}  # fmt: skip

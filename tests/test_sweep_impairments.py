@@ -142,3 +142,10 @@ def test_a_two_point_sweep_of_a_short_messy_scenario_writes_the_figures(tmp_path
     assert [delay["logic", v] for v in (10.0, 1440.0)] == pytest.approx(by_variant, abs=1e-4)
     write_impairment_report(summary, tmp_path / "out")
     assert len(list((tmp_path / "out").glob("heatmap-*.png"))) == len(summary.rules)
+
+
+def test_scoring_on_the_source_clock_needs_a_scenario_with_impaired_data() -> None:
+    grid = decode_grid("params:\n  deadline.warning.warning_lead_days: [1]\nsource_clock: true\n")
+    assert grid.source_clock is True
+    with pytest.raises(GridError, match=r"`\$\.source_clock` - .*smoke.yaml has no data_quality"):
+        run_sweep(Path("scenarios/smoke.yaml"), grid, seeds=[1])

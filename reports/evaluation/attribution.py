@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from statistics import median
 
 import msgspec
 
@@ -37,7 +38,7 @@ from reports.evaluation.matching import RULE_TO_TRUTH, STEP_KEYED_KINDS, Matchin
 from sim.common.truth import Episode
 from sim.quality.records import Impairment
 
-__all__ = ["PRECEDENCE", "Attribution", "RuleFigures", "RunFigures", "attribute"]
+__all__ = ["PRECEDENCE", "Attribution", "RuleFigures", "RunFigures", "attribute", "clock_shifts"]
 
 #: Which impairment a false alarm or miss is put down to when several touched its case.
 PRECEDENCE: tuple[str, ...] = (
@@ -127,6 +128,19 @@ class _Causes:
         return "unexplained"
 
 
+def clock_shifts(impairments: Iterable[Impairment]) -> dict[str, float]:
+    """Each case's source-clock shift (s, the median over its skewed records), by alert subject.
+
+    A case's records come from one system, so they share its skew; drift moves them apart by
+    seconds a day, which the median smooths.
+    """
+    shifts: dict[str, list[float]] = defaultdict(list)
+    for r in impairments:
+        if r.impairment == "clock_skew":
+            shifts[f"case:{r.case_id}"].append(r.amount_s)
+    return {subject: float(median(xs)) for subject, xs in sorted(shifts.items())}
+
+
 def attribute(
     alerts: Sequence[Alert],
     clean_alerts: Sequence[Alert],
@@ -136,13 +150,19 @@ def attribute(
     set_aside: Iterable[str],
     n_cases: int,
     tolerance_s: float = 60.0,
+    on_source_clock: bool = False,
 ) -> Attribution:
     """Match both runs' alerts to ``truth`` and give every impaired-run error its cause.
 
     ``set_aside``: subjects of records the engine set aside in the impaired run (late, after
-    close); ``n_cases``: cases seen, the denominator of the per-case rates.
+    close); ``n_cases``: cases seen, the denominator of the per-case rates. ``on_source_clock``:
+    the impaired run's alerts are matched on each case's source clock
+    (:func:`clock_shifts`, :func:`~reports.evaluation.matching.match_alerts`); the clean run
+    has no skew and is matched as it is.
     """
-    m = match_alerts(alerts, truth, tolerance_s=tolerance_s)
+    impairments = list(impairments)
+    shifts = clock_shifts(impairments) if on_source_clock else None
+    m = match_alerts(alerts, truth, tolerance_s=tolerance_s, clock_shift_s=shifts)
     c = match_alerts(clean_alerts, truth, tolerance_s=tolerance_s)
     clean_false = {_alert_key(clean_alerts[i], RULE_TO_TRUTH) for i in c.false_alarms}
     clean_missed = set(c.missed)

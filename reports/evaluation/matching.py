@@ -23,6 +23,13 @@ run gives the same matching. A second alert for an already matched episode is th
 false positive (the contract promises one alert per rule and subject).
 
 Alerts of rules without a truth kind (``deadline.department_repeat``) are counted, not scored.
+
+On impaired data a source system's clock may run minutes off, and the engine can only stamp an
+alert with the records' own times. ``clock_shift_s`` (subject → seconds its source's clock runs
+ahead, from the impairment truth) scores *on the source's clock*: an alert's time is read back
+by its subject's shift before the window applies, so the right alert on the right case, stamped
+on a skewed clock, is a hit rather than a false alarm and a miss. Without it (the default)
+the window is on the true clock.
 """
 
 from __future__ import annotations
@@ -122,6 +129,7 @@ def match_alerts(
     tolerance_s: float = 60.0,
     rule_to_truth: Mapping[str, str] = RULE_TO_TRUTH,
     bounded_kinds: Iterable[str] = BOUNDED_KINDS,
+    clock_shift_s: Mapping[str, float] | None = None,
 ) -> Matching:
     """Pair alerts with real episodes one-to-one (see the module docstring for the rules)."""
     if tolerance_s < 0:
@@ -144,9 +152,10 @@ def match_alerts(
             continue
         scored.append(i)
         a_id = (alert.ts, alert.alert_id, alert.rule, alert.subject, i)
+        shift = clock_shift_s.get(alert.subject, 0.0) if clock_shift_s else 0.0
         for j in by_key.get(_key(kind, alert.subject, alert.evidence), ()):
             ep = truth[j]
-            dt = (alert.ts - ep.onset).total_seconds()
+            dt = (alert.ts - ep.onset).total_seconds() - shift
             if dt < -tolerance_s or (kind in bounded and dt > tolerance_s):
                 continue
             candidates.append((abs(dt), a_id, (ep.onset, ep.episode_id, j), i, j))

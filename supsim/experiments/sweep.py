@@ -27,7 +27,7 @@ from engine.rules import build_rules
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.vectorised.thresholds import BATCH_RULES, batch_alerts
 from engine.vectorised.trace import trace_case_clocks
-from reports.evaluation.sweeps.grid import ENGINE, Grid, Variant, apply_settings, variants
+from reports.evaluation.sweeps.grid import ENGINE, Grid, GridError, Variant, apply_settings, variants
 from reports.evaluation.sweeps.score import (
     SeedResult,
     SeedScore,
@@ -160,6 +160,10 @@ def run_seed(task: SeedTask) -> SeedResult:
     """
     scenario = load_scenario(task.scenario, calendar=task.calendar)
     book = _rulebook(task)
+    if task.grid.source_clock and scenario.data_quality is None:
+        raise GridError(
+            f"grid: `$.source_clock` - {task.scenario} has no data_quality: section (no source clock)"
+        )
     world = simulate(scenario, seed=task.seed)
     if task.grid.engine_settings() or scenario.data_quality is not None:
         from supsim.experiments.sweep_delivered import score_delivered

@@ -184,6 +184,7 @@ def score_delivered(
             set_aside=set_aside,
             n_cases=n_cases,
             tolerance_s=grid.tolerance_s,
+            on_source_clock=grid.source_clock,
         )
         figs = [f for f in att.rules if f.rule in rules]
         tp = sum(f.impaired.tp for f in figs)

@@ -83,6 +83,10 @@ class Grid(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     score: dict[str, Target] = {}
     goal: Goal = Goal(min_precision=0.5)
     tolerance_s: Annotated[float, Meta(ge=0)] = 60.0
+    #: Score a delivered run on each case's source clock (``attribute(on_source_clock=True)``): an
+    #: alert stamped minutes off by a skewed department clock still counts for its violation.
+    #: A scoring choice, not an engine setting; only for scenarios with ``data_quality:``.
+    source_clock: bool = False
     #: Rules scored when the grid names engine settings (empty: every deadline and logic rule
     #: the rulebook enables); a grid of rule parameters only scores its swept rules.
     rules_scored: tuple[str, ...] = msgspec.field(default=(), name="rules")
