@@ -187,3 +187,68 @@ def test_same_seed_same_delivery_and_another_seed_another() -> None:
 def test_the_missing_kinds_are_the_contracts_approval_kinds() -> None:
     tags = {t.__struct_config__.tag for t in ev.ApprovalEvent.__args__}  # type: ignore[attr-defined]
     assert set(APPROVAL_KINDS) == tags
+
+
+def _decided(n: int, ts: datetime, decision: str) -> ev.Event:
+    return _case(ev.CaseDecided, n, ts, approver_id="L1", decision=decision)
+
+
+def test_an_old_catalogue_names_every_item_record_of_a_chosen_case_by_its_old_code() -> None:
+    d = run({"old_catalogue": {"rate": 1.0, "suffix": "-v2019"}})
+    s = stream()
+    accepted = next(e for e in d.events if e.event_id == s[0].event_id)
+    assert isinstance(accepted, ev.CaseAccepted) and accepted.item_id == "I1-v2019"
+    assert accepted.ts == s[0].ts  # content, not timing
+    assert records(d) == [(s[0].event_id, "old_catalogue", 0.0)]  # the step records name no item
+    untouched(d)
+    other = next(e for e in d.events if e.event_id == s[2].event_id)
+    assert isinstance(other, ev.CaseAccepted) and other.item_id == "I2"  # D02 is not on that system
+
+
+def test_the_catalogue_version_is_one_per_case() -> None:
+    # half the cases on the old code: a case's submission and acceptance always agree
+    events: list[ev.Event] = []
+    for n in range(40):
+        t = at(0, 9) + timedelta(minutes=n)
+        events.append(_case(ev.CaseSubmitted, n, t, item_id="I1", channel="window", case_type="promised"))
+        events.append(
+            _case(
+                ev.CaseAccepted,
+                n,
+                t + timedelta(seconds=30),
+                item_id="I1",
+                staff_id="S1",
+                case_type="promised",
+            )
+        )
+    d = run({"old_catalogue": {"rate": 0.5}}, events)
+    by_case: dict[str, set[str]] = {}
+    for e in d.events:
+        by_case.setdefault(e.case_id, set()).add(e.item_id)  # type: ignore[attr-defined]
+    assert all(len(items) == 1 for items in by_case.values())
+    old = sum(1 for items in by_case.values() if items == {"I1-v2019"})
+    assert 10 < old < 30
+
+
+def test_a_wrong_status_mapping_swaps_approval_and_rejection_and_leaves_a_withdrawal() -> None:
+    events = [
+        _decided(1, at(0, 10), "approve"),
+        _decided(2, at(0, 11), "reject"),
+        _case(ev.CaseClosed, 1, at(0, 12), staff_id="S1", outcome="approved"),
+        _case(ev.CaseClosed, 3, at(0, 13), staff_id="S1", outcome="withdrawn"),
+    ]
+    d = run({"status_mapping": {"rate": 1.0}}, events)
+    assert [getattr(e, "decision", None) or getattr(e, "outcome", None) for e in d.events] == [
+        "reject", "approve", "rejected", "withdrawn",
+    ]  # fmt: skip
+    assert [r.impairment for r in d.impairments] == ["status_mapping"] * 3
+    assert run({"status_mapping": {"rate": 0.0}}, events).events == events
+
+
+def test_content_errors_leave_the_other_families_draws_alone() -> None:
+    # adding content errors to a system changes no timing draw: the same records arrive at the same times
+    base = {"sync": {"every_minutes": 30}, "duplicates": {"rate": 0.5}, "backfill": {"rate": 0.3}}
+    plain = run(base)
+    worded = run({**base, "old_catalogue": {"rate": 1.0}, "status_mapping": {"rate": 1.0}})
+    assert plain.arrivals == worded.arrivals
+    assert [e.event_id for e in plain.events] == [e.event_id for e in worded.events]

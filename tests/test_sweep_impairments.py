@@ -113,6 +113,10 @@ def test_lost_records_of_one_kind_and_copies_are_set_on_every_system_keeping_the
     ]
     with pytest.raises(GridError, match="impairment out of range"):
         apply_impairments(dq, {"missing.case.closed": 1.5})
+    worded = apply_impairments(dq, {"old_catalogue.rate": 0.1, "status_mapping.rate": 0.02})
+    for system in worded.systems:
+        assert system.old_catalogue is not None and system.old_catalogue.rate == 0.1
+        assert system.status_mapping is not None and system.status_mapping.rate == 0.02
 
 
 def test_a_two_point_sweep_of_a_short_messy_scenario_writes_the_figures(tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ __all__ = ["PRECEDENCE", "Attribution", "RuleFigures", "RunFigures", "attribute"
 #: Which impairment a false alarm or miss is put down to when several touched its case.
 PRECEDENCE: tuple[str, ...] = (
     "missing",
+    "old_catalogue",
+    "status_mapping",
     "beyond_horizon",
     "duplicate",
     "backfill",

@@ -18,6 +18,11 @@ Per approval event of a department named in a source system, in this order:
 6. ``duplicate``: with ``rate``, a copy written ``delay_minutes`` after the original arrived
    travels the same way (steps 4-5); kept only if it arrives within the run.
 
+Before steps 2-6, after step 1, the content (:mod:`sim.quality.content`): ``old_catalogue`` (a
+case's item named by the previous catalogue's code, decided per case at its first record) and
+``status_mapping`` (a decision or closing code mapped to the opposite); the record then goes on
+as above, and a copy repeats the content of the record it copies.
+
 Randomness: one generator from the scenario's seed under its own spawn key
 (:data:`QUALITY_STREAM`, away from the world's children), one child per source system in
 the order listed, and per system one child per family, each drawing a fixed number of
@@ -41,6 +46,7 @@ from engine.contract.events import Event
 from sim.common.sections.quality import APPROVAL_KINDS, DataQuality, SourceSystem
 from sim.quality.backfill import stamp_entry
 from sim.quality.clock import clock_shift_s
+from sim.quality.content import ITEM_KINDS, STATUS_KINDS, with_old_item, with_wrong_status
 from sim.quality.copies import copy_of
 from sim.quality.delivery import Delivery, draw_outages
 from sim.quality.records import IMPAIRMENT_KINDS, Impairment, ImpairmentKind
@@ -77,6 +83,10 @@ class _System:
         self.spec = spec
         self.delivery = Delivery(spec.sync, draw_outages(spec.outages, start, end, r_out), start)
         self._rngs = (r_miss, r_back, r_dup)
+        # spawned after the first four, so a system without content errors draws as before
+        self._content = rng.spawn(2)
+        #: case id -> whether this system names its item by the old catalogue's code
+        self.old_case: dict[str, bool] = {}
 
     def draw(self, n: int) -> None:
         r_miss, r_back, r_dup = self._rngs
@@ -90,6 +100,30 @@ class _System:
         self.u_new = r_dup.random(n).tolist()
         lo, hi = (0.0, 0.0) if dup is None else (dup.delay_minutes.min, dup.delay_minutes.max)
         self.dup_min = r_dup.uniform(lo, hi, n).tolist()
+        r_cat, r_map = self._content
+        self.u_cat = r_cat.random(n).tolist() if self.spec.old_catalogue is not None else []
+        self.u_map = r_map.random(n).tolist() if self.spec.status_mapping is not None else []
+
+    def content(self, e: Event, tag: str, k: int) -> tuple[Event, list[tuple[str, float]]]:
+        """``e`` as this system's exchange words it, and the content errors made (see
+        :mod:`sim.quality.content`). A case's catalogue version is decided at its first record
+        this system sends, and holds for all of them."""
+        notes: list[tuple[str, float]] = []
+        old = self.spec.old_catalogue
+        if old is not None:
+            case: str = getattr(e, "case_id")  # noqa: B009 - every approval event has one
+            if case not in self.old_case:
+                self.old_case[case] = self.u_cat[k] < old.rate
+            if self.old_case[case] and tag in ITEM_KINDS:
+                e = with_old_item(e, old.suffix)
+                notes.append(("old_catalogue", 0.0))
+        mapping = self.spec.status_mapping
+        if mapping is not None and tag in STATUS_KINDS and self.u_map[k] < mapping.rate:
+            wrong = with_wrong_status(e)
+            if wrong is not None:
+                e = wrong
+                notes.append(("status_mapping", 0.0))
+        return e, notes
 
 
 def impair(
@@ -154,16 +188,17 @@ class _Run:
         if system.u_miss[k] < spec.missing.get(tag, 0.0):  # type: ignore[call-overload]
             self._record(e, system, "missing", stated=None, arrival=None, amount=0.0)
             return
-        delivered, written, notes = e, e.ts, []
+        worded, notes = system.content(e, tag, k)
+        delivered, written = worded, e.ts
         back = spec.backfill
         if back is not None and system.u_back[k] < back.rate:
             written = e.ts + timedelta(seconds=round(system.back_h[k] * 3600))
             if back.stamp == "entry":
                 shift = round(clock_shift_s(spec.clock, written, self.start))
-                delivered = stamp_entry(e, written + timedelta(seconds=shift))
+                delivered = stamp_entry(worded, written + timedelta(seconds=shift))
             notes.append(("backfill", (written - e.ts).total_seconds()))
         elif (shift := round(clock_shift_s(spec.clock, e.ts, self.start))) != 0:
-            delivered = _with_ts(e, e.ts + timedelta(seconds=shift))
+            delivered = _with_ts(worded, e.ts + timedelta(seconds=shift))
             notes.append(("clock_skew", float(shift)))
         arrival = self._travel(system, written, notes)
         if arrival is None:

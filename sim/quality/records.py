@@ -32,6 +32,8 @@ ImpairmentKind = Literal[
     "outage",  # held through an exchange-server outage, then sent in its burst; amount = wait
     "duplicate",  # a second copy delivered; amount = copy's arrival - original's arrival
     "beyond_horizon",  # would have arrived after the end of the run: not in the stream
+    "old_catalogue",  # the item named by the previous catalogue version's code; amount 0
+    "status_mapping",  # a status code (decision, outcome) mapped to the opposite; amount 0
 ]
 IMPAIRMENT_KINDS: tuple[str, ...] = ImpairmentKind.__args__  # type: ignore[attr-defined]
 

@@ -39,7 +39,15 @@ from reports.evaluation.sweeps.grid import ENGINE, QUALITY, Grid, GridError, Var
 from reports.evaluation.sweeps.score import RuleScore, SeedScore, working_days
 from sim.common.result import SimResult
 from sim.common.scenario import Scenario
-from sim.common.sections.quality import Backfill, ClockSpec, DataQuality, Duplicates, SyncSpec
+from sim.common.sections.quality import (
+    Backfill,
+    ClockSpec,
+    DataQuality,
+    Duplicates,
+    OldCatalogue,
+    StatusMapping,
+    SyncSpec,
+)
 from sim.quality.layer import Delivered
 
 __all__ = ["ARRIVAL", "apply_impairments", "score_delivered", "scored_rules"]
@@ -63,6 +71,8 @@ _EMPTY: dict[str, msgspec.Struct] = {
     "clock": ClockSpec(),
     "backfill": Backfill(rate=0.0),
     "duplicates": Duplicates(rate=0.0),
+    "old_catalogue": OldCatalogue(rate=0.0),
+    "status_mapping": StatusMapping(rate=0.0),
 }
 
 

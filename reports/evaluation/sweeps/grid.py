@@ -114,10 +114,18 @@ PATTERN_SETTINGS = ("lateness", "skew_tolerance")
 #: The pseudo-rule under which a variant holds its impairment strengths (``data_quality.<field>``).
 QUALITY = "data_quality"
 #: Impairment fields a grid may set, on every source system: minutes between batches, clock skew
-#: (minutes), the share of records typed in later by hand, the share sent twice (a system without
-#: ``backfill`` or ``duplicates`` gets one with the section's defaults), and ``missing.<kind>``
+#: (minutes), the share of records typed in later by hand, the share sent twice, the share of cases
+#: named by an old catalogue code, the share of status codes mapped wrongly (a system without the
+#: section gets one with the section's defaults), and ``missing.<kind>``
 #: for each approval-event kind (:data:`MISSING_SETTINGS`): the chance such a record never arrives.
-QUALITY_SETTINGS = ("sync.every_minutes", "clock.skew_minutes", "backfill.rate", "duplicates.rate")
+QUALITY_SETTINGS = (
+    "sync.every_minutes",
+    "clock.skew_minutes",
+    "backfill.rate",
+    "duplicates.rate",
+    "old_catalogue.rate",
+    "status_mapping.rate",
+)
 MISSING_SETTINGS = tuple(f"missing.{kind}" for kind in APPROVAL_KINDS)
 _PATTERNED = re.compile(r"^(?P<field>[a-z_]+)\[(?P<pattern>[^\]]+)\]$")
 

@@ -28,9 +28,11 @@ __all__ = [
     "ClockSpec",
     "DataQuality",
     "Duplicates",
+    "OldCatalogue",
     "OutageWindow",
     "Outages",
     "SourceSystem",
+    "StatusMapping",
     "SyncSpec",
 ]
 
@@ -138,6 +140,25 @@ class Backfill(_Spec, frozen=True):
     stamp: Literal["stated", "entry"] = "stated"
 
 
+class OldCatalogue(_Spec, frozen=True):
+    """Item codes of the previous catalogue version (目录版本不一致): a share ``rate`` of the cases
+    this system sends name their item by its old code, ``<item><suffix>``, on every record that
+    names the item, a code the platform's catalogue does not know.
+    """
+
+    rate: Prob
+    suffix: Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")] = "-v2019"
+
+
+class StatusMapping(_Spec, frozen=True):
+    """Status codes mapped wrongly by the exchange (字段映射错误): each decision and closing record
+    with probability ``rate`` carries the opposite code (approve and reject, approved and
+    rejected, swapped; a withdrawal is left alone).
+    """
+
+    rate: Prob
+
+
 class SourceSystem(_Spec, frozen=True):
     """A business system some departments send their records through, and its habits.
 
@@ -154,6 +175,8 @@ class SourceSystem(_Spec, frozen=True):
     missing: dict[ApprovalKind, Prob] = {}
     duplicates: Duplicates | None = None
     backfill: Backfill | None = None
+    old_catalogue: OldCatalogue | None = None
+    status_mapping: StatusMapping | None = None
 
 
 class DataQuality(_Spec, frozen=True):
