@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -88,6 +89,7 @@ class _Ingest:
         self.index_: EventIndex | None = None
         self.counts: dict[str, int] = {"accepted": 0, "duplicates": 0, "unavailable": 0, "batches": 0}
         self.retry = {"Retry-After": "1"}
+        self.in_flight: dict[str, asyncio.Future[Any]] = {}  # Nats-Msg-Id → its publish, until acknowledged
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
         self.tz = book.build_calendar().tz  # the network board's days are the halls' local days
 
@@ -137,25 +139,47 @@ class _Ingest:
         return _json({"accepted": len(events) - duplicates, "duplicates": duplicates}, 202)
 
     async def _publish(self, events: list[ev.Event]) -> int:
-        """Publish each event; return the duplicates once all are acknowledged, else raise."""
+        """Publish each event once; return the duplicates once all are acknowledged, else raise.
+
+        Why an event already in flight is not published again: a replicated stream never
+        answers a message whose ``Nats-Msg-Id`` matches one it has not committed yet, so a
+        batch that holds the same event twice (a terminal resending it), or that races another
+        batch holding it, would wait out ``ack_timeout_s`` every time. The repeat waits on the
+        first publish's acknowledgement instead and counts as a duplicate.
+        """
         assert self.js is not None
         parts = self.config.partitions
-        futures = []
+        futures: list[asyncio.Future[Any]] = []
+        repeats = 0
         for e in events:
             key = partition_of(e)
-            headers = {"Nats-Msg-Id": msg_id("event", key, e.event_id)}
+            mid = msg_id("event", key, e.event_id)
+            flying = self.in_flight.get(mid)
+            if flying is not None:
+                repeats += 1
+                if flying not in futures:
+                    futures.append(flying)
+                continue
             subject = event_subject(partition_of_key(key, parts), key)
-            futures.append(await self.js.publish_async(subject, _ENC.encode(e), headers=headers))
+            f = await self.js.publish_async(subject, _ENC.encode(e), headers={"Nats-Msg-Id": mid})
+            self.in_flight[mid] = f
+            f.add_done_callback(functools.partial(self._landed, mid))
+            futures.append(f)
         # One wait for the whole batch (a wait_for per event costs a task per event).
         _, pending = await asyncio.wait(futures, timeout=self.config.ack_timeout_s)
         for f in pending:
             f.cancel()
-        if pending:
+        if pending or any(f.cancelled() for f in futures):  # cancelled: another batch's wait gave up on it
             raise TimeoutError(f"{len(pending)} of {len(futures)} events not acknowledged in time")
         failed = [f.exception() for f in futures if f.exception() is not None]
         if failed:
             raise failed[0]  # type: ignore[misc]
-        return sum(1 for f in futures if f.result().duplicate)
+        return repeats + sum(1 for f in futures if f.result().duplicate)
+
+    def _landed(self, mid: str, done: asyncio.Future[Any]) -> None:
+        """Forget an acknowledged (or abandoned) publish: a later one of the same id is a plain duplicate."""
+        if self.in_flight.get(mid) is done:
+            del self.in_flight[mid]
 
     def _reader(self, request: Request) -> Response | None:
         who = self._who(request)
