@@ -14,8 +14,9 @@ then self-contained and ``supsim detect`` needs nothing but the events and a rul
 The families live in small modules (:mod:`engine.contract.event_base` for what every event shares,
 :mod:`engine.contract.events_tendering`, :mod:`engine.contract.events_floor` for cameras, attendance and queue
 numbers, :mod:`engine.contract.events_complaints` for efficiency complaints,
-:mod:`engine.contract.events_inspections` for unannounced inspections; approvals and reference data
-are here); this module re-exports them all, builds the one union and owns decoding, so
+:mod:`engine.contract.events_inspections` for unannounced inspections,
+:mod:`engine.contract.events_joint_reviews` for joint reviews of a case; approvals and reference
+data are here); this module re-exports them all, builds the one union and owns decoding, so
 ``from engine.contract import events as ev`` is all a user needs.
 
 Timestamps are timezone-aware; on the wire they are ISO 8601 with offset (Asia/Shanghai,
@@ -82,6 +83,7 @@ __all__ = [
     "ItemPublished",
     "JointReviewAbsent",
     "JointReviewConvened",
+    "JointReviewEvent",
     "JointReviewOpinion",
     "PresenceDetected",
     "QueueCalled",
@@ -160,6 +162,13 @@ from engine.contract.events_inspections import (
     InspectionProblem,
     RectificationIssued,
     RectificationVerified,
+)
+from engine.contract.events_joint_reviews import (
+    JOINT_REVIEW_EVENT_TYPES,
+    JointReviewAbsent,
+    JointReviewConvened,
+    JointReviewEvent,
+    JointReviewOpinion,
 )
 from engine.contract.events_tendering import (
     BidsOpened,
@@ -290,54 +299,6 @@ class CertificateIssued(_CaseEvent, frozen=True, tag="certificate.issued"):
 class CaseClosed(_CaseEvent, frozen=True, tag="case.closed"):
     staff_id: Id
     outcome: Literal["approved", "rejected", "withdrawn"]
-
-
-# --- joint review (联合审批) of a case by several departments -----------------------------
-
-
-class _JointReviewEvent(Event, frozen=True):
-    """A joint review of a case, recorded by the lead department's (``department_id``) system."""
-
-    hall_id: Id
-    case_id: Id
-    department_id: Id
-    review_id: Id
-
-
-class JointReviewConvened(_JointReviewEvent, frozen=True, tag="joint_review.convened"):
-    """联合审批: the lead department held a joint review of the case at ``ts``, inviting ``invited``.
-
-    Why an event: under 缺席默认 a department invited to a joint review that neither attends
-    nor sends an opinion is deemed to consent, so the supervision centre must know who was
-    invited, who came and who answered.
-    """
-
-    invited: Annotated[tuple[Id, ...], Meta(min_length=1, max_length=256)]
-
-
-class JointReviewOpinion(_JointReviewEvent, frozen=True, tag="joint_review.opinion"):
-    """An invited department (``invitee``) gave its opinion, at the meeting or ``written`` (书面意见)."""
-
-    invitee: Id
-    opinion: Literal["consent", "object", "conditional"]
-    written: bool = False
-    staff_id: Id | None = None
-
-
-class JointReviewAbsent(_JointReviewEvent, frozen=True, tag="joint_review.absent"):
-    """An invited department (``invitee``) did not attend the joint review (缺席)."""
-
-    invitee: Id
-
-
-JointReviewEvent = JointReviewConvened | JointReviewOpinion | JointReviewAbsent
-
-#: Every joint-review event type, for tables keyed by type (dispatch, sources, token scopes).
-JOINT_REVIEW_EVENT_TYPES: tuple[type[Event], ...] = (
-    JointReviewConvened,
-    JointReviewOpinion,
-    JointReviewAbsent,
-)
 
 
 ApprovalEvent = (
