@@ -183,10 +183,28 @@ class UnauthorisedApproval(Rule):
     """越权审批: the approver's authorisation does not include the case's item."""
 
     name = "logic.unauthorised_approval"
+    section = "authority"
     kinds = ("case.decided",)
+
+    def __init__(
+        self,
+        *,
+        judge_unknown_items: Annotated[
+            bool,
+            Meta(
+                description="Whether a decision on an item code the catalogue does not know is 越权. Off: "
+                "no verdict, since nobody can hold authority for a code the platform never published, and "
+                "such a code is usually a department system still on an older catalogue version (reported "
+                "once per code by source.unknown_item), not an official exceeding authority."
+            ),
+        ] = False,
+    ) -> None:
+        self.judge_unknown_items = judge_unknown_items
 
     def check_one(self, event: CaseDecided, case: CaseState) -> None:
         if case.item_id is None:
+            return
+        if not self.judge_unknown_items and case.item_id not in self._items:
             return
         catalogue = self.ctx.catalogue
         if not catalogue.may_decide(event.approver_id, case.item_id):
