@@ -75,10 +75,13 @@ def _flow(value: Any) -> str:
 
 
 def _family_comments() -> dict[str, str]:
-    """First rule of each family → the family's description."""
+    """First rule of each family that the default rulebook enables → the family's description."""
     heads: dict[str, str] = {}
     for family in FAMILIES:
-        first = next((n for n, c in REGISTRY.items() if c.__module__.startswith(family.__name__ + ".")), None)
+        prefix = family.__name__ + "."
+        first = next(
+            (n for n, c in REGISTRY.items() if c.__module__.startswith(prefix) and c.enabled_by_default), None
+        )
         if first is not None and family.__doc__:
             heads[first] = " ".join(family.__doc__.split())
     return heads

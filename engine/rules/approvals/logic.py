@@ -8,6 +8,7 @@ relations, whatever order the source sent them in.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from msgspec import Meta
@@ -183,10 +184,28 @@ class UnauthorisedApproval(Rule):
     """越权审批: the approver's authorisation does not include the case's item."""
 
     name = "logic.unauthorised_approval"
+    section = "authority"
     kinds = ("case.decided",)
+
+    def __init__(
+        self,
+        *,
+        judge_unknown_items: Annotated[
+            bool,
+            Meta(
+                description="Whether a decision on an item code the catalogue does not know is 越权. Off: "
+                "no verdict, since nobody can hold authority for a code the platform never published, and "
+                "such a code is usually a department system still on an older catalogue version (reported "
+                "once per code by source.unknown_item), not an official exceeding authority."
+            ),
+        ] = False,
+    ) -> None:
+        self.judge_unknown_items = judge_unknown_items
 
     def check_one(self, event: CaseDecided, case: CaseState) -> None:
         if case.item_id is None:
+            return
+        if not self.judge_unknown_items and case.item_id not in self._items:
             return
         catalogue = self.ctx.catalogue
         if not catalogue.may_decide(event.approver_id, case.item_id):
@@ -238,7 +257,16 @@ class SamePersonAcceptApprove(Rule):
 
 @register
 class Backdated(Rule):
-    """A record whose stated time is more than ``tolerance_minutes`` before its event time."""
+    """A record whose stated time is more than ``tolerance_minutes`` before its event time.
+
+    A record typed in late by hand (补录) looks the same on its own: entered days after the
+    happening, it states the true time. What tells them apart is the rest of the case. A
+    back-dated record is entered when the act happens, so every later act of the case (a later
+    step, the decision) is recorded after it. A record typed in late arrives after later acts of
+    its case were already recorded, at times after the one it states: the case went on as if the
+    act had happened when the record says. With ``backfill_evidence`` such a record gets no
+    verdict.
+    """
 
     name = "logic.backdated"
     section = "backdating"
@@ -255,8 +283,17 @@ class Backdated(Rule):
                 "back-dated; shorter gaps are normal data-entry delay at a busy window.",
             ),
         ] = 30.0,
+        backfill_evidence: Annotated[
+            bool,
+            Meta(
+                description="No verdict on a record that arrives after a later act of its case (a later step "
+                "or the decision) recorded at or after the stated time: the case went on as if the act "
+                "happened when stated, so the record was typed in late (补录), not back-dated."
+            ),
+        ] = True,
     ) -> None:
         self.tolerance_minutes = tolerance_minutes
+        self.backfill_evidence = backfill_evidence
 
     def check_one(self, event: CaseAccepted | StepCompleted | CaseDecided, case: CaseState) -> None:
         stated = event.stated_at
@@ -264,6 +301,8 @@ class Backdated(Rule):
             return
         lag = (event.ts - stated).total_seconds()
         if lag > self.tolerance_minutes * 60.0:
+            if self.backfill_evidence and self._later_act_recorded(event, case, stated):
+                return
             staff = event.approver_id if isinstance(event, CaseDecided) else event.staff_id
             self.emit_case(
                 case,
@@ -275,6 +314,33 @@ class Backdated(Rule):
                     "score": round(lag / 60.0, 3),  # minutes backdated
                 },
             )
+
+    def _later_act_recorded(
+        self, event: CaseAccepted | StepCompleted | CaseDecided, case: CaseState, stated: datetime
+    ) -> bool:
+        """Whether the case holds an act that follows ``event``, recorded at or after ``stated``.
+
+        The case state already includes ``event`` itself. A decision has no later act the case
+        state keeps (the certificate and the closing end the case), so it is never excused.
+        """
+        if isinstance(event, CaseDecided):
+            return False
+        if case.decided:
+            return True  # the decision was recorded before this earlier act's record arrived
+        if isinstance(event, CaseAccepted):
+            later = [*case.completed, *case.open_steps]  # every step follows the acceptance
+        else:
+            item = self.item_of(case)
+            pos = None if item is None else item.step_pos.get(event.step)
+            if item is None or pos is None:
+                return False  # no catalogue order to tell a later step by
+            later = [st for st in (*case.completed, *case.open_steps) if item.step_pos.get(st, -1) > pos]
+        completed, started = case.completed, case.open_steps
+        return any(
+            (st in completed and completed[st] >= stated)
+            or (st in started and started[st].started_at >= stated)
+            for st in later
+        )
 
 
 @register
