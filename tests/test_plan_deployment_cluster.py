@@ -20,12 +20,14 @@ from engine.service.cluster.chaos import BATCH_TICK_S, paced_batches
 from engine.service.cluster.layout import partition_of_key
 from supsim.experiments.deployment.cluster_check import (
     ClusterCheckResult,
-    ClusterProcess,
     cluster_shape,
+    render_cluster_check,
+)
+from supsim.experiments.deployment.cluster_processes import (
+    ClusterProcess,
     compare_processes,
     cpu_seconds,
     extrapolate,
-    render_cluster_check,
 )
 from supsim.experiments.deployment.sizing import size_deployment
 from tests.test_plan_deployment import _capacity

@@ -14,7 +14,9 @@ simulated over the network's first day; each hall's reference data (catalogue, s
 stamped at the start of the horizon) first, as a hall joining would send it, then every
 event of ``minutes`` minutes of event time from the busiest minute of all the halls
 together, sent at ``compression`` times event time. The loss and alert checks are the
-chaos run's (:func:`engine.service.cluster.chaos.run_chaos`, without kills).
+chaos run's (:func:`engine.service.cluster.chaos.run_chaos`, without kills). The replay is built
+in :mod:`~supsim.experiments.deployment.cluster_replay`, the per-process table in
+:mod:`~supsim.experiments.deployment.cluster_processes`; this module runs the check and renders it.
 """
 
 from __future__ import annotations
@@ -24,47 +26,32 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from engine.contract import events as ev
-from engine.service.cluster.layout import partition_of_key
-from sim.network.halls import hall_scenario
 from sim.network.layout import HallSpec
 from sim.network.scenario_types import NetworkScenario
-from supsim.experiments.deployment.check import scaled_network
-from supsim.experiments.deployment.load import REFERENCE, WINDOW_S, NetworkLoad, predicted_peaks
+from supsim.experiments.deployment.cluster_processes import (
+    ClusterProcess,
+    compare_processes,
+    cpu_seconds,
+    extrapolate,
+)
+from supsim.experiments.deployment.cluster_replay import build_replay
+from supsim.experiments.deployment.load import REFERENCE, WINDOW_S, NetworkLoad
 from supsim.experiments.deployment.sizing import Sizing
 from supsim.experiments.deployment.table import table
 
 __all__ = [
     "ClusterCheckOptions",
     "ClusterCheckResult",
-    "ClusterProcess",
-    "Replay",
-    "build_replay",
     "cluster_shape",
-    "compare_processes",
-    "cpu_seconds",
-    "extrapolate",
     "render_cluster_check",
     "run_cluster_check",
 ]
-
-
-class Replay(msgspec.Struct, frozen=True, kw_only=True):
-    """What is sent: per hall its events in order, and the window of event time they come from."""
-
-    sources: dict[str, list[ev.Event]]
-    #: epoch seconds of the window's first minute (the busiest minute of all halls together)
-    window_start: float
-    minutes: int
-    reference_events: int
-    #: each hall's predicted peak (its stratum's sampled mean), events/s
-    predicted_peak: dict[str, float]
 
 
 class ClusterCheckOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,30 +63,6 @@ class ClusterCheckOptions(msgspec.Struct, frozen=True, kw_only=True):
     #: the cluster's directory: started there and stopped after, unless ``started_here`` is False
     directory: Path
     started_here: bool
-
-
-class ClusterProcess(msgspec.Struct, frozen=True, kw_only=True):
-    """One process of the local cluster: what it should carry, what it carried, its CPU."""
-
-    role: str
-    index: int
-    halls: int
-    #: distinct events (the stream keeps one copy of an event id): exact for workers (the deal),
-    #: an even share for ingest processes, every event for NATS servers
-    predicted_events: float
-    measured_events: int | None
-    #: the plan's predicted peak for this process's halls (or share), times the compression
-    predicted_events_per_s: float
-    #: measured events over the replay's wall-clock seconds
-    measured_events_per_s: float | None
-    #: CPU seconds from just before the replay until the workers had consumed everything
-    cpu_s: float | None
-    #: CPU per second of the same process idle (polling, status reports), measured before the replay
-    idle_cpu_per_s: float | None = None
-    #: ``cpu_s`` less the idle rate over the same wall-clock time: what the events cost
-    busy_cpu_s: float | None = None
-    #: ``busy_cpu_s`` per event carried
-    cpu_us_per_event: float | None = None
 
 
 class ClusterCheckResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -154,171 +117,6 @@ def cluster_shape(sizing: Sizing, cores: int) -> tuple[int, int]:
     """(ingest, workers): the plan's counts, each capped at ``cores`` (three NATS servers run beside them)."""
     cap = max(1, cores)
     return min(sizing.ingest.count, cap), min(sizing.workers.count, cap)
-
-
-def _simulate_hall(task: tuple[NetworkScenario, HallSpec]) -> tuple[str, list[ev.Event]]:
-    from sim.hall.world import simulate
-
-    net, spec = task
-    scenario, _ = hall_scenario(net, spec)
-    return spec.hall_id, list(simulate(scenario, seed=spec.seed).events)
-
-
-def build_replay(
-    net: NetworkScenario,
-    halls: Sequence[HallSpec],
-    load: NetworkLoad,
-    *,
-    fraction: float,
-    minutes: int,
-    workers: int = 1,
-) -> Replay:
-    """Simulate the scaled network's first day and keep its reference data and busiest ``minutes``."""
-    if minutes < 1:
-        raise ValueError(f"minutes must be >= 1, got {minutes}")
-    day = msgspec.structs.replace(net, days=1)
-    scaled = scaled_network(day, halls, fraction)
-    tasks = [(day, spec) for spec in scaled]
-    if workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            streams = dict(pool.map(_simulate_hall, tasks))
-    else:
-        streams = dict(map(_simulate_hall, tasks))
-    per_minute: dict[int, int] = {}
-    for events in streams.values():
-        for e in events:
-            if not isinstance(e, REFERENCE):
-                m = int(e.ts.timestamp()) // WINDOW_S
-                per_minute[m] = per_minute.get(m, 0) + 1
-    busiest = max(per_minute, key=lambda m: (per_minute[m], -m), default=0)
-    start, end = busiest * WINDOW_S, (busiest + minutes) * WINDOW_S
-    sources: dict[str, list[ev.Event]] = {}
-    reference = 0
-    for spec in scaled:
-        ref = [e for e in streams[spec.hall_id] if isinstance(e, REFERENCE)]
-        live = [
-            e
-            for e in streams[spec.hall_id]
-            if not isinstance(e, REFERENCE) and start <= e.ts.timestamp() < end
-        ]
-        reference += len(ref)
-        sources[spec.hall_id] = ref + live
-    return Replay(
-        sources=sources,
-        window_start=float(start),
-        minutes=minutes,
-        reference_events=reference,
-        predicted_peak=dict(predicted_peaks(net, scaled, load)),
-    )
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of ``pid`` from ``/proc/PID/stat``; None where there is no such file."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rate(events: float | None, seconds: float) -> float | None:
-    return None if events is None or seconds <= 0 else events / seconds
-
-
-def _per_event(cpu: float | None, events: float | None) -> float | None:
-    return None if cpu is None or not events else 1e6 * cpu / events
-
-
-def compare_processes(
-    hall_events: Mapping[str, int],
-    predicted_peak: Mapping[str, float],
-    *,
-    nats: int,
-    ingest: int,
-    workers: int,
-    partitions: int,
-    compression: float,
-    load_s: float,
-    measured_ingest: Mapping[int, int | None],
-    measured_workers: Mapping[int, int | None],
-    cpu: Mapping[tuple[str, int], float | None],
-    idle_cpu_per_s: Mapping[tuple[str, int], float | None] | None = None,
-    run_s: float = 0.0,
-) -> list[ClusterProcess]:
-    """The table: per process predicted and measured events, rates at the compression, CPU per event.
-
-    Workers' predicted events are their halls' (``crc32(hall) mod partitions``, partition
-    ``mod workers``); ingest processes' an even share; every NATS server stores every event (R3).
-    A process with no measurement (gone, restarted) shows None, not a guess. ``cpu`` covers
-    ``run_s`` wall-clock seconds; less ``idle_cpu_per_s`` over them, it is what the events cost.
-    """
-    idle = idle_cpu_per_s or {}
-
-    def busy(key: tuple[str, int]) -> tuple[float | None, float | None, float | None]:
-        c, i = cpu.get(key), idle.get(key)
-        return c, i, None if c is None or i is None else max(0.0, c - i * run_s)
-
-    total = sum(hall_events.values())
-    peak = sum(predicted_peak.values())
-    owned: dict[int, list[str]] = {w: [] for w in range(workers)}
-    for hall in hall_events:
-        owned[partition_of_key(hall, partitions) % workers].append(hall)
-    rows = []
-    for i in range(nats):
-        c, idle_rate, b = busy(("nats", i))
-        rows.append(
-            ClusterProcess(
-                role="nats", index=i, halls=len(hall_events), predicted_events=total, measured_events=None,
-                predicted_events_per_s=peak * compression, measured_events_per_s=None, cpu_s=c,
-                idle_cpu_per_s=idle_rate, busy_cpu_s=b, cpu_us_per_event=_per_event(b, total),
-            )
-        )  # fmt: skip
-    for i in range(ingest):
-        got, (c, idle_rate, b) = measured_ingest.get(i), busy(("ingest", i))
-        rows.append(
-            ClusterProcess(
-                role="ingest", index=i, halls=len(hall_events), predicted_events=total / ingest,
-                measured_events=got, predicted_events_per_s=peak * compression / ingest,
-                measured_events_per_s=_rate(got, load_s), cpu_s=c, idle_cpu_per_s=idle_rate, busy_cpu_s=b,
-                cpu_us_per_event=_per_event(b, got),
-            )
-        )  # fmt: skip
-    for w, mine in owned.items():
-        got, (c, idle_rate, b) = measured_workers.get(w), busy(("worker", w))
-        rows.append(
-            ClusterProcess(
-                role="worker", index=w, halls=len(mine), predicted_events=sum(hall_events[h] for h in mine),
-                measured_events=got,
-                predicted_events_per_s=sum(predicted_peak.get(h, 0.0) for h in mine) * compression,
-                measured_events_per_s=_rate(got, load_s), cpu_s=c, idle_cpu_per_s=idle_rate, busy_cpu_s=b,
-                cpu_us_per_event=_per_event(b, got),
-            )
-        )  # fmt: skip
-    return rows
-
-
-def extrapolate(rows: Sequence[ClusterProcess], sizing: Sizing) -> dict[str, dict[str, float]]:
-    """Per role: the plan's full-scale load per process × the CPU per event measured here → core share.
-
-    Assumes a process's CPU per event does not change with its rate, and cores like these; a
-    role with a process whose idle rate or CPU could not be read is left out rather than guessed.
-    """
-    full = {
-        "ingest": sizing.ingest.load_per_process_events_per_s,
-        "worker": sizing.workers.load_per_process_events_per_s,
-        "nats": sizing.nats.load_per_process_events_per_s,
-    }
-    out: dict[str, dict[str, float]] = {}
-    for role, rate in full.items():
-        mine = [r for r in rows if r.role == role]
-        events = sum(r.predicted_events if role == "nats" else (r.measured_events or 0) for r in mine)
-        cpu = sum(r.busy_cpu_s or 0.0 for r in mine)
-        if not cpu or not events or any(r.busy_cpu_s is None for r in mine):
-            continue
-        us = 1e6 * cpu / events
-        out[role] = {"full_scale_events_per_s": rate, "cpu_us_per_event": us, "core_share": rate * us / 1e6}
-    return out
 
 
 Counts = tuple[dict[int, int], dict[int, int], dict[tuple[str, int], float | None]]
