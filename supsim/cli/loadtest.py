@@ -274,8 +274,8 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         print(
             f"note: hall(s) {', '.join(unordered[:5])} have several sources and one tick spans more than "
             f"the allowed lateness of event time ({args.tick:g} s x {plan.compression:,.0f}): their arrival "
-            "order decides which events are late, so live and in-process alerts may differ (give each source a token "
-            "of its own, or lower --peak or --tick)"
+            "order decides which events are late, so live and in-process alerts may differ (give each "
+            "source a token of its own, or lower --peak or --tick)"
         )
     if already_held:
         print(
