@@ -47,7 +47,7 @@ looks at the wall clock (unless a reference clock is injected for the "future" c
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 from operator import attrgetter
@@ -100,8 +100,6 @@ class Engine:
         calendar: WorkingCalendar | None = None,
         clock: Callable[[], float] | None = None,
         rules: Iterable[Rule] | None = None,
-        senders: Sequence[str] = (),
-        sender_of: Callable[[ev.Event], str] | None = None,
     ) -> None:
         self.rulebook = rulebook if rulebook is not None else Rulebook.default()
         self.calendar = calendar if calendar is not None else self.rulebook.build_calendar()
@@ -137,14 +135,7 @@ class Engine:
         self._sources: SourceClocks | None = None
         if src.watermark == "per_source":
             self._sources = self._source_clocks(per_source=True)
-        #: One clock per sending system (``senders``, named by ``sender_of``), never idle: see
-        #: :meth:`_sender_clocks`. The rulebook's per-source watermark, when set, rules instead.
-        self._senders: SourceClocks | None = None
-        self._sender_of = sender_of
-        if len(senders) > 1 and self._sources is None:
-            self._senders = self._sender_clocks(senders, sender_of)
-        per_source = self._sources is not None or self._senders is not None
-        self._buffer = WatermarkBuffer(None if per_source else self._lateness)
+        self._buffer = WatermarkBuffer(None if self._sources is not None else self._lateness)
         #: Copies re-sent under new ids (:mod:`engine.runtime.dedup`): opt-in.
         self._dedup = RecordDedup(float(src.dedup_window)) if src.dedup_window > 0 else None
         self._posix = PosixClock()
@@ -192,7 +183,7 @@ class Engine:
         also moves the watermark); the arrival it stops at goes through :meth:`_ingest`.
         """
         out = self._out = []
-        if self._sources is not None or self._senders is not None or self._dedup is not None:
+        if self._sources is not None or self._dedup is not None:
             self._process_each(events)
             return out
         seen = self._seen
@@ -373,26 +364,6 @@ class Engine:
             self._sources = self._source_clocks(per_source=False)
         self._sources.watch(threshold, sources, on_silent)
 
-    def _sender_clocks(
-        self, senders: Sequence[str], sender_of: Callable[[ev.Event], str] | None
-    ) -> SourceClocks:
-        """The watermark as the lowest of the sending systems' newest times minus the allowed lateness.
-
-        Why: a deployment receives each system's feed in that system's order, but nothing orders
-        two systems' feeds against each other (a hall's window terminals and its complaints
-        platform post on their own schedules). With one watermark the faster feed makes the
-        other's records late; with one clock per sender no record of an in-order feed is ever
-        late, so the alerts no longer depend on how the feeds interleave. Every sender is
-        *expected* (it holds the release from the stream's first record, or its first batch
-        could be late) and never idle, which is what makes the result independent of the
-        interleaving; the price is that the hall's alerts wait for its slowest sender.
-        """
-        if sender_of is None:
-            raise ValueError("senders given without sender_of: nothing names an event's sender")
-        return SourceClocks(
-            calendar=self.calendar, lateness=self._lateness, per_source=True, expected=tuple(senders)
-        )
-
     def _source_clocks(self, *, per_source: bool) -> SourceClocks:
         src = self.rulebook.sources
         return SourceClocks(
@@ -517,12 +488,6 @@ class Engine:
             sources.arrive(source_of(event), entry[0], event)
             if sources.per_source:
                 self._buffer.watermark = sources.watermark
-        senders = self._senders
-        if senders is not None:
-            assert self._sender_of is not None
-            event = entry[2]
-            senders.arrive(self._sender_of(event), entry[0], event)
-            self._buffer.watermark = senders.watermark
 
     def _release(self, limit: float) -> None:
         due = self._buffer.pop_due(limit)

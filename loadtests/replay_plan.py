@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -116,9 +116,7 @@ def source_of(event: ev.Event) -> tuple[str, Role, str | None]:
     return f"{hall}/window", "window", hall
 
 
-def unordered_halls(
-    plan: Plan, tick_s: float, lateness_s: float, senders: Mapping[str, Sequence[str]] | None = None
-) -> list[str]:
+def unordered_halls(plan: Plan, tick_s: float, lateness_s: float) -> list[str]:
     """Halls whose sources' relative order the plan cannot fix: the live comparison may differ for them.
 
     Why: a hall with two sources (window terminals and cameras or the complaints platform) has
@@ -126,20 +124,15 @@ def unordered_halls(
     more than ``lateness_s`` of event time (``tick_s × compression``; a step ramp maps no event
     time at all), an event of one source can arrive more than the allowed lateness behind the
     other's and be late at the service but not in the in-process reference, or the other way
-    round. One source per hall is always exact, and so is a hall whose every source is one of
-    the deployment's ``senders`` of that hall (hall → ``<hall>/<role>``, from its tokens): it
-    keeps a clock per sender (:mod:`engine.service.senders`), and no in-order feed is late.
+    round. One source per hall is always exact.
     """
-    sources: dict[str, set[str]] = {}
+    sources: dict[str, int] = {}
     for src in plan.sources:
         if src.hall is not None and src.sends:
-            sources.setdefault(src.hall, set()).add(src.source)
+            sources[src.hall] = sources.get(src.hall, 0) + 1
     if plan.compression > 0 and tick_s * plan.compression <= lateness_s:
         return []
-    clocked = senders or {}
-    return sorted(
-        h for h, names in sources.items() if len(names) > 1 and not names <= set(clocked.get(h, ()))
-    )
+    return sorted(h for h, n in sources.items() if n > 1)
 
 
 _RENAMED_BY_TYPE: dict[type, tuple[str, ...]] = {}

@@ -113,8 +113,11 @@ _APPROVAL: tuple[type[ev.Event], ...] = (
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
 _TRADING = (ev.TenderPublished, ev.BidSubmitted, ev.BidsOpened, ev.ExpertScored, ev.TenderAwarded)
 #: The complaints and inspection platform (the centre records its unannounced inspections there too).
-_COMPLAINTS_ONLY: tuple[type[ev.Event], ...] = (*ev.COMPLAINT_EVENT_TYPES, *ev.INSPECTION_EVENT_TYPES)
-_COMPLAINTS: tuple[type[ev.Event], ...] = (*_COMPLAINTS_ONLY, ev.SourceHeartbeat)
+_COMPLAINTS: tuple[type[ev.Event], ...] = (
+    *ev.COMPLAINT_EVENT_TYPES,
+    *ev.INSPECTION_EVENT_TYPES,
+    ev.SourceHeartbeat,
+)
 #: Roles whose tokens speak for one hall only.
 _HALL_ROLES = ("window", "camera", "complaints")
 

@@ -8,11 +8,6 @@ through no fault of their own. Each hall's sources deliver in order, so an engin
 same alerts as an in-process run of that hall's stream, whatever the interleaving of halls
 on the wire. Rules never look across halls: cases, departments and staff all belong to one.
 
-A hall with several sending systems (``senders``: window terminals and a complaints
-platform or cameras, :mod:`engine.service.senders`) gets one clock per sender, so its
-alerts too are the same whatever the interleaving of its senders' feeds; a hall with one
-keeps the engine's single watermark, unchanged.
-
 Events without a hall (tendering, a heartbeat not tied to a hall) go to the partition
 named by :func:`partition_of`. The live service and the load harness's in-process
 reference both use this class, so "the same stream" means the same thing for both.
@@ -20,14 +15,13 @@ reference both use this class, so "the same stream" means the same thing for bot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from engine.core import Engine
 from engine.rules.rulebook import Rulebook
-from engine.service.senders import sender_of
 
 __all__ = ["TRADING_PARTITION", "PartitionedEngine", "partition_of", "reference_alerts"]
 
@@ -49,30 +43,16 @@ def partition_of(event: ev.Event) -> str:
 class PartitionedEngine:
     """A map from partition to :class:`Engine`, created on first use, one calendar shared."""
 
-    def __init__(
-        self,
-        rulebook: Rulebook | None = None,
-        *,
-        calendar: WorkingCalendar | None = None,
-        senders: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        """``senders``: hall → its sending systems (:func:`~engine.service.senders.hall_senders`)."""
+    def __init__(self, rulebook: Rulebook | None = None, *, calendar: WorkingCalendar | None = None) -> None:
         self.rulebook = rulebook if rulebook is not None else Rulebook.default()
         self.calendar = calendar if calendar is not None else self.rulebook.build_calendar()
-        self.senders: dict[str, tuple[str, ...]] = {h: tuple(s) for h, s in (senders or {}).items()}
         self.engines: dict[str, Engine] = {}
 
     def engine(self, partition: str) -> Engine:
         eng = self.engines.get(partition)
         if eng is None:
-            eng = self.engines[partition] = self._partition_engine(partition)
+            eng = self.engines[partition] = self.new_engine()
         return eng
-
-    def _partition_engine(self, partition: str) -> Engine:
-        senders = self.senders.get(partition, ())
-        if len(senders) < 2:
-            return self.new_engine()
-        return Engine(self.rulebook, calendar=self.calendar, senders=senders, sender_of=sender_of)
 
     def new_engine(self, *, clock: Callable[[], float] | None = None) -> Engine:
         """A fresh engine with this rulebook and calendar, in no partition (for probes).
@@ -84,7 +64,7 @@ class PartitionedEngine:
 
     def fresh(self, partition: str) -> Engine:
         """Replace ``partition``'s engine by a fresh one (its state is rebuilt by the caller)."""
-        eng = self.engines[partition] = self._partition_engine(partition)
+        eng = self.engines[partition] = self.new_engine()
         return eng
 
     def process_many(self, events: Sequence[ev.Event]) -> list[Alert]:
@@ -126,19 +106,14 @@ class PartitionedEngine:
 
 
 def reference_alerts(
-    events: Iterable[ev.Event],
-    rulebook: Rulebook | None = None,
-    *,
-    calendar: WorkingCalendar | None = None,
-    senders: Mapping[str, Sequence[str]] | None = None,
+    events: Iterable[ev.Event], rulebook: Rulebook | None = None, *, calendar: WorkingCalendar | None = None
 ) -> list[Alert]:
     """What a live deployment must hold after ingesting ``events`` (no end-of-stream flush).
 
     The service never calls :meth:`Engine.finish` (a live stream has no end), so neither
-    does the reference; alerts are sorted by ``(ts, alert_id)``. ``senders`` as the
-    deployment's (its tokens' halls and roles).
+    does the reference; alerts are sorted by ``(ts, alert_id)``.
     """
-    engine = PartitionedEngine(rulebook, calendar=calendar, senders=senders)
+    engine = PartitionedEngine(rulebook, calendar=calendar)
     batch: list[ev.Event] = []
     alerts: list[Alert] = []
     for event in events:

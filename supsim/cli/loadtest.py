@@ -126,9 +126,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
 
     from engine.contract import events as ev
     from engine.rules.rulebook import load_rulebook
-    from engine.service.auth import load_tokens
     from engine.service.halls import reference_alerts
-    from engine.service.senders import hall_senders
     from loadtests.compare import compare_alerts, fetch_alerts, missing_events
     from loadtests.replay_plan import make_plan, unordered_halls, write_plan
     from loadtests.warmup import warmup_events
@@ -213,10 +211,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         if args.rulebook
         else load_rulebook(scenario.rulebook_path(scenario_path))
     )
-    # The deployment keeps a clock per sender of a hall with several tokens; so does the reference.
-    token_file = Path(args.tokens) if args.tokens else None
-    senders = hall_senders(load_tokens(token_file)) if token_file is not None and token_file.exists() else {}
-    reference = reference_alerts(events, book, senders=senders)
+    reference = reference_alerts(events, book)
     lost = missing_events(args.host, supervisor, acked_ids)
     service_stats = httpx.get(
         args.host.rstrip("/") + "/v1/stats", headers={"Authorization": f"Bearer {supervisor}"}, timeout=30
@@ -225,7 +220,7 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     halls = {s.hall for s in plan.sources if s.hall}
     live = [a for a in fetch_alerts(args.host, supervisor) if a.hall_id is None or a.hall_id in halls]
     cmp = compare_alerts(live, reference)
-    unordered = unordered_halls(plan, args.tick, float(book.allowed_lateness), senders)
+    unordered = unordered_halls(plan, args.tick, float(book.allowed_lateness))
     original = [e for e in events if "~r" not in getattr(e, "hall_id", "")]
     acc_live = _accuracy(original, [a for a in live if "~r" not in (a.hall_id or "")], world, seed)
     acc_ref = _accuracy(original, [a for a in reference if "~r" not in (a.hall_id or "")], world, seed)
@@ -274,8 +269,8 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
         print(
             f"note: hall(s) {', '.join(unordered[:5])} have several sources and one tick spans more than "
             f"the allowed lateness of event time ({args.tick:g} s x {plan.compression:,.0f}): their arrival "
-            "order decides which events are late, so live and in-process alerts may differ (give each "
-            "source a token of its own, or lower --peak or --tick)"
+            "order decides which events are late, so live and in-process alerts may differ (lower --peak or "
+            "--tick)"
         )
     if already_held:
         print(

@@ -36,7 +36,6 @@ from engine.service.metrics import Metrics
 from engine.service.node.fanout import NodeDown, NodeRoutes, PeerRefused
 from engine.service.node.layout import NodeLayout
 from engine.service.node.peers import LOCAL_HEADER
-from engine.service.senders import hall_senders
 from engine.service.store import EventStore, StoreReader
 from engine.service.writer import IngestWriter
 
@@ -80,7 +79,7 @@ class ServiceState:
         self.reader: StoreReader = self.store.reader()
         self.writer = IngestWriter(
             self.store,
-            PartitionedEngine(book, calendar=self.calendar, senders=hall_senders(config.tokens)),
+            PartitionedEngine(book, calendar=self.calendar),
             self.metrics,
             bound=config.queue_bound_events,
             group_max=config.group_max_events,
