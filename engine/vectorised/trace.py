@@ -3,7 +3,7 @@
 A sweep asks "which alerts would the deadline rules raise for each of a hundred thresholds?".
 The answer depends on the threshold only through one addition: a case-clock rule arms its
 timer at ``base + threshold × day`` where ``base = accept_idx + paused`` is fixed by the
-events (``_CaseClockRule.check_one`` in :mod:`engine.rules.approvals.deadline`). So this
+events (``CaseClockRule.check_one`` in :mod:`engine.rules.approvals.deadline.case_clock`). So this
 module runs the stream once through the real :class:`engine.core.Engine` with one rule,
 :class:`ArmRecorder`, that watches every case event and records every *arm* (the moment a
 case-clock rule would call ``schedule``) together with the index at which that timer stops
@@ -31,7 +31,7 @@ from engine.contract import events as ev
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
 from engine.core import Engine
 from engine.replay import fixed_clock
-from engine.rules.approvals.deadline import case_limit
+from engine.rules.approvals.deadline.case_clock import case_limit
 from engine.rules.base import Rule
 from engine.rules.rulebook import Rulebook
 from engine.runtime.cases import CASE_EVENT_TYPES, CaseState
