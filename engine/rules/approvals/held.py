@@ -130,10 +130,12 @@ class GraceRule(Rule):
             return
         cid = case.case_id
         held_case = book.cases.get(cid)
+        if held_case is not None and self.name in held_case.verdicts:
+            return
+        if self.ctx.has_alerted(self, case.subject):
+            return
         if held_case is None:
             held_case = book.cases[cid] = HeldCase(cid, case.hall_id, case.department_id)
-        if self.name in held_case.verdicts or self.ctx.has_alerted(self, case.subject):
-            return
         held_case.verdicts[self.name] = Held(onset, staff_id, evidence, list(awaiting))
         self.ctx.schedule((self.name, cid, ""), self.ctx.to_index(onset) + self._grace, None)
 
