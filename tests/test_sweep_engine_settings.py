@@ -96,3 +96,36 @@ def test_a_messy_sweep_scores_the_delivered_stream_as_supsim_run_does() -> None:
     table = build_table(variants(grid), [result], grid.goal)
     assert "DQ FA/1000 cases" in render_sweep(table)
     assert table.rows[0].pareto
+
+
+def test_a_rulebook_section_field_is_one_axis_over_every_rule_of_the_section() -> None:
+    grid = decode_grid(
+        "params:\n  rules.order.confirm_after_hours: [0, 21]\n  sources.dedup_window: [10800]\n"
+        "rules: [logic.backdated]\ngoal: {max_data_false_alarms_per_1000: 1}"
+    )
+    order = ("logic.skipped_step", "logic.decision_before_acceptance", "logic.certificate_without_approval")
+    assert grid.rules() == order
+    assert variants(grid)[1] == {
+        **{r: {"confirm_after_hours": 21.0} for r in order},
+        ENGINE: {"dedup_window": 10800.0},
+    }
+    # The rules named are the rules scored, swept or not.
+    assert scored_rules(grid, load_rulebook(Path("scenarios/rulebooks/messy.yaml"))) == ("logic.backdated",)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "params: {rules.nosuch.x: [1]}",
+            r"`\$.params.rules.nosuch.x` - no rule reads the rulebook section 'nosuch'",
+        ),
+        (
+            "params: {rules.order.x: [1]}",
+            r"`\$.params.rules.order.x` - rule 'logic.skipped_step' has no parameter 'x'",
+        ),
+    ],
+)
+def test_bad_section_axes_are_named(text: str, match: str) -> None:
+    with pytest.raises(GridError, match=r"g.yaml: " + match):
+        decode_grid(text, where="g.yaml")

@@ -121,8 +121,15 @@ def test_lost_records_of_one_kind_and_copies_are_set_on_every_system_keeping_the
 
 def test_a_two_point_sweep_of_a_short_messy_scenario_writes_the_figures(tmp_path: Path) -> None:
     text = MESSY.read_text(encoding="utf-8")
+    # the order rules' grace (21 working hours in messy.yaml) would set the logic alerts' delay on its own in
+    # four days; without it the delay is the delivery's, which is what this test is about
+    book = (MESSY.parent / "rulebooks/messy.yaml").read_text(encoding="utf-8")
+    assert "confirm_after_hours: 21.0" in book
+    (tmp_path / "messy_no_grace.yaml").write_text(
+        book.replace("confirm_after_hours: 21.0", "confirm_after_hours: 0.0"), encoding="utf-8"
+    )
     text = text.replace("days: 30", "days: 4").replace(
-        "rulebook: rulebooks/messy.yaml", f"rulebook: {(MESSY.parent / 'rulebooks/messy.yaml').resolve()}"
+        "rulebook: rulebooks/messy.yaml", f"rulebook: {tmp_path / 'messy_no_grace.yaml'}"
     )
     scenario = tmp_path / "short_messy.yaml"
     scenario.write_text(text, encoding="utf-8")

@@ -9,7 +9,8 @@ returns exactly what was passed.
 
 At run time the engine calls the ``*_one`` methods (River's naming): ``check_one`` for every
 applied event whose kind is in :attr:`Rule.kinds` (after the engine has updated the case
-state with it), ``timer_one`` when one of the rule's timers fires, and ``alert_one`` for
+state with it), ``closed_one`` for an event of :attr:`Rule.closed_kinds` about a closed case,
+``timer_one`` when one of the rule's timers fires, and ``alert_one`` for
 every alert when :attr:`Rule.observes_alerts` is set. Rules talk to the engine only through
 :class:`RuleContext`, which keeps them testable and keeps the runtime swappable.
 """
@@ -165,6 +166,10 @@ class Rule:
     #: Until then they cost the rule nothing, not even a call: rule families are gated by
     #: what the stream carries.
     dormant_kinds: ClassVar[tuple[str, ...]] = ()
+    #: Kinds passed to :meth:`closed_one` when they are about a case already closed: the
+    #: engine does not apply them (they go to the side output as ``after_close``), but a
+    #: record typed in after the closing can still clear a verdict the rule holds back.
+    closed_kinds: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`alert_one` should see every alert the engine raises.
     observes_alerts: ClassVar[bool] = False
     #: Whose state this rule's timers are about: None for an approval case (the key's id is a
@@ -242,6 +247,9 @@ class Rule:
 
     def check_one(self, event: Any, case: CaseState) -> None:
         """Look at one applied event of a watched kind, with its case state already updated."""
+
+    def closed_one(self, event: Any) -> None:
+        """Read one event of a ``closed_kinds`` kind about a closed case (not applied)."""
 
     def timer_one(self, case: Any, key: TimerKey, when: datetime) -> None:
         """One of this rule's timers fired at ``when`` for an open ``case`` (or its

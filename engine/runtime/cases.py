@@ -69,8 +69,10 @@ class CaseState:
         "approved",
         "case_id",
         "case_type",
+        "certified_at",
         "completed",
         "decided",
+        "decided_at",
         "department_id",
         "fee_total",
         "hall_id",
@@ -98,6 +100,10 @@ class CaseState:
         self.acceptor: str | None = None
         self.holder: str | None = None
         self.decided = False
+        #: When the first decision and the first certificate were recorded (event time): the
+        #: backdating rule reads them as a record's successors in the process.
+        self.decided_at: datetime | None = None
+        self.certified_at: datetime | None = None
         self.approved = False
         self.completed: dict[str, datetime] = {}
         self.open_steps: dict[str, OpenStep] = {}
@@ -200,9 +206,15 @@ def case_updates(
 
     def decided(e: ev.CaseDecided, case: CaseState) -> None:
         case.decided = True
+        if case.decided_at is None:
+            case.decided_at = e.ts
         case.holder = e.approver_id
         if e.decision == "approve":
             case.approved = True
+
+    def certified(e: ev.CertificateIssued, case: CaseState) -> None:
+        if case.certified_at is None:
+            case.certified_at = e.ts
 
     updates = (
         submitted,
@@ -213,7 +225,7 @@ def case_updates(
         resumed,
         fee,
         decided,
-        None,
+        certified,
         None,
     )
     return dict(zip(CASE_EVENT_TYPES, updates, strict=True))

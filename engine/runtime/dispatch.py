@@ -6,7 +6,9 @@ which rules look at it?". Answering that once per event *type* when the engine i
 (an isinstance chain, a scan over every rule) is most of what keeps dispatch cheap.
 
 Approval events update their :class:`~engine.runtime.cases.CaseState` before the rules see it; a
-closed case is dropped, its timers cancelled, and later events about it are only counted.
+closed case is dropped, its timers cancelled, and later events about it are counted and not
+applied; a rule that lists their kind in ``closed_kinds`` still reads them (``closed_one``):
+a record typed in after the closing can clear a verdict the rule holds back.
 Other families (tenders, cameras...) follow the hook protocol ``event_types``,
 ``apply(event) -> state | None`` and ``after_rules(event, state)``.
 """
@@ -42,7 +44,12 @@ class Checker(Protocol):
     @property
     def dormant_kinds(self) -> tuple[str, ...]: ...
 
+    @property
+    def closed_kinds(self) -> tuple[str, ...]: ...
+
     def check_one(self, event: Any, state: Any, /) -> None: ...
+
+    def closed_one(self, event: Any, /) -> None: ...
 
 
 class CaseRegistry:
@@ -84,18 +91,31 @@ class CaseRegistry:
                 r.check_one for r in rules if tag in r.kinds or (tag in r.dormant_kinds and r in awake)
             )
 
+        def closed_checks_for(etype: Any) -> tuple[Callable[[Any], None], ...]:
+            tag = etype.__struct_config__.tag
+            return tuple(r.closed_one for r in rules if tag in r.closed_kinds)
+
         table: dict[type, Handler] = {
             ev.ItemPublished: catalogue.publish_item,
             ev.StaffAuthorised: catalogue.authorise_staff,
         }
         for etype, update in case_updates(calendar, legal_reasons).items():
-            table[etype] = self._case_handler(update, checks_for(etype), closes=etype is ev.CaseClosed)
+            table[etype] = self._case_handler(
+                update, checks_for(etype), closed_checks_for(etype), closes=etype is ev.CaseClosed
+            )
         for family in families:
             for etype in family.event_types:
                 table[etype] = _family_handler(family, checks_for(etype))
         return table
 
-    def _case_handler(self, update: CaseUpdate | None, checks: tuple[Check, ...], *, closes: bool) -> Handler:
+    def _case_handler(
+        self,
+        update: CaseUpdate | None,
+        checks: tuple[Check, ...],
+        closed_checks: tuple[Callable[[Any], None], ...],
+        *,
+        closes: bool,
+    ) -> Handler:
         cases = self.cases
         closed = self.closed
 
@@ -107,6 +127,8 @@ class CaseRegistry:
                     self.after_close += 1
                     if self.side is not None:
                         self.side(event, "after_close", "")
+                    for late in closed_checks:  # not applied; a rule may still read it
+                        late(event)
                     return
                 case = cases[cid] = CaseState(cid, event.hall_id, event.department_id)
             if update is not None:

@@ -57,11 +57,12 @@ ARRIVAL = 64
 
 
 def scored_rules(grid: Grid, book: Rulebook) -> tuple[str, ...]:
-    """The rules a grid with engine settings is scored on (see :class:`Grid`)."""
-    if grid.rules():
-        return grid.rules()
+    """The rules a grid with engine settings is scored on (see :class:`Grid`): those it names in
+    ``rules``, else its swept rules, else every deadline and logic rule the rulebook enables."""
     if grid.rules_scored:
         return grid.rules_scored
+    if grid.rules():
+        return grid.rules()
     return tuple(r for r in book.rules.enabled if r in RULE_TO_TRUTH)
 
 

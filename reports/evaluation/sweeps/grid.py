@@ -7,7 +7,10 @@ the engine's settings for impaired delivery, the rulebook's ``sources`` section:
 and ``sources.skew_tolerance[<pattern>]`` (seconds for the sources matching the fnmatch
 pattern; a swept pattern goes before the rulebook's own, so it wins). It may name the strength of
 the scenario's impairments, ``data_quality.<field>`` (:data:`QUALITY_SETTINGS`), set on every
-source system of the scenario's ``data_quality:`` section. Engine settings and impairments act on
+source system of the scenario's ``data_quality:`` section. A rulebook section's field,
+``rules.<section>.<field>`` (``rules.order.confirm_after_hours``), is one axis that sets the
+field on every rule of that section alike, as the rulebook does. Engine settings and
+impairments act on
 every rule, so such a grid scores the rules named in ``rules`` (default: every deadline and
 logic rule the rulebook enables). Values are a
 list or a ``{start, stop, num}`` linear range; several parameters form their Cartesian
@@ -27,6 +30,7 @@ import numpy as np
 from msgspec import Meta
 
 from engine.rules import rule_class
+from engine.rules.registry import REGISTRY
 from engine.rules.rulebook import Rulebook, validate_rulebook
 from reports.evaluation.sweeps.score import Target
 from sim.common.sections.quality import APPROVAL_KINDS
@@ -36,6 +40,7 @@ __all__ = [
     "MISSING_SETTINGS",
     "QUALITY",
     "QUALITY_SETTINGS",
+    "SECTION",
     "Goal",
     "Grid",
     "GridError",
@@ -87,14 +92,14 @@ class Grid(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     #: alert stamped minutes off by a skewed department clock still counts for its violation.
     #: A scoring choice, not an engine setting; only for scenarios with ``data_quality:``.
     source_clock: bool = False
-    #: Rules scored when the grid names engine settings (empty: every deadline and logic rule
-    #: the rulebook enables); a grid of rule parameters only scores its swept rules.
+    #: Rules scored when the grid names engine settings or the scenario has ``data_quality:``
+    #: (empty: the swept rules, else every deadline and logic rule the rulebook enables).
     rules_scored: tuple[str, ...] = msgspec.field(default=(), name="rules")
 
     def rules(self) -> tuple[str, ...]:
         """Swept rules, in first-mention order (engine settings are not rules)."""
         return tuple(
-            dict.fromkeys(r for r in (_split(name)[0] for name in self.params) if r not in (ENGINE, QUALITY))
+            dict.fromkeys(r for name in self.params for r, _ in _targets(name) if r not in (ENGINE, QUALITY))
         )
 
     def engine_settings(self) -> bool:
@@ -142,6 +147,23 @@ def _split(name: str) -> tuple[str, str]:
     return rule, param
 
 
+#: The prefix of a rulebook section's field swept on every rule of the section (``rules.<section>.<field>``).
+SECTION = "rules"
+
+
+def section_rules(section: str) -> tuple[str, ...]:
+    """The registered rules that read ``rules.<section>``, in registration order."""
+    return tuple(name for name, cls in REGISTRY.items() if cls.section == section)
+
+
+def _targets(name: str) -> list[tuple[str, str]]:
+    """(rule, parameter) pairs a grid parameter sets: one, or every rule of a swept section."""
+    if name.startswith(SECTION + "."):
+        section, _, field = name[len(SECTION) + 1 :].rpartition(".")
+        return [(rule, field) for rule in section_rules(section)]
+    return [_split(name)]
+
+
 def apply_settings(book: Rulebook, settings: dict[str, Any], *, where: str = "grid") -> Rulebook:
     """``book`` with a variant's engine settings (``{"skew_tolerance[dept:*]": 300.0, ...}``) set.
 
@@ -173,6 +195,16 @@ def _check_setting(name: str, setting: str, where: str) -> None:
     raise GridError(f"{where}: `$.params.{name}` - not a sweepable engine setting (sweepable: {valid})")
 
 
+def _check_section(name: str, where: str) -> None:
+    section, _, field = name[len(SECTION) + 1 :].rpartition(".")
+    rules = section_rules(section)
+    if not rules:
+        raise GridError(f"{where}: `$.params.{name}` - no rule reads the rulebook section {section!r}")
+    for rule in rules:
+        if field not in rule_class(rule).param_names():
+            raise GridError(f"{where}: `$.params.{name}` - rule {rule!r} has no parameter {field!r}")
+
+
 def variants(grid: Grid) -> list[Variant]:
     """The Cartesian product of the grid's values, first parameter varying slowest."""
     names = list(grid.params)
@@ -181,8 +213,8 @@ def variants(grid: Grid) -> list[Variant]:
     for combo in itertools.product(*axes):
         variant: Variant = {}
         for name, value in zip(names, combo, strict=True):
-            rule, param = _split(name)
-            variant.setdefault(rule, {})[param] = value
+            for rule, param in _targets(name):
+                variant.setdefault(rule, {})[param] = value
         out.append(variant)
     return out
 
@@ -194,6 +226,9 @@ def _check(grid: Grid, where: str) -> Grid:
             raise GridError(f"{where}: `$.params.{name}` - no values")
         if rule == ENGINE:
             _check_setting(name, param, where)
+            continue
+        if name.startswith(SECTION + "."):
+            _check_section(name, where)
             continue
         if rule == QUALITY:
             if param not in QUALITY_SETTINGS and param not in MISSING_SETTINGS:

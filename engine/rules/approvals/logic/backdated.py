@@ -26,13 +26,13 @@ __all__ = ["Backdated"]
 class Backdated(Rule):
     """A record whose stated time is more than ``tolerance_minutes`` before its event time.
 
-    A record typed in late by hand (补录) looks the same on its own: entered days after the
-    happening, it states the true time. What tells them apart is the rest of the case. A
-    back-dated record is entered when the act happens, so every later act of the case (a later
-    step, the decision) is recorded after it. A record typed in late arrives after later acts of
-    its case were already recorded, at times after the one it states: the case went on as if the
-    act had happened when the record says. With ``backfill_evidence`` such a record gets no
-    verdict.
+    A record typed in late (补录) looks the same: entry time in ``ts``, true time in
+    ``stated_at``. What tells them apart is the rest of the case. A back-dated record is
+    written at its ``ts`` and dated earlier, so the records that follow it in the process
+    all come after its ``ts``; a record typed in late was preceded, in the engine's order,
+    by records that follow it in the process (a later step started or completed, the
+    decision, the certificate) and that lie at or after its stated time: it happened before them
+    and was only entered later. ``backfill_evidence`` withholds the verdict in that case.
     """
 
     name = "logic.backdated"
@@ -53,9 +53,9 @@ class Backdated(Rule):
         backfill_evidence: Annotated[
             bool,
             Meta(
-                description="No verdict on a record that arrives after a later act of its case (a later step "
-                "or the decision) recorded at or after the stated time: the case went on as if the act "
-                "happened when stated, so the record was typed in late (补录), not back-dated."
+                description="No back-dating verdict on a record when the engine has already seen records "
+                "of its case that follow it in the process (a later step, the decision, the certificate) "
+                "and lie at or after its stated time: it was typed in late (补录), not back-dated.",
             ),
         ] = True,
     ) -> None:
@@ -68,7 +68,7 @@ class Backdated(Rule):
             return
         lag = (event.ts - stated).total_seconds()
         if lag > self.tolerance_minutes * 60.0:
-            if self.backfill_evidence and self._later_act_recorded(event, case, stated):
+            if self.backfill_evidence and self._successor_after(event, stated, case):
                 return
             staff = event.approver_id if isinstance(event, CaseDecided) else event.staff_id
             self.emit_case(
@@ -82,29 +82,28 @@ class Backdated(Rule):
                 },
             )
 
-    def _later_act_recorded(
-        self, event: CaseAccepted | StepCompleted | CaseDecided, case: CaseState, stated: datetime
+    def _successor_after(
+        self, event: CaseAccepted | StepCompleted | CaseDecided, stated: datetime, case: CaseState
     ) -> bool:
-        """Whether the case holds an act that follows ``event``, recorded at or after ``stated``.
+        """Whether a record already seen follows ``event`` in the process, at or after ``stated``.
 
-        The case state already includes ``event`` itself. A decision has no later act the case
-        state keeps (the certificate and the closing end the case), so it is never excused.
+        At: the first step starts at the acceptance instant, the certificate at the decision's.
         """
+        later: list[datetime] = []
+        if case.certified_at is not None:
+            later.append(case.certified_at)
         if isinstance(event, CaseDecided):
-            return False
-        if case.decided:
-            return True  # the decision was recorded before this earlier act's record arrived
+            return any(t >= stated for t in later)
+        if case.decided_at is not None:
+            later.append(case.decided_at)
         if isinstance(event, CaseAccepted):
-            later = [*case.completed, *case.open_steps]  # every step follows the acceptance
-        else:
-            item = self.item_of(case)
-            pos = None if item is None else item.step_pos.get(event.step)
-            if item is None or pos is None:
-                return False  # no catalogue order to tell a later step by
-            later = [st for st in (*case.completed, *case.open_steps) if item.step_pos.get(st, -1) > pos]
-        completed, started = case.completed, case.open_steps
-        return any(
-            (st in completed and completed[st] >= stated)
-            or (st in started and started[st].started_at >= stated)
-            for st in later
-        )
+            later.extend(case.completed.values())
+            later.extend(s.started_at for s in case.open_steps.values())
+            return any(t >= stated for t in later)
+        item = self.item_of(case)
+        pos = None if item is None else item.step_pos.get(event.step)
+        if item is not None and pos is not None:
+            step_pos = item.step_pos
+            later.extend(t for s, t in case.completed.items() if step_pos.get(s, -1) > pos)
+            later.extend(o.started_at for s, o in case.open_steps.items() if step_pos.get(s, -1) > pos)
+        return any(t >= stated for t in later)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from engine.contract.events import (
-    CertificateIssued,
-)
-from engine.rules.base import Rule
+from engine.contract.events import CaseDecided, CertificateIssued
+from engine.rules.approvals.held import GraceRule
 from engine.rules.registry import register
 from engine.runtime.cases import CaseState
 
@@ -13,17 +11,33 @@ __all__ = ["CertificateWithoutApproval"]
 
 
 @register
-class CertificateWithoutApproval(Rule):
-    """A certificate issued when no ``approve`` decision was recorded before it."""
+class CertificateWithoutApproval(GraceRule):
+    """A certificate issued when no ``approve`` decision was recorded before it.
+
+    With ``confirm_after_hours`` the verdict waits for an approval typed in late.
+    """
 
     name = "logic.certificate_without_approval"
-    kinds = ("certificate.issued",)
+    kinds = ("certificate.issued", "case.decided")
+    closed_kinds = ("case.decided",)
 
-    def check_one(self, event: CertificateIssued, case: CaseState) -> None:
+    def check_one(self, event: CertificateIssued | CaseDecided, case: CaseState) -> None:
+        if isinstance(event, CaseDecided):
+            self.closed_one(event)
+            return
         if not case.approved:
-            self.emit_case(
+            self.hold(
                 case,
                 event.ts,
                 staff_id=event.staff_id,
-                evidence={"event_id": event.event_id, "certificate_no": event.certificate_no, "score": 1.0},
+                evidence={
+                    "event_id": event.event_id,
+                    "certificate_no": event.certificate_no,
+                    "score": 1.0,
+                },
+                awaiting=("approval",),
             )
+
+    def closed_one(self, event: CaseDecided) -> None:
+        if event.decision == "approve":
+            self.arrived(event.case_id, "approval", event)
