@@ -1,47 +1,19 @@
-"""The rule runtime: event time, watermark, buffering, dedup, timers, dispatch, cards.
+"""The rule runtime put together: the :class:`Engine` that rules are bound to.
 
 Why event time: a supervision centre must give the same verdicts when it replays last
 month's export as it gave live, and sources deliver late and out of order. So nothing here
 looks at the wall clock (unless a reference clock is injected for the "future" check).
 
-* **Watermark.** ``watermark = max accepted event ts − allowed_lateness``. Arriving events wait
-  in a buffer (:mod:`engine.runtime.buffer`: a sorted run for in-order arrivals, a heap for the
-  others) and are applied in ``(ts, event_id)`` order once ``ts <= watermark``, so any
-  arrival order within the allowed lateness gives identical alerts. An event with
-  ``ts < watermark`` on arrival is *late*: it goes to :attr:`Engine.side_output`, counted,
-  never applied.
-* **Future events.** A clock that jumps ahead stays ahead, so its own later events cannot
-  vouch for it; only another clock can. The *stream time* is the newest applied event
-  time (none before the first). An arrival more than ``max_future`` ahead of it is a
-  *candidate* and is held (:mod:`engine.runtime.eventtime`), not applied. A candidate is
-  applied once (a) a later arrival from a different *source* (the clock behind the event:
-  a department's system, a camera, a queue machine...; see
-  :func:`~engine.runtime.eventtime.source_of`) lands within ``max_future`` of it, or (b)
-  the stream time comes within ``max_future`` of it. So a stream starts, and jumps over a
-  quiet night, where two sources agree; k events from one bad clock never confirm each
-  other. Candidates still held at :meth:`Engine.finish` go to the side output as
-  ``future``; a far-future last event is never applied. With a reference ``clock``
-  (POSIX seconds: the wall clock when live, the export's or the simulation's end in
-  replay) nothing is held: an event more than ``max_future`` ahead of the clock is
-  ``future``, anything else is applied as usual.
-* **Side output.** Every event not applied, and every timer that cannot be judged, is one
-  :class:`SideRecord` with its reason: ``late``, ``future``, ``duplicate``, ``after_close``
-  (about a closed case) or ``out_of_calendar`` (an instant outside the calendar's covered
-  years; for a timer, a deadline beyond them once the stream has gone past their end).
-* **Duplicates.** A repeated ``event_id`` is ignored and counted; with ``sources.dedup_window``
-  so is a case record repeating the case, kind and time of one accepted within the window
-  under another id (:mod:`engine.runtime.dedup`). To keep memory bounded,
-  ids of applied events are forgotten once their ``ts`` falls ``allowed_lateness`` behind
-  the watermark: a copy that old would be late anyway and is reported as late. Ids of
-  buffered, held, late and future events are kept.
-* **Timers** (:mod:`engine.runtime.timers`) fire when the watermark passes them (``due <
-  watermark``), in ``(due, key)`` order, after every event with ``ts <= due`` is applied.
-  A timer is about an open case, or, for a rule with a ``timer_family``, about that state
-  family's ``timer_state(id)`` (a complaint); it does nothing once its subject is gone.
-  With ``sources.skew_tolerance`` a case's timers are armed its source's tolerance later and
-  its alerts keep the limit's instant (:mod:`engine.runtime.skew`).
-* **Cases** (:mod:`engine.runtime.cases`) are dropped when closed; their timers are cancelled and
-  later events about them are counted (``after_close``) and not applied.
+The engine is three layers, each in a module named for what it holds:
+
+* :mod:`engine.admission`: an arrival is a duplicate, late, ahead of the stream (held until
+  another source vouches for it) or buffered; the watermark, future events, the side output
+  and dedup are described there.
+* :mod:`engine.release`: what the watermark passed is applied in ``(ts, event_id)`` order with
+  timers fired in between; skewed sources, closed cases and the end of the stream
+  (:meth:`Engine.finish`) are described there.
+* this module: construction from a rulebook, the batch fast path (:meth:`Engine.process_many`),
+  counters, and the ``RuleContext`` the rules call back into (emit, wake, families, silence).
 """
 
 from __future__ import annotations
@@ -55,18 +27,18 @@ from typing import Any, TypeVar, cast
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert, Evidence, alert_id
-from engine.contract.calendar import CalendarRangeError, WorkingCalendar
+from engine.contract.calendar import WorkingCalendar
+from engine.release import Release
 from engine.rules.base import Rule
 from engine.rules.collusion.tenders import TenderBook
 from engine.rules.rulebook import Rulebook, build_rules
 from engine.runtime.buffer import PosixClock, WatermarkBuffer
 from engine.runtime.cards import CardBoard
-from engine.runtime.cases import CaseState
 from engine.runtime.catalogue import Catalogue
 from engine.runtime.dedup import RecordDedup
-from engine.runtime.dispatch import CaseRegistry, Handler
-from engine.runtime.eventtime import FutureHold, Held, source_of, subject_of
-from engine.runtime.side import SIDE_REASONS, TIMELESS, SideReason, SideRecord, covered_posix, uncovered
+from engine.runtime.dispatch import CaseRegistry
+from engine.runtime.eventtime import FutureHold
+from engine.runtime.side import SIDE_REASONS, SideReason, SideRecord, covered_posix
 from engine.runtime.skew import SkewTolerance
 from engine.runtime.sources import SourceClocks
 from engine.runtime.timers import CalendarTimers, TimerKey
@@ -79,7 +51,7 @@ _RELEASE_EVERY = 256
 _ts_of = attrgetter("ts")
 
 
-class Engine:
+class Engine(Release):
     """A streaming rule engine over the event contract (see the module docstring).
 
     ``calendar`` defaults to the rulebook's (China table, rulebook periods and
@@ -105,12 +77,12 @@ class Engine:
         self.calendar = calendar if calendar is not None else self.rulebook.build_calendar()
         self.day_seconds = float(self.calendar.day_seconds)
         self.catalogue = Catalogue()
-        self.cases: dict[str, CaseState] = {}
+        self.cases = {}
         #: Non-case state families: each has ``event_types``, ``apply(event) -> state | None``
         #: and ``after_rules(event, state)``; rules watching those kinds get the state.
         self.tenders = TenderBook()
         self.families: tuple[Any, ...] = (self.tenders,)
-        self._family_of: dict[type, Any] = {TenderBook: self.tenders}
+        self._family_of = {TenderBook: self.tenders}
         self.legal_reasons = frozenset(self.rulebook.rules.deadline.legal_suspension_reasons)
         self.timers = CalendarTimers(self.calendar)
         self.timers.on_range_error = self._timer_out_of_calendar
@@ -119,32 +91,32 @@ class Engine:
         self.cancel = self.timers.cancel
         src = self.rulebook.sources
         #: Skew tolerance (:mod:`engine.runtime.skew`): case timers armed later, opt-in.
-        self._skew: SkewTolerance | None = None
+        self._skew = None
         if src.skew_tolerance:
             self._skew = SkewTolerance(
                 {p: float(v) for p, v in src.skew_tolerance.items()}, self._timer_case, self.timers.schedule
             )
             self.schedule = self._skew.schedule
         self.cards = CardBoard()
-        self.side_output: list[SideRecord] = []
+        self.side_output = []
         self._lateness = float(self.rulebook.allowed_lateness)
         self._max_future = float(self.rulebook.max_future)
         self._clock = clock
         #: Per-source clocks (:mod:`engine.runtime.sources`): only when the rulebook asks for
         #: per-source watermarks or a rule watches for silence; ``None`` keeps the batch path.
-        self._sources: SourceClocks | None = None
+        self._sources = None
         if src.watermark == "per_source":
             self._sources = self._source_clocks(per_source=True)
         self._buffer = WatermarkBuffer(None if self._sources is not None else self._lateness)
         #: Copies re-sent under new ids (:mod:`engine.runtime.dedup`): opt-in.
         self._dedup = RecordDedup(float(src.dedup_window)) if src.dedup_window > 0 else None
         self._posix = PosixClock()
-        self._seen: set[str] = set()
+        self._seen = set()
         self._emitted: set[str] = set()
         self._hold = FutureHold(self._max_future)
-        self._out: list[Alert] = []
+        self._out = []
         self._n_in = 0
-        self._n_side: dict[str, int] = dict.fromkeys(SIDE_REASONS, 0)
+        self._n_side = dict.fromkeys(SIDE_REASONS, 0)
         self._covered = covered_posix(self.calendar)
         self.rules = list(rules) if rules is not None else build_rules(self.rulebook)
         self._by_name = {r.name: r for r in self.rules}
@@ -156,7 +128,7 @@ class Engine:
         #: Rules that called :meth:`wake`: they get their ``dormant_kinds`` too.
         self._awake: set[Rule] = set()
         #: Event type → handler; built after binding (rules may attach families, e.g. cameras).
-        self._dispatch: dict[type, Handler] = {}
+        self._dispatch = {}
         self._build_dispatch()
 
     # --- public API -------------------------------------------------------------------
@@ -224,22 +196,6 @@ class Engine:
             if len(chunk) == _RELEASE_EVERY:
                 self._release(buffer.watermark)
         self._release(buffer.watermark)
-
-    def finish(self) -> list[Alert]:
-        """End of stream: the watermark moves to the newest event time; flush and fire."""
-        out = self._out = []
-        for _, _, event, _ in self._hold.drain():  # never confirmed: not applied
-            self._side(event, "future")
-        buffer = self._buffer
-        buffer.close()
-        self._release(buffer.watermark)
-        if buffer.watermark != -math.inf:
-            when = datetime.fromtimestamp(buffer.watermark, self.calendar.tz)
-            for rule in self.rules:  # rules judging whole histories (rings) speak last
-                finish_one = getattr(rule, "finish_one", None)
-                if finish_one is not None:
-                    finish_one(when)
-        return out
 
     @property
     def watermark(self) -> datetime | None:
@@ -385,145 +341,3 @@ class Engine:
 
     def to_index(self, t: datetime) -> float:
         return self.calendar.to_index(t)
-
-    # --- ingestion --------------------------------------------------------------------
-
-    def _side(self, event: ev.Event, reason: SideReason, detail: str = "") -> None:
-        self.side_output.append(
-            SideRecord(
-                event_id=event.event_id,
-                kind=str(type(event).__struct_config__.tag),
-                ts=event.ts,
-                reason=reason,
-                hall_id=getattr(event, "hall_id", None),
-                subject=subject_of(event),
-                detail=detail,
-            )
-        )
-        self._n_side[reason] += 1
-
-    def _timer_state(self, key: TimerKey) -> Any:
-        """What a timer is about: the open case of its id, or, for a rule whose timers belong to
-        a state family (``Rule.timer_family``), that family's ``timer_state(id)``; None if gone."""
-        owner = self._by_name[key[0]].timer_family
-        if owner is None:
-            return self.cases.get(key[1])
-        family = self._family_of.get(owner)
-        return None if family is None else family.timer_state(key[1])
-
-    def _timer_out_of_calendar(self, key: TimerKey, when: datetime, detail: str) -> None:
-        state = self._timer_state(key)
-        self.side_output.append(
-            SideRecord(
-                event_id="",
-                kind="timer",
-                ts=when,
-                reason="out_of_calendar",
-                hall_id=state.hall_id if state is not None else None,
-                subject=state.subject if state is not None else f"case:{key[1]}",
-                rule=key[0],
-                detail=detail,
-            )
-        )
-        self._n_side["out_of_calendar"] += 1
-
-    def _ceiling(self) -> float:
-        """Arrivals above this may not take the fast path (they are ahead, or may confirm a candidate)."""
-        if self._clock is not None:
-            return self._clock() + self._max_future
-        return min(self._buffer.newest + self._max_future, self._hold_cap())
-
-    def _hold_cap(self) -> float:
-        """Below what a held candidate could be confirmed by (``inf`` when nothing is held)."""
-        return math.nextafter(self._hold.floor(), -math.inf) if self._hold else math.inf
-
-    def _ingest(self, event: ev.Event, ts: float) -> None:
-        """Admit one arrival (``ts``: its POSIX time): dedup, late, ahead or held, else buffered."""
-        self._n_in += 1
-        eid = event.event_id
-        if eid in self._seen:
-            self._side(event, "duplicate")
-            return
-        self._seen.add(eid)
-        if ts < self._buffer.watermark:
-            self._side(event, "late")
-            return
-        dedup = self._dedup
-        if dedup is not None:
-            newest = self._buffer.newest
-            if dedup.is_copy(event, ts, newest if newest > ts else ts):
-                self._side(event, "duplicate", "same case, kind and time as a record just accepted")
-                return
-        clock = self._clock
-        if clock is not None:
-            if ts > clock() + self._max_future:
-                self._side(event, "future")
-            else:
-                self._push((ts, eid, event))
-            return
-        hold = self._hold
-        source: str | None = None
-        if hold and ts >= hold.floor():
-            source = source_of(event)
-            for held in hold.corroborated(ts, source):
-                self._accept_held(held)
-        if ts > self._buffer.newest + self._max_future:  # ahead (everything is, before the first)
-            hold.hold((ts, eid, event, source if source is not None else source_of(event)))
-            return
-        self._push((ts, eid, event))
-        while hold and (up := hold.caught_up(self._buffer.newest)):  # the stream time reached them
-            for held in up:
-                self._accept_held(held)
-
-    def _accept_held(self, held: Held) -> None:
-        """Apply a confirmed candidate: it was not late on arrival, so it is not late now."""
-        self._push((held[0], held[1], held[2]))
-
-    def _push(self, entry: tuple[float, str, ev.Event]) -> None:
-        """Buffer an accepted arrival; with source clocks, move its source's clock too."""
-        self._buffer.push(entry)
-        sources = self._sources
-        if sources is not None:
-            event = entry[2]
-            sources.arrive(source_of(event), entry[0], event)
-            if sources.per_source:
-                self._buffer.watermark = sources.watermark
-
-    def _release(self, limit: float) -> None:
-        due = self._buffer.pop_due(limit)
-        timers = self.timers
-        if due:
-            dispatch = self._dispatch
-            on_timer = self._on_timer
-            first, end = self._covered
-            for ts, _, event in due:
-                if ts > timers.wake_at:  # fire what is due before this event
-                    timers.fire_before(event.ts, on_timer)
-                handler = dispatch.get(event.__class__)
-                if handler is None:
-                    continue
-                if not first <= ts < end and event.__class__ not in TIMELESS:
-                    detail = uncovered(self.calendar, event.ts)
-                    if detail is not None:
-                        self._side(event, "out_of_calendar", detail)
-                        continue
-                try:
-                    handler(event)
-                except CalendarRangeError as exc:  # another instant of the event (a shift, a break)
-                    self._side(event, "out_of_calendar", str(exc))
-        if limit > timers.wake_at:
-            timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
-        self._buffer.forget_before(limit - self._lateness, self._seen)
-
-    def _timer_case(self, key: TimerKey) -> CaseState | None:
-        """The open case a timer is about; None for timers of other state families."""
-        return self.cases.get(key[1]) if self._by_name[key[0]].timer_family is None else None
-
-    def _on_timer(self, key: TimerKey, when: datetime) -> None:
-        state = self._timer_state(key)
-        if state is not None:
-            if self._skew is not None and (tol := self._skew.of_timer(key)) > 0.0:
-                # Armed ``tol`` after its limit: the alert keeps the limit's instant.
-                cal = self.calendar
-                when = cal.from_index(cal.to_index(when) - tol, latest=True)
-            self._by_name[key[0]].timer_one(state, key, when)

@@ -6,8 +6,8 @@ is built from the source with :mod:`ast`, so the check needs nothing installed.
 
 The rooms, lowest first (a room may import only rooms to its left, and itself):
 
-* engine: ``contract`` < ``runtime`` < ``rules`` < ``core``/``scoring`` < ``replay`` <
-  ``vectorised``/``service``
+* engine: ``contract`` < ``runtime`` < ``rules`` < ``admission`` < ``release`` <
+  ``core``/``scoring`` < ``replay`` < ``vectorised``/``service``
 * sim: ``common`` < ``floor``, ``complaints``, ``inspections`` < ``hall`` < ``queueing``, ``network``;
   ``common`` < ``market``, ``quality``
 * reports: ``evaluation`` < ``render``; supsim: ``experiments`` < ``cli``; ``loadtests``
@@ -35,11 +35,13 @@ LAYERS: dict[str, int] = {
     "engine.contract": 0,
     "engine.runtime": 1,
     "engine.rules": 2,
-    "engine.core": 3,
-    "engine.scoring": 3,
-    "engine.replay": 4,
-    "engine.vectorised": 5,
-    "engine.service": 5,
+    "engine.admission": 3,
+    "engine.release": 4,
+    "engine.core": 5,
+    "engine.scoring": 5,
+    "engine.replay": 6,
+    "engine.vectorised": 7,
+    "engine.service": 7,
     "sim.common": 0,
     "sim.floor": 1,
     "sim.market": 1,
@@ -226,11 +228,22 @@ def test_reports_never_run_a_world() -> None:
     ("prefixes", "watch"),
     [
         (
-            ("engine.contract", "engine.runtime", "engine.rules", "engine.core"),
+            (
+                "engine.contract",
+                "engine.runtime",
+                "engine.rules",
+                "engine.admission",
+                "engine.release",
+                "engine.core",
+            ),
             "m.startswith('engine.service')",
         ),
         (("engine",), "m.split('.')[0] in ('sim', 'reports', 'supsim', 'loadtests')"),
-        (("sim",), "m.startswith(('engine.runtime', 'engine.rules', 'engine.core', 'engine.service'))"),
+        (
+            ("sim",),
+            "m.startswith(('engine.runtime', 'engine.rules', 'engine.admission', 'engine.release',"
+            " 'engine.core', 'engine.service'))",
+        ),
     ],
     ids=["core-without-service", "engine-alone", "sim-contract-only"],
 )

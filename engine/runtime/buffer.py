@@ -13,7 +13,7 @@ The buffer also keeps the watermark: the newest event time pushed minus the allo
 lateness. An arrival older than it is late; :meth:`WatermarkBuffer.pop_due` releases up to it.
 
 The buffer also remembers what it released, so that the runtime can forget the ids of
-events that fell ``allowed_lateness`` behind the watermark (see :mod:`engine.core`).
+events that fell ``allowed_lateness`` behind the watermark (see :mod:`engine.admission`).
 Released entries come out in non-decreasing ``ts`` across releases (an accepted entry is
 never older than the watermark, and the watermark only grows), so "forget everything older
 than ``t``" is a prefix of the run's released part plus a prefix of the released heap

@@ -20,7 +20,7 @@ cheap:
 The queue is unit-agnostic: ``due`` is any ordered float. The runtime uses *working-calendar
 index* units (``WorkingCalendar.to_index``): a clock rule's threshold is an index, so arming
 a timer needs no calendar lookup at all, and "the instant of index ``x`` is before ``t``"
-is exactly ``x < to_index(t)`` (see :mod:`engine.core`). The instant is only computed
+is exactly ``x < to_index(t)`` (see :mod:`engine.release`). The instant is only computed
 for the few timers that fire.
 """
 

@@ -138,6 +138,9 @@ class GraceRule(Rule):
             held_case = book.cases[cid] = HeldCase(cid, case.hall_id, case.department_id)
         held_case.verdicts[self.name] = Held(onset, staff_id, evidence, list(awaiting))
         self.ctx.schedule((self.name, cid, ""), self.ctx.to_index(onset) + self._grace, None)
+        # From now on the predecessors' records (the rule's dormant kinds) may clear a verdict;
+        # until a first one is held they cost the rule nothing, not even a call.
+        self.ctx.wake(self)
 
     def arrived(self, case_id: str, what: str, event: Any) -> None:
         """A record of ``what`` came; placed before the held onset, it was only typed in late."""

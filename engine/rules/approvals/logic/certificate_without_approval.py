@@ -18,7 +18,9 @@ class CertificateWithoutApproval(GraceRule):
     """
 
     name = "logic.certificate_without_approval"
-    kinds = ("certificate.issued", "case.decided")
+    kinds = ("certificate.issued",)
+    #: Decisions matter only to a held verdict: they reach the rule once it has held one.
+    dormant_kinds = ("case.decided",)
     closed_kinds = ("case.decided",)
 
     def check_one(self, event: CertificateIssued | CaseDecided, case: CaseState) -> None:

@@ -18,7 +18,9 @@ class DecisionBeforeAcceptance(GraceRule):
     """
 
     name = "logic.decision_before_acceptance"
-    kinds = ("case.decided", "case.accepted")
+    kinds = ("case.decided",)
+    #: Acceptances matter only to a held verdict: they reach the rule once it has held one.
+    dormant_kinds = ("case.accepted",)
     closed_kinds = ("case.accepted",)
 
     def check_one(self, event: CaseDecided | CaseAccepted, case: CaseState) -> None:

@@ -20,7 +20,9 @@ class SkippedStep(GraceRule):
     """
 
     name = "logic.skipped_step"
-    kinds = ("case.decided", "step.completed")
+    kinds = ("case.decided",)
+    #: Step completions matter only to a held verdict: they reach the rule once it has held one.
+    dormant_kinds = ("step.completed",)
     closed_kinds = ("step.completed",)
 
     def check_one(self, event: CaseDecided | StepCompleted, case: CaseState) -> None:
