@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +43,7 @@ from tests.network_streams import network_stream
 from tests.waiting import wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ADMIN = "board-admin-token-000"
 SUPER = "board-super-token-000"
 _ENC = msgspec.json.Encoder()
@@ -59,6 +62,13 @@ def _auth(token: str) -> dict[str, str]:
 
 def _serve_boards(tmp_path: Path, events: list[ev.Event], units: list[str]) -> dict[str, Any]:
     """``GET /v1/board/network`` of ``supsim serve`` for each unit after ``events``."""
+    return _serve(tmp_path, events, units)[0]
+
+
+def _serve(
+    tmp_path: Path, events: list[ev.Event], units: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """``supsim serve``'s boards of ``units``, its ``/v1/stats`` and its page, after ``events``."""
     tokens = [TokenSpec(token=ADMIN, role="admin"), TokenSpec(token=SUPER, role="supervisor")]
     with TestClient(create_app(ServiceConfig(db=str(tmp_path / "log.db"), tokens=tokens))) as c:
         wait_ready(c)
@@ -66,7 +76,8 @@ def _serve_boards(tmp_path: Path, events: list[ev.Event], units: list[str]) -> d
             body = b"[" + b",".join(ev.encode_event(e) for e in events[i : i + 500]) + b"]"
             headers = {**_auth(ADMIN), "Content-Type": "application/json"}
             assert c.post("/v1/events", content=body, headers=headers).status_code == 202
-        return {u: c.get(f"/v1/board/network?unit={u}", headers=_auth(SUPER)).json() for u in units}
+        boards = {u: c.get(f"/v1/board/network?unit={u}", headers=_auth(SUPER)).json() for u in units}
+        return boards, c.get("/v1/stats", headers=_auth(SUPER)).json(), c.get("/").text
 
 
 def _config(tmp_path: Path, **kw: Any) -> ClusterConfig:
@@ -192,6 +203,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
             down(d / "c")
 
 
+@pytest.fixture(scope="module")
+def fed(cluster: tuple[str, Path], stream: list[ev.Event]) -> tuple[str, Path]:
+    """The cluster with the module's stream posted once (resent past the dedup window: stored twice)."""
+    url, directory = cluster
+    with httpx.Client(base_url=url, timeout=30) as c:
+        for i in range(0, len(stream), 500):
+            body = b"[" + b",".join(ev.encode_event(e) for e in stream[i : i + 500]) + b"]"
+            assert c.post("/v1/events", content=body, headers=_auth(ADMIN)).status_code == 202
+    return url, directory
+
+
+def _chromium(url: str, shot: Path) -> str:
+    """The page's DOM after its scripts ran, and a screenshot, from headless Chromium."""
+    assert CHROMIUM is not None
+    common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1280,1100", url],
+                   capture_output=True, timeout=60)  # fmt: skip
+    return subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=60).stdout
+
+
 def _wait(condition: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -205,17 +236,14 @@ def _wait(condition: Any, timeout: float, what: str) -> Any:
 
 @pytest.mark.slow
 def test_the_cluster_board_equals_supsim_serve_and_shows_a_stopped_worker(
-    cluster: tuple[str, Path], stream: list[ev.Event], tmp_path: Path
+    fed: tuple[str, Path], stream: list[ev.Event], tmp_path: Path
 ) -> None:
     from engine.service.cluster.layout import load_state
 
-    url, directory = cluster
+    url, directory = fed
     units = ["", "HY", "H1"]
     serve = _serve_boards(tmp_path, stream, units)
     c = httpx.Client(base_url=url, timeout=30)
-    for i in range(0, len(stream), 500):
-        body = b"[" + b",".join(ev.encode_event(e) for e in stream[i : i + 500]) + b"]"
-        assert c.post("/v1/events", content=body, headers=_auth(ADMIN)).status_code == 202
 
     def boards() -> dict[str, Any]:
         return {u: c.get(f"/v1/board/network?unit={u}", headers=_auth(SUPER)).json() for u in units}
@@ -234,6 +262,39 @@ def test_the_cluster_board_equals_supsim_serve_and_shows_a_stopped_worker(
     assert lag[0]["status_age_s"] >= 2.0 and lag[0]["partitions"] == [1, 3, 5, 7]
     _wait(lambda: boards()[""]["sources"]["lagging"] == [], 10, "worker 1 to catch up again")
     assert boards() == serve
+
+
+@pytest.mark.slow
+def test_the_cluster_serves_the_centre_page_with_its_own_figures(
+    fed: tuple[str, Path], stream: list[ev.Event], tmp_path: Path
+) -> None:
+    url, _ = fed
+    _, serve_stats, serve_page = _serve(tmp_path, stream, [])
+    c = httpx.Client(base_url=url, timeout=30)
+    page = c.get("/")
+    assert page.status_code == 200 and page.text == serve_page
+    assert "script-src 'sha256-" in page.headers["content-security-policy"]
+
+    def caught_up() -> dict[str, Any] | None:
+        s = c.get("/v1/stats", headers=_auth(SUPER)).json()
+        return s if s["queue_events"] == 0 and s["engine"] == _page_engine(serve_stats) else None
+
+    stats = _wait(caught_up, 30, "the cluster's open cases, late and future events to equal supsim serve's")
+    assert stats["events_stored"] == len({(partition_of(e), e.event_id) for e in stream})
+    assert "open_by_hall" not in stats and stats["alerts_by_hall"]  # raised alerts per hall and department
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium is not installed (Debian package `chromium`): page not rendered")
+    shot = tmp_path / "cluster-centre.png"
+    dom = _chromium(f"{url}/#token={SUPER}", shot)
+    assert "live ·" in dom  # a refresh went through every route the page reads
+    assert "Warnings and cards raised, by hall and department" in dom
+    assert ">HY<" in dom or ">HY</button>" in dom  # the network board's county unit
+    assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def _page_engine(stats: dict[str, Any]) -> dict[str, int]:
+    """The engine figures the page shows, from ``supsim serve``'s ``/v1/stats``."""
+    return {k: stats["engine"][k] for k in ("open_cases", "late", "future")}
 
 
 def test_a_lag_bound_that_is_not_positive_is_refused_before_anything_starts(

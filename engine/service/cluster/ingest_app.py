@@ -12,7 +12,8 @@ events that did reach the stream are dropped as duplicates by their message id.
 A process keeps no state of its own, so any number can run behind one port
 (``SO_REUSEPORT``: the kernel spreads connections over them) and any of them can die.
 
-The read routes (``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``,
+The centre page (``GET /``, the same file as ``supsim serve``'s) and the read routes
+(``GET /v1/alerts``, ``GET /v1/stats``, ``POST /v1/events/known``,
 ``GET /v1/board/network``) are served from the process's view of the streams
 (:mod:`engine.service.cluster.view`); the network board merges the halls' facts the workers
 publish to the STATUS bucket (:mod:`engine.service.cluster.facts`) with the alert trend of
@@ -35,13 +36,14 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from engine.contract import events as ev
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable, load_tokens, scope_error
 from engine.service.centre.network import UnknownUnit, network_board
+from engine.service.centre.page import centre_page
 from engine.service.cluster.facts import FactsView
 from engine.service.cluster.jetstream import connect
 from engine.service.cluster.layout import (
@@ -89,6 +91,8 @@ class _Ingest:
         self.index_: EventIndex | None = None
         self.counts: dict[str, int] = {"accepted": 0, "duplicates": 0, "unavailable": 0, "batches": 0}
         self.retry = {"Retry-After": "1"}
+        self._rate_at: tuple[float, int] | None = None  # (monotonic s, EVENTS last_seq) at the rate's start
+        self._rate = 0.0
         self.in_flight: dict[str, asyncio.Future[Any]] = {}  # Nats-Msg-Id → its publish, until acknowledged
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
         self.tz = book.build_calendar().tz  # the network board's days are the halls' local days
@@ -271,6 +275,22 @@ class _Ingest:
                 out[key] = msgspec.json.decode(entry.value)
         return out
 
+    def _stream_rate(self, last_seq: int) -> float:
+        """Events/s the EVENTS stream grew by, over at least a second (the network's ingest rate)."""
+        now = time.monotonic()
+        if self._rate_at is None:
+            self._rate_at = (now, last_seq)
+        elif now - self._rate_at[0] >= 1.0:
+            t0, seq0 = self._rate_at
+            self._rate = max(0, last_seq - seq0) / (now - t0)
+            self._rate_at = (now, last_seq)
+        return round(self._rate, 3)
+
+    async def page(self, request: Request) -> Response:
+        """The centre page, as ``supsim serve`` sends it; it reads the routes below with its token."""
+        html, headers = centre_page()
+        return HTMLResponse(html, headers=headers)
+
     async def stats(self, request: Request) -> Response:
         if (denied := self._reader(request)) is not None:
             return denied
@@ -281,9 +301,17 @@ class _Ingest:
             workers = await self._workers()
         except Exception as exc:
             return _json({"error": f"the cluster could not be asked: {exc!r}"}, 503, self.retry)
+        parts = [p for w in workers.values() for p in w.get("partitions", {}).values()]
         return _json(
             {
                 "ready": True,
+                # what the centre page reads, as `supsim serve` names it (`open_by_hall` it has not:
+                # the workers publish open counts per hall, not per department; the page then shows
+                # `alerts_by_hall`, the alerts raised)
+                "ingest_rate": self._stream_rate(events.last_seq),
+                "events_stored": events.messages,
+                "queue_events": sum(int(p.get("pending", 0)) for p in parts),
+                "engine": {k: sum(int(p.get(k, 0)) for p in parts) for k in ("open_cases", "late", "future")},
                 "ingest_index": self.index,
                 "ingest": self.counts,
                 "events_stream": {"messages": events.messages, "last_seq": events.last_seq},
@@ -340,6 +368,7 @@ def create_ingest_app(config: ClusterConfig, index: int = 0) -> Starlette:
             await svc.nc.close()
 
     routes = [
+        Route("/", svc.page, methods=["GET"]),
         Route("/v1/events", svc.ingest, methods=["POST"]),
         Route("/v1/events/known", svc.known, methods=["POST"]),
         Route("/v1/alerts", svc.alerts, methods=["GET"]),

@@ -244,6 +244,9 @@ class PartitionRunner:
             "events": self.events,
             "alerts": self.alerts,
             "halls": len(self.engine.engines),
+            "open_cases": sum(len(e.cases) for e in self.engine.engines.values()),
+            "late": sum(e.stats["late"] for e in self.engine.engines.values()),
+            "future": sum(e.stats["future"] for e in self.engine.engines.values()),
         }
 
 

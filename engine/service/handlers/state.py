@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from importlib import resources
 from typing import Any
 
 import msgspec
@@ -28,9 +27,10 @@ from starlette.responses import Response
 
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.service.auth import Principal, TokenTable
+from engine.service.centre.page import centre_page
 from engine.service.centre.units import UnitTree
 from engine.service.config import ServiceConfig
-from engine.service.edge.guards import BASE_HEADERS, BadRequest, page_headers
+from engine.service.edge.guards import BASE_HEADERS, BadRequest
 from engine.service.halls import PartitionedEngine
 from engine.service.metrics import Metrics
 from engine.service.node.fanout import NodeDown, NodeRoutes, PeerRefused
@@ -89,9 +89,7 @@ class ServiceState:
         )
         self.retry = {"Retry-After": str(config.retry_after_s)}
         self.inflight: Counter[str] = Counter()
-        html = resources.files("engine.service").joinpath("static/centre.html").read_text(encoding="utf-8")
-        self.page_html = html
-        self.page_headers = page_headers(html)
+        self.page_html, self.page_headers = centre_page()
 
     def _fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         self.metrics.request(status)
