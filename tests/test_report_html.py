@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.render.html import SECTIONS, write_report
+from reports.render.html import SECTIONS, render_html, render_markdown, write_report
+from reports.render.model import build_report
 from supsim.cli.main import main
 from supsim.cli.report import register
 
@@ -69,6 +70,22 @@ def test_same_runs_give_the_same_bytes(report: Path, run_dir: Path, tmp_path: Pa
     paths = write_report([run_dir], tmp_path / "again.html")
     assert paths[0].read_bytes() == report.read_bytes()
     assert paths[2].read_bytes() == (report.parent / "report.json").read_bytes()
+
+
+def test_text_from_users_files_is_escaped_in_html_and_tables_in_markdown(run_dir: Path) -> None:
+    """Scenario names and ids come from users' files: markup in them is shown, never interpreted."""
+    report = build_report([run_dir])
+    hostile = "<script>alert(1)</script> a|b"
+    report["title"] = hostile
+    report["runs"][0]["scenario"] = hostile
+    page = render_html(report)
+    assert "<script>" not in page
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; a|b</title>" in page
+    assert "<h3>&lt;script&gt;alert(1)&lt;/script&gt; a|b — seed" in page
+    assert page.count("<h2 ") == len(SECTIONS) and page.endswith("</body></html>\n")
+    md = render_markdown(report)
+    assert md.startswith(f"# {hostile}\n") and md.endswith("|\n") and not md.endswith("\n\n")
+    assert "| scenario | <script>alert(1)</script> a\\|b (" in md  # a `|` in a cell does not split it
 
 
 def test_missing_run_folder_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,9 @@
 """``report.html`` (self-contained, figures embedded), ``report.md`` and ``report.json``.
 
+What each section holds is decided here (:func:`_blocks`: paragraphs, headings, tables and
+figures); how it looks is the templates' (``templates/report.html.j2`` and its style sheet,
+``templates/report.md.j2``).
+
 The report is for a supervision bureau's reader, not only for us: each section says what it
 shows in one sentence, numbers carry units, intervals are stated, and the provenance block at
 the end is enough to rerun every figure. The HTML has no external reference at all (inline
@@ -9,11 +13,12 @@ CSS, PNGs as data URIs), so it can be mailed or archived as one file, and prints
 from __future__ import annotations
 
 import base64
-import html
 import json
-from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from reports.render.load_tables import loadtest_summary_table, loadtest_table, slo_table
 from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
@@ -22,7 +27,6 @@ from reports.render.plots import figures
 from reports.render.plots.fonts import PlotText, plain_form
 from reports.render.run_calendar import calendar_note
 from reports.render.tables import (
-    Table,
     bench_table,
     confusion_table,
     facts_table,
@@ -46,18 +50,6 @@ SECTIONS = (
     "Provenance",
 )
 
-_CSS = """
-body{font-family:"DejaVu Sans","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
-"Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","WenQuanYi Zen Hei",SimHei,sans-serif;
-margin:2em auto;max-width:60em;color:#222;line-height:1.4;padding:0 1em}
-h1{font-size:1.6em;border-bottom:2px solid #444}
-h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #bbb}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
-text-align:left;vertical-align:top}th{background:#f0f0f0}td.num{text-align:right}
-img{max-width:100%;height:auto;display:block;margin:.5em 0}p.note{color:#555;font-size:.9em}
-code{font-size:.85em;word-break:break-all}@media print{h2{page-break-after:avoid}img{page-break-inside:avoid}}
-"""
-
 _INTRO = {
     "Scenario in brief": "What was simulated, with which seed, and how big the run was.",
     "Hall KPIs": "The figures a bureau's work report publishes, computed from the events and alerts only.",
@@ -70,23 +62,26 @@ _INTRO = {
 }  # fmt: skip
 
 
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+@cache
+def _templates() -> jinja2.Environment:
+    """The report's templates (``reports/render/templates``), loaded once.
 
-
-def _html_table(t: Table) -> str:
-    heads, rows = t
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _md_table(t: Table) -> str:
-    heads, rows = t
-    esc: Callable[[str], str] = lambda c: c.replace("|", "\\|")  # noqa: E731
-    lines = ["| " + " | ".join(map(esc, heads)) + " |", "|" + "---|" * len(heads)]
-    lines += ["| " + " | ".join(map(esc, row)) + " |" for row in rows]
-    return "\n".join(lines)
+    Why jinja2: the HTML escapes every value by default (scenario names, hall and rule ids come
+    from users' files), and a bureau can restyle its report by editing a template, not Python.
+    StrictUndefined makes a misspelt field an error instead of an empty cell.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports.render", "templates"),
+        autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["anchor"] = lambda section: section.lower().replace(" ", "-")
+    env.filters["b64"] = lambda png: base64.b64encode(png).decode()
+    env.filters["cell"] = lambda c: c.replace("|", "\\|")
+    return env
 
 
 def _run_label(run: dict[str, Any]) -> tuple[str, str]:
@@ -243,40 +238,16 @@ def _load_blocks(
 
 
 def render_html(report: dict[str, Any]) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(report['title'])}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(report['title'])}</h1>",
-    ]
-    for section, blocks in _blocks(report, with_figures=True):
-        anchor = section.lower().replace(" ", "-")
-        parts.append(f'<h2 id="{anchor}">{html.escape(section)}</h2>')
-        for kind, content in blocks:
-            if kind == "p":
-                parts.append(f'<p class="note">{html.escape(content)}</p>')
-            elif kind == "h3":
-                parts.append(f"<h3>{html.escape(content)}</h3>")
-            elif kind == "table":
-                parts.append(_html_table(content))
-            else:
-                parts.append(_img(*content))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    """The self-contained HTML report (figures embedded as data URIs)."""
+    sections = _blocks(report, with_figures=True)
+    return _templates().get_template("report.html.j2").render(title=report["title"], sections=sections)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    lines = [f"# {report['title']}", ""]
-    for section, blocks in _blocks(report, with_figures=False):
-        lines += [f"## {section}", ""]
-        for kind, content in blocks:
-            if kind == "p":
-                lines += [content, ""]
-            elif kind == "h3":
-                lines += [f"### {content}", ""]
-            elif kind == "table":
-                lines += [_md_table(content), ""]
-    return "\n".join(lines)
+    """The same report as Markdown, without the figures."""
+    sections = _blocks(report, with_figures=False)
+    text = _templates().get_template("report.md.j2").render(title=report["title"], sections=sections)
+    return text.rstrip("\n") + "\n"  # every block ends with a blank line; the file with one newline
 
 
 def write_report(
