@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from reports.evaluation.accuracy import Score
 from reports.evaluation.kpis import AlertCounts, AlertRates, HallKpis
 from reports.evaluation.run import Evaluation
+from reports.render.text_table import fixed_width
 
 __all__ = ["render_markdown", "render_table"]
 
@@ -116,20 +117,11 @@ def _count_and_rate(counts: AlertCounts, rates: AlertRates | None, field: str) -
     return f"{n} ({per} per 10,000 cases)"
 
 
-def _fixed(rows: Sequence[Sequence[str]], right: frozenset[int]) -> list[str]:
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    out = []
-    for r in rows:
-        cells = [r[c].rjust(widths[c]) if c in right else r[c].ljust(widths[c]) for c in range(len(r))]
-        out.append("  ".join(cells).rstrip())
-    return out
-
-
 def render_table(ev: Evaluation) -> str:
     """Fixed-width plain text: scored rules, families, overall, look-alikes, KPIs."""
     right = frozenset({2, 3, 4, 5, 6, 9})
     body = [_cells(s) for s in _all_scores(ev)]
-    lines = _fixed([_HEADERS, *body], right)
+    lines = fixed_width([_HEADERS, *body], right)
     width = max(len(line) for line in lines)
     n_rules, n_fam = len(ev.rules), len(ev.families)
     rule = "-" * width
@@ -145,9 +137,9 @@ def render_table(ev: Evaluation) -> str:
     out += ["", f"Look-alikes flagged: {ev.lookalikes_flagged} of {total_look}"]
     look_rows = [(s.kind, f"{s.episodes} episodes", f"{s.flagged} flagged") for s in ev.lookalikes]
     if look_rows:
-        out += ["  " + line for line in _fixed(look_rows, frozenset({1, 2}))]
+        out += ["  " + line for line in fixed_width(look_rows, frozenset({1, 2}))]
     out += ["", "Hall KPIs (from events)"]
-    out += ["  " + line for line in _fixed(_kpi_lines(ev.kpis), frozenset())]
+    out += ["  " + line for line in fixed_width(_kpi_lines(ev.kpis), frozenset())]
     f = ev.facts
     out += [
         "",

@@ -258,7 +258,7 @@ def run_scenario(
         table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
-        from reports.evaluation.calibration.table import calibration_table
+        from reports.render.calibration import calibration_table
 
         table += "\n\n" + calibration_table(scenario_path, targets, [out])
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
@@ -320,7 +320,7 @@ def run_market_scenario(
     table = render_collusion_table(collusion) + (f"\n\n{note}" if note else "")
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
-        from reports.evaluation.calibration.table import calibration_table
+        from reports.render.calibration import calibration_table
 
         table += "\n\n" + calibration_table(scenario_path, targets, [out])
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
