@@ -107,6 +107,9 @@ class Engine(Release):
         self._sources = None
         if src.watermark == "per_source":
             self._sources = self._source_clocks(per_source=True)
+        #: ``sources.end_of_stream: source``: at the end, a case is judged up to its source's newest.
+        self._end_at_source = src.end_of_stream == "source"
+        self._unjudged = 0
         self._buffer = WatermarkBuffer(None if self._sources is not None else self._lateness)
         #: Copies re-sent under new ids (:mod:`engine.runtime.dedup`): opt-in.
         self._dedup = RecordDedup(float(src.dedup_window)) if src.dedup_window > 0 else None
@@ -244,6 +247,8 @@ class Engine(Release):
         for name, n in self._alerts_by_rule.items():
             stats[f"alerts.{name}"] = n
         stats["out_of_calendar"] = side["out_of_calendar"]
+        if self._end_at_source:
+            stats["unjudged_at_end"] = self._unjudged
         return stats
 
     @property

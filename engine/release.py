@@ -14,18 +14,24 @@ admitting arrivals (:mod:`engine.admission`) another.
   later events about them are counted (``after_close``) and not applied.
 * **End of stream** (:meth:`Release.finish`): candidates never confirmed go to the side output
   as ``future``, the watermark moves to the newest event time, everything left is applied and
-  fired, and rules judging whole histories speak last.
+  fired, and rules judging whole histories speak last. With ``sources.end_of_stream: source``
+  a case's timers fire only up to what its own source has delivered (its newest event time, or
+  the per-source watermark if that is later): a department whose last records were still in the
+  exchange when the export was taken is not judged on records it has not sent. Such timers are
+  counted (``unjudged_at_end``), not fired.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from engine.admission import Admission
 from engine.contract.alerts import Alert
 from engine.contract.calendar import CalendarRangeError, WorkingCalendar
+from engine.rules.approvals.held import HeldCase
 from engine.rules.base import Rule
 from engine.runtime.cases import CaseState
 from engine.runtime.dispatch import Handler
@@ -50,6 +56,8 @@ class Release(Admission):
     _lateness: float
     _skew: SkewTolerance | None
     _out: list[Alert]
+    _end_at_source: bool
+    _unjudged: int
 
     def finish(self) -> list[Alert]:
         """End of stream: the watermark moves to the newest event time; flush and fire."""
@@ -58,7 +66,7 @@ class Release(Admission):
             self._side(event, "future")
         buffer = self._buffer
         buffer.close()
-        self._release(buffer.watermark)
+        self._release(buffer.watermark, self._at_end if self._end_at_source else None)
         if buffer.watermark != -math.inf:
             when = datetime.fromtimestamp(buffer.watermark, self.calendar.tz)
             for rule in self.rules:  # rules judging whole histories (rings) speak last
@@ -67,12 +75,14 @@ class Release(Admission):
                     finish_one(when)
         return out
 
-    def _release(self, limit: float) -> None:
+    def _release(self, limit: float, on_timer: Callable[[TimerKey, datetime], None] | None = None) -> None:
+        """Apply what is due before ``limit`` and fire the timers it passed (through ``on_timer``)."""
         due = self._buffer.pop_due(limit)
         timers = self.timers
+        if on_timer is None:
+            on_timer = self._on_timer
         if due:
             dispatch = self._dispatch
-            on_timer = self._on_timer
             first, end = self._covered
             for ts, _, event in due:
                 if ts > timers.wake_at:  # fire what is due before this event
@@ -90,7 +100,7 @@ class Release(Admission):
                 except CalendarRangeError as exc:  # another instant of the event (a shift, a break)
                     self._side(event, "out_of_calendar", str(exc))
         if limit > timers.wake_at:
-            timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), self._on_timer)
+            timers.fire_before(datetime.fromtimestamp(limit, self.calendar.tz), on_timer)
         self._buffer.forget_before(limit - self._lateness, self._seen)
 
     def _timer_state(self, key: TimerKey) -> Any:
@@ -121,6 +131,22 @@ class Release(Admission):
     def _timer_case(self, key: TimerKey) -> CaseState | None:
         """The open case a timer is about; None for timers of other state families."""
         return self.cases.get(key[1]) if self._by_name[key[0]].timer_family is None else None
+
+    def _at_end(self, key: TimerKey, when: datetime) -> None:
+        """A timer the end of the stream passes, under ``sources.end_of_stream: source``.
+
+        A case's (or its held verdict's) timer fires only if its department's system has
+        delivered up to its instant: the source's newest event time, or the per-source
+        watermark if that is later (what a live engine would have fired anyway).
+        """
+        state = self._timer_state(key)
+        sources = self._sources
+        if sources is not None and isinstance(state, CaseState | HeldCase):
+            heard = sources.newest.get(f"dept:{state.hall_id}/{state.department_id}", -math.inf)
+            if when.timestamp() > max(heard, sources.watermark):
+                self._unjudged += 1
+                return
+        self._on_timer(key, when)
 
     def _on_timer(self, key: TimerKey, when: datetime) -> None:
         state = self._timer_state(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -153,3 +154,49 @@ def test_the_opt_in_rule_raises_nothing_unless_enabled() -> None:
     res = detect(events, reference=wd(1, "18:00"))
     assert "alerts.source.silent" not in res.stats
     assert not res.alerts
+
+
+def _judged_to(sources: str) -> Rulebook:
+    """Per-source watermarks that never give up on a source, ending the stream as ``sources``."""
+    return msgspec.structs.replace(
+        PER_SOURCE,
+        sources=msgspec.structs.replace(PER_SOURCE.sources, end_of_stream=sources, idle_after=10**7),
+    )
+
+
+def test_the_end_judges_a_case_only_up_to_what_its_source_delivered() -> None:
+    """D1's last two days are still in the exchange when the export is taken: its timers due
+    after its newest record are not fired at the end (counted instead); everything else is.
+    (D1 never goes idle here, so no timer of it fired before the end: a live engine would not
+    have fired them either.)"""
+    full = _in_order()
+    cut = END - timedelta(days=2)
+    export = [e for e in full if not (getattr(e, "department_id", None) == "D1" and e.ts > cut)]
+    d1_newest = max(e.ts for e in export if getattr(e, "department_id", None) == "D1")
+    stream_end = _run(export, _judged_to("stream"))
+    source_end = _run(export, _judged_to("source"))
+
+    def on_d1_after(alerts: list[Any]) -> set[tuple[str, str, str, datetime]]:
+        d1 = {
+            e.case_id for e in export if getattr(e, "department_id", None) == "D1" and hasattr(e, "case_id")
+        }
+        return {k for k in keys(alerts) if k[2].removeprefix("case:") in d1 and k[3] > d1_newest}
+
+    judged_blind = on_d1_after(stream_end.alerts)
+    assert judged_blind  # the stream's end fires D1's timers past anything D1 sent
+    assert on_d1_after(source_end.alerts) == set()
+    assert keys(source_end.alerts) <= keys(stream_end.alerts)
+    # what else went: only the department-level repeat cards those alerts would have counted towards
+    others = keys(stream_end.alerts) - keys(source_end.alerts) - judged_blind
+    assert {(rule, subject) for rule, _, subject, _ in others} <= {
+        ("deadline.department_repeat", "department:D1")
+    }
+    assert source_end.stats["unjudged_at_end"] >= len(judged_blind)
+    assert "unjudged_at_end" not in stream_end.stats  # the default's stats are as before
+
+
+def test_judging_to_the_source_needs_per_source_watermarks() -> None:
+    with pytest.raises(
+        RulebookError, match=r"`\$.sources.end_of_stream` - needs `sources.watermark: per_source`"
+    ):
+        decode_rulebook("sources: {end_of_stream: source}", where="x.yaml")

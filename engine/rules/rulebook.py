@@ -232,6 +232,17 @@ class SourcesSection(_Section, frozen=True):
         ),
     ] = msgspec.field(default_factory=dict)
 
+    end_of_stream: Annotated[
+        Literal["stream", "source"],
+        Meta(
+            description="What the end of a batch run judges a case up to. `stream`: the newest event "
+            "time of the whole stream (every timer before it fires). `source`: what the case's own "
+            "department system has delivered (its newest event time, or the watermark if later); a "
+            "deadline or step timer due after that is not fired but counted (`unjudged_at_end` in the "
+            "engine's stats): those records may still be in the exchange. Needs watermark: per_source."
+        ),
+    ] = "stream"
+
     #: Left out of the generated default file while equal to its defaults.
     optional: ClassVar[bool] = True
 
@@ -435,7 +446,7 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
     if src.watermark == "shared":
         if src.lateness:
             raise RulebookError(f"{where}: `$.sources.lateness` - needs `sources.watermark: per_source`")
-        for name in ("idle_after", "expected"):
+        for name in ("idle_after", "expected", "end_of_stream"):
             if getattr(src, name) != getattr(SourcesSection(), name):
                 raise RulebookError(f"{where}: `$.sources.{name}` - needs `sources.watermark: per_source`")
     for i, name in enumerate(src.expected):
