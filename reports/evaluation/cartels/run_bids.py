@@ -11,13 +11,24 @@ control price, the winner the award.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from pathlib import Path
 
 from engine.contract import events as ev
-from reports.evaluation.cartels.data import TenderBids
+from reports.evaluation.cartels.data import (
+    BID_COL,
+    FIRM_COL,
+    LABEL_COL,
+    PTE_COL,
+    TENDER_COL,
+    WINNER_COL,
+    TenderBids,
+)
 from sim.common.truth import read_truth
 
-__all__ = ["bids_from_run", "is_market_run"]
+__all__ = ["bids_csv", "bids_from_run", "is_market_run"]
 
 
 def is_market_run(path: Path) -> bool:
@@ -54,3 +65,23 @@ def bids_from_run(run: Path) -> dict[str, TenderBids]:
         if winner in firms:
             tb.winning_bid = tb.bids[firms.index(winner)]
     return {t: tb for t, tb in out.items() if tb.bids}
+
+
+def bids_csv(bids: dict[str, TenderBids], *, labels: bool) -> str:
+    """The bids as a CSV in the standard columns ``supsim screens`` reads, one row per bid.
+
+    ``labels=False`` leaves ``Collusive_competitor`` out: a regulator's new, unlabelled market
+    (what ``--train`` scores). The winner's row has ``Winner`` 1.
+    """
+    out = io.StringIO()
+    head = [TENDER_COL, FIRM_COL, BID_COL, PTE_COL, WINNER_COL, *([LABEL_COL] if labels else [])]
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(head)
+    for tender, tb in bids.items():
+        won = False
+        for firm, bid in zip(tb.firms, tb.bids, strict=True):
+            winner = not won and bid == tb.winning_bid
+            won = won or winner
+            pte = "" if math.isnan(tb.pte) else repr(tb.pte)
+            w.writerow([tender, firm, repr(bid), pte, int(winner), *([tb.label] if labels else [])])
+    return out.getvalue()
