@@ -87,8 +87,26 @@ def test_cli_writes_table_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 @pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="dask[distributed] not installed")
-def test_dask_and_process_pool_agree() -> None:
+def test_dask_process_pool_and_one_process_agree_and_report_progress() -> None:
     grid = decode_grid(GRID)
-    _, pool = run_sweep("scenarios/smoke.yaml", grid, seeds=[1, 2], workers=2)
-    _, dask = run_sweep("scenarios/smoke.yaml", grid, seeds=[1, 2], dask_address="local")
-    assert pool == dask
+    told: dict[str, list[tuple[int, int]]] = {"pool": [], "dask": [], "one": []}
+    _, pool = run_sweep(
+        "scenarios/smoke.yaml",
+        grid,
+        seeds=[1, 2],
+        workers=2,
+        progress=lambda d, n: told["pool"].append((d, n)),
+    )
+    _, dask = run_sweep(
+        "scenarios/smoke.yaml",
+        grid,
+        seeds=[1, 2],
+        dask_address="local",
+        progress=lambda d, n: told["dask"].append((d, n)),
+    )
+    _, one = run_sweep(
+        "scenarios/smoke.yaml", grid, seeds=[1, 2], progress=lambda d, n: told["one"].append((d, n))
+    )
+    assert pool == dask == one
+    # progress: once before the first seed, then as each seed finishes (the bar of `supsim sweep`)
+    assert told == {way: [(0, 2), (1, 2), (2, 2)] for way in told}

@@ -28,16 +28,20 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, calendar=override)
     grid = load_grid(args.grid)
     seeds = [scenario.seed + i for i in range(args.seeds)]
-    variants, results = run_sweep(
-        args.scenario,
-        grid,
-        seeds=seeds,
-        workers=args.workers,
-        dask_address=args.dask,
-        rulebook=args.rulebook,
-        batch=not args.no_batch,
-        calendar=override,
-    )
+    from supsim.experiments.progress import Progress
+
+    with Progress("sweep", unit="seed", total=len(seeds)) as bar:
+        variants, results = run_sweep(
+            args.scenario,
+            grid,
+            seeds=seeds,
+            workers=args.workers,
+            dask_address=args.dask,
+            rulebook=args.rulebook,
+            batch=not args.no_batch,
+            calendar=override,
+            progress=bar.update_to,
+        )
     table = build_table(variants, results, grid.goal)
     out = (
         Path(args.out)

@@ -14,7 +14,7 @@ aggregated.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,11 +183,14 @@ def run_sweep(
     rulebook: str | Path | None = None,
     batch: bool = True,
     calendar: CalendarOverride | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Variant], list[SeedResult]]:
     """Run every seed (locally, on a process pool, or on a Dask cluster); results by seed.
 
-    ``calendar`` (``--holidays`` / ``--beyond-range``) reaches every worker with its task.
+    ``calendar`` (``--holidays`` / ``--beyond-range``) reaches every worker with its task;
+    ``progress(done, total)`` is called as each seed finishes (in any order).
     """
+    tell = progress or (lambda done, total: None)
     book = None if rulebook is None else str(rulebook)
     if grid.engine_settings():  # a setting the rulebook cannot take fails before any seed runs
         task0 = SeedTask(str(scenario), book, grid, seeds[0] if seeds else 0, batch, calendar)
@@ -195,18 +198,24 @@ def run_sweep(
         for variant in variants(grid):
             apply_settings(base, variant.get(ENGINE, {}), where="grid")
     tasks = [SeedTask(str(scenario), book, grid, s, batch, calendar) for s in seeds]
+    results: list[SeedResult] = []
+    tell(0, len(tasks))
     if dask_address is not None:
-        results = _run_dask(tasks, dask_address)
+        results = _run_dask(tasks, dask_address, tell)
     elif workers > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            results = list(pool.map(run_seed, tasks))
+            for future in as_completed([pool.submit(run_seed, t) for t in tasks]):
+                results.append(future.result())
+                tell(len(results), len(tasks))
     else:
-        results = [run_seed(t) for t in tasks]
+        for t in tasks:
+            results.append(run_seed(t))
+            tell(len(results), len(tasks))
     results.sort(key=lambda r: r.seed)
     return variants(grid), results
 
 
-def _run_dask(tasks: list[SeedTask], address: str) -> list[SeedResult]:
+def _run_dask(tasks: list[SeedTask], address: str, tell: Callable[[int, int], None]) -> list[SeedResult]:
     try:
         from dask.distributed import Client
     except ModuleNotFoundError as exc:  # the command line names the extra from exc.name
@@ -215,7 +224,12 @@ def _run_dask(tasks: list[SeedTask], address: str) -> list[SeedResult]:
         ) from None
     client = Client(address) if address != "local" else Client(processes=False)
     try:
-        futures = client.map(run_seed, tasks, pure=False)
-        return list(client.gather(futures))
+        from dask.distributed import as_completed as dask_completed
+
+        results = []
+        for future in dask_completed(client.map(run_seed, tasks, pure=False)):
+            results.append(future.result())
+            tell(len(results), len(tasks))
+        return results
     finally:
         client.close()
