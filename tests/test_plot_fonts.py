@@ -159,9 +159,10 @@ def test_report_of_a_run_folder_named_in_chinese_without_a_cjk_font(
 
 
 def test_html_names_common_cjk_fonts() -> None:
-    from reports.render.html import _CSS
+    from importlib import resources
 
-    stack = _CSS.split("font-family:", 1)[1].split(";", 1)[0]
+    css = resources.files("reports.render").joinpath("templates/report.css").read_text(encoding="utf-8")
+    stack = css.split("font-family:", 1)[1].split(";", 1)[0]
     for family in ("Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei"):
         assert f'"{family}"' in stack
     assert stack.rstrip().endswith("sans-serif")
