@@ -151,3 +151,32 @@ def test_the_peak_per_hall_leaves_out_the_reference_data_burst() -> None:
         for k in range(30)
     ]
     assert peak_rate_per_hall([*setup, *live]) == 0.5  # 30 events in the busiest minute, not 120
+
+
+def test_a_level_the_scenario_cannot_staff_is_named_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supsim.cli.main import main
+
+    argv = ["plan", "scenarios/smoke.yaml", "--target", "wait_p90<=15min", "--vary", "windows=1..3"]
+    assert main([*argv, "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "supsim: error: --vary windows=1: 1 windows cannot staff 3 departments" in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_the_plan_table_lines_up_its_columns() -> None:
+    from reports.evaluation.sweeps.table import estimate
+    from supsim.experiments.staffing_plan import PlanRow, PlanTable, render_plan
+
+    rows = tuple(
+        PlanRow(level=n, metrics={"wait_mean": estimate([w, w + 1], "nonnegative", what="w")}, meets=n > 9)
+        for n, w in ((8, 123.0), (10, 4.0))
+    )
+    lines = render_plan(
+        PlanTable(vary="windows", target="t", replications=2, rows=rows, smallest=10)
+    ).splitlines()
+    table = lines[1:5]
+    # the numbers are right-aligned under their heading: each ends where the heading ends
+    ends = {table[0].index("wait_mean") + len("wait_mean"), table[2].index("]") + 1, table[3].index("]") + 1}
+    assert len(ends) == 1, table

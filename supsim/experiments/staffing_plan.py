@@ -25,6 +25,7 @@ import numpy as np
 from reports.evaluation.intervals import ValueRange, mean_interval
 from reports.evaluation.sweeps.table import Estimate, estimate
 from reports.render.plots.fonts import PlotText
+from reports.render.text_table import with_header
 from sim.common.scenario import Scenario
 from sim.queueing.erlang import mmc_mean_wait
 from sim.queueing.fcfs import fcfs_waits
@@ -168,9 +169,15 @@ def run_plan(
     need_world = post is not None or any(t.metric in ("overdue_rate", *POST_METRICS) for t in targets)
     if post is None and any(t.metric in POST_METRICS for t in targets):
         raise PlanSpecError("post_wait_* targets need --vary posts.<post>=A..B (the post they measure)")
+    staffed = {}
+    for n in levels:  # every level checked before any is simulated
+        try:
+            staffed[n] = level_scenario(scenario, key, n)
+        except ValueError as exc:
+            raise PlanSpecError(f"--vary {key}={n}: {exc}") from None
     rows = []
     for n in levels:
-        sc = level_scenario(scenario, key, n)
+        sc = staffed[n]
         windows = {d.id: d.windows for h in sc.halls for d in h.departments}
         reps = [level_metrics(dem, windows, simpy=simpy) for dem in demands]
         metrics = {
@@ -247,15 +254,14 @@ def render_plan(table: PlanTable) -> str:
         for m in ("wait_mean", "wait_p90", "wait_p95", "utilisation", *POST_METRICS, "overdue_rate")
         if table.rows and m in table.rows[0].metrics
     ]
+    rows = [
+        [str(r.level), *(_fmt(r.metrics[m], m) for m in cols), "yes" if r.meets else "no"] for r in table.rows
+    ]
     lines = [
         f"{table.vary}: {len(table.rows)} levels x {table.replications} replications; "
         "mean [95 % t-interval, cut to range]; waits in working minutes",
-        "  ".join([table.vary, *cols, "meets"]),
+        *with_header([table.vary, *cols, "meets"], rows, right=range(len(cols) + 1)),
     ]
-    for r in table.rows:
-        lines.append(
-            "  ".join([str(r.level), *(_fmt(r.metrics[m], m) for m in cols), "yes" if r.meets else "no"])
-        )
     if table.smallest is None:
         lines.append(f"target {table.target}: no level meets it (upper interval bounds)")
     else:
