@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.render.text_table import fixed_width, markdown_table
+
 __all__ = ["render_collusion_markdown", "render_collusion_table", "render_screens_markdown"]
 
 
@@ -39,16 +41,16 @@ def _lines(m: dict[str, Any]) -> list[str]:
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_f(c) for c in row) + " |" for row in rows]
-    return lines
+    return markdown_table(header, [[_f(c) for c in row] for row in rows])
 
 
 def render_collusion_table(m: dict[str, Any]) -> str:
     lines = _lines(m)
-    lines.append(f"{'strategy':<14}{'tenders':>8}{'flagged':>8}{'recall':>8}")
-    for name, row in m["by_strategy"].items():
-        lines.append(f"{name:<14}{row['tenders']:>8}{row['flagged']:>8}{row['recall']:>8.3f}")
+    rows = [
+        [name, str(r["tenders"]), str(r["flagged"]), f"{r['recall']:.3f}"]
+        for name, r in m["by_strategy"].items()
+    ]
+    lines += fixed_width([["strategy", "tenders", "flagged", "recall"], *rows], right=(1, 2, 3))
     for name, row in m["trace_rules"].items():
         lines.append(f"{name:<20} P {_f(row['precision'])} R {_f(row['recall'])} (tp {row['tp']})")
     return "\n".join(lines)

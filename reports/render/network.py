@@ -8,10 +8,10 @@ camera halls, the pooled F1 of the discipline rules.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from reports.evaluation.network import Group, NetworkReport, RuleRow
+from reports.render.text_table import fixed_width, markdown_table
 
 __all__ = ["render_network_markdown", "render_network_table"]
 
@@ -29,16 +29,6 @@ _HEADER = (
     "warn/10k",
     "disc F1",
 )
-
-
-def _width(text: str) -> int:
-    """Terminal columns of ``text``: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, *, left: bool) -> str:
-    fill = " " * (width - _width(text))
-    return text + fill if left else fill + text
 
 
 def _f(x: float | None, digits: int = 3) -> str:
@@ -85,12 +75,8 @@ def render_network_table(report: NetworkReport) -> str:
     """Fixed-width tables for the terminal."""
     lines: list[str] = []
     for title, groups in _sections(report):
-        rows = [list(_HEADER), *(_cells(g) for g in groups)]
-        widths = [max(_width(r[i]) for r in rows) for i in range(len(_HEADER))]
         lines.append(title)
-        for row in rows:
-            cells = (_pad(c, w, left=i == 0) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-            lines.append("  ".join(cells))
+        lines += fixed_width([list(_HEADER), *(_cells(g) for g in groups)], right=range(1, len(_HEADER)))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -105,9 +91,7 @@ def render_network_markdown(report: NetworkReport, *, title: str) -> str:
     )
     for name, groups in _sections(report):
         lines += ["", f"## {name.capitalize()}", ""]
-        lines.append("| " + " | ".join(_HEADER) + " |")
-        lines.append("|" + "---|" * len(_HEADER))
-        lines += ["| " + " | ".join(_cells(g)) + " |" for g in groups]
+        lines += markdown_table(_HEADER, [_cells(g) for g in groups], right=range(1, len(_HEADER)))
     lines += [
         "",
         "## Rules over the whole network",

@@ -8,6 +8,7 @@ who lost points, because a bureau reads a ranking from the bottom up.
 from __future__ import annotations
 
 from engine.scoring import Scorecard, ScoreRow
+from reports.render.text_table import fixed_width, markdown_table
 
 __all__ = ["render_scorecard_markdown", "render_scorecard_table"]
 
@@ -37,18 +38,15 @@ def _pick(card: Scorecard, worst: int) -> tuple[list[ScoreRow], list[ScoreRow]]:
 def render_scorecard_table(card: Scorecard, *, worst: int = 5) -> str:
     """The lowest-ranked departments and officials as fixed-width text."""
     departments, staff = _pick(card, worst)
-    widths = [4, 28, 6, 5, 9, 4, 4, 3]
-    fmt = "  ".join(f"{{:<{w}}}" if i == 1 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    right = [k for k in range(len(_HEAD)) if k != 1]  # the unit's name left, figures right
     lines = [
         f"Performance evaluation (100 + bonus − deductions): {len(card.departments)} departments, "
         f"{len(card.staff)} officials",
         "lowest-ranked departments:",
-        fmt.format(*_HEAD),
+        *fixed_width([list(_HEAD), *(_cells(r) for r in departments)], right),
     ]
-    lines += [fmt.format(*_cells(r)) for r in departments]
     if staff:
-        lines += ["lowest-ranked officials:", fmt.format(*_HEAD)]
-        lines += [fmt.format(*_cells(r)) for r in staff]
+        lines += ["lowest-ranked officials:", *fixed_width([list(_HEAD), *(_cells(r) for r in staff)], right)]
     return "\n".join(lines)
 
 
@@ -56,17 +54,17 @@ def render_scorecard_markdown(card: Scorecard) -> str:
     """Every department, and every official who lost points, as Markdown tables."""
     departments = sorted(card.departments, key=lambda r: (r.rank, r.unit_id))
     staff = sorted((r for r in card.staff if r.deductions > 0), key=lambda r: (r.rank, r.unit_id))
-    head = "| " + " | ".join(_HEAD) + " |\n|" + " ---: |" * len(_HEAD) + "\n"
+    every = range(len(_HEAD))
     out = [
         "## Performance evaluation (绩效评估)\n",
         "Score = 100 + bonus − deductions (per case: below standard −1, late −1, both −2, red card −3; "
         "see the rulebook's `scoring` table). Classes: top 20 % class 1, next 60 % class 2, rest class 3.\n",
         "### Departments\n",
-        head + "".join("| " + " | ".join(_cells(r)) + " |\n" for r in departments),
+        "\n".join(markdown_table(_HEAD, [_cells(r) for r in departments], every)) + "\n",
     ]
     if staff:
         out += [
             f"\n### Officials who lost points ({len(staff)} of {len(card.staff)})\n",
-            head + "".join("| " + " | ".join(_cells(r)) + " |\n" for r in staff),
+            "\n".join(markdown_table(_HEAD, [_cells(r) for r in staff], every)) + "\n",
         ]
     return "\n".join(out)

@@ -9,12 +9,10 @@ made-up 0 or 1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from reports.evaluation.accuracy import Score
 from reports.evaluation.kpis import AlertCounts, AlertRates, HallKpis
 from reports.evaluation.run import Evaluation
-from reports.render.text_table import fixed_width
+from reports.render.text_table import fixed_width, markdown_table
 
 __all__ = ["render_markdown", "render_table"]
 
@@ -149,23 +147,14 @@ def render_table(ev: Evaluation) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int]) -> list[str]:
-    align = ["---:" if c in right else "---" for c in range(len(headers))]
-    return [
-        "| " + " | ".join(headers) + " |",
-        "| " + " | ".join(align) + " |",
-        *("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows),
-    ]
-
-
 def render_markdown(ev: Evaluation, *, title: str) -> str:
     """``summary.md``: the table's content as Markdown, with how it was measured."""
     right = frozenset({2, 3, 4, 5, 6, 9})
     k = ev.kpis
     out = [f"# {title}", "", f"*{_method(ev)}*", "", "## Detection accuracy", ""]
-    out += _md_table(_HEADERS, [_cells(s) for s in ev.rules], right)
+    out += markdown_table(_HEADERS, [_cells(s) for s in ev.rules], right)
     out += ["", "By family and overall:", ""]
-    out += _md_table(_HEADERS, [_cells(s) for s in [*ev.families, ev.overall]], right)
+    out += markdown_table(_HEADERS, [_cells(s) for s in [*ev.families, ev.overall]], right)
     out += [
         "",
         f"P = real truth episodes of the rule's kind. {_NA_NOTE} Latency is alert time minus truth "
@@ -203,13 +192,13 @@ def render_markdown(ev: Evaluation, *, title: str) -> str:
         "negatives drew an unmatched alert of a kind they resemble (0 on a clean run).",
         "",
     ]
-    out += _md_table(
+    out += markdown_table(
         ("look-alike", "episodes", "flagged"),
         [(s.kind, str(s.episodes), str(s.flagged)) for s in ev.lookalikes],
         frozenset({1, 2}),
     )
     out += ["", "## Hall KPIs (from events)", ""]
-    out += _md_table(("KPI", "value"), _kpi_lines(k), frozenset())
+    out += markdown_table(("KPI", "value"), _kpi_lines(k), frozenset())
     if k.departments:
         out += ["", "### Per department", ""]
         dept_rows = [
@@ -226,7 +215,7 @@ def render_markdown(ev: Evaluation, *, title: str) -> str:
             )
             for d in k.departments
         ]
-        out += _md_table(
+        out += markdown_table(
             (
                 "department",
                 "submitted",
