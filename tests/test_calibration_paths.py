@@ -64,3 +64,28 @@ def test_the_command_reports_a_bad_path_without_a_traceback(
     err = capsys.readouterr().err
     assert code != 0
     assert "index 3 does not exist" in err and "Traceback" not in err and "KeyError" not in err
+
+
+@pytest.mark.parametrize(("extra", "logged"), [([], False), (["-v"], True)])
+def test_the_per_candidate_log_shows_on_a_terminal_or_with_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str], logged: bool
+) -> None:
+    """Off a terminal (here: pytest's captured stderr) a fit is quiet unless -v asks for the log."""
+    import supsim.experiments.calibrate_fit as fit_mod
+    from supsim.cli.main import main
+
+    seen: dict[str, object] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(*args: object, **kw: object) -> None:
+        seen["log"] = kw["log"]
+        raise Stop
+
+    monkeypatch.setattr(fit_mod, "fit_scenario", fake_fit)
+    targets = tmp_path / "t.yaml"
+    targets.write_text(_params("halls.0.item_mix.instant_share"), encoding="utf-8")
+    with pytest.raises(Stop):
+        main(["calibrate", str(COUNTY), "--targets", str(targets), "--fit", "--budget", "2", *extra])
+    assert (seen["log"] is not None) is logged

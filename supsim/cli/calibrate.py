@@ -97,7 +97,10 @@ def calibrate(args: argparse.Namespace) -> int:
     if note := horizon_note(scenario):
         print(note)
     if not args.fit:
-        runs = replicate(scenario, rulebook, reps, workers=args.workers)
+        from supsim.experiments.progress import Progress
+
+        with Progress("calibrate", unit="run", total=reps) as bar:
+            runs = replicate(scenario, rulebook, reps, workers=args.workers, progress=bar.update_to)
         result = calibrate_figures(scenario, targets, runs)
         print(render_calibration(result))
         return 0 if result.all_within else 1
@@ -110,7 +113,8 @@ def calibrate(args: argparse.Namespace) -> int:
         budget=args.budget,
         seed=scenario.seed,
         workers=args.workers,
-        log=None if args.quiet else _progress,
+        # the per-candidate log is for a reader at a terminal (or asked for with -v), not for logs
+        log=None if args.quiet or not (sys.stderr.isatty() or args.verbose) else _progress,
         source=ref.partition("#")[0],
     )
     out = Path(args.out) if args.out else scenario_path.with_suffix(".fitted.yaml")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,11 @@ def replicate(
     *,
     workers: int = 1,
     pool: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Figures]:
     """Figures of ``replications`` runs with seeds ``seed, seed + 1, ...`` (in seed order).
+
+    ``progress(done, total)`` is called as replications finish (a pool's in seed order).
 
     Every replication shares one catalogue (:func:`fixed_catalogue`): common random numbers
     for the place's structure, so a candidate's figures move with its rates, not its catalogue.
@@ -125,12 +128,21 @@ def replicate(
     """
     fixed = fixed_catalogue(scenario)
     jobs = [(fixed, rulebook, scenario.seed + k) for k in range(replications)]
+    tell = progress or (lambda done, total: None)
+
+    def collect(figures: Iterable[Figures]) -> list[Figures]:
+        out: list[Figures] = []
+        for f in figures:
+            out.append(f)
+            tell(len(out), len(jobs))
+        return out
+
     if pool is not None:
-        return list(pool.map(_one, jobs))
+        return collect(pool.map(_one, jobs))
     if workers <= 1 or replications == 1:
-        return [_one(job) for job in jobs]
+        return collect(_one(job) for job in jobs)
     with ProcessPoolExecutor(max_workers=min(workers, replications)) as own:
-        return list(own.map(_one, jobs))
+        return collect(own.map(_one, jobs))
 
 
 class FitPathError(LookupError):
