@@ -98,6 +98,20 @@ def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
+def test_training_on_a_labelled_market_reports_progress_per_fold(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from reports.evaluation.cartels.features import tender_features
+    from reports.evaluation.cartels.models import score_market
+
+    rows = [(str(t), str(100 + (1 if t % 2 else 9) * b + t), str(t % 2)) for t in range(16) for b in range(4)]
+    ts, _ = tender_features(_csv(tmp_path / "two.csv", rows))
+    seen: list[tuple[int, int]] = []
+    score_market(
+        ts, ts, folds=3, n_estimators=40, candidates=("logistic",), progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_columns_are_found_ignoring_case_or_through_a_mapping(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -171,9 +171,18 @@ def _score(args: argparse.Namespace, path: Path) -> int:
 
     train, _ = tender_features(Path(args.train), data=_bids(args, Path(args.train)))
     target, _ = tender_features(path, data=_bids(args, path))
-    m = score_market(
-        train, target, seed=args.seed, folds=args.folds, n_estimators=args.trees, candidates=_models(args)
-    )
+    from supsim.experiments.progress import Progress
+
+    with Progress("model choice", unit="fold", total=args.folds) as bar:
+        m = score_market(
+            train,
+            target,
+            seed=args.seed,
+            folds=args.folds,
+            n_estimators=args.trees,
+            candidates=_models(args),
+            progress=bar.update_to,
+        )
     idx = [target.names.index(n) for n in target.names[:7]]
     reference = Path(args.train).stem
     scores = {

@@ -103,17 +103,27 @@ class _Choice:
 
 
 def _choose(
-    x: Array, y: npt.NDArray[np.int64], candidates: tuple[str, ...], folds: int, seed: int, n_est: int
+    x: Array,
+    y: npt.NDArray[np.int64],
+    candidates: tuple[str, ...],
+    folds: int,
+    seed: int,
+    n_est: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _Choice:
-    """The candidate with the best inner cross-validated AUC (ties: the earlier candidate)."""
+    """The candidate with the best inner cross-validated AUC (ties: the earlier candidate).
+
+    ``progress(done, total)`` after each fold (``folds`` in all)."""
     from sklearn.model_selection import StratifiedKFold
 
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(skf.split(x, y))
     oof = {k: np.zeros(y.size) for k in candidates}
-    for tr, te in splits:
+    for done, (tr, te) in enumerate(splits, 1):
         for k in candidates:
             oof[k][te] = _fit_score(k, seed, x[tr], y[tr], x[te], n_est)
+        if progress is not None:
+            progress(done, len(splits))
     aucs = {k: _auc(y, oof[k]) for k in candidates}
     best = max(candidates, key=lambda k: (aucs[k], -candidates.index(k)))
     return _Choice(best, oof[best], aucs)
@@ -406,14 +416,17 @@ def score_market(
     folds: int = 5,
     candidates: tuple[str, ...] = CANDIDATES,
     n_estimators: int = 300,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MarketScores:
-    """Choose, calibrate and threshold a model on ``train``; score every tender of ``target``."""
+    """Choose, calibrate and threshold a model on ``train``; score every tender of ``target``.
+
+    ``progress(done, total)`` after each fold of the model choice."""
     if (train.labels < 0).any():
         raise ValueError("the training market needs a label for every tender (Collusive_competitor)")
     _need_both_classes(train.labels, folds, "the training market")
     names = _common(train, target)
     x, y = _columns(train, names), train.labels
-    choice = _choose(x, y, candidates, folds, seed, n_estimators)
+    choice = _choose(x, y, candidates, folds, seed, n_estimators, progress)
     cut = _oob_threshold(choice.oof, y)
     xt = _columns(target, names)
     score = _fit_score(choice.kind, seed, x, y, xt, n_estimators)
