@@ -96,12 +96,15 @@ def render_network_markdown(report: NetworkReport, *, title: str) -> str:
         "",
         "## Rules over the whole network",
         "",
-        "| rule | episodes | alerts | tp | fp | fn | P | R | F1 |",
     ]
-    lines.append("|" + "---|" * 9)
-    for r in (*report.total.rules, *report.total.discipline):
-        lines.append(
-            f"| {r.name} | {r.episodes:,} | {r.alerts:,} | {r.tp:,} | {r.fp:,} | {r.fn:,} | "
-            f"{_f(r.precision)} | {_f(r.recall)} | {_f(r.f1)} |"
-        )
+    rows = [
+        [
+            r.name,
+            *(f"{n:,}" for n in (r.episodes, r.alerts, r.tp, r.fp, r.fn)),
+            *(_f(x) for x in (r.precision, r.recall, r.f1)),
+        ]
+        for r in (*report.total.rules, *report.total.discipline)
+    ]
+    head = ["rule", "episodes", "alerts", "tp", "fp", "fn", "P", "R", "F1"]
+    lines += markdown_table(head, rows, right=range(1, len(head)))
     return "\n".join(lines) + "\n"

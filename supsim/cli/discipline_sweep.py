@@ -81,17 +81,20 @@ def average_cells(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [
-        "| TPR | debounce s | rule | P | R | F1 | latency p50 s |",
-        "|---:|---:|---|---:|---:|---:|---:|",
+    from reports.render.text_table import markdown_table
+
+    cells = [
+        [
+            f"{r['tpr']:.2f}",
+            f"{r['leave_debounce_s']:.0f}",
+            r["rule"],
+            *(f"{r[k]:.3f}" for k in ("precision", "recall", "f1")),
+            "–" if r["latency_median_s"] is None else f"{r['latency_median_s']:.0f}",
+        ]
+        for r in rows
     ]
-    for r in rows:
-        lat = "–" if r["latency_median_s"] is None else f"{r['latency_median_s']:.0f}"
-        lines.append(
-            f"| {r['tpr']:.2f} | {r['leave_debounce_s']:.0f} | {r['rule']} | {r['precision']:.3f} "
-            f"| {r['recall']:.3f} | {r['f1']:.3f} | {lat} |"
-        )
-    return "\n".join(lines) + "\n"
+    head = ["TPR", "debounce s", "rule", "P", "R", "F1", "latency p50 s"]
+    return "\n".join(markdown_table(head, cells, right=(0, 1, 3, 4, 5, 6))) + "\n"
 
 
 def run_discipline_sweep(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import msgspec
 from engine.replay import detect
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.discipline import evaluate_discipline
+from reports.render.text_table import markdown_table
 from sim.common.scenario import Scenario
 from sim.common.sections.cameras import Cameras
 from sim.hall.world import simulate
@@ -83,8 +84,7 @@ def render_sweep(cells: Sequence[SweepCell], rule: str = "discipline.absence") -
     debs = sorted({c.leave_debounce_s for c in cells})
     f1 = {(c.tpr, c.leave_debounce_s): c.f1 for c in cells if c.rule == rule}
     lines = [f"F1 of `{rule}` by detector TPR (rows) and leave debounce in seconds (columns)", ""]
-    lines.append("| TPR | " + " | ".join(f"{d:.0f} s" for d in debs) + " |")
-    lines.append("|---:|" + "---:|" * len(debs))
-    for t in tprs:
-        lines.append(f"| {t:.2f} | " + " | ".join(f"{f1.get((t, d), 0.0):.3f}" for d in debs) + " |")
+    rows = [[f"{t:.2f}", *(f"{f1.get((t, d), 0.0):.3f}" for d in debs)] for t in tprs]
+    head = ["TPR", *(f"{d:.0f} s" for d in debs)]
+    lines += markdown_table(head, rows, right=range(len(head)))
     return "\n".join(lines) + "\n"

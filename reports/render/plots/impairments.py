@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from reports.evaluation.sweeps.impairments import ImpairmentSummary
+from reports.render.text_table import markdown_table
 
 __all__ = ["delay_table", "plot_delay", "plot_heatmaps", "write_impairment_report"]
 
@@ -81,18 +82,12 @@ def plot_delay(summary: ImpairmentSummary, out: Path) -> Path:
 def delay_table(summary: ImpairmentSummary) -> str:
     """Markdown: one row per family, one column per sync interval, median delay in hours."""
     syncs = list(dict.fromkeys(r.every_minutes for r in summary.delay))
-    lines = [
-        "| family | " + " | ".join(f"sync {s:g} min" for s in syncs) + " |",
-        "|---|" + "---:|" * len(syncs),
-    ]
+    rows = []
     for family in dict.fromkeys(r.family for r in summary.delay):
         cells = {r.every_minutes: r.delay_p50_h for r in summary.delay if r.family == family}
-        lines.append(
-            f"| {family} | "
-            + " | ".join("n/a" if cells.get(s) is None else f"{cells[s]:.2f} h" for s in syncs)
-            + " |"
-        )
-    return "\n".join(lines) + "\n"
+        rows.append([family, *("n/a" if cells.get(s) is None else f"{cells[s]:.2f} h" for s in syncs)])
+    head = ["family", *(f"sync {s:g} min" for s in syncs)]
+    return "\n".join(markdown_table(head, rows, right=range(1, len(head)))) + "\n"
 
 
 def write_impairment_report(summary: ImpairmentSummary, out_dir: Path) -> Path:
