@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.evaluation.cartels.data import load_bids_csv
+from reports.evaluation.cartels.data import TenderScreens, load_bids_csv
 from supsim.cli.main import main
 
 ROWS = [("1", "100", "0"), ("1", "110", "0"), ("1", "121", "0"), ("2", "200", "1"), ("2", "201", "1")]
@@ -79,16 +79,21 @@ def test_evaluate_with_fewer_collusive_tenders_than_folds_names_the_fix(
     assert "only 3 collusive tender(s) for 5-fold cross-validation; lower --folds" in capsys.readouterr().err
 
 
-def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
+def _two_kinds(tmp_path: Path) -> TenderScreens:
+    """16 tenders, every other one collusive (bids close together), as tender features."""
     pytest.importorskip("sklearn")
     from reports.evaluation.cartels.features import tender_features
-    from reports.evaluation.cartels.models import compare_with_reference
 
     rows = [(str(t), str(100 + (1 if t % 2 else 9) * b + t), str(t % 2)) for t in range(16) for b in range(4)]
-    ts, _ = tender_features(_csv(tmp_path / "two.csv", rows))
+    return tender_features(_csv(tmp_path / "two.csv", rows))[0]
+
+
+def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
+    from reports.evaluation.cartels.models import compare_with_reference
+
     seen: list[tuple[int, int]] = []
     compare_with_reference(
-        ts,
+        _two_kinds(tmp_path),
         folds=2,
         repeats=2,
         n_estimators=40,
@@ -99,12 +104,9 @@ def test_cross_validation_reports_progress_per_fold(tmp_path: Path) -> None:
 
 
 def test_training_on_a_labelled_market_reports_progress_per_fold(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn")
-    from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import score_market
 
-    rows = [(str(t), str(100 + (1 if t % 2 else 9) * b + t), str(t % 2)) for t in range(16) for b in range(4)]
-    ts, _ = tender_features(_csv(tmp_path / "two.csv", rows))
+    ts = _two_kinds(tmp_path)
     seen: list[tuple[int, int]] = []
     score_market(
         ts, ts, folds=3, n_estimators=40, candidates=("logistic",), progress=lambda d, t: seen.append((d, t))
