@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -164,14 +165,18 @@ def _judged_to(sources: str) -> Rulebook:
     )
 
 
+def _export() -> list[ev.Event]:
+    """The mixed stream with D1's last two days still in the exchange."""
+    cut = END - timedelta(days=2)
+    return [e for e in _in_order() if not (getattr(e, "department_id", None) == "D1" and e.ts > cut)]
+
+
 def test_the_end_judges_a_case_only_up_to_what_its_source_delivered() -> None:
     """D1's last two days are still in the exchange when the export is taken: its timers due
     after its newest record are not fired at the end (counted instead); everything else is.
     (D1 never goes idle here, so no timer of it fired before the end: a live engine would not
     have fired them either.)"""
-    full = _in_order()
-    cut = END - timedelta(days=2)
-    export = [e for e in full if not (getattr(e, "department_id", None) == "D1" and e.ts > cut)]
+    export = _export()
     d1_newest = max(e.ts for e in export if getattr(e, "department_id", None) == "D1")
     stream_end = _run(export, _judged_to("stream"))
     source_end = _run(export, _judged_to("source"))
@@ -200,3 +205,20 @@ def test_judging_to_the_source_needs_per_source_watermarks() -> None:
         RulebookError, match=r"`\$.sources.end_of_stream` - needs `sources.watermark: per_source`"
     ):
         decode_rulebook("sources: {end_of_stream: source}", where="x.yaml")
+
+
+def test_detect_says_how_many_timers_the_end_left_unjudged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supsim.cli.main import main
+
+    events = tmp_path / "export.jsonl"
+    ev.write_jsonl(_export(), events)
+    book = tmp_path / "rulebook.yaml"
+    book.write_text(
+        "sources: {watermark: per_source, idle_after: 10000000, end_of_stream: source}\n", encoding="utf-8"
+    )
+    assert main(["detect", str(events), "--rulebook", str(book), "--out", str(tmp_path / "a.jsonl")]) == 0
+    unjudged = detect(_export(), _judged_to("source"), reference=END).stats["unjudged_at_end"]
+    assert unjudged > 0
+    assert f"not judged at the end: {unjudged:,} timer(s)" in capsys.readouterr().out

@@ -373,6 +373,11 @@ def detect_file(
     lines += [f"  {rule:<40} {n:>8,}" for rule, n in sorted(by_rule.items())]
     counts = side_counts(result.side_output)
     lines.append("side output: " + ", ".join(f"{n:,} {reason}" for reason, n in counts.items()))
+    if (unjudged := result.stats.get("unjudged_at_end")) is not None:
+        lines.append(
+            f"not judged at the end: {unjudged:,} timer(s) due after what their source delivered "
+            "(sources.end_of_stream: source)"
+        )
     if side_output is not None:
         lines.append(f"{len(result.side_output):,} side-output records written to {side_output}")
     if note := calendar_note(cal.coverage()):
