@@ -43,7 +43,6 @@ __all__ = [
     "DisciplineReport",
     "RuleScore",
     "evaluate_discipline",
-    "render_discipline",
 ]
 
 DISCIPLINE_RULE_TO_TRUTH: Mapping[str, str] = {
@@ -222,28 +221,3 @@ def evaluate_discipline(
         breaks_flagged=flagged,
         breaks=len(breaks),
     )
-
-
-def render_discipline(report: DisciplineReport) -> str:
-    """A Markdown table (also readable as plain text)."""
-    lines = [
-        "## Hall discipline (camera streams)",
-        "",
-        "| rule | truth | positives | alerts | TP | FP | FN | grey | P | R | F1 | latency p50 / p90 s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for s in report.rules:
-        lat = "–" if s.latency_median_s is None else f"{s.latency_median_s:.0f} / {s.latency_p90_s:.0f}"
-        lines.append(
-            f"| {s.rule} | {s.kind} | {s.positives} | {s.alerts} | {s.tp} | {s.fp} | {s.fn} | {s.grey} "
-            f"| {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {lat} |"
-        )
-    lines += [
-        "",
-        f"Absence alerts during camera outages: {report.absence_alerts_during_outages}. "
-        f"Legitimate breaks flagged: {report.breaks_flagged} of {report.breaks}. "
-        f"Matching tolerance {report.tolerance_s:.0f} s; "
-        f"grey band {report.grey_s:.0f} s below the absence threshold.",
-        "",
-    ]
-    return "\n".join(lines)

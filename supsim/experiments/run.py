@@ -227,7 +227,7 @@ def run_scenario(
             summary = f"> {note}\n\n{summary}"
         table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
         if discipline is not None:
-            from reports.evaluation.discipline import render_discipline
+            from reports.render.discipline import render_discipline
 
             summary += "\n" + render_discipline(discipline)
             table += "\n\n" + render_discipline(discipline)
@@ -238,17 +238,17 @@ def run_scenario(
             summary += "\n```\n" + dq + "\n```\n"
             table += "\n\n" + dq
         if complaints is not None:
-            from reports.evaluation.families.complaints import render_complaints
+            from reports.render.families import render_complaints
 
             summary += "\n" + render_complaints(complaints)
             table += "\n\n" + render_complaints(complaints)
         if inspections is not None:
-            from reports.evaluation.families.inspections import render_inspections
+            from reports.render.families import render_inspections
 
             summary += "\n" + render_inspections(inspections)
             table += "\n\n" + render_inspections(inspections)
         if deemed is not None:
-            from reports.evaluation.families.deemed import render_deemed
+            from reports.render.families import render_deemed
 
             summary += "\n" + render_deemed(deemed)
             table += "\n\n" + render_deemed(deemed)

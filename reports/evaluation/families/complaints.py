@@ -18,7 +18,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import CI_LEVEL, Score
-from reports.evaluation.families.scoring import rule_tables, score_family
+from reports.evaluation.families.scoring import score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
@@ -27,7 +27,6 @@ __all__ = [
     "ComplaintFigures",
     "ComplaintReport",
     "evaluate_complaints",
-    "render_complaints",
 ]
 
 COMPLAINT_RULE_TO_TRUTH: Mapping[str, str] = {
@@ -120,18 +119,3 @@ def evaluate_complaints(
         lookalikes_flagged=scored.lookalikes_flagged,
         figures=complaint_figures(events),
     )
-
-
-def render_complaints(report: ComplaintReport) -> str:
-    """The complaint section of a run's summary (Markdown)."""
-    lines = rule_tables("Complaints", report.rules, report.overall, report.lookalikes)
-    f = report.figures
-    channels = ", ".join(f"{c} {n}" for c, n in f.by_channel.items())
-    lines += [
-        "",
-        f"Complaints received: {f.received} ({channels}); answered {f.answered}, "
-        f"substantiated {f.substantiated}, closed at the end of the run {f.closed}, "
-        f"reopened {f.reopened}, extended {f.extended}.",
-        "",
-    ]
-    return "\n".join(lines)

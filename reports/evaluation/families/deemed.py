@@ -19,11 +19,11 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import CI_LEVEL, Score
-from reports.evaluation.families.scoring import rule_tables, score_family
+from reports.evaluation.families.scoring import score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
-__all__ = ["DEEMED_RULE_TO_TRUTH", "DeemedReport", "evaluate_deemed", "render_deemed"]
+__all__ = ["DEEMED_RULE_TO_TRUTH", "DeemedReport", "evaluate_deemed"]
 
 DEEMED_RULE_TO_TRUTH: Mapping[str, str] = {
     "deemed.approval": "deemed_approval",
@@ -90,10 +90,3 @@ def evaluate_deemed(
         joint_reviews=sum(1 for e in events if isinstance(e, ev.JointReviewConvened)),
         absences=sum(1 for e in events if isinstance(e, ev.JointReviewAbsent)),
     )
-
-
-def render_deemed(report: DeemedReport) -> str:
-    """The deemed rules' section of a run's summary (Markdown)."""
-    lines = rule_tables("Deemed approval and deemed consent", report.rules, report.overall, report.lookalikes)
-    lines += ["", f"Joint reviews: {report.joint_reviews}, with {report.absences} absences.", ""]
-    return "\n".join(lines)

@@ -18,7 +18,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import CI_LEVEL, Score
-from reports.evaluation.families.scoring import rule_tables, score_family
+from reports.evaluation.families.scoring import score_family
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
@@ -28,7 +28,6 @@ __all__ = [
     "InspectionReport",
     "evaluate_inspections",
     "inspection_figures",
-    "render_inspections",
 ]
 
 INSPECTION_RULE_TO_TRUTH: Mapping[str, str] = {
@@ -108,16 +107,3 @@ def evaluate_inspections(
         lookalikes_flagged=scored.lookalikes_flagged,
         figures=inspection_figures(events),
     )
-
-
-def render_inspections(report: InspectionReport) -> str:
-    """The inspection section of a run's summary (Markdown)."""
-    lines = rule_tables("Inspections", report.rules, report.overall, report.lookalikes)
-    f = report.figures
-    lines += [
-        "",
-        f"Inspections: {f.visits} visits, {f.problems} problems found, {f.units_named} namings of a unit, "
-        f"{f.rectification_notices} rectification notices ({f.rectified} verified rectified).",
-        "",
-    ]
-    return "\n".join(lines)

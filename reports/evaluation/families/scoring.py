@@ -23,7 +23,7 @@ from reports.evaluation.matching import lookalike_hits, match_alerts
 from reports.evaluation.run import LookalikeScore
 from sim.common.truth import Episode
 
-__all__ = ["FamilyScore", "rule_tables", "score_family"]
+__all__ = ["FamilyScore", "score_family"]
 
 
 class FamilyScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,27 +83,3 @@ def score_family(
         ),
         lookalikes_flagged=sum(flagged.values()),
     )
-
-
-def _num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3f}"
-
-
-def rule_tables(
-    title: str, rules: Sequence[Score], overall: Score, lookalikes: Sequence[LookalikeScore]
-) -> list[str]:
-    """The section's heading, its rules' table and its look-alikes' table (Markdown lines)."""
-    lines = [
-        f"## {title}",
-        "",
-        "| rule | truth kind | episodes | alerts | TP | FP | FN | precision | recall |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for s in (*rules, overall):
-        lines.append(
-            f"| {s.name} | {s.truth_kind or ''} | {s.episodes} | {s.alerts} | {s.tp} | {s.fp} | {s.fn} "
-            f"| {_num(s.precision)} | {_num(s.recall)} |"
-        )
-    lines += ["", "| look-alike | episodes | flagged |", "|---|---:|---:|"]
-    lines += [f"| {lk.kind} | {lk.episodes} | {lk.flagged} |" for lk in lookalikes]
-    return lines
