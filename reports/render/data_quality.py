@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.render.text_table import fixed_width
+
 __all__ = ["render_data_quality"]
 
 
@@ -29,16 +31,29 @@ def render_data_quality(block: dict[str, Any]) -> str:
         f"  events made {d['events_in']:,}, delivered {d['events_out']:,}, "
         f"impaired {d['impaired_events']:,}: " + ", ".join(f"{k} {v:,}" for k, v in impaired.items()),
         "",
-        f"{'rule':<36}{'P clean':>8}{'R clean':>8}{'P impaired':>11}{'R impaired':>11}"
-        f"{'FP':>6}{'FN':>6}  causes of false alarms | of misses",
     ]
-    for r in a["rules"]:
-        c, i = r["clean"], r["impaired"]
-        lines.append(
-            f"{r['rule']:<36}{_p(c['precision']):>8}{_p(c['recall']):>8}{_p(i['precision']):>11}"
-            f"{_p(i['recall']):>11}{i['fp']:>6}{i['fn']:>6}  "
-            f"{_causes(r['false_alarms'])} | {_causes(r['misses'])}"
-        )
+    head = [
+        "rule",
+        "P clean",
+        "R clean",
+        "P impaired",
+        "R impaired",
+        "FP",
+        "FN",
+        "causes of false alarms | of misses",
+    ]
+    rows = [
+        [
+            r["rule"],
+            *(_p(x) for x in (r["clean"]["precision"], r["clean"]["recall"])),
+            *(_p(x) for x in (r["impaired"]["precision"], r["impaired"]["recall"])),
+            str(r["impaired"]["fp"]),
+            str(r["impaired"]["fn"]),
+            f"{_causes(r['false_alarms'])} | {_causes(r['misses'])}",
+        ]
+        for r in a["rules"]
+    ]
+    lines += fixed_width([head, *rows], right=range(1, 7))
     lines += [
         "",
         f"false alarms by cause: {_causes(a['false_alarms'])}",

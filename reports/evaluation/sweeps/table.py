@@ -33,8 +33,8 @@ __all__ = [
     "SweepTable",
     "build_table",
     "estimate",
+    "is_delivered",
     "recommend",
-    "render_sweep",
 ]
 
 #: Columns of the table, in order.
@@ -134,7 +134,8 @@ def _front_key(r: Row) -> tuple[float, ...]:
     return (_m(r.precision), _m(r.recall), -_m(r.latency_p50_h, math.inf))
 
 
-def _delivered(r: Row) -> bool:
+def is_delivered(r: Row) -> bool:
+    """Whether the row scored delivered (impaired) streams: it carries data-quality figures."""
     return isinstance(r.data_false_alarms_per_1000, Estimate)
 
 
@@ -198,61 +199,3 @@ def build_table(variants: Sequence[Variant], results: Sequence[SeedResult], goal
         rows=tuple(rows),
         recommended=recommend(rows, goal),
     )
-
-
-def _fmt(e: Estimate, digits: int = 3) -> str:
-    if e.mean is None:
-        return "—"
-    if e.lo is None or e.hi is None:
-        return f"{e.mean:.{digits}f}"
-    return f"{e.mean:.{digits}f} [{e.lo:.{digits}f}, {e.hi:.{digits}f}]"
-
-
-def render_sweep(table: SweepTable) -> str:
-    """The table as plain text: one line per variant, ``*`` on the frontier, ``>`` recommended."""
-    names = list(table.rows[0].params) if table.rows else []
-    delivered = bool(table.rows) and _delivered(table.rows[0])
-    head = [*names, "precision", "recall", "F1", "latency p50 (wh)", "alerts/day"]
-    if delivered:
-        head = [
-            *names,
-            "precision",
-            "recall",
-            "DQ FA/1000 cases",
-            "delay p50 (h)",
-            "delay p90 (h)",
-            "alerts/day",
-        ]
-    lines = [
-        f"{len(table.rows)} variants x {len(table.seeds)} seeds; "
-        "mean [95 % t-interval across seeds, cut to range]",
-        "  ".join(head),
-    ]
-    for r in table.rows:
-        mark = ">" if r.index == table.recommended else ("*" if r.pareto else " ")
-        cells = [f"{r.params[n]:g}" for n in names]
-        if delivered:
-            cells += [_fmt(r.precision), _fmt(r.recall)]
-            cells += [
-                _fmt(e, 2) if isinstance(e, Estimate) else "—"
-                for e in (r.data_false_alarms_per_1000, r.delay_p50_h, r.delay_p90_h)
-            ]
-            cells.append(_fmt(r.alerts_per_day, 2))
-        else:
-            cells += [
-                _fmt(r.precision),
-                _fmt(r.recall),
-                _fmt(r.f1),
-                _fmt(r.latency_p50_h, 2),
-                _fmt(r.alerts_per_day, 2),
-            ]
-        lines.append(mark + " " + "  ".join(cells))
-    front = "recall, DQ false alarms, delay p50" if delivered else "precision, recall, latency"
-    lines.append(f"* Pareto frontier ({front})   > recommended")
-    if table.recommended is None:
-        lines.append(f"goal: {table.goal}: no variant meets it")
-    else:
-        best = table.rows[table.recommended]
-        chosen = ", ".join(f"{k}={v:g}" for k, v in best.params.items())
-        lines.append(f"goal: {table.goal}: recommend {chosen}")
-    return "\n".join(lines)
