@@ -24,3 +24,19 @@ def test_markdown_escapes_a_pipe_and_aligns_numbers_right() -> None:
         "| --- | ---: |",
         "| a\\|b | 3 |",
     ]
+
+
+def test_no_module_writes_a_markdown_table_by_hand() -> None:
+    """Reports and commands write tables through text_table.py, so they all line up and escape alike."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    by_hand = [
+        f"{path.relative_to(root)}:{n}"
+        for top in ("reports", "supsim")
+        for path in sorted((root / top).rglob("*.py"))
+        if path.name != "text_table.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "|---" in line or "---:|" in line
+    ]
+    assert by_hand == []
