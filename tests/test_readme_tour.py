@@ -11,17 +11,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from supsim.cli.main import build_parser
 from supsim.cli.plan_deployment import route
+from tests.background import stop_all, wait_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,19 +100,6 @@ def test_the_check_finds_a_file_nothing_ships() -> None:
     assert not (ROOT / "new.csv").exists()
 
 
-def _ready(proc: subprocess.Popen[bytes], url: str, line: str, deadline_s: float = 60.0) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        assert proc.poll() is None, f"{line}: exited with {proc.returncode}"
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{line}: {url} not ready within {deadline_s:.0f} s")
-
-
 @pytest.mark.slow  # the whole tour: simulations, a service, Locust and a NATS cluster
 def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
@@ -131,7 +116,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
                 )
                 background.append(proc)
                 port = re.search(r"--port (\d+)", line)
-                _ready(proc, f"http://127.0.0.1:{port[1] if port else 8000}/readyz", line)
+                wait_answers(proc, f"http://127.0.0.1:{port[1] if port else 8000}/readyz", line)
                 continue
             words = shlex.split(line)
             target = words[words.index(">") + 1] if ">" in words else f"stdout-{len(background)}.log"
@@ -146,13 +131,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
                 [sys.executable, "-m", "supsim", "cluster", "down", "--dir", "runs/cluster"],
                 cwd=tmp_path, env=env, capture_output=True, timeout=120, check=False,
             )  # fmt: skip
-        for proc in background:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=20)
+        stop_all(background)
     assert (tmp_path / "runs" / "smoke-seed7" / "report.html").is_file()
     assert (tmp_path / "events.schema.json").stat().st_size > 1000
     assert (tmp_path / "flagged.md").is_file()

@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.background import stop_all, wait_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
@@ -36,20 +35,10 @@ def _argv(line: str) -> list[str]:
     return [sys.executable, "-m", "supsim", *argv[1:]]
 
 
-def _wait_ready(line: str, proc: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:
+def _wait_ready(line: str, proc: subprocess.Popen[bytes]) -> None:
     port = re.search(r"--port (\d+)", line)
     assert port is not None, f"a background command names its --port: {line}"
-    url = f"http://127.0.0.1:{port[1]}/readyz"
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        assert proc.poll() is None, f"{line}: exited with {proc.returncode}"
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{line}: not ready within {deadline_s:.0f} s")
+    wait_answers(proc, f"http://127.0.0.1:{port[1]}/readyz", line)
 
 
 def test_every_tutorial_is_listed_and_has_commands() -> None:
@@ -90,10 +79,4 @@ def test_tutorial_commands_run_as_written(page: Path, tmp_path: Path) -> None:
                 f"{page.name}: `{line}` exited {done.returncode}\n{done.stderr[-2000:]}"
             )
     finally:
-        for proc in background:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=20)
+        stop_all(background)

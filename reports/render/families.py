@@ -45,36 +45,40 @@ def rule_tables(
     ]
 
 
+def _section(title: str, report: ComplaintReport | InspectionReport | DeemedReport, summary: str) -> str:
+    """The family's tables, then one paragraph of its own figures."""
+    lines = rule_tables(title, report.rules, report.overall, report.lookalikes)
+    return "\n".join([*lines, "", summary, ""])
+
+
 def render_complaints(report: ComplaintReport) -> str:
     """The complaint section of a run's summary (Markdown)."""
-    lines = rule_tables("Complaints", report.rules, report.overall, report.lookalikes)
     f = report.figures
     channels = ", ".join(f"{c} {n}" for c, n in f.by_channel.items())
-    lines += [
-        "",
+    return _section(
+        "Complaints",
+        report,
         f"Complaints received: {f.received} ({channels}); answered {f.answered}, "
         f"substantiated {f.substantiated}, closed at the end of the run {f.closed}, "
         f"reopened {f.reopened}, extended {f.extended}.",
-        "",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def render_inspections(report: InspectionReport) -> str:
     """The inspection section of a run's summary (Markdown)."""
-    lines = rule_tables("Inspections", report.rules, report.overall, report.lookalikes)
     f = report.figures
-    lines += [
-        "",
+    return _section(
+        "Inspections",
+        report,
         f"Inspections: {f.visits} visits, {f.problems} problems found, {f.units_named} namings of a unit, "
         f"{f.rectification_notices} rectification notices ({f.rectified} verified rectified).",
-        "",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def render_deemed(report: DeemedReport) -> str:
     """The deemed rules' section of a run's summary (Markdown)."""
-    lines = rule_tables("Deemed approval and deemed consent", report.rules, report.overall, report.lookalikes)
-    lines += ["", f"Joint reviews: {report.joint_reviews}, with {report.absences} absences.", ""]
-    return "\n".join(lines)
+    return _section(
+        "Deemed approval and deemed consent",
+        report,
+        f"Joint reviews: {report.joint_reviews}, with {report.absences} absences.",
+    )
