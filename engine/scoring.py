@@ -37,7 +37,7 @@ import msgspec
 
 from engine.contract.alerts import Alert
 from engine.contract.events import Event, StaffAuthorised
-from engine.rules.rulebook import ScoringSection
+from engine.rules.settings import ScoringSection
 
 __all__ = ["CaseOutcome", "ScoreRow", "Scorecard", "case_outcome", "grade_rows", "score_units"]
 

@@ -13,7 +13,8 @@ import pytest
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert, alert_id
-from engine.rules.rulebook import ScoringSection, decode_rulebook
+from engine.rules.rulebook import decode_rulebook
+from engine.rules.settings import ScoringSection
 from engine.scoring import ScoreRow, case_outcome, grade_rows, score_units
 
 TZ = timezone(timedelta(hours=8))
