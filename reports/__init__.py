@@ -16,7 +16,7 @@ from reports.evaluation.accuracy import Latency, Score
 from reports.evaluation.kpis import HallKpis
 from reports.evaluation.matching import RULE_TO_TRUTH, match_alerts
 from reports.evaluation.run import Evaluation, LookalikeScore, RunFacts, evaluate
-from reports.render.summary import render_markdown, render_table
+from reports.render.tables.summary import render_markdown, render_table
 
 __all__ = [
     "RULE_TO_TRUTH",

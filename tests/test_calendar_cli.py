@@ -188,8 +188,8 @@ def test_run_in_2027_needs_a_file_or_the_fallback(tmp_path: Path, capsys: pytest
 
 
 def test_report_says_the_fallback_was_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from reports.render.html import render_markdown
-    from reports.render.model import build_report
+    from reports.render.report.html import render_markdown
+    from reports.render.report.model import build_report
 
     scenario = _scenario_2027(tmp_path)
     assert main(["run", str(scenario), "--out", str(tmp_path / "r"), "-q", "--beyond-range", "weekdays"]) == 0

@@ -10,7 +10,7 @@ import pytest
 from reports.evaluation.calibration.metrics import ScenarioScale, scenario_scale
 from reports.evaluation.calibration.table import calibrate_figures, scaled_target
 from reports.evaluation.calibration.targets import FitParam, TargetsError, decode_targets, load_targets
-from reports.render.calibration import calibration_table
+from reports.render.tables.calibration import calibration_table
 from sim.common.scenario import load_scenario
 from supsim.cli.calibrate import register
 from supsim.experiments.calibrate_fit import apply_params, fit_scenario, load_rulebook_for

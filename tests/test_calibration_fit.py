@@ -18,7 +18,7 @@ import supsim.experiments.calibrate_fit as fit_mod
 from reports.evaluation.calibration.metrics import Figures
 from reports.evaluation.calibration.table import calibrate_figures
 from reports.evaluation.calibration.targets import decode_targets, load_targets
-from reports.render.calibration import render_calibration
+from reports.render.tables.calibration import render_calibration
 from sim.common.scenario import Scenario, load_scenario
 from supsim.cli.calibrate import register
 

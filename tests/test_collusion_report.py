@@ -79,7 +79,7 @@ def test_rounded_bids_raise_no_false_pattern_and_debar_no_honest_firm(run_dir: P
 
 def test_supsim_report_renders_a_market_run(run_dir: Path, tmp_path: Path) -> None:
     """`supsim report` on a market run: its tenders, rings, parties and trace rules, from metrics.json."""
-    from reports.render.html import write_report
+    from reports.render.report.html import write_report
 
     c = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["collusion"]
     write_report([run_dir], tmp_path / "report.html")

@@ -15,11 +15,11 @@ import pytest
 from reports.evaluation.sweeps.grid import Goal
 from reports.evaluation.sweeps.score import SeedResult, SeedScore
 from reports.evaluation.sweeps.table import Estimate, build_table
-from reports.render.html import write_report
 from reports.render.plots import figures
 from reports.render.plots import fonts as plot_fonts
 from reports.render.plots.fonts import CJK_FAMILIES, PlotText, find_cjk_font, has_cjk, plain_form
 from reports.render.plots.sweep import plot_sweep
+from reports.render.report.html import write_report
 from supsim.cli.main import main
 from supsim.experiments.staffing_plan import PlanRow, PlanTable, Target, plot_plan
 
@@ -161,7 +161,9 @@ def test_report_of_a_run_folder_named_in_chinese_without_a_cjk_font(
 def test_html_names_common_cjk_fonts() -> None:
     from importlib import resources
 
-    css = resources.files("reports.render").joinpath("templates/report.css").read_text(encoding="utf-8")
+    css = (
+        resources.files("reports.render.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    )
     stack = css.split("font-family:", 1)[1].split(";", 1)[0]
     for family in ("Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei"):
         assert f'"{family}"' in stack

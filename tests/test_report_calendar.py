@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from engine.contract.calendar import WorkingCalendar
-from reports.render.model import _latencies, build_report, load_run
-from reports.render.run_calendar import run_calendar
+from reports.render.report.model import _latencies, build_report, load_run
+from reports.render.report.run_calendar import run_calendar
 from sim.common.scenario import load_scenario
 from supsim.cli.main import main
 
@@ -45,7 +45,7 @@ def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_latencies_are_counted_on_the_scenarios_calendar(
     own_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reports.render.model as model
+    import reports.render.report.model as model
 
     seen: list[WorkingCalendar] = []
     real = model.working_latency_h

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.render.html import SECTIONS, render_html, render_markdown, write_report
-from reports.render.model import build_report
+from reports.render.report.html import SECTIONS, render_html, render_markdown, write_report
+from reports.render.report.model import build_report
 from supsim.cli.main import main
 from supsim.cli.report import register
 

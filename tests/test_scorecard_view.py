@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.scoring import Scorecard, ScoreRow
-from reports.render.scorecard import render_scorecard_markdown, render_scorecard_table
+from reports.render.tables.scorecard import render_scorecard_markdown, render_scorecard_table
 
 
 def _row(unit: str, uid: str, score: float, rank: int, grade: int, **counts: int) -> ScoreRow:

@@ -10,7 +10,7 @@ from engine.rules.rulebook import RulebookError, decode_rulebook, load_rulebook
 from reports.evaluation.matching import RULE_TO_TRUTH
 from reports.evaluation.sweeps.grid import ENGINE, GridError, apply_settings, decode_grid, variants
 from reports.evaluation.sweeps.table import build_table
-from reports.render.sweep_table import render_sweep
+from reports.render.tables.sweep_table import render_sweep
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
 from supsim.experiments.run_quality import SET_ASIDE, clean_alerts, deliver, quality_block

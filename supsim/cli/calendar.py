@@ -87,7 +87,7 @@ def horizon_note(scenario: Scenario | MarketScenario) -> str | None:
     Their runs happen in workers, so the years are those of the scenario's own days: what
     every replication touches at least.
     """
-    from reports.render.run_calendar import calendar_note
+    from reports.render.report.run_calendar import calendar_note
 
     cal = scenario.build_calendar()
     cal.is_working_day(scenario.start)

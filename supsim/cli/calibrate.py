@@ -77,7 +77,7 @@ def _progress(line: str) -> None:
 def calibrate(args: argparse.Namespace) -> int:
     from reports.evaluation.calibration.table import calibrate_figures
     from reports.evaluation.calibration.targets import load_targets
-    from reports.render.calibration import render_calibration
+    from reports.render.tables.calibration import render_calibration
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file
     from supsim.cli.calendar import calendar_override, horizon_note
@@ -145,7 +145,7 @@ def calibrate(args: argparse.Namespace) -> int:
 def _calibrate_market(args: argparse.Namespace, scenario_path: Path) -> int:
     """A bidding-market scenario: replications and the table; ``--fit`` is for hall scenarios."""
     from reports.evaluation.calibration.targets import load_targets
-    from reports.render.calibration import render_calibration
+    from reports.render.tables.calibration import render_calibration
     from sim.market.scenario import load_market_scenario
     from supsim.experiments.calibrate_market import calibrate_market
 

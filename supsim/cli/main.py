@@ -283,7 +283,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from engine.rules.rulebook import RulebookError
     from engine.service.auth import AuthError
     from reports.evaluation.sweeps.grid import GridError
-    from reports.render.integrity import RunFolderError
+    from reports.render.report.integrity import RunFolderError
     from sim.common.scenario import ScenarioError
     from supsim.experiments.deployment.capacity import CapacityError
     from supsim.experiments.staffing_plan import PlanSpecError

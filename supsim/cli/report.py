@@ -16,8 +16,8 @@ __all__ = ["register", "report"]
 
 
 def report(args: argparse.Namespace) -> int:
-    from reports.render.html import write_report
-    from reports.render.model import folder_kind
+    from reports.render.report.html import write_report
+    from reports.render.report.model import folder_kind
 
     runs = [Path(r) for r in args.runs]
     for run in runs:

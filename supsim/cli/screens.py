@@ -116,7 +116,7 @@ def _scored_rows(
 def _evaluate(args: argparse.Namespace, path: Path) -> int:
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import compare_with_reference, drivers
-    from reports.render.collusion import render_screens_markdown
+    from reports.render.tables.collusion import render_screens_markdown
     from supsim.experiments.progress import Progress
 
     ts, _ = tender_features(path, data=_bids(args, path))
@@ -167,7 +167,7 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
 def _score(args: argparse.Namespace, path: Path) -> int:
     from reports.evaluation.cartels.features import tender_features
     from reports.evaluation.cartels.models import score_market
-    from reports.render.collusion import render_screens_markdown
+    from reports.render.tables.collusion import render_screens_markdown
 
     train, _ = tender_features(Path(args.train), data=_bids(args, Path(args.train)))
     target, _ = tender_features(path, data=_bids(args, path))

@@ -20,7 +20,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from reports.evaluation.sweeps.grid import load_grid
     from reports.evaluation.sweeps.table import build_table
     from reports.render.plots.sweep import plot_sweep
-    from reports.render.sweep_table import render_sweep
+    from reports.render.tables.sweep_table import render_sweep
     from sim.common.scenario import load_scenario
     from supsim.cli.calendar import calendar_override, horizon_note
     from supsim.experiments.sweep import run_sweep

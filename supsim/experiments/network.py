@@ -188,7 +188,7 @@ def run_network(
     network); ``days`` shortens the horizon (tests, quick looks); ``on_partition`` sees
     every partition's result as it arrives (the tests use it to watch memory).
     """
-    from reports.render.network import render_network_markdown, render_network_table
+    from reports.render.tables.network import render_network_markdown, render_network_table
 
     t_start = time.perf_counter()
     net = load_network(path, calendar=calendar)

@@ -28,7 +28,7 @@ from engine.core import SIDE_REASONS, Engine, SideRecord
 from engine.replay import detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
 from engine.scoring import score_units
-from reports.render.integrity import sha256_of
+from reports.render.report.integrity import sha256_of
 from sim.common.scenario import Scenario, load_scenario
 from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
@@ -117,8 +117,8 @@ def run_scenario(
             scenario_path, seed=seed, out_dir=out_dir, rulebook=rulebook, calendar=calendar
         )
     from reports import evaluate, render_markdown, render_table
-    from reports.render.run_calendar import calendar_note
-    from reports.render.scorecard import render_scorecard_markdown, render_scorecard_table
+    from reports.render.report.run_calendar import calendar_note
+    from reports.render.tables.scorecard import render_scorecard_markdown, render_scorecard_table
 
     scenario = load_scenario(scenario_path, calendar=calendar)
     rulebook_path, book = _rulebook_for(scenario, scenario_path, rulebook)
@@ -227,28 +227,28 @@ def run_scenario(
             summary = f"> {note}\n\n{summary}"
         table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
         if discipline is not None:
-            from reports.render.discipline import render_discipline
+            from reports.render.tables.discipline import render_discipline
 
             summary += "\n" + render_discipline(discipline)
             table += "\n\n" + render_discipline(discipline)
         if quality is not None:
-            from reports.render.data_quality import render_data_quality
+            from reports.render.tables.data_quality import render_data_quality
 
             dq = render_data_quality(quality)
             summary += "\n```\n" + dq + "\n```\n"
             table += "\n\n" + dq
         if complaints is not None:
-            from reports.render.families import render_complaints
+            from reports.render.tables.families import render_complaints
 
             summary += "\n" + render_complaints(complaints)
             table += "\n\n" + render_complaints(complaints)
         if inspections is not None:
-            from reports.render.families import render_inspections
+            from reports.render.tables.families import render_inspections
 
             summary += "\n" + render_inspections(inspections)
             table += "\n\n" + render_inspections(inspections)
         if deemed is not None:
-            from reports.render.families import render_deemed
+            from reports.render.tables.families import render_deemed
 
             summary += "\n" + render_deemed(deemed)
             table += "\n\n" + render_deemed(deemed)
@@ -258,7 +258,7 @@ def run_scenario(
         table += "\n\n" + note
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
-        from reports.render.calibration import calibration_table
+        from reports.render.tables.calibration import calibration_table
 
         table += "\n\n" + calibration_table(scenario_path, targets, [out])
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
@@ -274,8 +274,8 @@ def run_market_scenario(
 ) -> RunResult:
     """``run_scenario`` for a bidding-market scenario: same files, a collusion evaluation."""
     from reports.evaluation.collusion import TICINO, evaluate_collusion
-    from reports.render.collusion import render_collusion_markdown, render_collusion_table
-    from reports.render.run_calendar import calendar_note
+    from reports.render.report.run_calendar import calendar_note
+    from reports.render.tables.collusion import render_collusion_markdown, render_collusion_table
     from sim.market.scenario import load_market_scenario
     from sim.market.world import simulate_market
 
@@ -320,7 +320,7 @@ def run_market_scenario(
     table = render_collusion_table(collusion) + (f"\n\n{note}" if note else "")
     targets = scenario.targets_path(scenario_path)
     if targets is not None:
-        from reports.render.calibration import calibration_table
+        from reports.render.tables.calibration import calibration_table
 
         table += "\n\n" + calibration_table(scenario_path, targets, [out])
     return RunResult(out_dir=out, table=table, files=files, timings=timings)
@@ -354,7 +354,7 @@ def detect_file(
     ``--beyond-range``; the summary says when the calendar assumed uncovered years.
     """
     from engine.rules.rulebook import Rulebook as _Rulebook
-    from reports.render.run_calendar import calendar_note
+    from reports.render.report.run_calendar import calendar_note
 
     book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
     cal = book.build_calendar(calendar)
@@ -393,7 +393,7 @@ def _write_alerts_guarded(alerts: list[Alert], out: Path) -> None:
     would leave every figure of that run describing alerts that are gone. The same alerts
     (the same events and rulebook) are harmless and are written.
     """
-    from reports.render.integrity import DIGESTED_FILES, RunFolderError
+    from reports.render.report.integrity import DIGESTED_FILES, RunFolderError
 
     manifest = out.parent / MANIFEST
     if out.name != "alerts.jsonl" or not manifest.is_file():

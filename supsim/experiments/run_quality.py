@@ -20,7 +20,7 @@ from engine.core import Engine
 from engine.replay import fixed_clock
 from engine.rules.rulebook import Rulebook
 from reports.evaluation.attribution import attribute
-from reports.render.integrity import sha256_of
+from reports.render.report.integrity import sha256_of
 from sim.common.result import SimResult
 from sim.common.scenario import Scenario
 from sim.quality.layer import Delivered, impair

@@ -10,7 +10,7 @@ mean square error over the figures, ``NRMSE = sqrt(mean(((sim - target) / target
 ``abs_tolerance / tolerance`` instead, so rare counts do not swamp the sum), the
 quantity ``supsim calibrate --fit`` minimises.
 
-:mod:`reports.render.calibration` prints it (``calibration_table`` after a run).
+:mod:`reports.render.tables.calibration` prints it (``calibration_table`` after a run).
 """
 
 from __future__ import annotations

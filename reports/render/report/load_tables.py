@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports.render.tables import NA, Table
+from reports.render.report.tables import NA, Table
 
 __all__ = ["loadtest_summary_table", "loadtest_table", "slo_table"]
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import jinja2
 
-from reports.render.load_tables import loadtest_summary_table, loadtest_table, slo_table
-from reports.render.market_tables import market_facts_table, market_rules_table, market_scores_table
-from reports.render.model import build_report
 from reports.render.plots import figures
 from reports.render.plots.fonts import PlotText, plain_form
-from reports.render.run_calendar import calendar_note
-from reports.render.tables import (
+from reports.render.report.load_tables import loadtest_summary_table, loadtest_table, slo_table
+from reports.render.report.market_tables import market_facts_table, market_rules_table, market_scores_table
+from reports.render.report.model import build_report
+from reports.render.report.run_calendar import calendar_note
+from reports.render.report.tables import (
     bench_table,
     confusion_table,
     facts_table,
@@ -64,14 +64,14 @@ _INTRO = {
 
 @cache
 def _templates() -> jinja2.Environment:
-    """The report's templates (``reports/render/templates``), loaded once.
+    """The report's templates (``reports/render/report/templates``), loaded once.
 
     Why jinja2: the HTML escapes every value by default (scenario names, hall and rule ids come
     from users' files), and a bureau can restyle its report by editing a template, not Python.
     StrictUndefined makes a misspelt field an error instead of an empty cell.
     """
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("reports.render", "templates"),
+        loader=jinja2.PackageLoader("reports.render.report", "templates"),
         autoescape=lambda name: name is not None and name.endswith(".html.j2"),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -261,7 +261,7 @@ def write_report(
     """Write ``out`` (HTML) and ``report.md`` / ``report.json`` beside it; return the three paths.
 
     ``runs`` may mix run, sweep and load-test folders; ``scenarios`` are scenario files to
-    find the runs' calendars in (matched by digest, see :mod:`reports.render.run_calendar`).
+    find the runs' calendars in (matched by digest, see :mod:`reports.render.report.run_calendar`).
     """
     report = build_report(runs, bench=bench, source_dir=source_dir, scenarios=scenarios)
     out.parent.mkdir(parents=True, exist_ok=True)

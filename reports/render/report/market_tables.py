@@ -2,7 +2,7 @@
 
 A market run has no cases, hall KPIs or case-bootstrap intervals; what it measures is
 which tenders, rings and parties the collusion rules caught (:mod:`reports.evaluation.collusion`).
-The numbers are the ones ``summary.md`` shows, formatted as :mod:`reports.render.tables` does.
+The numbers are the ones ``summary.md`` shows, formatted as :mod:`reports.render.report.tables` does.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports.render.tables import NA, Table, number
+from reports.render.report.tables import NA, Table, number
 
 __all__ = ["market_facts_table", "market_rules_table", "market_scores_table"]
 

@@ -16,7 +16,7 @@ so one report can show a run, the sweep of its thresholds and the load test of i
 
 Detection latencies for the histograms are recomputed from ``alerts.jsonl`` and
 ``truth.jsonl`` with the same matching as the evaluation, counted on the run's own working
-calendar (found through the scenario's digest, :mod:`reports.render.run_calendar`).
+calendar (found through the scenario's digest, :mod:`reports.render.report.run_calendar`).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from engine.contract.alerts import read_alerts
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import working_latency_h
 from reports.evaluation.matching import RULE_TO_TRUTH, family_of, match_alerts
-from reports.render.integrity import RunFolderError, check_run_files
-from reports.render.provenance import provenance
-from reports.render.run_calendar import RunCalendar, run_calendar
+from reports.render.report.integrity import RunFolderError, check_run_files
+from reports.render.report.provenance import provenance
+from reports.render.report.run_calendar import RunCalendar, run_calendar
 from sim.common.truth import read_truth
 
 __all__ = ["build_report", "folder_kind", "load_market", "load_run", "normalise_sweep"]
