@@ -76,6 +76,8 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     body_timeout_s: PositiveSeconds = 30.0
     keep_alive_s: PositiveSeconds = 5.0
     max_head_bytes: Positive = 65536
+    # After this long without a batch the writer collects the whole heap once (engine.service.upkeep.heap).
+    heap_tidy_idle_s: PositiveSeconds | None = 300.0
     calendar: ServiceCalendar = ServiceCalendar()
     tokens: list[TokenSpec] = msgspec.field(default_factory=list)
 

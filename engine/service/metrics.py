@@ -70,14 +70,17 @@ class Histogram:
         self.total += seconds
         self.n += 1
 
-    def render(self, name: str, lines: list[str]) -> None:
+    def render(self, name: str, lines: list[str], labels: str = "") -> None:
+        """Append the series; ``labels`` (``key="value"``, comma-separated) go on every sample."""
+        head = labels + "," if labels else ""
+        tail = "{" + labels + "}" if labels else ""
         cumulative = 0
         for bound, n in zip(self.bounds, self.counts, strict=False):
             cumulative += n
-            lines.append(f'{name}_bucket{{le="{bound}"}} {cumulative}')
-        lines.append(f'{name}_bucket{{le="+Inf"}} {self.n}')
-        lines.append(f"{name}_sum {self.total:.6f}")
-        lines.append(f"{name}_count {self.n}")
+            lines.append(f'{name}_bucket{{{head}le="{bound}"}} {cumulative}')
+        lines.append(f'{name}_bucket{{{head}le="+Inf"}} {self.n}')
+        lines.append(f"{name}_sum{tail} {self.total:.6f}")
+        lines.append(f"{name}_count{tail} {self.n}")
 
 
 class Metrics:

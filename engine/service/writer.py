@@ -12,11 +12,13 @@ Why a bound on queued *events*: the queue is the only place where load can pile 
 it is full the service answers 429 with ``Retry-After`` at once, instead of letting
 latency and memory grow without limit; clients resend (ingest is idempotent).
 
-Why ``gc.freeze()`` after the rebuild: everything alive then (modules, the rulebook, the
-engine state replayed from the log) lives as long as the process. CPython's full
-collections scan every tracked object, so on a service holding a big state each one stalls
-the event loop and the writer for tens of milliseconds, and those pauses land in the
-ingest p99. Freezing moves that long-lived heap out of the collector's sight.
+Why a heap policy (:mod:`engine.service.upkeep.heap`) is installed after the rebuild: everything
+alive then (modules, the rulebook, the engine state replayed from the log) lives as long as
+the process, and so does most of what the engine adds later. CPython's full collections
+scan every tracked object, so on a service holding a big state each one stalled the event
+loop and the writer for up to hundreds of milliseconds, and those pauses were the ingest
+p99. The policy freezes what each full collection proves alive, and tidies the whole heap
+once ingest has been quiet for ``tidy_idle_s``.
 
 An exception of the engine is not a failed commit: it is confined to the hall whose events
 caused it (:mod:`engine.service.isolation`, the quarantine). A failed *commit* (the disk,
@@ -30,7 +32,6 @@ is logged once with its traceback; refusals while unready are logged at DEBUG.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections import Counter
@@ -52,6 +53,7 @@ from engine.service.metrics import Metrics
 from engine.service.outcomes import Decision, Overloaded, Snapshot, Unavailable
 from engine.service.store import EventStore, QuarantineEntry
 from engine.service.tallies import PartitionTally
+from engine.service.upkeep.heap import HeapPolicy
 
 __all__ = ["IngestWriter"]
 
@@ -80,6 +82,7 @@ class IngestWriter:
         retry_s: float = 1.0,
         accept_loss: bool = False,
         units: UnitTree | None = None,
+        tidy_idle_s: float | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
@@ -109,14 +112,23 @@ class IngestWriter:
         self._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supsim-ack")
         self._acking: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self.heap = HeapPolicy()
+        self.tidy_idle_s = tidy_idle_s
+        self._tidied = True  # nothing to tidy before the first batch
+        self._last_batch = time.monotonic()
+        self._tidying: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run())
+        if self.tidy_idle_s is not None:
+            self._tidying = loop.create_task(self._tidy_when_idle(self.tidy_idle_s))
 
     async def stop(self) -> None:
+        if self._tidying is not None:
+            self._tidying.cancel()
         if self._task is not None:
             await self._queue.put(None)
             await self._task
@@ -126,6 +138,7 @@ class IngestWriter:
             await asyncio.gather(*self._acking, return_exceptions=True)
         self._pool.shutdown(wait=True)
         self._acks.shutdown(wait=True)
+        self.heap.uninstall()
         self.store.close()
         self.mark.close()
         logger.info("writer stopped; %d events stored", self._rows)
@@ -187,8 +200,7 @@ class IngestWriter:
         self._quarantine = store.quarantine_counts()
         self.open_board.refresh(list(self.engine.engines))
         self._publish()
-        gc.collect()
-        gc.freeze()
+        self.heap.install()
         self.ready = True
         logger.info("ready: replayed %d events from the log in %.1f s", n, time.perf_counter() - t0)
 
@@ -230,6 +242,7 @@ class IngestWriter:
         stopping = False
         while not stopping:
             first = await self._queue.get()
+            self._last_batch, self._tidied = time.monotonic(), False
             if first is None:
                 break
             group = [first]
@@ -258,6 +271,19 @@ class IngestWriter:
                 task.add_done_callback(self._acking.discard)
             finally:
                 self.pending -= n
+
+    async def _tidy_when_idle(self, idle_s: float) -> None:
+        """Tidy the heap once each time ingest has been quiet for ``idle_s`` (in the writer's pool)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(idle_s / 4)
+            if self._tidied or not self.ready or time.monotonic() - self._last_batch < idle_s:
+                continue
+            self._tidied = True
+            try:
+                await loop.run_in_executor(self._pool, self.heap.tidy)
+            except Exception:
+                logger.exception("tidying the heap failed")
 
     async def _acknowledge(
         self, group: list[_Submission], results: list[tuple[int, int]], mark: Mark

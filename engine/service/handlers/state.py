@@ -86,6 +86,7 @@ class ServiceState:
             retry_s=config.retry_after_s,
             accept_loss=accept_log_loss,
             units=self.units,
+            tidy_idle_s=config.heap_tidy_idle_s,
         )
         self.retry = {"Retry-After": str(config.retry_after_s)}
         self.inflight: Counter[str] = Counter()

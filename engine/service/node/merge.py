@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 _SAME_IN_EVERY_PROCESS = ("supsim_calendar_",)
+_LARGEST_OVER_PROCESSES = ("supsim_gc_pause_longest_",)
 
 
 class CursorError(ValueError):
@@ -97,7 +98,7 @@ def merge_metrics(texts: Sequence[str]) -> str:
 
     A sample belongs to the family of the ``# TYPE`` line above it; families keep the order
     in which they first appear, samples too. Families that say the same thing in every
-    process (the calendar's) are taken once.
+    process (the calendar's) are taken once; a longest pause is the longest of any process.
     """
     families: dict[str, list[str]] = {}  # family → its HELP/TYPE lines
     samples: dict[str, dict[str, float]] = {}  # family → sample key → value
@@ -117,6 +118,8 @@ def merge_metrics(texts: Sequence[str]) -> str:
             seen = samples.setdefault(family, {})
             if key not in seen:
                 seen[key] = float(value)
+            elif key.startswith(_LARGEST_OVER_PROCESSES):
+                seen[key] = max(seen[key], float(value))
             elif not key.startswith(_SAME_IN_EVERY_PROCESS):
                 seen[key] += float(value)
     lines: list[str] = []
