@@ -179,6 +179,10 @@ class EventStore:
         """Make everything since :meth:`begin` durable (one fsync with ``synchronous=FULL``)."""
         self._con.execute("COMMIT")
 
+    def hand_off_checkpoints(self) -> None:
+        """Stop checkpointing on commit: :mod:`engine.service.upkeep.checkpoints` does it instead."""
+        self._con.execute("PRAGMA wal_autocheckpoint = 0")
+
     def rollback(self) -> None:
         if self._con.in_transaction:
             self._con.execute("ROLLBACK")

@@ -18,7 +18,9 @@ the process, and so does most of what the engine adds later. CPython's full coll
 scan every tracked object, so on a service holding a big state each one stalled the event
 loop and the writer for up to hundreds of milliseconds, and those pauses were the ingest
 p99. The policy freezes what each full collection proves alive, and tidies the whole heap
-once ingest has been quiet for ``tidy_idle_s``.
+once ingest has been quiet for ``tidy_idle_s``. Why the log is checkpointed by a thread of
+its own (:mod:`engine.service.upkeep.checkpoints`): SQLite's automatic checkpoint ran inside
+the commit that crossed its threshold, and that commit's requests waited for it.
 
 An exception of the engine is not a failed commit: it is confined to the hall whose events
 caused it (:mod:`engine.service.isolation`, the quarantine). A failed *commit* (the disk,
@@ -53,6 +55,7 @@ from engine.service.metrics import Metrics
 from engine.service.outcomes import Decision, Overloaded, Snapshot, Unavailable
 from engine.service.store import EventStore, QuarantineEntry
 from engine.service.tallies import PartitionTally
+from engine.service.upkeep.checkpoints import Checkpointer
 from engine.service.upkeep.heap import HeapPolicy
 
 __all__ = ["IngestWriter"]
@@ -113,6 +116,7 @@ class IngestWriter:
         self._acking: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.heap = HeapPolicy()
+        self.checkpoints = Checkpointer(store.path)
         self.tidy_idle_s = tidy_idle_s
         self._tidied = True  # nothing to tidy before the first batch
         self._last_batch = time.monotonic()
@@ -122,6 +126,8 @@ class IngestWriter:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self.store.hand_off_checkpoints()
+        self.checkpoints.start()
         self._task = loop.create_task(self._run())
         if self.tidy_idle_s is not None:
             self._tidying = loop.create_task(self._tidy_when_idle(self.tidy_idle_s))
@@ -138,6 +144,7 @@ class IngestWriter:
             await asyncio.gather(*self._acking, return_exceptions=True)
         self._pool.shutdown(wait=True)
         self._acks.shutdown(wait=True)
+        self.checkpoints.stop()
         self.heap.uninstall()
         self.store.close()
         self.mark.close()

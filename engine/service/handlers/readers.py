@@ -194,4 +194,5 @@ class ReaderRoutes(ServiceState):
         text += render_calendar_metrics(self.calendar.coverage())
         text += render_quarantine_metrics(self.writer.snapshot.quarantine)
         text += self.writer.heap.render()
+        text += self.writer.checkpoints.render()
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
