@@ -80,6 +80,37 @@ def test_from_busiest_hour_keeps_reference_data_first_then_the_peak(stream: list
     assert from_busiest_hour([]) == []
 
 
+def test_settled_reference_data_is_applied_before_the_window(stream: list[ev.Event]) -> None:
+    """With the rulebook's lateness the warm-up leaves nothing held for the judged window to apply."""
+    from datetime import timedelta
+
+    from engine.core import Engine
+    from engine.rules.rulebook import Rulebook
+
+    book = Rulebook.default()
+    lateness = float(book.allowed_lateness)
+    out = from_busiest_hour(stream, lateness_s=lateness)
+    as_was = from_busiest_hour(stream)
+    n_head = next(i for i, e in enumerate(out) if not isinstance(e, (*_REF, ev.SourceHeartbeat)))
+    head, window = out[:n_head], out[n_head:]
+    assert window == as_was[len(as_was) - len(window) :]  # the judged events are untouched
+    refs = [e for e in head if isinstance(e, _REF)]
+    beats = [e for e in head if isinstance(e, ev.SourceHeartbeat)]
+    assert len(refs) == sum(isinstance(e, _REF) for e in as_was[: len(as_was) - len(window)]) > 0
+    assert beats and head == refs + beats  # the reference data first, then the hall's clock moves on
+    first = window[0].ts
+    assert {e.ts for e in refs} == {first - timedelta(seconds=2 * lateness + 2)}
+    assert {e.ts for e in beats} == {first - timedelta(seconds=lateness + 1)}
+    assert all(first - e.ts > timedelta(seconds=lateness) for e in beats)  # beyond a judged event's lateness
+
+    settled = Engine(book)
+    settled.process_many(head)
+    assert settled.stats["applied"] >= len(refs)  # applied during the warm-up
+    as_was_engine = Engine(book)
+    as_was_engine.process_many(as_was[: len(as_was) - len(window)])
+    assert as_was_engine.stats["applied"] == 0  # before: all of it held until the judged window
+
+
 class _Entry:
     def __init__(self, n: int, events: int, p95: float, p99: float) -> None:
         self.num_requests, self.num_failures, self.total_content_length = n, 0, events

@@ -137,10 +137,15 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
     for stale in [*out.glob("acked-*.json"), out / "slo.json", out / "warmup.json"]:
         stale.unlink(missing_ok=True)
     ramp = [float(x) for x in args.ramp.split(",")] if args.ramp else None
+    book = (
+        load_rulebook(args.rulebook)
+        if args.rulebook
+        else load_rulebook(scenario.rulebook_path(scenario_path))
+    )
     plan = make_plan(
         world.events, scenario=scenario.name, duration_s=args.duration, halls=args.halls, peak=args.peak,
         tick_s=args.tick, ramp=ramp, from_busiest=args.from_busiest, stagger=not args.no_stagger,
-        same_ids=getattr(args, "same_ids", False),
+        same_ids=getattr(args, "same_ids", False), lateness_s=float(book.allowed_lateness),
     )  # fmt: skip
     write_plan(plan, out / "plan.msgpack")
     tokens = _tokens_for(
@@ -206,11 +211,6 @@ def drive(args: argparse.Namespace, scenario: Any, world: Any, seed: int) -> int
                 in_flight += 1
     sent.sort(key=lambda x: (x[0], x[1]))
     events = [e for _, _, e in sent]
-    book = (
-        load_rulebook(args.rulebook)
-        if args.rulebook
-        else load_rulebook(scenario.rulebook_path(scenario_path))
-    )
     reference = reference_alerts(events, book)
     lost = missing_events(args.host, supervisor, acked_ids)
     service_stats = httpx.get(
