@@ -352,15 +352,24 @@ def test_halls_per_node(benchmark, tmp_path: Path) -> None:
         before = _machine()
         wait0 = sum(_runqueue_wait_s(p) for p in _family(proc.pid))
         cpu0 = _cpu_s(proc.pid)
+        children0 = os.times()
         try:
             with _Scraper(url) as scraper:
                 code = drive(parser.parse_args(argv), scenario, world, scenario.seed)
+            # Locust ran as a child and has been waited for: its CPU is in the children's times
+            # (the service, still running, is not yet counted there)
+            children1 = os.times()
+            locust_cpu_s = round(
+                children1.children_user + children1.children_system
+                - children0.children_user - children0.children_system, 2,
+            )  # fmt: skip
             warm = out / "warmup.json"
             judged = yaml.safe_load(warm.read_text()).get("judged_monotonic") if warm.exists() else None
             server = {
                 "server_p99_bucket_ms": scraper.p99_bucket_ms(judged),
                 "server_p99_bucket_ms_with_warmup": scraper.p99_bucket_ms(None),
                 "server_gc_longest_ms": _gc_longest_ms(url),
+                "locust_cpu_s": locust_cpu_s,
                 "server_cpu_s": round(_cpu_s(proc.pid) - cpu0, 2),
                 "server_cpu_wait_s": round(sum(_runqueue_wait_s(p) for p in _family(proc.pid)) - wait0, 2),
             }
