@@ -115,12 +115,10 @@ class IngestWriter:
         self._acks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supsim-ack")
         self._acking: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
-        self.heap = HeapPolicy()
-        self.checkpoints = Checkpointer(store.path)
-        self.tidy_idle_s = tidy_idle_s
-        self._tidied = True  # nothing to tidy before the first batch
-        self._last_batch = time.monotonic()
-        self._tidying: asyncio.Task[None] | None = None
+        self._tidying: asyncio.Task[None] | None
+        self.heap, self.checkpoints = HeapPolicy(), Checkpointer(store.path)
+        self.tidy_idle_s, self._tidying = tidy_idle_s, None
+        self._tidied, self._last_batch = True, time.monotonic()  # nothing to tidy before a batch
 
     # --- lifecycle --------------------------------------------------------------------
 
