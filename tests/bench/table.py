@@ -100,6 +100,19 @@ HEADLINES: dict[str, Headline] = {
         "durable ingest",
         "parse-only",
     ),
+    # test_bench_service_routes.py: hall streams, one event a POST; latency up to the route's capacity
+    "test_durable_to_parse_only_on_real_streams": _rates(
+        "real_stream_durable_events_per_s",
+        "real_stream_parse_only_events_per_s",
+        "real_stream_durable_to_parse_only",
+        "durable, hall streams",
+        "parse-only",
+    ),
+    "test_server_p99_up_to_cpu": Headline(
+        figure=("worst_server_p99_ms", "server's own p99 ms, worst step"),
+        baseline=("worst_parse_only_client_p99_ms", "parse-only round-trip p99 ms, worst step"),
+        ratio=("server_p99_to_parse_only_client_p99", "server p99 ÷ parse-only p99"),
+    ),
     "test_halls_per_node": Headline(("halls_per_node", "city halls at peak per node"), None, (None, "")),
     # test_bench_node.py: a node of two processes against one, the same batches
     "test_node_ingest_one_and_two_processes": _rates(
