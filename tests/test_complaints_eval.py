@@ -53,8 +53,11 @@ def test_a_missed_and_a_spurious_alert_are_counted(run: tuple[SimResult, list[Al
 def test_supsim_run_reports_the_complaint_rules(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "complaints.yaml").read_text(encoding="utf-8")
     rulebook = ROOT / "scenarios" / "rulebooks" / "deemed.yaml"
-    text = text.replace("days: 91", "days: 40").replace(
-        "rulebook: rulebooks/deemed.yaml", f"rulebook: {rulebook}"
+    targets = ROOT / "scenarios" / "targets" / "complaints.yaml"
+    text = (
+        text.replace("days: 91", "days: 40")
+        .replace("rulebook: rulebooks/deemed.yaml", f"rulebook: {rulebook}")
+        .replace("targets: targets/complaints.yaml", f"targets: {targets}")
     )
     scenario = tmp_path / "complaints.yaml"
     scenario.write_text(text, encoding="utf-8")

@@ -125,8 +125,12 @@ def test_a_bad_section_is_named() -> None:
 
 def test_supsim_run_reports_the_inspection_rules(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "complaints.yaml").read_text(encoding="utf-8")
-    # The scenario names its rulebook relative to itself; the copy names it absolutely.
-    text = re.sub(r"rulebook: (rulebooks/\S+)", lambda m: f"rulebook: {ROOT / 'scenarios' / m[1]}", text)
+    # The scenario names its rulebook and targets relative to itself; the copy names them absolutely.
+    text = re.sub(
+        r"(rulebook|targets): ((?:rulebooks|targets)/\S+)",
+        lambda m: f"{m[1]}: {ROOT / 'scenarios' / m[2]}",
+        text,
+    )
     scenario = tmp_path / "complaints.yaml"
     scenario.write_text(text, encoding="utf-8")
     run_scenario(scenario, out_dir=tmp_path / "out", progress=False)
