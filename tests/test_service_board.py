@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from engine.contract import events as ev
 from engine.contract.alerts import Alert
 from engine.service.app import create_app
 from engine.service.auth import TokenSpec
+from engine.service.board import CellCounts
 from engine.service.config import ServiceConfig
 from engine.service.halls import PartitionedEngine
 from sim.common.scenario import load_scenario
@@ -93,3 +97,39 @@ def test_restart_rebuilds_the_same_open_board(tmp_path: Path) -> None:
         wait_ready(client)
         after = client.get("/v1/stats", headers=ADMIN).json()["open_by_hall"]
     assert before == after and _total(after) > 0
+
+
+def _naive(cells: Counter[tuple[str, str, str]]) -> dict[str, dict[str, dict[str, int]]]:
+    """The view as every commit used to build it: all cells sorted into nested dicts."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for (hall, dept, level), n in sorted(cells.items()):
+        if n:
+            out.setdefault(hall, {}).setdefault(dept, {})[level] = n
+    return out
+
+
+def test_cell_counts_view_equals_the_full_rebuild_and_old_views_stay_whole() -> None:
+    rng = random.Random(7)
+    counts, truth = CellCounts(), Counter[tuple[str, str, str]]()
+    views: list[tuple[dict[str, dict[str, dict[str, int]]], str]] = []
+    for step in range(400):
+        for _ in range(rng.randint(0, 6)):
+            cell = (
+                f"H{rng.randint(0, 30):02d}",
+                f"D{rng.randint(0, 4)}",
+                rng.choice(["red", "warning", "yellow"]),
+            )
+            n = rng.choice([1, 1, 2, -1])  # the open board moves counts down as cases close
+            if truth[cell] + n < 0:
+                n = 1
+            counts.add(cell, n)
+            truth[cell] += n
+        if step % 3 == 0:
+            view = counts.view()
+            expected = _naive(truth)
+            assert view == expected
+            assert list(view) == list(expected)  # halls in order, as the JSON shows them
+            assert all(list(view[h]) == list(expected[h]) for h in view)
+            views.append((view, json.dumps(view)))
+    # A reader holding an older view never sees it change under later commits.
+    assert all(json.dumps(view) == frozen for view, frozen in views)

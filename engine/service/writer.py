@@ -45,7 +45,7 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
-from engine.service.board import OpenBoard
+from engine.service.board import CellCounts, OpenBoard
 from engine.service.centre.trend import AlertTrend
 from engine.service.centre.units import UnitTree
 from engine.service.halls import PartitionedEngine, partition_of
@@ -100,7 +100,7 @@ class IngestWriter:
         self.snapshot = Snapshot()
         self.replayed = 0
         self.mark = AckMark(store.path)
-        self._board: Counter[tuple[str, str, str]] = Counter()
+        self._board = CellCounts()  # every alert stored, by hall, department and level
         self.open_board = OpenBoard(engine)
         self.trend = AlertTrend(units if units is not None else UnitTree())
         self._rows = 0
@@ -198,7 +198,7 @@ class IngestWriter:
             self.open_board.add(keyed)
         self.replayed = n
         for hall, dept, level, count in store.alert_levels():
-            self._board[(hall or "", dept or "", level)] += count
+            self._board.add((hall or "", dept or "", level), count)
         self.metrics.alerts_by_rule.update(store.alert_rules())
         for hall, ts in store.recent_alert_times(self.trend.keep_hours * 3600):
             self.trend.add(hall or "", ts)
@@ -379,7 +379,7 @@ class IngestWriter:
     ) -> None:
         for (_, a), new in zip(keyed, fresh, strict=True):
             if new:
-                self._board[(a.hall_id or "", a.department_id or "", a.level)] += 1
+                self._board.add((a.hall_id or "", a.department_id or "", a.level))
                 self.trend.add(a.hall_id or "", a.ts.timestamp())
         self.open_board.add([(p, a) for (p, a), new in zip(keyed, fresh, strict=True) if new or p in rebuilt])
         self.open_board.refresh(touched)
@@ -485,13 +485,10 @@ class IngestWriter:
         return decided
 
     def _publish(self, touched: set[str] | None = None) -> None:
-        board: dict[str, dict[str, dict[str, int]]] = {}
-        for (hall, dept, level), n in sorted(self._board.items()):
-            board.setdefault(hall, {}).setdefault(dept, {})[level] = n
         self.snapshot = Snapshot(
             engine=self.tally.recount(touched),
             open_cases=dict(self.tally.open_cases),
-            board=board,
+            board=self._board.view(),
             open_board=self.open_board.board(),
             events_stored=self._rows,
             quarantine=self._quarantine,

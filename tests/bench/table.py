@@ -113,6 +113,12 @@ HEADLINES: dict[str, Headline] = {
         baseline=("worst_parse_only_client_p99_ms", "parse-only round-trip p99 ms, worst step"),
         ratio=("server_p99_to_parse_only_client_p99", "server p99 ÷ parse-only p99"),
     ),
+    # test_bench_board.py: a commit's board upkeep against the full rebuild it replaced
+    "test_board_upkeep_per_commit": Headline(
+        figure=("per_commit_us", "µs a commit"),
+        baseline=("full_rebuild_per_commit_us", "full rebuild µs a commit"),
+        ratio=("rebuild_over_incremental", "rebuild ÷ this"),
+    ),
     "test_halls_per_node": Headline(("halls_per_node", "city halls at peak per node"), None, (None, "")),
     # test_bench_node.py: a node of two processes against one, the same batches
     "test_node_ingest_one_and_two_processes": _rates(
