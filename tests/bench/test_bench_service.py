@@ -62,6 +62,18 @@ def _pin(cpu: int) -> Callable[[], None] | None:
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
+def _route_bench_config(tmp_path: Path) -> Path:
+    """A service config with its log in ``tmp_path``, the parse-only route on, one admin token."""
+    cfg = tmp_path / "service.yaml"
+    data = {
+        "db": str(tmp_path / "log.db"),
+        "parse_only_route": True,
+        "tokens": [{"token": TOKEN, "role": "admin"}],
+    }
+    cfg.write_text(yaml.safe_dump(data))
+    return cfg
+
+
 async def _blast(url: str, path: str, bodies: list[bytes], concurrency: int) -> float:
     """POST every body with ``concurrency`` connections; returns events/s (100 events a body)."""
     queue = list(reversed(bodies))
@@ -171,14 +183,7 @@ def test_service_ingest_and_latency(benchmark, tmp_path: Path) -> None:
         b"[" + b",".join(ev.encode_event(e) for e in events[i : i + 100]) + b"]"
         for i in range(0, len(events), 100)
     ]
-    cfg = tmp_path / "service.yaml"
-    data = {
-        "db": str(tmp_path / "log.db"),
-        "parse_only_route": True,
-        "tokens": [{"token": TOKEN, "role": "admin"}],
-    }
-    cfg.write_text(yaml.safe_dump(data))
-    server = Server(cfg, preexec=_pin(0))
+    server = Server(_route_bench_config(tmp_path), preexec=_pin(0))
     try:
         server.start()
         url = server.url

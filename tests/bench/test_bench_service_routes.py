@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from engine.contract import events as ev
 from engine.service.halls import partition_of
@@ -39,7 +38,14 @@ from loadtests.rawload import Blast, blast, build_post
 from loadtests.replay_plan import replicate
 from sim.common.scenario import load_scenario
 from sim.hall.world import simulate
-from tests.bench.test_bench_service import TOKEN, _bucket_quantile, _cpu_s, _histogram, _pin
+from tests.bench.test_bench_service import (
+    TOKEN,
+    _bucket_quantile,
+    _cpu_s,
+    _histogram,
+    _pin,
+    _route_bench_config,
+)
 from tests.service_process import Server, free_port
 
 pytestmark = pytest.mark.bench
@@ -105,16 +111,9 @@ def stream() -> list[ev.Event]:
 
 @contextmanager
 def _node(tmp_path: Path, processes: int) -> Iterator[_Node]:
-    cfg = tmp_path / "service.yaml"
-    data = {
-        "db": str(tmp_path / "log.db"),
-        "parse_only_route": True,
-        "tokens": [{"token": TOKEN, "role": "admin"}],
-    }
-    cfg.write_text(yaml.safe_dump(data))
     peer = free_port()
     args = ["--processes", str(processes), "--peer-port", str(peer)] if processes > 1 else []
-    srv = Server(cfg, args=args, preexec=_pin(0) if processes == 1 else None)
+    srv = Server(_route_bench_config(tmp_path), args=args, preexec=_pin(0) if processes == 1 else None)
     try:
         srv.start()
         pin = _pin(1) if processes == 1 else None
