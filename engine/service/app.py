@@ -73,9 +73,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logger.info("service starting: log %s, %d token(s)", config.db, len(config.tokens))
         await svc.writer.start()
+        svc.loop_lag.start()
         try:
             yield
         finally:
+            await svc.loop_lag.stop()
             await svc.writer.stop()
             svc.reader.close()
             logger.info("service stopped")

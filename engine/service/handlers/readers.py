@@ -195,4 +195,5 @@ class ReaderRoutes(ServiceState):
         text += render_quarantine_metrics(self.writer.snapshot.quarantine)
         text += self.writer.heap.render()
         text += self.writer.checkpoints.render()
+        text += self.loop_lag.render()
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

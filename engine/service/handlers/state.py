@@ -37,6 +37,7 @@ from engine.service.node.fanout import NodeDown, NodeRoutes, PeerRefused
 from engine.service.node.layout import NodeLayout
 from engine.service.node.peers import LOCAL_HEADER
 from engine.service.store import EventStore, StoreReader
+from engine.service.upkeep.loop_lag import LoopLag
 from engine.service.writer import IngestWriter
 
 __all__ = ["MAX_PAGE", "SMALL_BODY", "Endpoint", "ServiceState", "json_response", "logger"]
@@ -75,6 +76,7 @@ class ServiceState:
         book = load_rulebook(config.rulebook) if config.rulebook else Rulebook.default()
         self.calendar = book.build_calendar(config.calendar.override())
         self.metrics = Metrics()
+        self.loop_lag = LoopLag()
         self.store = EventStore(config.db)
         self.reader: StoreReader = self.store.reader()
         self.writer = IngestWriter(

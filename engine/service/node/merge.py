@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _SAME_IN_EVERY_PROCESS = ("supsim_calendar_",)
-_LARGEST_OVER_PROCESSES = ("supsim_gc_pause_longest_",)
+_LARGEST_OVER_PROCESSES = ("supsim_gc_pause_longest_", "supsim_event_loop_lag_longest_")
 
 
 class CursorError(ValueError):
