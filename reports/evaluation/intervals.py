@@ -48,7 +48,7 @@ the figure's range:
 Why cutting is sound: the true mean lies in the range, so it lies in the cut interval
 exactly when it lies in the t interval; the cut interval covers as often as the t interval
 does, and no more is claimed. For a skewed non-negative figure (a wait percentile) that is
-about 0.91 with three seeds when the values' coefficient of variation is 0.6 and 0.83 when
+about 0.91 with three seeds when the values' coefficient of variation is 0.66 and 0.83 when
 it is 1.3 (lognormal), the misses on the upper side. The usual cures are worse with three
 replications:
 
