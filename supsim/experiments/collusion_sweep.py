@@ -35,7 +35,7 @@ from reports.evaluation.cartels.features import features_from_bids, tender_featu
 from reports.evaluation.cartels.models import ModelComparison, compare_with_reference, transfer_matrix
 from reports.evaluation.cartels.rings import recover_cartels, ring_scores
 from reports.evaluation.collusion import FIRM_RING_STRATEGIES, evaluate_collusion
-from reports.evaluation.intervals import mean_interval
+from reports.evaluation.intervals import mean_interval, proportion_interval
 from sim.market.scenario import Camouflage, MarketScenario
 from sim.market.world import simulate_market
 
@@ -118,8 +118,20 @@ def seed_study(
     return rows
 
 
+def _pooled_interval(rows: Sequence[dict[str, Any]], hits: str, of: str, what: str) -> list[float] | None:
+    """Wilson 95 % interval of the pooled rate ``Σ hits / Σ of`` from each seed's counts,
+    widened when the seeds disagree more than binomially (``None`` without any trial)."""
+    res = proportion_interval([r[hits] for r in rows], [r[of] for r in rows], what=what)
+    return None if res is None else [round(res[1][0], 6), round(res[1][1], 6)]
+
+
 def summarise_study(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Pooled rates over seeds and the mean, minimum and a 95 % interval of the ARI.
+    """Pooled rates over seeds with 95 % intervals, and the mean, minimum and a 95 % interval
+    of the ARI.
+
+    A pooled rate (tender recall, firm-ring recall, false-positive rate on clean tenders) is a
+    ratio of counts, so its interval is the Wilson interval on the seeds' counts widened for
+    seed-to-seed dispersion (:func:`reports.evaluation.intervals.proportion_interval`).
 
     The ARI's interval is the Student-t interval over seeds with the quantile of the actual
     number of seeds, cut to the ARI's range [-1, 1] (:mod:`reports.evaluation.intervals`):
@@ -139,13 +151,20 @@ def summarise_study(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "seeds": len(rows),
         "clean_tenders": clean,
         "fpr_clean": sum(r["fp_clean"] for r in rows) / clean if clean else None,
+        "fpr_clean_interval": _pooled_interval(rows, "fp_clean", "clean", "clean-tender FPR over seeds"),
         "price_pattern_clean": sum(r["pattern_clean"] for r in rows),
         "price_pattern_clean_rate": sum(r["pattern_clean"] for r in rows) / clean if clean else None,
         "cards_honest": sum(r["cards_honest"] for r in rows),
         "debarred_party_honest": sum(r["debarred_party_honest"] for r in rows),
         "recall": sum(r["flagged_collusive"] for r in rows) / max(sum(r["collusive"] for r in rows), 1),
+        "recall_interval": _pooled_interval(
+            rows, "flagged_collusive", "collusive", "tender recall over seeds"
+        ),
         "recall_firm_rings": sum(r["firm_ring_flagged"] for r in rows)
         / max(sum(r["firm_ring_tenders"] for r in rows), 1),
+        "recall_firm_rings_interval": _pooled_interval(
+            rows, "firm_ring_flagged", "firm_ring_tenders", "firm-ring recall over seeds"
+        ),
         "recall_by_strategy": {k: round(v[0] / v[1], 3) for k, v in sorted(by_strategy.items()) if v[1]},
         "ari_mean": float(ari.mean()) if ari.size else None,
         "ari_interval": None if ari_ci is None else list(ari_ci),

@@ -1,9 +1,10 @@
 """``supsim plan``: staffing levels with replications, the smallest level meeting a target.
 
-Each level is replicated over seeds (replications, not batch means) and every metric is
-reported as the mean with a Student-t 95 % interval cut to the metric's range
+Each level is replicated over seeds (replications, not batch means), with 95 % intervals
 (:mod:`reports.evaluation.intervals`): waits and utilisation (above 1 when demand outruns
-the staff) at or above 0, the overdue rate in [0, 1]. A level *meets* the target when the
+the staff) are the mean over seeds with a Student-t interval whose lower end is raised to 0;
+the overdue rate is overdue / promised cases pooled over seeds with a Wilson interval
+widened for seed-to-seed dispersion, inside [0, 1]. A level *meets* the target when the
 upper end of each interval (the side a planner must defend) satisfies it, so the
 recommendation does not rest on a lucky mean. Window waits come from the window-stage
 model (:mod:`sim.queueing.staffing`); the overdue rate and the waits for a back-office post
@@ -23,7 +24,7 @@ import msgspec
 import numpy as np
 
 from reports.evaluation.intervals import ValueRange, mean_interval
-from reports.evaluation.sweeps.table import Estimate, estimate
+from reports.evaluation.sweeps.table import Estimate, estimate, pooled_estimate
 from reports.render.plots.fonts import PlotText
 from reports.render.text_table import with_header
 from sim.common.scenario import Scenario
@@ -125,16 +126,26 @@ class PlanTable(msgspec.Struct, frozen=True, kw_only=True):
     smallest: int | None
 
 
-def _world_metrics(scenario: Scenario, seed: int, *, post: str | None) -> dict[str, float]:
-    """Figures that need the whole flow (one SimPy world): the overdue rate, and the waits
-    for ``post`` when one is varied."""
+@dataclass(frozen=True, slots=True)
+class _WorldFigures:
+    """One replication's whole-flow figures: overdue of promised cases (counts, which the
+    overdue rate's interval pools) and the varied post's waits (empty without one)."""
+
+    overdue: int
+    promised: int
+    waits: dict[str, float]
+
+
+def _world_metrics(scenario: Scenario, seed: int, *, post: str | None) -> _WorldFigures:
+    """Figures that need the whole flow (one SimPy world): the overdue rate's counts, and the
+    waits for ``post`` when one is varied."""
     from engine.contract import events as ev
     from sim.hall.world import simulate
 
     world = simulate(scenario, seed=seed)
     promised = sum(1 for e in world.events if type(e) is ev.CaseAccepted and e.case_type == "promised")
     overdue = sum(1 for ep in world.truth if ep.kind == "overdue" and not ep.lookalike)
-    out = {"overdue_rate": overdue / promised if promised else 0.0}
+    out: dict[str, float] = {}
     if post is not None:
         ready: dict[str, datetime] = {}
         waits: list[float] = []
@@ -149,7 +160,7 @@ def _world_metrics(scenario: Scenario, seed: int, *, post: str | None) -> dict[s
         arr = np.asarray(waits if waits else [0.0])
         out["post_wait_mean"] = float(arr.mean())
         out["post_wait_p90"] = float(np.quantile(arr, 0.9))
-    return out
+    return _WorldFigures(overdue=overdue, promised=promised, waits=out)
 
 
 def run_plan(
@@ -186,8 +197,11 @@ def run_plan(
         }
         if need_world:
             worlds = [_world_metrics(sc, s, post=post) for s in seeds]
-            for m in worlds[0]:
-                metrics[m] = estimate([w[m] for w in worlds], METRIC_RANGES[m], what=f"{key}={n} {m}")
+            metrics["overdue_rate"] = pooled_estimate(
+                [w.overdue for w in worlds], [w.promised for w in worlds], what=f"{key}={n} overdue_rate"
+            )
+            for m in worlds[0].waits:
+                metrics[m] = estimate([w.waits[m] for w in worlds], METRIC_RANGES[m], what=f"{key}={n} {m}")
         meets = all(t.met(metrics[t.metric]) for t in targets)
         rows.append(PlanRow(level=n, metrics=metrics, meets=meets))
         if progress is not None:
@@ -259,7 +273,7 @@ def render_plan(table: PlanTable) -> str:
     ]
     lines = [
         f"{table.vary}: {len(table.rows)} levels x {table.replications} replications; "
-        "mean [95 % t-interval, cut to range]; waits in working minutes",
+        "mean [95 % interval: t cut to >= 0; overdue rate pooled, Wilson]; waits in working minutes",
         *with_header([table.vary, *cols, "meets"], rows, right=range(len(cols) + 1)),
     ]
     if table.smallest is None:

@@ -1,30 +1,35 @@
 """A sweep's table: each variant's metrics across seeds, the Pareto frontier, the recommendation.
 
-Seeds are the replications, so a variant's figure is the mean over seeds with a Student-t
-95 % interval cut to the metric's range (:mod:`reports.evaluation.intervals`: precision,
-recall and F1 stay in [0, 1], alerts per day at or above 0, latency is signed); seeds where a
-metric is undefined, e.g. precision without any alert, are left out of that metric. The
-Pareto frontier and the recommendation read the same rows the table prints, so the
-recommended variant is always the one the table shows as best.
+Seeds are the replications (:mod:`reports.evaluation.intervals`). Precision and recall are
+ratios of counts, so a variant's figure is the pooled ratio over seeds (``Σ tp / Σ (tp + fp)``,
+``Σ tp / Σ (tp + fn)``) with a Wilson 95 % interval widened for seed-to-seed dispersion: it
+stays in [0, 1] and does not collapse to a point at a recall of 1. The other columns are
+the mean over seeds with a Student-t 95 % interval cut to the metric's range (F1 in [0, 1],
+alerts per day and the delivered-stream figures at or above 0, latency signed); seeds where
+a metric is undefined, e.g. latency without any hit, are left out of that metric, and a seed
+without alerts adds no trials to precision. The Pareto frontier and the recommendation read
+the same rows the table prints, so the recommended variant is always the one the table shows
+as best.
 
-Recommendation: among variants meeting the goal's constraint (mean precision at least
-``min_precision``, or mean alerts per working day at most ``max_alerts_per_day``), the
-highest mean recall; ties go to the lower (earlier) median latency, then the higher
-precision, then fewer alerts per day, then grid order.
+Recommendation: among variants meeting the goal's constraint (precision at least
+``min_precision``, or mean alerts per working day at most ``max_alerts_per_day``), the highest
+recall; ties go to the lower (earlier) median latency, then the higher precision, then fewer
+alerts per day, then grid order.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
-from reports.evaluation.intervals import ValueRange, mean_interval
+from reports.evaluation.intervals import ValueRange, mean_interval, proportion_interval
 from reports.evaluation.sweeps.grid import Goal, Variant
-from reports.evaluation.sweeps.score import SeedResult
+from reports.evaluation.sweeps.score import SeedResult, SeedScore
 
 __all__ = [
+    "COUNTED",
     "DELIVERED_RANGES",
     "METRICS",
     "METRIC_RANGES",
@@ -34,6 +39,7 @@ __all__ = [
     "build_table",
     "estimate",
     "is_delivered",
+    "pooled_estimate",
     "recommend",
 ]
 
@@ -47,6 +53,12 @@ METRIC_RANGES: dict[str, ValueRange] = {
     "latency_p50_h": "real",
     "alerts_per_day": "nonnegative",
 }
+#: Columns that are a ratio of counts: their figure is pooled over seeds (:func:`pooled_estimate`),
+#: successes and trials from a seed's score.
+COUNTED: dict[str, Callable[[SeedScore], tuple[int, int]]] = {
+    "precision": lambda s: (s.tp, s.tp + s.fp),
+    "recall": lambda s: (s.tp, s.tp + s.fn),
+}
 #: Columns measured only on the delivered stream (see :class:`Row`).
 DELIVERED_RANGES: dict[str, ValueRange] = {
     "data_false_alarms_per_1000": "nonnegative",
@@ -56,6 +68,9 @@ DELIVERED_RANGES: dict[str, ValueRange] = {
 
 
 class Estimate(msgspec.Struct, frozen=True, kw_only=True):
+    """A figure over seeds: the mean (pooled ratio for a :data:`COUNTED` column) and its 95 %
+    interval; ``n`` seeds where the figure was defined (had trials, for a pooled one)."""
+
     mean: float | None
     lo: float | None
     hi: float | None
@@ -98,6 +113,23 @@ def estimate(values: Sequence[float | None], value_range: ValueRange, *, what: s
     if ci is None:
         return Estimate(mean=round(mean, 6), lo=None, hi=None, n=len(xs))
     return Estimate(mean=round(mean, 6), lo=round(ci[0], 6), hi=round(ci[1], 6), n=len(xs))
+
+
+def pooled_estimate(successes: Sequence[int], trials: Sequence[int], *, what: str = "proportion") -> Estimate:
+    """Pooled proportion of per-seed counts and its Wilson interval widened for dispersion
+    (:func:`reports.evaluation.intervals.proportion_interval`): undefined without any trial."""
+    res = proportion_interval(successes, trials, what=what)
+    if res is None:
+        return Estimate(mean=None, lo=None, hi=None, n=0)
+    p, (lo, hi) = res
+    return Estimate(mean=round(p, 6), lo=round(lo, 6), hi=round(hi, 6), n=sum(1 for t in trials if t > 0))
+
+
+def _column(scores: Sequence[SeedScore], name: str, what: str) -> Estimate:
+    if name in COUNTED:
+        counts = [COUNTED[name](s) for s in scores]
+        return pooled_estimate([c[0] for c in counts], [c[1] for c in counts], what=what)
+    return estimate([getattr(s, name) for s in scores], METRIC_RANGES[name], what=what)
 
 
 def _flat(variant: Variant) -> dict[str, float]:
@@ -169,12 +201,7 @@ def build_table(variants: Sequence[Variant], results: Sequence[SeedResult], goal
     rows: list[Row] = []
     for v, variant in enumerate(variants):
         scores = [r.scores[v] for r in results]
-        est = {
-            name: estimate(
-                [getattr(s, name) for s in scores], METRIC_RANGES[name], what=f"variant {v} {name}"
-            )
-            for name in METRICS
-        }
+        est = {name: _column(scores, name, f"variant {v} {name}") for name in METRICS}
         row = Row(
             index=v,
             params=_flat(variant),

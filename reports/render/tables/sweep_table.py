@@ -42,7 +42,7 @@ def render_sweep(table: SweepTable) -> str:
         rows.append(cells)
     lines = [
         f"{len(table.rows)} variants x {len(table.seeds)} seeds; "
-        "mean [95 % t-interval across seeds, cut to range]",
+        "precision, recall: pooled over seeds [95 % Wilson]; others: mean [95 % t, cut to range]",
         *with_header(["", *names, *figures], rows, right=range(1, len(names) + len(figures) + 1)),
     ]
     front = "recall, DQ false alarms, delay p50" if delivered else "precision, recall, latency"
