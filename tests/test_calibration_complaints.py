@@ -60,6 +60,7 @@ def test_figures_count_received_closed_and_the_officials_dealt_with() -> None:
         "substantiated_share": 0.75,
         "officials_dealt_with": 1.0,
         "dealt_with_share": 0.25,
+        "person_times": 2.0,  # S1 suspended twice: two person-times, one person
     }
 
 

@@ -59,6 +59,8 @@ def test_figures_count_visits_problems_namings_and_notices() -> None:
         "problems_per_inspection": 1.0,
         "named_per_inspection": 0.5,
         "notices_per_problem": 0.25,
+        "corrections": 1.0,  # the notices under the report's word
+        "criticised_units": 2.0,  # the namings under the report's word
     }
 
 

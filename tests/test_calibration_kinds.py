@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from engine.core import Engine
 from engine.replay import fixed_clock
+from reports.evaluation.calibration.complaint_metrics import complaint_run_figures
+from reports.evaluation.calibration.inspection_metrics import inspection_run_figures
 from reports.evaluation.calibration.metrics import run_figures
 from reports.evaluation.calibration.targets import TargetsError, decode_targets
 from sim.common.scenario import load_scenario
@@ -51,9 +54,7 @@ def test_new_kinds_are_accepted_by_a_targets_file() -> None:
     assert len(decode_targets(f"place: p\nfigures:\n{figures}\n").figures) == len(kinds)
 
 
-@pytest.mark.parametrize(
-    "kind", ["corrections", "supervision_suggestions", "criticised_units", "person_times"]
-)
+@pytest.mark.parametrize("kind", ["supervision_suggestions"])
 def test_kinds_the_world_cannot_measure_are_refused_by_name(kind: str) -> None:
     with pytest.raises(TargetsError) as err:
         decode_targets(
@@ -61,3 +62,22 @@ def test_kinds_the_world_cannot_measure_are_refused_by_name(kind: str) -> None:
         )
     text = str(err.value)
     assert "t.yaml" in text and "$.figures[0].metric" in text and f"{kind!r} cannot be simulated" in text
+
+
+def test_follow_up_kinds_are_read_off_the_complaint_and_inspection_events() -> None:
+    """corrections, criticised_units and person_times: accepted by a targets file and measured."""
+    kinds = ["corrections", "criticised_units", "person_times"]
+    figures = "\n".join(f"  - {{id: f{i}, metric: {k}, value: 1, basis: count}}" for i, k in enumerate(kinds))
+    text = f"place: p\nperiod: {{calendar_days: 365}}\nfigures:\n{figures}\n"
+    assert [f.metric for f in decode_targets(text).figures] == kinds
+    base = load_scenario(ROOT / "scenarios" / "complaints.yaml")
+    events = simulate(msgspec.structs.replace(base, days=60)).events
+    inspections, complaints = inspection_run_figures(events), complaint_run_figures(events)
+    assert inspections["corrections"] == inspections["rectification_notices"]
+    assert inspections["criticised_units"] == inspections["units_named"]
+    assert inspections["criticised_units"] is not None and inspections["criticised_units"] > 0
+    suspensions = complaints["person_times"]
+    dealt_with = complaints["officials_dealt_with"]
+    substantiated = complaints["complaints_substantiated"]
+    assert suspensions is not None and dealt_with is not None and substantiated is not None
+    assert 0 < dealt_with <= suspensions <= substantiated  # people <= suspensions <= substantiated complaints

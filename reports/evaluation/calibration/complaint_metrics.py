@@ -10,6 +10,9 @@ them: they show as n/a rather than as zeros a hall never claimed.
 "People dealt with" is read as the distinct officials named in a complaint whose finding is
 ``substantiated`` (the people 一次投诉查实待岗 suspends); a complaint about a unit deals with
 nobody. The shares are over the complaints received, as the published figures are.
+``person_times`` (人次 of accountability) counts the suspensions instead of the people: every
+complaint naming an official and found substantiated, so an official suspended twice counts
+twice. Other accountability (a unit's warning, a demerit after an inspection) is not simulated.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ COMPLAINT_METRICS: dict[str, str] = {
     "substantiated_share": "complaints found substantiated / complaints received",
     "officials_dealt_with": "distinct officials named in a complaint found substantiated (处理人数)",
     "dealt_with_share": "officials dealt with / complaints received",
+    "person_times": "suspensions of named officials after substantiated complaints (人次 of accountability)",
 }
 
 
@@ -45,7 +49,8 @@ def complaint_run_figures(events: Sequence[ev.Event]) -> dict[str, float | None]
             named[e.complaint_id] = e.staff_id
         elif isinstance(e, ev.ComplaintAnswered):
             first.setdefault(e.complaint_id, e.finding)
-    dealt = {s for cid, f in first.items() if f == "substantiated" and (s := named.get(cid)) is not None}
+    suspended = [s for cid, f in first.items() if f == "substantiated" and (s := named.get(cid)) is not None]
+    dealt = set(suspended)
     n = float(figs.received)
     return {
         "complaints": n,
@@ -55,4 +60,5 @@ def complaint_run_figures(events: Sequence[ev.Event]) -> dict[str, float | None]
         "substantiated_share": round(figs.substantiated / n, 6),
         "officials_dealt_with": float(len(dealt)),
         "dealt_with_share": round(len(dealt) / n, 6),
+        "person_times": float(len(suspended)),
     }

@@ -12,6 +12,11 @@ bulletin (通报), a unit named on two visits counting twice: a bulletin is issu
 published count is its entries. The other reading, distinct units, is not offered: it saturates
 at a hall's departments and does not scale with the period, so no count basis could compare it.
 The shares are per visit and per problem, the way a scenario's rates are set.
+
+Two published kinds are these counts under the names reports give them: ``corrections``
+(整改, the rectifications ordered) are the rectification notices, and ``criticised_units``
+(通报批评) are the namings. They are the same numbers, offered so that a targets file can keep
+the report's own word; a file should not claim both names of one figure.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ INSPECTION_METRICS: dict[str, str] = {
     "problems_per_inspection": "problems found / inspections",
     "named_per_inspection": "namings / inspections",
     "notices_per_problem": "rectification notices / problems found",
+    "corrections": "rectifications ordered (整改): the rectification notices under the report's word",
+    "criticised_units": "units criticised in a bulletin (通报批评): the namings under the report's word",
 }
 
 
@@ -46,6 +53,8 @@ def inspection_run_figures(events: Sequence[ev.Event]) -> dict[str, float | None
         "inspection_problems": float(figs.problems),
         "units_named": float(figs.units_named),
         "rectification_notices": float(figs.rectification_notices),
+        "corrections": float(figs.rectification_notices),
+        "criticised_units": float(figs.units_named),
         "problems_per_inspection": round(figs.problems / n, 6),
         "named_per_inspection": round(figs.units_named / n, 6),
         "notices_per_problem": round(figs.rectification_notices / figs.problems, 6)

@@ -7,11 +7,11 @@ counted apart, with the instant completion rate; and the time-limit alerts split
 (the limit passed with the case open: ``deadline.overdue``, a yellow card), which a report
 may count separately. All are read off the event stream and the alerts, as a bureau would.
 
-What the simulated world cannot produce is refused by name (:data:`UNSIMULATED`): the
-bureau's own follow-up (rectification orders, supervision suggestions, criticised units,
-person-times of accountability) is decided by people after an alert, and nothing in the
-simulation models it. A targets file naming one fails on load with the reason rather than
-showing ``n/a`` forever.
+What the simulated world cannot produce is refused by name (:data:`UNSIMULATED`), so a targets
+file naming it fails on load with the reason rather than showing ``n/a`` forever. Three of
+the bureau's follow-up kinds are read elsewhere now that the complaints and inspections worlds
+make them: ``corrections`` and ``criticised_units`` off the inspection events
+(:mod:`.inspection_metrics`), ``person_times`` off the complaint events (:mod:`.complaint_metrics`).
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ KIND_METRICS: dict[str, str] = {
 
 #: Published kinds the simulated world cannot measure, and why.
 UNSIMULATED: dict[str, str] = {
-    "corrections": "rectification orders (整改) are issued by the bureau after an alert, not simulated",
-    "supervision_suggestions": "supervision suggestions (监察建议) are the bureau's follow-up, not simulated",
-    "criticised_units": "criticised units (通报批评) are a disciplinary decision, not simulated",
-    "person_times": "person-times (人次) of accountability are disciplinary decisions, not simulated",
+    "supervision_suggestions": (
+        "supervision suggestions (监察建议) are written by the bureau to a unit after a case or an "
+        "inspection; neither world issues them (an inspection's follow-up is a rectification notice: "
+        "`corrections`)"
+    ),
 }
 
 
