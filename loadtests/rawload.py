@@ -117,17 +117,18 @@ async def _run(host: str, requests: Sequence[Request], connections: int, rate: f
     by_port: dict[int, list[tuple[int, bytes]]] = {}
     for i, (port, raw) in enumerate(requests):
         by_port.setdefault(port, []).append((i, raw))
-    conns: list[tuple[_Answers, list[tuple[int, bytes]]]] = []
-    for port, queue in by_port.items():
+    conns: list[tuple[_Answers, int]] = []
+    for port in by_port:
         for _ in range(connections):
             _, proto = await loop.create_connection(_Answers, host, port)
-            conns.append((proto, queue))
+            conns.append((proto, port))
     result = Blast()
     cpu0 = _cpu_s()
     t0 = time.perf_counter()
     taken = dict.fromkeys(by_port, 0)
 
-    async def worker(proto: _Answers, port: int, queue: list[tuple[int, bytes]]) -> None:
+    async def worker(proto: _Answers, port: int) -> None:
+        queue = by_port[port]
         while taken[port] < len(queue):
             i, raw = queue[taken[port]]
             taken[port] += 1
@@ -141,8 +142,7 @@ async def _run(host: str, requests: Sequence[Request], connections: int, rate: f
             result.statuses[status] = result.statuses.get(status, 0) + 1
 
     try:
-        ports = [port for port in by_port for _ in range(connections)]
-        await asyncio.gather(*(worker(p, port, q) for (p, q), port in zip(conns, ports, strict=True)))
+        await asyncio.gather(*(worker(proto, port) for proto, port in conns))
     finally:
         result.wall_s = time.perf_counter() - t0
         result.client_cpu_s = _cpu_s() - cpu0

@@ -48,9 +48,10 @@ class CellCounts:
     that ever had an alert, so a commit's upkeep grew with the halls (41 ms a commit with
     1,536 halls × 12 departments × 3 levels, measured; a service running for months reaches
     that). Here a view rebuilds only the halls whose counts changed since the last one, and
-    the rest is a shallow copy. A hall's nested dict is never changed once published (a
-    changed hall gets a new one), so a reader holding an older view sees it whole. Views are
-    sorted by hall, department and level, and leave out cells at zero, as the sorted rebuild did.
+    the rest is a shallow copy (none when nothing changed). Neither a view nor a hall's nested
+    dict is changed once published (a changed hall gets a new one in a new view), so a reader
+    holding an older view sees it whole. Views are sorted by hall, department and level, and
+    leave out cells at zero, as the sorted rebuild did.
     """
 
     def __init__(self) -> None:
@@ -73,8 +74,10 @@ class CellCounts:
             self.add(cell, -n)
 
     def view(self) -> dict[str, dict[str, dict[str, int]]]:
-        """hall → department → level → count, for the cells not at zero (a new dict; see the class)."""
-        views = dict(self._views)
+        """hall → department → level → count, for the cells not at zero (never changed afterwards)."""
+        if not self._dirty:
+            return self._views
+        views = dict(self._views)  # the published one stays as it was
         added = False
         for hall in self._dirty:
             out: dict[str, dict[str, int]] = {}
@@ -88,7 +91,7 @@ class CellCounts:
                 views.pop(hall, None)
         self._dirty.clear()
         self._views = dict(sorted(views.items())) if added else views
-        return dict(self._views)
+        return self._views
 
 
 class ClosedTally(NamedTuple):

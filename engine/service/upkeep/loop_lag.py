@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from engine.service.metrics import Histogram
 
 __all__ = ["LAG_BUCKETS", "LoopLag"]
-
-logger = logging.getLogger(__name__)
 
 #: Upper bounds (seconds) of the lag histogram's buckets.
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
