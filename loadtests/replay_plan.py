@@ -61,7 +61,7 @@ RENAMED_FIELDS = frozenset(
         "event_id", "hall_id", "case_id", "department_id", "staff_id", "approver_id", "window_id",
         "camera_id", "source_id", "tender_id", "bidder_id", "expert_id", "winner_id", "tenderer_id",
         "agent_id", "certificate_no", "notice_id", "complaint_id", "inspection_id", "finding_id",
-        "rectification_id", "review_id", "invitee", "invited",
+        "rectification_id", "review_id", "invitee", "invited", "suggestion_id", "finding_ids",
     }
 )  # fmt: skip
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)

@@ -50,6 +50,15 @@ def test_figures_count_visits_problems_namings_and_notices() -> None:
         *_visit("V2", 2, "D1", [(True, False)]),  # the same unit named again: a second naming
         *_visit("V3", 3, "D2", [(False, False)]),
         *_visit("V4", 4, "D2", []),
+        ev.SupervisionSuggested(
+            event_id="V3.s",
+            ts=T0 + timedelta(days=5),
+            hall_id="H1",
+            inspection_id="V3",
+            department_id="D2",
+            suggestion_id="V3.s",
+            finding_ids=("V3.f0",),
+        ),
     ]
     assert inspection_run_figures(events) == {
         "inspections": 4.0,
@@ -61,6 +70,7 @@ def test_figures_count_visits_problems_namings_and_notices() -> None:
         "notices_per_problem": 0.25,
         "corrections": 1.0,  # the notices under the report's word
         "criticised_units": 2.0,  # the namings under the report's word
+        "supervision_suggestions": 1.0,
     }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from engine.contract import events as ev
 from engine.core import Engine
 from engine.replay import fixed_clock
 from reports.evaluation.calibration.complaint_metrics import complaint_run_figures
@@ -54,7 +55,7 @@ def test_new_kinds_are_accepted_by_a_targets_file() -> None:
     assert len(decode_targets(f"place: p\nfigures:\n{figures}\n").figures) == len(kinds)
 
 
-@pytest.mark.parametrize("kind", ["supervision_suggestions"])
+@pytest.mark.parametrize("kind", ["website_visits", "rejected_vouchers"])
 def test_kinds_the_world_cannot_measure_are_refused_by_name(kind: str) -> None:
     with pytest.raises(TargetsError) as err:
         decode_targets(
@@ -65,8 +66,8 @@ def test_kinds_the_world_cannot_measure_are_refused_by_name(kind: str) -> None:
 
 
 def test_follow_up_kinds_are_read_off_the_complaint_and_inspection_events() -> None:
-    """corrections, criticised_units and person_times: accepted by a targets file and measured."""
-    kinds = ["corrections", "criticised_units", "person_times"]
+    """corrections, criticised_units, supervision_suggestions and person_times: accepted and measured."""
+    kinds = ["corrections", "criticised_units", "supervision_suggestions", "person_times"]
     figures = "\n".join(f"  - {{id: f{i}, metric: {k}, value: 1, basis: count}}" for i, k in enumerate(kinds))
     text = f"place: p\nperiod: {{calendar_days: 365}}\nfigures:\n{figures}\n"
     assert [f.metric for f in decode_targets(text).figures] == kinds
@@ -76,6 +77,8 @@ def test_follow_up_kinds_are_read_off_the_complaint_and_inspection_events() -> N
     assert inspections["corrections"] == inspections["rectification_notices"]
     assert inspections["criticised_units"] == inspections["units_named"]
     assert inspections["criticised_units"] is not None and inspections["criticised_units"] > 0
+    suggested = inspections["supervision_suggestions"]
+    assert suggested == sum(1 for e in events if isinstance(e, ev.SupervisionSuggested)) and suggested > 0
     suspensions = complaints["person_times"]
     dealt_with = complaints["officials_dealt_with"]
     substantiated = complaints["complaints_substantiated"]

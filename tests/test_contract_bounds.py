@@ -83,6 +83,7 @@ def valid(kind: str) -> dict[str, Any]:
                                             "deadline_days": 10.0},
         "inspection.rectification_verified": {**visit, "rectification_id": "R1", "rectified": True,
                                               "verified_by": "A1"},
+        "inspection.suggestion_issued": {**visit, "suggestion_id": "S1", "finding_ids": ["F1"]},
         "joint_review.convened": {**case, "review_id": "R1", "invited": ["D2", "D3"]},
         "joint_review.opinion": {**case, "review_id": "R1", "invitee": "D2", "opinion": "consent",
                                  "written": True},

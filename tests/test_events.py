@@ -140,6 +140,7 @@ def _inspection_samples() -> list[ev.Event]:
         ev.RectificationVerified(
             event_id="v4", ts=T0, rectification_id="R1", rectified=True, verified_by="A1", **visit
         ),
+        ev.SupervisionSuggested(event_id="v5", ts=T0, suggestion_id="S1", finding_ids=("F1",), **visit),
     ]
 
 
@@ -264,7 +265,7 @@ def test_alert_and_truth_files_round_trip_and_name_bad_lines(tmp_path: Path) -> 
 
 def test_the_inspection_event_table_holds_every_inspection_kind() -> None:
     kinds = {t for t in ev.EVENT_TYPES if t.__struct_config__.tag.startswith("inspection.")}
-    assert set(ev.INSPECTION_EVENT_TYPES) == kinds and len(kinds) == len(ev.INSPECTION_EVENT_TYPES) == 4
+    assert set(ev.INSPECTION_EVENT_TYPES) == kinds and len(kinds) == len(ev.INSPECTION_EVENT_TYPES) == 5
 
 
 def test_the_complaint_event_table_holds_every_complaint_kind() -> None:

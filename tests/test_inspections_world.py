@@ -32,6 +32,7 @@ SPEC = Inspections(
     per_month=12.0,
     problems_per_visit=1.0,
     notice_share=0.5,
+    suggestion_share=0.6,
     misconduct=InspectionMisconduct(overdue=0.3, named_again=0.4),
     lookalikes=InspectionLookalikes(last_day=0.3, named_after_13_months=0.4),
 )
@@ -74,6 +75,28 @@ def test_visits_are_by_groups_of_two_or_three_and_notices_follow_their_findings(
     assert notices and all(n.finding_id in found and n.ts > found[n.finding_id] for n in notices)
     verified = {e.rectification_id: e.ts for e in world.events if isinstance(e, ev.RectificationVerified)}
     assert all(verified[n.rectification_id] > n.ts for n in notices if n.rectification_id in verified)
+
+
+def test_suggestions_follow_visits_about_findings_without_a_notice(world: SimResult) -> None:
+    findings = {e.finding_id: e for e in world.events if isinstance(e, ev.InspectionFinding)}
+    noticed = {e.finding_id for e in world.events if isinstance(e, ev.RectificationIssued)}
+    visits = {e.inspection_id: e.ts for e in world.events if isinstance(e, ev.InspectionPerformed)}
+    suggestions = [e for e in world.events if isinstance(e, ev.SupervisionSuggested)]
+    assert suggestions
+    for s in suggestions:
+        assert s.ts > visits[s.inspection_id]
+        assert all(findings[f].inspection_id == s.inspection_id and f not in noticed for f in s.finding_ids)
+    # visits that could get one: some findings without a notice (the run's last days aside)
+    eligible = {f.inspection_id for f in findings.values() if f.finding_id not in noticed}
+    assert 0.4 < len(suggestions) / len(eligible) < 0.8  # suggestion_share 0.6
+
+
+def test_suggestions_change_no_other_event_nor_the_truth(world: SimResult) -> None:
+    base = load_scenario(SMOKE)
+    none = msgspec.structs.replace(SPEC, suggestion_share=0.0)
+    without = simulate(msgspec.structs.replace(base, days=60, inspections=none))
+    assert [e for e in world.events if not isinstance(e, ev.SupervisionSuggested)] == without.events
+    assert world.truth == without.truth
 
 
 def test_over_a_year_and_a_half_the_rules_find_every_violation_and_no_look_alike() -> None:
@@ -154,7 +177,7 @@ def test_a_run_that_starts_and_ends_mid_month_sees_only_its_share_of_those_month
     spec = Inspections(per_month=200.0, round_days=1)
     counts = []
     for seed in range(5):
-        natural, injected = np.random.default_rng(seed).spawn(2)
-        counts.append(len(draw_visits(spec, hall, calendar, start, end, natural, injected)))
+        natural, injected, suggestions = np.random.default_rng(seed).spawn(3)
+        counts.append(len(draw_visits(spec, hall, calendar, start, end, natural, injected, suggestions)))
     months = 91 / 30.4375
     assert 0.85 * 200 * months < np.mean(counts) < 1.1 * 200 * months

@@ -101,6 +101,7 @@ __all__ = [
     "StepCompleted",
     "StepSpec",
     "StepStarted",
+    "SupervisionSuggested",
     "TenderAwarded",
     "TenderPublished",
     "TenderingEvent",
@@ -172,6 +173,7 @@ from engine.contract.events_inspections import (
     InspectionProblem,
     RectificationIssued,
     RectificationVerified,
+    SupervisionSuggested,
 )
 from engine.contract.events_joint_reviews import (
     JOINT_REVIEW_EVENT_TYPES,

@@ -7,8 +7,9 @@ people who film covertly and check nine kinds of problem; a finding goes out as 
 suggestion or is named in the efficiency bulletin (通报), and a unit named twice in twelve months
 loses its annual award eligibility. A supervision centre can only judge the rectification
 deadline and count the namings if the complaints and inspection platform reports the visit, each
-finding (with whether it was named), each rectification notice with its deadline, and the
-verification of the rectification, each with its instant.
+finding (with whether it was named), each rectification notice with its deadline, the
+verification of the rectification, and each supervision suggestion (监察建议) written to the unit,
+each with its instant.
 
 Every inspection event names the hall whose supervision centre ran the inspection and the unit
 (department) inspected: the live service partitions engines by hall, as for complaints.
@@ -30,6 +31,7 @@ __all__ = [
     "InspectionProblem",
     "RectificationIssued",
     "RectificationVerified",
+    "SupervisionSuggested",
 ]
 
 #: The nine problem kinds an inspection checks. The reports name nine and list five of them
@@ -89,7 +91,27 @@ class RectificationVerified(_InspectionEvent, frozen=True, tag="inspection.recti
     verified_by: Id
 
 
-InspectionEvent = InspectionPerformed | InspectionFinding | RectificationIssued | RectificationVerified
+class SupervisionSuggested(_InspectionEvent, frozen=True, tag="inspection.suggestion_issued"):
+    """监察建议: the bureau wrote to the unit about ``finding_ids`` of the visit, with no deadline.
+
+    Why apart from the notice: reports count the two apart. A rectification notice (整改通知)
+    orders a rectification by a deadline the centre then checks; a supervision suggestion asks the
+    unit to improve what the findings show (procedure, staffing, training) and sets no deadline, so
+    no rule judges it: it is counted, as the published figures count it.
+    """
+
+    suggestion_id: Id
+    finding_ids: Annotated[tuple[Id, ...], Meta(min_length=1, max_length=64)]
+    note: Text = ""
+
+
+InspectionEvent = (
+    InspectionPerformed
+    | InspectionFinding
+    | RectificationIssued
+    | RectificationVerified
+    | SupervisionSuggested
+)
 
 #: Every inspection event type, for tables keyed by type (dispatch, sources, token scopes).
 INSPECTION_EVENT_TYPES: tuple[type[_InspectionEvent], ...] = (
@@ -97,4 +119,5 @@ INSPECTION_EVENT_TYPES: tuple[type[_InspectionEvent], ...] = (
     InspectionFinding,
     RectificationIssued,
     RectificationVerified,
+    SupervisionSuggested,
 )

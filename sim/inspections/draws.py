@@ -44,6 +44,8 @@ class Visit:
     follow_up_of: str | None = None
     #: for a named visit of the monthly round: (kind, calendar days later) of a follow-up naming
     again: tuple[str, float] | None = None
+    #: supervision suggestion (监察建议): (working days after the visit, the findings it is about)
+    suggestion: tuple[float, list[str]] | None = None
 
 
 def _month_days(calendar: WorkingCalendar, start: date, end: date) -> list[tuple[list[date], float]]:
@@ -79,8 +81,12 @@ def draw_visits(
     end: datetime,
     natural: np.random.Generator,
     misconduct: np.random.Generator,
+    suggestions: np.random.Generator,
 ) -> list[Visit]:
-    """The monthly rounds' visits of ``hall`` within ``[start, end)``, in time order."""
+    """The monthly rounds' visits of ``hall`` within ``[start, end)``, in time order.
+
+    ``suggestions`` draws only whether (and when) a visit is followed by a supervision
+    suggestion, so a scenario's ``suggestion_share`` leaves every other draw unchanged."""
     day = float(calendar.day_seconds)
     tz = calendar.tz
     depts = [d.id for d in hall.departments]
@@ -128,6 +134,15 @@ def draw_visits(
                     again = ("named_again", months * _MONTH_DAYS)
                 elif u < mc.named_again + lk.named_after_13_months:
                     again = ("named_after_13_months", 0.0)
+            suggestion = None
+            unnoticed = [f.finding_id for f in findings if f.notice is None]
+            if unnoticed:
+                u, w = suggestions.random(), suggestions.random()
+                if u < spec.suggestion_share:
+                    wait = spec.suggestion_days
+                    suggestion = (wait.min + w * (wait.max - wait.min), unnoticed)
             if start_x <= x < end_x:
-                out.append(Visit(vid, hall.id, dept, float(x), group, findings, named, None, again))
+                out.append(
+                    Visit(vid, hall.id, dept, float(x), group, findings, named, None, again, suggestion)
+                )
     return out

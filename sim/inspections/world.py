@@ -4,10 +4,12 @@ Each visit is one process: the group arrives unannounced (``inspection.performed
 findings (``inspection.finding``, naming the unit in the bulletin or not), and each finding with a
 rectification notice starts a process of its own: the notice (``inspection.rectification_issued``,
 with its working-day deadline), then the verification of the rectification
-(``inspection.rectification_verified``). A named visit may start a follow-up: the same unit visited
-and named again some months later (within twelve months: a violation; thirteen months later: a
-look-alike). Injected lateness and the look-alikes are placed against the deadline on the run's
-calendar, so the stream carries exactly the situation the truth records.
+(``inspection.rectification_verified``). A visit whose findings got no notice may be followed
+by a supervision suggestion (``inspection.suggestion_issued``). A named visit may start a
+follow-up: the same unit visited and named again some months later (within twelve months: a
+violation; thirteen months later: a look-alike). Injected lateness and the look-alikes are
+placed against the deadline on the run's calendar, so the stream carries exactly the situation
+the truth records.
 
 The layer has its own generators, spawned from the scenario seed under a key of their own
 (:data:`STREAM_KEY`), so adding the section changes nothing in the hall's or the complaints'
@@ -31,6 +33,7 @@ from engine.contract.events import (
     InspectionPerformed,
     RectificationIssued,
     RectificationVerified,
+    SupervisionSuggested,
 )
 from sim.common.clock import SimClock
 from sim.common.hall_model import HallModel
@@ -100,6 +103,28 @@ class _Flow:
                 self.env.process(self.notice(v, f, record))
         if v.again is not None and v.findings:
             self.env.process(self.follow_up(v))
+        if v.suggestion is not None:
+            self.env.process(self.suggest(v))
+
+    def suggest(self, v: Visit) -> simpy.events.ProcessGenerator:
+        """The bureau's supervision suggestion about the visit's findings that got no notice.
+
+        Its event id is the visit's with ``.S`` rather than the next of the visit's sequence, so
+        a scenario that adds suggestions renumbers none of the other events."""
+        assert v.suggestion is not None
+        delay, findings = v.suggestion
+        yield self.env.timeout(self.clock.delay(self.env.now, delay * self.day))
+        self.out.append(
+            SupervisionSuggested(
+                event_id=f"{v.visit_id}.S",
+                ts=self.clock.dt(self.env.now),
+                hall_id=v.hall_id,
+                inspection_id=v.visit_id,
+                department_id=v.department_id,
+                suggestion_id=f"{v.visit_id}-S",
+                finding_ids=tuple(findings),
+            )
+        )
 
     def notice(self, v: Visit, f: Finding, record: Callable[..., None]) -> simpy.events.ProcessGenerator:
         assert f.notice is not None
@@ -160,7 +185,8 @@ def simulate_inspections(
     rng: np.random.Generator,
 ) -> InspectionWorld:
     """Inspection events and truth for ``halls`` over the run ``[start, end)``."""
-    r_natural, r_misconduct = rng.spawn(2)
+    # the third child is new: spawning it leaves the first two (and their draws) as they were
+    r_natural, r_misconduct, r_suggestions = rng.spawn(3)
     clock = SimClock(calendar, start, end)
     env = simpy.Environment()
     out: list[Event] = []
@@ -168,7 +194,7 @@ def simulate_inspections(
     kinds: dict[str, str] = {}
     n_visits = 0
     for hall in halls:
-        visits = draw_visits(spec, hall, calendar, start, end, r_natural, r_misconduct)
+        visits = draw_visits(spec, hall, calendar, start, end, r_natural, r_misconduct, r_suggestions)
         for v in visits:
             env.process(flow.visit(v))
             for f in v.findings:

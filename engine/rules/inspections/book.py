@@ -3,7 +3,8 @@
 Why a state family of its own: the inspection rules key on rectification notices (the deadline)
 and, across visits, on units (the namings), not on approval cases or complaints. The runtime
 applies each inspection event to :class:`InspectionBook` first and hands the rules the updated
-state: a :class:`VisitState` for ``inspection.performed`` and ``inspection.finding``, a
+state: a :class:`VisitState` for ``inspection.performed``, ``inspection.finding`` and
+``inspection.suggestion_issued``, a
 :class:`RectificationState` for the notice and its verification. Nothing is forgotten: a notice
 verified as not rectified stays open, and the visits are few (about a hundred a year per hall).
 
@@ -32,6 +33,8 @@ class VisitState:
     department_id: str
     performed: datetime | None = None
     findings: int = 0
+    #: supervision suggestions (监察建议) written to the unit after the visit: counted, never judged
+    suggestions: int = 0
 
 
 @dataclass(slots=True)
@@ -67,7 +70,7 @@ class InspectionBook:
 
     def apply(self, event: Any) -> VisitState | RectificationState:
         cls = event.__class__
-        if cls is ev.InspectionPerformed or cls is ev.InspectionFinding:
+        if cls is ev.InspectionPerformed or cls is ev.InspectionFinding or cls is ev.SupervisionSuggested:
             v = self.visits.get(event.inspection_id)
             if v is None:
                 v = self.visits[event.inspection_id] = VisitState(
@@ -75,8 +78,10 @@ class InspectionBook:
                 )
             if cls is ev.InspectionPerformed:
                 v.performed = event.ts
-            else:
+            elif cls is ev.InspectionFinding:
                 v.findings += 1
+            else:
+                v.suggestions += 1
             return v
         r = self.rectifications.get(event.rectification_id)
         if r is None:

@@ -39,6 +39,7 @@ INSPECTION_METRICS: dict[str, str] = {
     "notices_per_problem": "rectification notices / problems found",
     "corrections": "rectifications ordered (整改): the rectification notices under the report's word",
     "criticised_units": "units criticised in a bulletin (通报批评): the namings under the report's word",
+    "supervision_suggestions": "supervision suggestions written to units after visits (监察建议)",
 }
 
 
@@ -55,6 +56,7 @@ def inspection_run_figures(events: Sequence[ev.Event]) -> dict[str, float | None
         "rectification_notices": float(figs.rectification_notices),
         "corrections": float(figs.rectification_notices),
         "criticised_units": float(figs.units_named),
+        "supervision_suggestions": float(figs.suggestions),
         "problems_per_inspection": round(figs.problems / n, 6),
         "named_per_inspection": round(figs.units_named / n, 6),
         "notices_per_problem": round(figs.rectification_notices / figs.problems, 6)

@@ -8,10 +8,11 @@ counted apart, with the instant completion rate; and the time-limit alerts split
 may count separately. All are read off the event stream and the alerts, as a bureau would.
 
 What the simulated world cannot produce is refused by name (:data:`UNSIMULATED`), so a targets
-file naming it fails on load with the reason rather than showing ``n/a`` forever. Three of
-the bureau's follow-up kinds are read elsewhere now that the complaints and inspections worlds
-make them: ``corrections`` and ``criticised_units`` off the inspection events
-(:mod:`.inspection_metrics`), ``person_times`` off the complaint events (:mod:`.complaint_metrics`).
+file naming it fails on load with the reason rather than showing ``n/a`` forever. The
+bureau's follow-up kinds are read elsewhere now that the complaints and inspections worlds make
+them: ``corrections``, ``criticised_units`` and ``supervision_suggestions`` off the inspection
+events (:mod:`.inspection_metrics`), ``person_times`` off the complaint events
+(:mod:`.complaint_metrics`).
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ KIND_METRICS: dict[str, str] = {
 
 #: Published kinds the simulated world cannot measure, and why.
 UNSIMULATED: dict[str, str] = {
-    "supervision_suggestions": (
-        "supervision suggestions (监察建议) are written by the bureau to a unit after a case or an "
-        "inspection; neither world issues them (an inspection's follow-up is a rectification notice: "
-        "`corrections`)"
+    "website_visits": (
+        "visits to the e-supervision website (网站访问量) are the public's web traffic; no world "
+        "simulates the public's browsing, only the complaints it files"
+    ),
+    "rejected_vouchers": (
+        "payment vouchers rejected by the on-line check of public funds (资金监管) belong to a stream "
+        "no world simulates (social-security, housing-fund and relief payments)"
     ),
 }
 

@@ -47,6 +47,8 @@ class InspectionFigures(msgspec.Struct, frozen=True, kw_only=True):
     units_named: int
     rectification_notices: int
     rectified: int
+    #: supervision suggestions (监察建议) written to units after visits
+    suggestions: int = 0
 
 
 class InspectionReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +73,7 @@ def inspection_figures(events: Sequence[ev.Event]) -> InspectionFigures:
         rectified=len(
             {e.rectification_id for e in events if isinstance(e, ev.RectificationVerified) and e.rectified}
         ),
+        suggestions=len({e.suggestion_id for e in events if isinstance(e, ev.SupervisionSuggested)}),
     )
 
 

@@ -71,7 +71,8 @@ def render_inspections(report: InspectionReport) -> str:
         "Inspections",
         report,
         f"Inspections: {f.visits} visits, {f.problems} problems found, {f.units_named} namings of a unit, "
-        f"{f.rectification_notices} rectification notices ({f.rectified} verified rectified).",
+        f"{f.rectification_notices} rectification notices ({f.rectified} verified rectified), "
+        f"{f.suggestions} supervision suggestions.",
     )
 
 

@@ -91,7 +91,13 @@ class Inspections(_Spec, frozen=True):
     ``problems`` (weights); a visit with findings names the unit in the bulletin with
     ``named_share``; a finding gets a rectification notice with ``notice_share``, issued
     ``notice_days`` after the visit with a deadline of ``deadline_days`` working days, and
-    rectified and verified at a share ``rectify_share`` of the deadline.
+    rectified and verified at a share ``rectify_share`` of the deadline. A visit with findings
+    that got no notice is followed, with ``suggestion_share``, by a supervision suggestion
+    (监察建议) about those findings, written ``suggestion_days`` working days after the visit.
+
+    Why ``suggestion_share`` defaults to 0: no report gives the share of visits followed by a
+    suggestion, so a scenario states its own (an assumption it should say it makes), and one that
+    does not runs exactly as before.
     """
 
     per_month: NonNeg = 9.0
@@ -105,6 +111,8 @@ class Inspections(_Spec, frozen=True):
     notice_days: Range = Range(min=0.5, max=3.0)
     deadline_days: Annotated[float, Meta(gt=0, le=365)] = 15.0
     rectify_share: Range = Range(min=0.2, max=0.9)
+    suggestion_share: Prob = 0.0
+    suggestion_days: Range = Range(min=1.0, max=10.0)
     misconduct: InspectionMisconduct = InspectionMisconduct()
     lookalikes: InspectionLookalikes = InspectionLookalikes()
     truth: InspectionTruthSpec = InspectionTruthSpec()
