@@ -75,21 +75,26 @@ class _Flow:
         #: follow-up visits started, by kind, and the kind of each follow-up visit id
         self.follow_ups: dict[str, str] = {}
 
+    def _emit(self, v: Visit, make: Callable[..., Event], event_id: str, **fields: object) -> None:
+        """Record one event of visit ``v`` at the current instant."""
+        self.out.append(
+            make(
+                event_id=event_id,
+                ts=self.clock.dt(self.env.now),
+                hall_id=v.hall_id,
+                inspection_id=v.visit_id,
+                department_id=v.department_id,
+                **fields,
+            )
+        )
+
     def _recorder(self, v: Visit) -> Callable[..., None]:
+        """Records the visit's events numbered in the order they happen."""
         seq = [0]
 
         def record(make: Callable[..., Event], **fields: object) -> None:
             seq[0] += 1
-            self.out.append(
-                make(
-                    event_id=f"{v.visit_id}.{seq[0]:02d}",
-                    ts=self.clock.dt(self.env.now),
-                    hall_id=v.hall_id,
-                    inspection_id=v.visit_id,
-                    department_id=v.department_id,
-                    **fields,
-                )
-            )
+            self._emit(v, make, f"{v.visit_id}.{seq[0]:02d}", **fields)
 
         return record
 
@@ -114,17 +119,8 @@ class _Flow:
         assert v.suggestion is not None
         delay, findings = v.suggestion
         yield self.env.timeout(self.clock.delay(self.env.now, delay * self.day))
-        self.out.append(
-            SupervisionSuggested(
-                event_id=f"{v.visit_id}.S",
-                ts=self.clock.dt(self.env.now),
-                hall_id=v.hall_id,
-                inspection_id=v.visit_id,
-                department_id=v.department_id,
-                suggestion_id=f"{v.visit_id}-S",
-                finding_ids=tuple(findings),
-            )
-        )
+        sid = f"{v.visit_id}-S"
+        self._emit(v, SupervisionSuggested, f"{v.visit_id}.S", suggestion_id=sid, finding_ids=tuple(findings))
 
     def notice(self, v: Visit, f: Finding, record: Callable[..., None]) -> simpy.events.ProcessGenerator:
         assert f.notice is not None
