@@ -89,3 +89,43 @@ def test_the_per_candidate_log_shows_on_a_terminal_or_with_verbose(
     with pytest.raises(Stop):
         main(["calibrate", str(COUNTY), "--targets", str(targets), "--fit", "--budget", "2", *extra])
     assert (seen["log"] is not None) is logged
+
+
+WINDOWS_FIT = """
+place: a made-up town with seven windows
+population: {cases: 100}
+figures: [{id: w, metric: windows, value: 7, basis: size}]
+fit: [{name: w, paths: ["halls.0.departments.0.windows"], mode: value, min: 1, max: 6}]
+"""
+
+
+def test_whole_number_fields_are_written_as_whole_numbers() -> None:
+    """Windows and posts are counts: a fit writes the nearest count, which the scenario accepts."""
+    scenario = load_scenario(COUNTY)
+    value = decode_targets(_params("halls.0.departments.0.windows", "halls.0.departments.0.posts.review"))
+    fitted = apply_params(scenario, value.fit, [2.6])
+    dept = fitted.halls[0].departments[0]
+    assert dept.windows == 3 and isinstance(dept.windows, int)
+    assert dept.posts["review"] == 3 and isinstance(dept.posts["review"], int)
+    scaled = decode_targets(_params("halls.0.departments.0.windows").replace("mode: value", "mode: scale"))
+    assert apply_params(scenario, scaled.fit, [1.4]).halls[0].departments[0].windows == 4  # 3 x 1.4 = 4.2
+    rate = apply_params(scenario, decode_targets(_params("misconduct.skipped_step")).fit, [0.123456789])
+    assert rate.misconduct.skipped_step == pytest.approx(0.12345679)  # rates stay rates
+
+
+def test_a_fit_on_windows_runs_and_finds_the_published_count(tmp_path: Path) -> None:
+    """The smoke hall has 2 + 1 + 2 windows; a published 7 is met by giving D01 four."""
+    import msgspec
+
+    from supsim.experiments.calibrate_fit import fit_scenario, load_rulebook_for
+
+    smoke = ROOT / "scenarios" / "smoke.yaml"
+    base = load_scenario(smoke)
+    short = msgspec.structs.replace(base, days=3)
+    fitted, fit, result = fit_scenario(
+        short, load_rulebook_for(base, smoke), decode_targets(WINDOWS_FIT), replications=1, budget=8, seed=1
+    )
+    assert fit.evaluations <= 8
+    assert fitted.halls[0].departments[0].windows == 4 and fit.best == (4.0,)
+    assert result.nrmse == 0.0
+    assert all(float(v).is_integer() for v in fit.best + fit.start)

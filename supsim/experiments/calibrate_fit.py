@@ -209,18 +209,36 @@ def check_fit_paths(scenario: Scenario, params: Sequence[FitParam], source: str)
 def apply_params(scenario: Scenario, params: Sequence[FitParam], x: Sequence[float]) -> Scenario:
     """A copy of ``scenario`` with each parameter set (``value``) or its paths scaled (``scale``).
 
-    The result is validated like a loaded file, so a scaled rate above 1 fails loudly.
+    A path that holds a whole number (windows, posts, staff) gets the nearest whole number:
+    the scenario's types would refuse ``2.37`` windows. The result is validated like a loaded
+    file, so a scaled rate above 1 (or a count rounded to 0) fails loudly.
     """
     tree = msgspec.to_builtins(scenario)
     base = msgspec.to_builtins(scenario)
     for param, v in zip(params, x, strict=True):
         for path in param.paths:
-            old = float(_get(base, path))
-            _set(tree, path, round(float(v) if param.mode == "value" else old * float(v), 8))
+            old = _get(base, path)
+            new = float(v) if param.mode == "value" else float(old) * float(v)
+            _set(tree, path, int(round(new)) if _is_count(old) else round(new, 8))
     try:
         return msgspec.convert(tree, Scenario)
     except msgspec.ValidationError as exc:
         raise ScenarioError("<fitted scenario>", [("$", str(exc))]) from None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count_params(scenario: Scenario, params: Sequence[FitParam]) -> tuple[bool, ...]:
+    """Which ``value`` parameters set only whole-number fields, so candidates snap to integers.
+
+    Why snap the candidate and not only the written value: ``windows=2.4`` and ``windows=2.2``
+    are the same scenario; snapping makes them one cache entry, so the budget is not spent
+    re-running a world the search has already seen.
+    """
+    tree = msgspec.to_builtins(scenario)
+    return tuple(p.mode == "value" and all(_is_count(_get(tree, path)) for path in p.paths) for p in params)
 
 
 def _as_written(scenario: Scenario, params: Sequence[FitParam]) -> tuple[float, ...]:
@@ -277,8 +295,10 @@ def fit_scenario(
     cache: dict[tuple[float, ...], CalibrationResult] = {}
     clock = _Progress(budget, log)
 
+    counts = _count_params(scenario, params)
+
     def evaluate(x: Sequence[float] | np.ndarray) -> CalibrationResult:
-        key = tuple(round(float(v), 8) for v in x)
+        key = tuple(float(round(v)) if whole else round(float(v), 8) for v, whole in zip(x, counts, strict=True))
         if key not in cache:
             if len(cache) >= budget:
                 raise _BudgetSpent
