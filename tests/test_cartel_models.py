@@ -157,3 +157,42 @@ def test_rank_auc_matches_scikit_learn() -> None:
     y = rng.integers(0, 2, 200)
     s = np.round(rng.normal(size=200) + y, 1)  # with ties
     assert _auc(y, s) == pytest.approx(float(roc_auc_score(y, s)), abs=1e-12)
+
+
+def test_evaluate_out_writes_raw_scores_beside_probabilities_and_prints_mean_sd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    train = _csv(tmp_path / "train.csv", _market(5))
+    out = tmp_path / "oof.csv"
+    args = parser.parse_args(
+        ["screens", "--data", str(train), "--evaluate", "--out", str(out)]
+        + ["--trees", "20", "--models", "forest,logistic", "--repeats", "2"]
+    )
+    assert args.func(args) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"model: AUC \d\.\d{3} ± \d\.\d{3} SD over repeats", printed)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    score = [float(r["score"]) for r in rows]
+    prob = [float(r["probability"]) for r in rows]
+    # Raw scores are the models' own (forest votes, logistic outputs), not the calibrated
+    # probabilities written twice; both rank the tenders the same way within a fold's model.
+    assert score != prob
+    assert all(0.0 <= v <= 1.0 for v in score + prob)
+    clear = [r for r in rows if abs(float(r["probability"]) - 0.5) > 1e-3]  # written to 4 places
+    assert all((r["flagged"] == "1") == (float(r["probability"]) >= 0.5) for r in clear)
+
+
+def test_fold_repeat_and_seed_flags_document_their_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["screens", "--data", "x.csv"])
+    assert (args.folds, args.repeats, args.seed) == (5, 3, 0)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["screens"]
+    helps = {a.dest: a.help or "" for a in sub._actions}
+    assert "default 5" in helps["folds"] and "default 3" in helps["repeats"] and "default 0" in helps["seed"]
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "bidding.md").read_text(encoding="utf-8")
+    assert "`--repeats` (3 by default" in docs

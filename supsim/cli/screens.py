@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
     print(
         f"{r.name}: {r.tenders} tenders ({r.collusive} collusive); "
         f"nested {args.folds}-fold CV x {args.repeats}\n"
-        f"  model: AUC {r.auc:.3f} ± {r.auc_sd:.3f} (raw scores pooled: {r.auc_raw:.3f})  "
+        f"  model: AUC {r.auc:.3f} ± {r.auc_sd:.3f} SD over repeats (raw scores pooled: {r.auc_raw:.3f})  "
         f"balanced accuracy {r.balanced_accuracy:.3f}  "
         f"(chosen: {', '.join(f'{k} {v}' for k, v in r.chosen.items() if v)})\n"
         f"  reference forest (7 screens + N): AUC {r.reference_auc:.3f}  "
@@ -149,7 +149,7 @@ def _evaluate(args: argparse.Namespace, path: Path) -> int:
     idx = [ts.names.index(n) for n in ts.names[:7]]
     scores = {
         t: (
-            float(r.probability[i]),
+            float(r.score[i]),
             float(r.probability[i]),
             bool(flagged[i]),
             format_drivers(drivers(x[i], x, ts.labels, ts.names)) if flagged[i] else "",

@@ -186,6 +186,10 @@ class ModelComparison:
     #: Out-of-fold calibrated probability and reference score per tender (mean over repeats).
     probability: Array = field(default_factory=lambda: np.zeros(0))
     reference_score: Array = field(default_factory=lambda: np.zeros(0))
+    #: Out-of-fold raw score of the model chosen for the tender's fold (mean over repeats).
+    #: The chosen kind may differ between folds, so raw scores rank tenders within a fold's
+    #: model only; ``probability`` is the one scale shared by every tender.
+    score: Array = field(default_factory=lambda: np.zeros(0))
     folds: int = 5
     repeats: int = 10
     #: AUC of the raw scores pooled over folds (models of different kinds mixed), and its
@@ -315,6 +319,7 @@ def compare_with_reference(
         reliability=reliability(prob_mean, y),
         probability=prob_mean,
         reference_score=ref_mean,
+        score=np.mean(raws, axis=0),
         folds=folds,
         repeats=repeats,
     )
