@@ -123,3 +123,10 @@ def test_run_table_of_a_camera_scenario_keeps_the_discipline_accuracy(tmp_path: 
     assert "## Hall discipline (camera streams)" in summary
     assert "## Hall discipline (camera streams)" in result.table
     assert "| discipline.absence |" in result.table
+    # The rules the discipline table scores are not also called unscored (nor their truth kinds
+    # "without a rule"); the cards they escalate to have no truth kind and stay listed.
+    for text in (summary, result.table):
+        notes = [line for line in text.splitlines() if line.lower().startswith(("unscored", "truth kinds"))]
+        assert not any(
+            name in line for line in notes for name in ("discipline.absence", "post_absence", "empty_window")
+        ), notes

@@ -36,6 +36,7 @@ from engine.contract.alerts import Alert
 from engine.contract.calendar import WorkingCalendar
 from engine.rules import RULE_NAMES
 from engine.rules.rulebook import Rulebook
+from reports.evaluation.run import Evaluation
 from sim.common.truth import Episode
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "DisciplineReport",
     "RuleScore",
     "evaluate_discipline",
+    "set_aside_discipline",
 ]
 
 DISCIPLINE_RULE_TO_TRUTH: Mapping[str, str] = {
@@ -220,4 +222,19 @@ def evaluate_discipline(
         absence_alerts_during_outages=during,
         breaks_flagged=flagged,
         breaks=len(breaks),
+    )
+
+
+def set_aside_discipline(evaluation: Evaluation) -> Evaluation:
+    """``evaluation`` without the discipline rules and truth kinds in its "unscored" lists.
+
+    Why: the case-level matcher has no truth kind for camera rules, so it lists their alerts
+    as unscored and their episodes as kinds without a rule, while the discipline section of
+    the same report scores them episode by episode. Saying both would contradict the table.
+    """
+    rules, kinds = set(DISCIPLINE_RULE_TO_TRUTH), set(DISCIPLINE_RULE_TO_TRUTH.values())
+    return msgspec.structs.replace(
+        evaluation,
+        unscored_alerts={r: n for r, n in evaluation.unscored_alerts.items() if r not in rules},
+        unscored_truth={k: n for k, n in evaluation.unscored_truth.items() if k not in kinds},
     )

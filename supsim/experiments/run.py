@@ -154,11 +154,12 @@ def run_scenario(
     scorecard = score_units(alerts, world.events, book.scoring)
     discipline = None
     if scenario.cameras is not None:  # the camera layer: episode-level discipline scores
-        from reports.evaluation.discipline import evaluate_discipline
+        from reports.evaluation.discipline import evaluate_discipline, set_aside_discipline
 
         discipline = evaluate_discipline(
             alerts, world.truth, calendar=world.calendar, section=book.rules.discipline
         )
+        evaluation = set_aside_discipline(evaluation)
     quality: dict[str, object] | None = None
     if delivered is not None:  # the same world read clean, to tell the data's errors from the rules'
         from supsim.experiments.run_quality import SET_ASIDE, clean_alerts, quality_block
