@@ -58,6 +58,13 @@ def test_detect_on_the_exported_events_reproduces_the_run(smoke_run: Path, tmp_p
     assert out.read_bytes() == (smoke_run / "alerts.jsonl").read_bytes()
 
 
+def test_detect_out_a_folder_writes_its_alerts_file(smoke_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    assert main(["detect", str(smoke_run / "events.jsonl"), "--out", str(folder)]) == 0
+    assert (folder / "alerts.jsonl").read_bytes() == (smoke_run / "alerts.jsonl").read_bytes()
+
+
 def test_run_prints_the_table_and_where_outputs_are(
     smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

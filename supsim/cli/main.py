@@ -102,6 +102,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     from supsim.experiments.run import detect_file
 
     out = Path(args.out) if args.out else Path(args.events).with_name("alerts.jsonl")
+    if out.is_dir():  # a folder: its alerts.jsonl (a run folder's is guarded by detect_file)
+        out = out / "alerts.jsonl"
     reference = None
     if args.reference_time:
         try:
@@ -213,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     det = sub.add_parser("detect", help="run the rule engine on any event file that follows the contract")
     det.add_argument("events", help="events in JSON Lines (see `supsim schema events`)")
     det.add_argument("--rulebook", default=None, help="rulebook YAML (default: the shipped default rulebook)")
-    det.add_argument("--out", default=None, help="alerts file (default: alerts.jsonl beside the events)")
+    det.add_argument(
+        "--out",
+        default=None,
+        help="alerts file, or a folder to write alerts.jsonl in (default: alerts.jsonl beside the events)",
+    )
     add_calendar_options(det)
     det.add_argument(
         "--side-output",
