@@ -50,6 +50,7 @@ def test_second_run_against_the_same_deployment_fails_and_keeps_the_first(
         first = tmp_path / "first"
         args = _args(smoke, *common, "--out", str(first))
         assert args.func(args) == 0
+        assert "load test PASSED" in capsys.readouterr().out
         kept = (first / "loadtest.json").read_bytes()
         assert json.loads(kept)["events_already_held"] == 0
         again = _args(smoke, *common, "--out", str(first))
@@ -61,4 +62,10 @@ def test_second_run_against_the_same_deployment_fails_and_keeps_the_first(
         assert args.func(args) == 1
         report = json.loads((second / "loadtest.json").read_text())
     assert report["events_already_held"] == report["events_acknowledged"] > 0
-    assert "the deployment already held" in capsys.readouterr().out
+    assert not report["passed"] and "events already held" in report["failures"][0]
+    printed = capsys.readouterr().out
+    assert "the deployment already held" in printed
+    # The latency of duplicate handling is not reported as this run's SLO passing.
+    slo = [line for line in printed.splitlines() if line.startswith("SLO")]
+    assert len(slo) == 1 and slo[0].startswith("SLO not judged"), slo
+    assert printed.rstrip().splitlines()[-1].startswith("load test FAILED: ")
