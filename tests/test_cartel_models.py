@@ -168,10 +168,8 @@ def test_evaluate_out_writes_raw_scores_beside_probabilities_and_prints_mean_sd(
     register(parser.add_subparsers())
     train = _csv(tmp_path / "train.csv", _market(5))
     out = tmp_path / "oof.csv"
-    args = parser.parse_args(
-        ["screens", "--data", str(train), "--evaluate", "--out", str(out)]
-        + ["--trees", "20", "--models", "forest,logistic", "--repeats", "2"]
-    )
+    flags = ["--trees", "20", "--models", "forest,logistic", "--repeats", "2"]
+    args = parser.parse_args(["screens", "--data", str(train), "--evaluate", "--out", str(out), *flags])
     assert args.func(args) == 0
     printed = capsys.readouterr().out
     assert re.search(r"model: AUC \d\.\d{3} ± \d\.\d{3} SD over repeats", printed)

@@ -219,7 +219,7 @@ def apply_params(scenario: Scenario, params: Sequence[FitParam], x: Sequence[flo
         for path in param.paths:
             old = _get(base, path)
             new = float(v) if param.mode == "value" else float(old) * float(v)
-            _set(tree, path, int(round(new)) if _is_count(old) else round(new, 8))
+            _set(tree, path, round(new) if _is_count(old) else round(new, 8))
     try:
         return msgspec.convert(tree, Scenario)
     except msgspec.ValidationError as exc:
@@ -298,7 +298,9 @@ def fit_scenario(
     counts = _count_params(scenario, params)
 
     def evaluate(x: Sequence[float] | np.ndarray) -> CalibrationResult:
-        key = tuple(float(round(v)) if whole else round(float(v), 8) for v, whole in zip(x, counts, strict=True))
+        key = tuple(
+            float(round(v)) if whole else round(float(v), 8) for v, whole in zip(x, counts, strict=True)
+        )
         if key not in cache:
             if len(cache) >= budget:
                 raise _BudgetSpent
