@@ -240,3 +240,17 @@ def test_progress_shows_n_of_total_and_time_left() -> None:
     )
     assert lines[0].startswith("[1/6] NRMSE") and "left)" in lines[0]
     assert lines[-1].startswith(f"[{len(lines)}/6]")
+
+
+@pytest.mark.usefixtures("fake_world")
+def test_a_start_outside_the_box_searches_inside_it() -> None:
+    # Both rates lie above their boxes. Compass steps from the unclipped start clip back to
+    # edge points (the old search ended at NRMSE 0.79 on this budget); from the clipped start
+    # the search walks inside the box towards 0.005 / 0.002.
+    targets = decode_targets(TARGETS.replace("max: 0.001}", "max: 0.004}"))
+    fitted, fit, _ = fit_mod.fit_scenario(
+        _scenario(0.02, 0.006), NO_RULEBOOK, targets, replications=1, budget=5, seed=3
+    )
+    assert fit.evaluations == 5
+    assert fit.improved and fit.best_nrmse <= 0.5 + 1e-9
+    assert 0 <= fitted.misconduct.skipped_step <= 0.01 and 0 <= fitted.misconduct.slow_walking <= 0.004

@@ -427,7 +427,9 @@ def _search(
             if len(cache) >= budget:
                 return
             objective(point)
-    x = np.array(min(cache, key=lambda k: _nrmse(cache[k])), dtype=np.float64)
+    # From the best so far, clipped: the scenario as written may lie outside the box, and a
+    # compass step from outside clips back to the same edge point every sweep.
+    x = np.clip(np.array(min(cache, key=lambda k: _nrmse(cache[k])), dtype=np.float64), lo, hi)
     fx = objective(x)
     step = (hi - lo) / 4
     while len(cache) < budget and np.any(step > 1e-3 * (hi - lo)):
