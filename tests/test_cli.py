@@ -124,3 +124,39 @@ def test_run_prints_the_calibration_table_when_the_scenario_names_targets(
     table = printed[printed.index("calibration of") :]
     rows = {line.split()[0]: line.split()[-1] for line in table.splitlines()[3:5]}
     assert rows == {"items": "yes", "windows": "NO"}  # smoke has 12 items and 5 windows
+
+
+def _corrupt(smoke_run: Path, tmp_path: Path) -> tuple[Path, Path, list[bytes]]:
+    """The smoke run's events with lines 40 and 41 broken, and the same file without them."""
+    lines = (smoke_run / "events.jsonl").read_bytes().splitlines(keepends=True)
+    broken = [*lines[:39], b'{"kind": "case.submitted"}\n', b"not json\n", *lines[41:]]
+    bad, dropped = tmp_path / "bad.jsonl", tmp_path / "dropped.jsonl"
+    bad.write_bytes(b"".join(broken))
+    dropped.write_bytes(b"".join([*lines[:39], *lines[41:]]))
+    return bad, dropped, broken[39:41]
+
+
+def test_detect_names_every_bad_line_and_writes_nothing(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad, _, _ = _corrupt(smoke_run, tmp_path)
+    out = tmp_path / "alerts.jsonl"
+    assert main(["detect", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "2 line(s) are not contract events" in err
+    assert f"{bad}:40: Object missing required field" in err and f"{bad}:41: malformed JSON" in err
+    assert "--skip-invalid" in err and not out.exists()
+
+
+def test_detect_skip_invalid_judges_the_rest_and_keeps_the_bad_lines(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad, dropped, broken = _corrupt(smoke_run, tmp_path)
+    out, rest, kept = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "rejected.jsonl"
+    assert main(["detect", str(bad), "--out", str(out), "--skip-invalid", str(kept)]) == 1
+    assert "2 line(s)" in capsys.readouterr().err
+    assert main(["detect", str(dropped), "--out", str(rest)]) == 0
+    assert out.read_bytes() == rest.read_bytes()  # the bad lines cost only themselves
+    rows = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in rows] == [40, 41]
+    assert [r["text"].encode() + b"\n" for r in rows] == broken

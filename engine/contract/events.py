@@ -50,6 +50,7 @@ __all__ = [
     "JOINT_REVIEW_EVENT_TYPES",
     "ApprovalEvent",
     "AudioAlert",
+    "BadLine",
     "BidSubmitted",
     "BidTraces",
     "BidsOpened",
@@ -112,6 +113,7 @@ __all__ = [
     "event_json_schema",
     "iter_jsonl",
     "read_jsonl",
+    "scan_jsonl",
     "write_jsonl",
 ]
 
@@ -365,6 +367,35 @@ def read_jsonl(path: str | Path) -> Iterator[Event]:
     path = Path(path)
     with path.open("rb") as fh:
         yield from iter_jsonl(fh, name=str(path))
+
+
+class BadLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line of an event file that is not a contract event: where, why, and the line as read."""
+
+    line: int
+    error: str
+    text: str
+
+
+def scan_jsonl(path: str | Path) -> tuple[list[Event], list[BadLine]]:
+    """Every event of a JSON Lines file, and every line that is not one, instead of stopping at the first.
+
+    Why: an export with a few bad lines should be fixed (or set aside) in one pass, not one
+    line per attempt; and one hall's bad record must not hide another hall's events.
+    """
+    path = Path(path)
+    events: list[Event] = []
+    bad: list[BadLine] = []
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(decode_event(line, where=f"{path}:{lineno}"))
+            except EventDecodeError as exc:
+                text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+                bad.append(BadLine(line=lineno, error=str(exc), text=text))
+    return events, bad
 
 
 def write_jsonl(events: Iterable[Event], path: str | Path) -> int:

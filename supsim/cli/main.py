@@ -119,8 +119,18 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         side_output=Path(args.side_output) if args.side_output else None,
         reference=reference,
         calendar=calendar_override(args),
+        skip_invalid=Path(args.skip_invalid) if args.skip_invalid else None,
     )
     print(report.text)
+    if report.invalid_lines:  # judged without them: everything is written, the run is incomplete
+        print(
+            f"supsim: error: {report.invalid_lines:,} line(s) of {args.events} are not contract events; "
+            f"they were set aside to {args.skip_invalid} and not judged",
+            file=sys.stderr,
+        )
+        code = 1
+    else:
+        code = 0
     n = report.side_counts["out_of_calendar"]
     if n:  # alerts and side output are written; the verdicts on those instants are missing
         print(
@@ -129,7 +139,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return code
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -234,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO",
         help="when the export was taken (ISO 8601 with offset): no event is later; jumps up to it need "
         "no second source (see docs/engine.md, event time)",
+    )
+    det.add_argument(
+        "--skip-invalid",
+        default=None,
+        metavar="FILE",
+        help="judge the valid events and write each line that is not one to FILE (line, error, text); "
+        "exits 1 (default: any invalid line stops the run, every one named)",
     )
     det.set_defaults(func=_cmd_detect)
 

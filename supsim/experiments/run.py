@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 
 from engine.contract.alerts import Alert, write_alerts
-from engine.contract.events import Event, read_jsonl, write_jsonl
+from engine.contract.events import BadLine, Event, EventDecodeError, scan_jsonl, write_jsonl
 from engine.contract.holidays import CalendarOverride
 from engine.core import SIDE_REASONS, Engine, SideRecord
 from engine.replay import detect, fixed_clock
@@ -335,6 +335,8 @@ class DetectReport:
     side_counts: dict[str, int]
     #: The calendar's message for the first instant it could not place (None when all could).
     first_calendar_error: str | None = None
+    #: Lines that were not contract events, set aside with ``skip_invalid`` (0 otherwise).
+    invalid_lines: int = 0
 
 
 def detect_file(
@@ -345,6 +347,7 @@ def detect_file(
     side_output: Path | None = None,
     reference: datetime | None = None,
     calendar: CalendarOverride | None = None,
+    skip_invalid: Path | None = None,
 ) -> DetectReport:
     """Run the engine over an event file; write alerts (and the side output); summarise.
 
@@ -353,22 +356,31 @@ def detect_file(
     years do not stop the run: everything else is written, and the report says which
     years are missing (the command then exits 1). ``calendar`` carries ``--holidays`` /
     ``--beyond-range``; the summary says when the calendar assumed uncovered years.
+
+    Every bad line is found in one pass. Without ``skip_invalid`` they stop the run, all named
+    (nothing is written); with it the valid events are judged and each bad line is written to
+    ``skip_invalid`` as it was read, with its line number and the reason.
     """
     from engine.rules.rulebook import Rulebook as _Rulebook
     from reports.render.report.run_calendar import calendar_note
 
     book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
     cal = book.build_calendar(calendar)
-    events = list(read_jsonl(events_path))
+    events, bad = scan_jsonl(events_path)
+    if bad and skip_invalid is None:
+        raise EventDecodeError(_bad_lines_message(events_path, bad))
     result = detect(events, book, calendar=cal, reference=reference)
     _write_alerts_guarded(result.alerts, out)
     if side_output is not None:
         write_side_output(result.side_output, side_output)
+    if skip_invalid is not None:
+        skip_invalid.write_bytes(b"".join(msgspec.json.encode(b) + b"\n" for b in bad))
     by_rule: dict[str, int] = {}
     for alert in result.alerts:
         by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
     lines = [
-        f"{len(events):,} events read from {events_path}",
+        f"{len(events):,} events read from {events_path}"
+        + (f"; {len(bad):,} invalid line(s) set aside to {skip_invalid}" if skip_invalid is not None else ""),
         f"{len(result.alerts):,} alerts written to {out}",
     ]
     lines += [f"  {rule:<40} {n:>8,}" for rule, n in sorted(by_rule.items())]
@@ -384,7 +396,18 @@ def detect_file(
     if note := calendar_note(cal.coverage()):
         lines.append(note)
     first = next((r.detail for r in result.side_output if r.reason == "out_of_calendar"), None)
-    return DetectReport(text="\n".join(lines), side_counts=counts, first_calendar_error=first)
+    return DetectReport(
+        text="\n".join(lines), side_counts=counts, first_calendar_error=first, invalid_lines=len(bad)
+    )
+
+
+def _bad_lines_message(path: Path, bad: list[BadLine], shown: int = 10) -> str:
+    head = [f"  {b.error}" for b in bad[:shown]]
+    more = [f"  ... and {len(bad) - shown:,} more"] if len(bad) > shown else []
+    return "\n".join(
+        [f"{path}: {len(bad):,} line(s) are not contract events; nothing was written:", *head, *more]
+        + ["fix them, or judge the rest with --skip-invalid FILE (the bad lines are kept there)"]
+    )
 
 
 def _write_alerts_guarded(alerts: list[Alert], out: Path) -> None:
