@@ -404,10 +404,9 @@ def detect_file(
 def _bad_lines_message(path: Path, bad: list[BadLine], shown: int = 10) -> str:
     head = [f"  {b.error}" for b in bad[:shown]]
     more = [f"  ... and {len(bad) - shown:,} more"] if len(bad) > shown else []
-    return "\n".join(
-        [f"{path}: {len(bad):,} line(s) are not contract events; nothing was written:", *head, *more]
-        + ["fix them, or judge the rest with --skip-invalid FILE (the bad lines are kept there)"]
-    )
+    title = f"{path}: {len(bad):,} line(s) are not contract events; nothing was written:"
+    hint = "fix them, or judge the rest with --skip-invalid FILE (the bad lines are kept there)"
+    return "\n".join([title, *head, *more, hint])
 
 
 def _write_alerts_guarded(alerts: list[Alert], out: Path) -> None:
