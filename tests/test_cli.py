@@ -160,3 +160,15 @@ def test_detect_skip_invalid_judges_the_rest_and_keeps_the_bad_lines(
     rows = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in rows] == [40, 41]
     assert [r["text"].encode() + b"\n" for r in rows] == broken
+
+
+def test_detect_reads_a_windows_export_with_bom_and_crlf(smoke_run: Path, tmp_path: Path) -> None:
+    """Excel and many Windows tools write a byte-order mark and CRLF line ends; the events are the same."""
+    lines = (smoke_run / "events.jsonl").read_bytes().splitlines()
+    export = tmp_path / "export.jsonl"
+    export.write_bytes(b"\xef\xbb\xbf" + b"".join(line + b"\r\n" for line in lines))
+    out = tmp_path / "alerts.jsonl"
+    assert main(["detect", str(export), "--out", str(out)]) == 0
+    plain = tmp_path / "plain.jsonl"
+    assert main(["detect", str(smoke_run / "events.jsonl"), "--out", str(plain)]) == 0
+    assert out.read_bytes() == plain.read_bytes()

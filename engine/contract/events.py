@@ -355,11 +355,22 @@ def encode_event(event: Event) -> bytes:
     return _ENCODER.encode(event)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-blank lines; a UTF-8 byte-order mark (Windows exports) is dropped from the first."""
+    for lineno, line in enumerate(stream, start=1):
+        if lineno == 1:
+            line = line.removeprefix(_BOM)
+        if line.strip():
+            yield lineno, line
+
+
 def iter_jsonl(stream: IO[bytes], *, name: str = "<stream>") -> Iterator[Event]:
     """Events from a JSON Lines byte stream; blank lines are skipped."""
-    for lineno, line in enumerate(stream, start=1):
-        if line.strip():
-            yield decode_event(line, where=f"{name}:{lineno}")
+    for lineno, line in _lines(stream):
+        yield decode_event(line, where=f"{name}:{lineno}")
 
 
 def read_jsonl(path: str | Path) -> Iterator[Event]:
@@ -387,9 +398,7 @@ def scan_jsonl(path: str | Path) -> tuple[list[Event], list[BadLine]]:
     events: list[Event] = []
     bad: list[BadLine] = []
     with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+        for lineno, line in _lines(fh):
             try:
                 events.append(decode_event(line, where=f"{path}:{lineno}"))
             except EventDecodeError as exc:
