@@ -120,6 +120,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         reference=reference,
         calendar=calendar_override(args),
         skip_invalid=Path(args.skip_invalid) if args.skip_invalid else None,
+        in_time_order=args.in_time_order,
     )
     print(report.text)
     if report.invalid_lines:  # judged without them: everything is written, the run is incomplete
@@ -251,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="judge the valid events and write each line that is not one to FILE (line, error, text); "
         "exits 1 (default: any invalid line stops the run, every one named)",
+    )
+    det.add_argument(
+        "--in-time-order",
+        action="store_true",
+        help="replay the events sorted by event time (an export sorted by case or hall); default: the "
+        "file's order is the order they arrived in, and late ones are set aside",
     )
     det.set_defaults(func=_cmd_detect)
 
