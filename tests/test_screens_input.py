@@ -32,7 +32,8 @@ def test_semicolon_and_tab_files_read_like_comma_files(tmp_path: Path, sep: str)
 @pytest.mark.parametrize(
     ("value", "reason"),
     [("0", "must be a positive amount"), ("-5", "must be a positive amount"), ("nan", "must be a positive"),
-     ("1,5", "is not a number")],
+     ("1,5", "has a ','; if the file writes decimals with a comma, read it with --decimal ,"),
+     ("abc", "is not a number")],
 )  # fmt: skip
 def test_a_bad_bid_names_file_and_line(tmp_path: Path, value: str, reason: str) -> None:
     path = tmp_path / "b.csv"
@@ -148,3 +149,52 @@ def test_an_estimate_on_only_some_tenders_is_said_not_silently_dropped(
         ts = tender_screens(path)
     assert "MIN_PTE" not in ts.names
     assert "1 of 2 tenders have an estimate; MIN_PTE, MEAN_PTE need every tender to have one" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("written", "decimal"),
+    [
+        ("1234.5", "."),
+        ("1'234.50", "."),
+        ("1 234.5", "."),
+        ("1.234,5", ","),
+        ("1 234,50", ","),
+        ("1234,5", ","),
+    ],
+)
+def test_amounts_in_other_locales_read_as_the_same_number(written: str, decimal: str) -> None:
+    from reports.evaluation.cartels.amounts import parse_amount
+
+    assert parse_amount(written, decimal) == 1234.5
+
+
+@pytest.mark.parametrize(("written", "decimal"), [("1,500", "."), ("1.5", ","), ("1.23,4", ",")])
+def test_an_ambiguous_mark_is_refused_not_guessed(written: str, decimal: str) -> None:
+    from reports.evaluation.cartels.amounts import parse_amount
+
+    with pytest.raises(ValueError, match="decimal"):
+        parse_amount(written, decimal)
+
+
+def test_a_decimal_comma_file_scores_like_the_plain_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = _csv(tmp_path / "p.csv", [("1", "1000.5", "0"), ("1", "1100", "0"), ("1", "1210.25", "0")])
+    local = _csv(
+        tmp_path / "l.csv", [("1", "1.000,5", "0"), ("1", "1.100", "0"), ("1", "1.210,25", "0")], ";"
+    )
+    assert main(["screens", "--data", str(plain)]) == 0
+    expected = capsys.readouterr().out
+    assert main(["screens", "--data", str(local)]) == 2
+    assert "read it with --decimal ," in capsys.readouterr().err
+    assert main(["screens", "--data", str(local), "--decimal", ","]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_a_bad_estimate_names_file_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text('Tender,Bid_value,"Pre-Tender Estimate (PTE)"\n1,100,n/a\n1,110,n/a\n', encoding="utf-8")
+    assert main(["screens", "--data", str(path)]) == 2
+    assert "e.csv:2: Pre-Tender Estimate (PTE) 'n/a' is not a number" in capsys.readouterr().err

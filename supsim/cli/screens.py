@@ -75,7 +75,7 @@ def _bids(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
     if is_market_run(path):
         return bids_from_run(path)
-    return load_bids_csv(path, columns=_columns(args))
+    return load_bids_csv(path, columns=_columns(args), decimal=args.decimal)
 
 
 def _write(args: argparse.Namespace, text: str, what: str) -> None:
@@ -247,6 +247,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="STANDARD=HEADER,...",
         help="the file's names for the standard columns, e.g. Tender=tender_id,Bid_value=amount "
         "(also for the --train file; names differing only in case are found without it)",
+    )
+    p.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="the files' decimal mark: ',' reads 1.234,50 (also for the --train file); spaces and "
+        "apostrophes grouping thousands are read either way (default '.')",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.rules.collusion.screen_stats import SCREEN_NAMES, rd_alt, rd_nor, screens
+from reports.evaluation.cartels.amounts import parse_amount
 
 __all__ = [
     "EXTRA_FEATURES",
@@ -124,9 +125,14 @@ class TenderScreens:
     labels: npt.NDArray[np.int64]
 
 
-def _num(row: dict[str, str], col: str) -> float:
+def _num(row: dict[str, str], col: str, where: str, decimal: str = ".") -> float:
     v = row.get(col)
-    return math.nan if v is None or v == "" else float(v)
+    if v is None or not v.strip():
+        return math.nan
+    try:
+        return parse_amount(v, decimal)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {col} {v!r} {exc}") from None
 
 
 _DELIMITERS = ",;\t"
@@ -156,12 +162,9 @@ def _label(row: dict[str, str], path: Path, lineno: int) -> int:
     return int(x)
 
 
-def _bid(row: dict[str, str], path: Path, lineno: int) -> float:
+def _bid(row: dict[str, str], path: Path, lineno: int, decimal: str) -> float:
     v = row.get(BID_COL)
-    try:
-        bid = float(v) if v is not None else math.nan
-    except ValueError:
-        raise ValueError(f"{path}:{lineno}: {BID_COL} {v!r} is not a number") from None
+    bid = _num(row, BID_COL, f"{path}:{lineno}", decimal)
     if not (math.isfinite(bid) and bid > 0):
         raise ValueError(f"{path}:{lineno}: {BID_COL} {v!r} must be a positive amount")
     return bid
@@ -192,7 +195,11 @@ def _header_names(path: Path, header: list[str], columns: Mapping[str, str]) -> 
 
 
 def load_bids_csv(
-    path: str | Path, *, collapse_consortia: bool = True, columns: Mapping[str, str] | None = None
+    path: str | Path,
+    *,
+    collapse_consortia: bool = True,
+    columns: Mapping[str, str] | None = None,
+    decimal: str = ".",
 ) -> dict[str, TenderBids]:
     """Bids grouped by tender; rows of one consortium count once (see the module docstring).
 
@@ -201,7 +208,8 @@ def load_bids_csv(
     → the file's header, e.g. ``{"Tender": "tender_id"}``). A bid that is not a positive
     number, or a label other than 0/1, is an error naming the line. A tender whose rows carry
     different labels (a per-bidder label) counts as collusive when any of its bids is; how
-    many tenders that concerned is logged.
+    many tenders that concerned is logged. Amounts may group thousands with spaces or
+    apostrophes; ``decimal=","`` reads ``1.234,50`` (:mod:`~reports.evaluation.cartels.amounts`).
     """
     path = Path(path)
     out: dict[str, TenderBids] = {}
@@ -223,23 +231,19 @@ def load_bids_csv(
             )
         for lineno, raw in enumerate(reader, start=2):
             row = {rename.get(k, k): v for k, v in raw.items()} if rename else raw
-            bid = _bid(row, path, lineno)
-            try:
-                cons = _num(row, CONSORTIUM_COL)
-            except ValueError:
-                raise ValueError(
-                    f"{path}:{lineno}: {CONSORTIUM_COL} {row[CONSORTIUM_COL]!r} is not a number"
-                ) from None
+            where = f"{path}:{lineno}"
+            bid = _bid(row, path, lineno, decimal)
+            cons = _num(row, CONSORTIUM_COL, where)
             label = _label(row, path, lineno)
             tender = row[TENDER_COL]
             tb = out.get(tender)
             if tb is None:
-                tb = out[tender] = TenderBids(label=label, pte=_num(row, PTE_COL))
+                tb = out[tender] = TenderBids(label=label, pte=_num(row, PTE_COL, where, decimal))
             elif label != tb.label:
                 mixed.add(tender)
                 tb.label = max(tb.label, label)
             tb.rows += 1
-            if _num(row, WINNER_COL) == 1 and math.isnan(tb.winning_bid):
+            if _num(row, WINNER_COL, where) == 1 and math.isnan(tb.winning_bid):
                 tb.winning_bid = bid
             if collapse_consortia and cons > 0:
                 if (tender, cons) in seen:
