@@ -129,3 +129,22 @@ def test_a_fit_on_windows_runs_and_finds_the_published_count(tmp_path: Path) -> 
     assert fitted.halls[0].departments[0].windows == 4 and fit.best == (4.0,)
     assert result.nrmse == 0.0
     assert all(float(v).is_integer() for v in fit.best + fit.start)
+
+
+@pytest.mark.parametrize("metric", ["completion_rate", "early_completion_rate", "instant_share"])
+def test_a_percentage_written_as_a_number_is_refused_with_the_fix(metric: str) -> None:
+    figure = f"{{id: a, metric: {metric}, value: 97.76, basis: rate}}"
+    text = f"place: p\npopulation: {{cases: 100}}\nfigures: [{figure}]\n"
+    with pytest.raises(TargetsError) as err:
+        decode_targets(text, source="t.yaml")
+    message = str(err.value)
+    assert "t.yaml" in message and "$.figures[0].value" in message and "write 0.9776" in message
+
+
+def test_every_shipped_targets_file_still_loads() -> None:
+    from reports.evaluation.calibration.targets import load_targets
+
+    files = sorted((ROOT / "scenarios" / "targets").glob("*.yaml"))
+    assert files
+    for path in files:
+        assert load_targets(str(path)).figures, path

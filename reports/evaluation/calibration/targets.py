@@ -81,6 +81,25 @@ METRICS: dict[str, str] = {
     **INSPECTION_METRICS,
 }
 
+#: Figures that are proportions: a published value above 1 is a percentage written as a number.
+PROPORTIONS = frozenset(
+    {
+        "completion_rate",
+        "early_completion_rate",
+        "on_time_rate",
+        "instant_share",
+        "online_share",
+        "award_discount_mean",
+        "award_discount_max",
+        "award_discount_p95",
+        "instant_item_share",
+        "instant_completion_rate",
+        "promised_completion_rate",
+        "complaint_closure_rate",
+        "substantiated_share",
+    }
+)
+
 #: Structure measures a ``count`` may be scaled by, and ``size`` figures compared with.
 SIZE_MEASURES = ("halls", "departments", "windows", "staff", "items")
 
@@ -199,6 +218,14 @@ def _check(t: Targets) -> list[tuple[str, str]]:
             )
         elif fig.metric not in METRICS:
             problems.append((f"{at}.metric", f"unknown metric {fig.metric!r}; known: {', '.join(METRICS)}"))
+        if fig.metric in PROPORTIONS and fig.value > 1:
+            problems.append(
+                (
+                    f"{at}.value",
+                    f"{fig.metric!r} is a proportion in [0, 1]; {fig.value:g} looks like a percentage: "
+                    f"write {fig.value / 100:g}",
+                )
+            )
         if fig.basis in ("per_cases", "stock_rate") and fig.cases is None and "cases" not in t.population:
             problems.append((f"{at}.cases", f"basis {fig.basis!r} needs `cases` or `population.cases`"))
         if fig.basis in ("count", "stock_rate") and t.period is None:
