@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,20 @@ def test_disabled_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     with Progress("simulate", unit="day", total=3, enabled=False) as bar:
         bar.advance(3)
     assert term.getvalue() == ""
+
+
+def test_detect_shows_reading_and_judging_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from supsim.experiments.run import detect_file, run_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    run = tmp_path / "run"
+    run_scenario(root / "scenarios" / "smoke.yaml", out_dir=run, progress=False)
+    capsys.readouterr()
+    detect_file(run / "events.jsonl", rulebook=None, out=tmp_path / "a.jsonl")
+    assert capsys.readouterr().err == ""
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    detect_file(run / "events.jsonl", rulebook=None, out=tmp_path / "b.jsonl")
+    assert "read events.jsonl" in term.getvalue() and "detect" in term.getvalue()

@@ -35,7 +35,7 @@ text over 1,024 characters and over-long lists (see ``docs/engine.md``, bounds).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -388,17 +388,22 @@ class BadLine(msgspec.Struct, frozen=True, kw_only=True):
     text: str
 
 
-def scan_jsonl(path: str | Path) -> tuple[list[Event], list[BadLine]]:
+def scan_jsonl(
+    path: str | Path, *, progress: Callable[[int], None] | None = None
+) -> tuple[list[Event], list[BadLine]]:
     """Every event of a JSON Lines file, and every line that is not one, instead of stopping at the first.
 
     Why: an export with a few bad lines should be fixed (or set aside) in one pass, not one
     line per attempt; and one hall's bad record must not hide another hall's events.
+    ``progress(n)`` is called with every 50,000 lines read.
     """
     path = Path(path)
     events: list[Event] = []
     bad: list[BadLine] = []
     with path.open("rb") as fh:
         for lineno, line in _lines(fh):
+            if progress is not None and lineno % 50_000 == 0:
+                progress(50_000)
             try:
                 events.append(decode_event(line, where=f"{path}:{lineno}"))
             except EventDecodeError as exc:

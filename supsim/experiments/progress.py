@@ -20,7 +20,7 @@ class Progress:
             total=total,
             desc=desc,
             unit=unit,
-            unit_scale=unit == "event",  # 1.2M events reads well; 1.00/2.00 seeds does not
+            unit_scale=unit in ("event", "line"),  # 1.2M events reads well; 1.00/2.00 seeds does not
             file=sys.stderr,
             disable=None if enabled else True,  # None: only on a terminal
             dynamic_ncols=True,

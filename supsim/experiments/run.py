@@ -349,6 +349,7 @@ def detect_file(
     calendar: CalendarOverride | None = None,
     skip_invalid: Path | None = None,
     in_time_order: bool = False,
+    progress: bool = True,
 ) -> DetectReport:
     """Run the engine over an event file; write alerts (and the side output); summarise.
 
@@ -371,12 +372,14 @@ def detect_file(
 
     book = load_rulebook(rulebook) if rulebook is not None else _Rulebook.default()
     cal = book.build_calendar(calendar)
-    events, bad = scan_jsonl(events_path)
+    with Progress(f"read {events_path.name}", unit="line", enabled=progress) as bar:
+        events, bad = scan_jsonl(events_path, progress=bar.advance)
     if bad and skip_invalid is None:
         raise EventDecodeError(_bad_lines_message(events_path, bad))
     if in_time_order:
         events.sort(key=lambda e: e.ts)
-    result = detect(events, book, calendar=cal, reference=reference)
+    with Progress("detect", unit="event", total=len(events), enabled=progress) as bar:
+        result = detect(_counted(events, bar), book, calendar=cal, reference=reference)
     _write_alerts_guarded(result.alerts, out)
     if side_output is not None:
         write_side_output(result.side_output, side_output)
@@ -412,6 +415,14 @@ def detect_file(
     return DetectReport(
         text="\n".join(lines), side_counts=counts, first_calendar_error=first, invalid_lines=len(bad)
     )
+
+
+def _counted(events: list[Event], bar: Progress, every: int = 20_000) -> Iterator[Event]:
+    """``events``, advancing ``bar`` every ``every`` of them (the engine takes any iterable)."""
+    for i, event in enumerate(events, start=1):
+        yield event
+        if i % every == 0:
+            bar.advance(every)
 
 
 #: Share of an event file set aside as late above which ``detect`` asks whether the file is in
