@@ -110,3 +110,32 @@ def test_dask_process_pool_and_one_process_agree_and_report_progress() -> None:
     assert pool == dask == one
     # progress: once before the first seed, then as each seed finishes (the bar of `supsim sweep`)
     assert told == {way: [(0, 2), (1, 2), (2, 2)] for way in told}
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [("[-1, 2]", "value -1 is refused by rule 'deadline.warning': Expected `float` >= 0.0")],
+)
+def test_a_value_out_of_bounds_is_refused_before_any_run(values: str, reason: str) -> None:
+    text = f"params: {{deadline.warning.warning_lead_days: {values}}}\ngoal: {{min_precision: 0.5}}"
+    with pytest.raises(GridError) as err:
+        decode_grid(text, where="g.yaml")
+    assert f"g.yaml: `$.params.deadline.warning.warning_lead_days` - {reason}" in str(err.value)
+
+
+def test_a_count_parameter_sweeps_as_whole_numbers(world: SimResult) -> None:
+    """``k`` is an int: grid values 2 and 3 reach the rule as 2 and 3 (a float 2.0 failed its validation)."""
+    from reports.evaluation.sweeps.grid import variants
+
+    text = (
+        "params: {deadline.department_repeat.k: [2, 3]}\n"
+        "score: {deadline.department_repeat: {truth: overdue}}\ngoal: {min_precision: 0.5}"
+    )
+    grid = decode_grid(text)
+    assert [v["deadline.department_repeat"]["k"] for v in variants(grid)] == [2, 3]
+    assert all(isinstance(v["deadline.department_repeat"]["k"], int) for v in variants(grid))
+    with pytest.raises(GridError, match=r"value 2\.5 is refused by rule 'deadline\.department_repeat'"):
+        decode_grid(text.replace("[2, 3]", "[2.5]"))
+    book = load_rulebook(Path("scenarios/rulebooks/default.yaml"))
+    scores = score_world(world, book, grid, batch=False)
+    assert len(scores) == 2

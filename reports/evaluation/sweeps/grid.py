@@ -30,6 +30,7 @@ import numpy as np
 from msgspec import Meta
 
 from engine.rules import rule_class
+from engine.rules.base import param_specs
 from engine.rules.registry import REGISTRY
 from engine.rules.rulebook import Rulebook, validate_rulebook
 from reports.evaluation.sweeps.score import Target
@@ -205,6 +206,23 @@ def _check_section(name: str, where: str) -> None:
             raise GridError(f"{where}: `$.params.{name}` - rule {rule!r} has no parameter {field!r}")
 
 
+def _annotation(rule: str, param: str) -> Any | None:
+    """The declared type of a rule's parameter (``None`` for engine, section-less or impairment names)."""
+    try:
+        cls = rule_class(rule)
+    except KeyError:
+        return None
+    return next((p.annotation for p in param_specs(cls) if p.name == param), None)
+
+
+def _typed(rule: str, param: str, value: float) -> Any:
+    """``value`` as the parameter declares it: a count (``k: int``) gets ``3``, not ``3.0``."""
+    annotation = _annotation(rule, param)
+    if annotation is None:
+        return value
+    return msgspec.convert(value, annotation, strict=False)
+
+
 def variants(grid: Grid) -> list[Variant]:
     """The Cartesian product of the grid's values, first parameter varying slowest."""
     names = list(grid.params)
@@ -214,9 +232,26 @@ def variants(grid: Grid) -> list[Variant]:
         variant: Variant = {}
         for name, value in zip(names, combo, strict=True):
             for rule, param in _targets(name):
-                variant.setdefault(rule, {})[param] = value
+                variant.setdefault(rule, {})[param] = _typed(rule, param, value)
         out.append(variant)
     return out
+
+
+def _check_values(name: str, values: list[float], where: str) -> None:
+    """Every value of a rule parameter within its declared type and bounds, before any run.
+
+    Why here: a value out of bounds (a negative lead) or a fraction for a count otherwise
+    surfaces from the first seed's rule validation, deep in a run, as a traceback.
+    """
+    for rule, param in _targets(name):
+        for value in values:
+            try:
+                _typed(rule, param, value)
+            except msgspec.ValidationError as exc:
+                reason = str(exc).split(" - at ")[0]
+                raise GridError(
+                    f"{where}: `$.params.{name}` - value {value:g} is refused by rule {rule!r}: {reason}"
+                ) from None
 
 
 def _check(grid: Grid, where: str) -> Grid:
@@ -224,11 +259,13 @@ def _check(grid: Grid, where: str) -> Grid:
         rule, param = _split(name)
         if isinstance(values, list) and not values:
             raise GridError(f"{where}: `$.params.{name}` - no values")
+        axis = values.values() if isinstance(values, LinearRange) else [float(x) for x in values]
         if rule == ENGINE:
             _check_setting(name, param, where)
             continue
         if name.startswith(SECTION + "."):
             _check_section(name, where)
+            _check_values(name, axis, where)
             continue
         if rule == QUALITY:
             if param not in QUALITY_SETTINGS and param not in MISSING_SETTINGS:
@@ -246,6 +283,7 @@ def _check(grid: Grid, where: str) -> Grid:
             raise GridError(
                 f"{where}: `$.params.{name}` - rule {rule!r} has no parameter {param!r} ({valid})"
             )
+        _check_values(name, axis, where)
     for i, rule in enumerate(grid.rules_scored):
         try:
             rule_class(rule)
