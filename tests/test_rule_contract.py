@@ -152,3 +152,20 @@ def test_the_shipped_default_rulebook_is_the_generated_one() -> None:
     assert shipped.read_text(encoding="utf-8") == default_rulebook_yaml(), (
         "regenerate it: python -m engine.rules.defaults > scenarios/rulebooks/default.yaml"
     )
+
+
+@pytest.mark.parametrize(
+    ("periods", "message"),
+    [
+        ('[["09:00", "08:00"]]', "`$.calendar.periods[0]` - 09:00-08:00 does not end after it starts"),
+        (
+            '[["13:30", "17:30"], ["09:00", "14:00"]]',
+            "`$.calendar.periods[0]` - 13:30-17:30 overlaps 09:00-14:00",
+        ),
+    ],
+)
+def test_working_periods_out_of_order_name_the_file_and_period(periods: str, message: str) -> None:
+    """Refused when the file is read, naming it (the calendar built later said only "rulebook")."""
+    with pytest.raises(RulebookError) as err:
+        decode_rulebook(f"calendar: {{periods: {periods}}}", where="my.yaml")
+    assert str(err.value).startswith(f"my.yaml: {message}")

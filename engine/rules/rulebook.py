@@ -19,6 +19,7 @@ generated from all of these (:mod:`engine.rules.defaults`); a test keeps it equa
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -259,12 +260,27 @@ def _validate(rb: Rulebook, where: str) -> Rulebook:
             raise RulebookError(
                 f"{where}: `$.sources.expected[{i}]` - {name!r}: a source name, not a pattern"
             )
+    _check_periods(rb.calendar.periods, where)
     s = rb.scoring
     if s.class_one_fraction + s.class_two_fraction > 1.0 + 1e-9:
         raise RulebookError(
             f"{where}: `$.scoring.class_two_fraction` - class one and two fractions add up to more than 1"
         )
     return rb
+
+
+def _check_periods(periods: tuple[tuple[str, str], ...], where: str) -> None:
+    """Each working period ends after it starts and none overlaps another (named by index)."""
+    for i, (a, b) in enumerate(periods):
+        if b <= a:  # zero-padded HH:MM compares as text
+            raise RulebookError(f"{where}: `$.calendar.periods[{i}]` - {a}-{b} does not end after it starts")
+    order = sorted(range(len(periods)), key=lambda k: periods[k])
+    for prev, k in itertools.pairwise(order):
+        if periods[k][0] < periods[prev][1]:
+            raise RulebookError(
+                f"{where}: `$.calendar.periods[{k}]` - {periods[k][0]}-{periods[k][1]} overlaps "
+                f"{periods[prev][0]}-{periods[prev][1]} (periods[{prev}])"
+            )
 
 
 def decode_rulebook(data: bytes | str, *, where: str = "rulebook") -> Rulebook:
