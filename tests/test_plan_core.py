@@ -180,3 +180,22 @@ def test_the_plan_table_lines_up_its_columns() -> None:
     # the numbers are right-aligned under their heading: each ends where the heading ends
     ends = {table[0].index("wait_mean") + len("wait_mean"), table[2].index("]") + 1, table[3].index("]") + 1}
     assert len(ends) == 1, table
+
+
+@pytest.mark.parametrize(
+    ("vary", "reps", "message"),
+    [
+        ("windows.D99=1..3", 2, "--vary windows.D99=1: no department 'D99' (departments: D01, D02, D03)"),
+        ("posts.revue=1..3", 2, "no post 'revue' in any department (posts: check, decide, review)"),
+        ("windows=3..5", 0, "--replications 0: give at least 1"),
+    ],
+)
+def test_a_plan_that_would_vary_nothing_is_refused(vary: str, reps: int, message: str) -> None:
+    """An unknown department or post left every level the same hall: identical rows, no error."""
+    from supsim.experiments.staffing_plan import PlanSpecError
+
+    scenario = load_scenario(Path("scenarios/smoke.yaml"))
+    key, levels = parse_vary(vary)
+    with pytest.raises(PlanSpecError) as err:
+        run_plan(scenario, key, levels, parse_target("wait_p90<=15min"), replications=reps)
+    assert message in str(err.value)

@@ -99,16 +99,24 @@ def parse_vary(text: str) -> tuple[str, list[int]]:
         )
     lo, hi, step = int(m[2]), int(m[3]), int(m[4] or 1)
     if lo > hi or step < 1:
-        raise PlanSpecError(f"bad range in --vary {text!r}")
+        raise PlanSpecError(f"bad range in --vary {text!r} (A..B needs A <= B, and STEP >= 1)")
     return m[1], list(range(lo, hi + 1, step))
 
 
 def level_scenario(scenario: Scenario, key: str, n: int) -> Scenario:
+    """``scenario`` staffed at level ``n``; a department or post it does not have is an error
+    (otherwise every level would be the same hall, and the plan's rows identical)."""
     if key == "windows":
         return with_windows(scenario, n)
     kind, name = key.split(".", 1)
+    depts = [d for h in scenario.halls for d in h.departments]
     if kind == "windows":
+        if not any(d.id == name for d in depts):
+            raise ValueError(f"no department {name!r} (departments: {', '.join(d.id for d in depts)})")
         return with_windows(scenario, department=name, count=n)
+    posts = sorted({p for d in depts for p in d.posts})
+    if name not in posts:
+        raise ValueError(f"no post {name!r} in any department (posts: {', '.join(posts) or 'none'})")
     return with_windows(scenario, posts={name: n})
 
 
@@ -174,6 +182,8 @@ def run_plan(
     progress: Callable[[int, int], None] | None = None,
 ) -> PlanTable:
     """Every level over ``replications`` seeds; ``progress(done, total)`` after each level."""
+    if replications < 1:
+        raise PlanSpecError(f"--replications {replications}: give at least 1")
     seeds = [scenario.seed + r for r in range(replications)]
     demands = [desk_demand(scenario, s) for s in seeds]  # demand does not depend on staffing
     post = key.split(".", 1)[1] if key.startswith("posts.") else None
