@@ -191,3 +191,28 @@ def test_an_export_sorted_by_case_is_flagged_and_replays_in_time_order(
     # The run's own file, in arrival order, draws no warning.
     assert main(["detect", str(smoke_run / "events.jsonl"), "--out", str(tmp_path / "c.jsonl")]) == 0
     assert "arrival order" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "s.yaml", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
+        (["sweep", "s.yaml", "--grid", "g.yaml", "--seeds", "0"], "argument --seeds: must be >= 1, got 0"),
+        (
+            ["plan", "s.yaml", "--target", "t", "--vary", "v", "--replications", "0"],
+            "--replications: must be >= 1",
+        ),
+        (["screens", "--data", "b.csv", "--folds", "1"], "argument --folds: must be >= 2, got 1"),
+        (["calibrate", "s.yaml", "--targets", "t.yaml", "--replications", "0"], "must be >= 1, got 0"),
+        (["cluster", "chaos", "s.yaml", "--events", "0"], "argument --events: must be >= 1, got 0"),
+        (["run", "s.yaml", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+    ],
+)
+def test_counts_out_of_range_are_refused_by_the_parser(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative seed or zero seeds ended in a traceback from deep inside a run."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err

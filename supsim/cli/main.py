@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,49 @@ def _positive(text: str) -> int:
     return value
 
 
+#: Integer options that mean something only from a minimum, by name, whichever command declares
+#: them: the parser refuses the rest naming the option (a negative ``--seed`` or ``--seeds 0``
+#: used to end in a traceback from deep inside a run).
+_MINIMUM = {
+    "seed": 0,
+    "seeds": 1,
+    "replications": 1,
+    "workers": 1,
+    "folds": 2,
+    "repeats": 1,
+    "trees": 1,
+    "processes": 1,
+    "batch": 1,
+    "partitions": 1,
+    "nats": 1,
+    "ingest": 1,
+    "halls": 1,
+    "days": 1,
+    "cameras": 0,
+    "events": 1,
+}
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    check.__name__ = "int"  # argparse names the type in "invalid int value: 'x'"
+    return check
+
+
+def _bound_counts(sub: argparse._SubParsersAction) -> None:
+    for command in sub.choices.values():
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):  # `cluster up`, `cluster check`
+                _bound_counts(action)
+            elif action.type is int and action.dest in _MINIMUM:
+                action.type = _at_least(_MINIMUM[action.dest])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supsim",
@@ -296,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.register(sub)
     cluster.register(sub)
     completion.register(sub, build_parser)
+    _bound_counts(sub)
     for command in sub.choices.values():  # `supsim run x.yaml -v` as well as `supsim -v run x.yaml`
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more")
     return parser
