@@ -329,3 +329,15 @@ def test_time_of_day_periods_still_apply_on_make_up_days(cal27: WorkingCalendar)
     assert cal27.next_working_start(datetime.combine(date(2027, 2, 13), time(10), SHANGHAI)) == sh(
         2027, 2, 15, 9
     )
+
+
+@pytest.mark.parametrize(
+    ("bad", "line", "reason"),
+    [("2012-13-07", 4, "month must be in 1..12"), ("2012-02-30", 4, "day is out of range for month")],
+)
+def test_a_date_that_does_not_exist_names_the_file_and_line(bad: str, line: int, reason: str) -> None:
+    """YAML reads a date-shaped value as a date; an impossible one was a traceback."""
+    text = f"year: 2012\nsource: test\nholidays:\n  - [2012-10-01, {bad}]\nworkdays: []\n"
+    arr, problems = parse_arrangement(text, "h.yaml")
+    assert arr is None
+    assert [(p.line, p.message) for p in problems] == [(line, f"{bad} is not a date ({reason})")]
