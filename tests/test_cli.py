@@ -216,3 +216,21 @@ def test_counts_out_of_range_are_refused_by_the_parser(
         main(argv)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_detect_reads_a_json_array_file_and_names_a_bad_element(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The body /v1/events takes, saved to a file (pretty-printed): every line was 'not an event'."""
+    events = [
+        json.loads(line) for line in (smoke_run / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    array = tmp_path / "events.json"
+    array.write_text(json.dumps(events, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = tmp_path / "alerts.jsonl"
+    assert main(["detect", str(array), "--out", str(out)]) == 0
+    assert out.read_bytes() == (smoke_run / "alerts.jsonl").read_bytes()
+    events[5]["kind"] = "case.bogus"
+    array.write_text(json.dumps(events), encoding="utf-8")
+    assert main(["detect", str(array), "--out", str(tmp_path / "b.jsonl")]) == 2
+    assert f"{array}: Invalid value 'case.bogus' - at `$[5].kind`" in capsys.readouterr().err

@@ -395,12 +395,18 @@ def scan_jsonl(
 
     Why: an export with a few bad lines should be fixed (or set aside) in one pass, not one
     line per attempt; and one hall's bad record must not hide another hall's events.
-    ``progress(n)`` is called with every 50,000 lines read.
+    ``progress(n)`` is called with every 50,000 lines read. A file holding one JSON array
+    (the body ``/v1/events`` takes) is read whole: an array has no lines to set aside, so a
+    bad element is an error naming its index.
     """
     path = Path(path)
     events: list[Event] = []
     bad: list[BadLine] = []
     with path.open("rb") as fh:
+        head = fh.read(4096).removeprefix(_BOM).lstrip()
+        fh.seek(0)
+        if head.startswith(b"["):  # a JSON array (what /v1/events takes): all or an error naming `$[i]`
+            return decode_events(fh.read().removeprefix(_BOM), where=str(path)), []
         for lineno, line in _lines(fh):
             if progress is not None and lineno % 50_000 == 0:
                 progress(50_000)
