@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -26,6 +27,8 @@ import msgspec
 from supsim.cli.extras import require
 
 __all__ = ["loadtest", "register"]
+
+logger = logging.getLogger(__name__)
 
 _LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadtests" / "locustfile.py"
 
@@ -72,13 +75,46 @@ def loadtest(args: argparse.Namespace) -> int:
     from sim.hall.world import simulate
 
     require("locust", "httpx")  # before the simulation, not after it
+    if (why := _unreachable(args.host)) is not None:
+        print(
+            f"supsim loadtest: cannot reach the deployment at {args.host} ({why}); start one "
+            "(`supsim serve`) or check --host",
+            file=sys.stderr,
+        )
+        return 2
     out = _run_folder(args)
     if out is None:
         return 2
     args.out = str(out)
     scenario = load_scenario(Path(args.scenario))
     seed = scenario.seed if args.seed is None else args.seed
-    return drive(args, scenario, simulate(scenario, seed=seed), seed)
+    try:
+        return drive(args, scenario, simulate(scenario, seed=seed), seed)
+    except (OSError, _http_error()) as exc:  # the deployment went away during the run
+        logger.error("lost contact with %s during the load test", args.host, exc_info=True)
+        print(
+            f"supsim loadtest: FAILED: lost contact with the deployment at {args.host} during the run "
+            f"({exc}); the run folder {out} holds what was written before",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _http_error() -> type[Exception]:
+    import httpx
+
+    return httpx.HTTPError
+
+
+def _unreachable(host: str) -> str | None:
+    """Why ``host`` cannot be reached (any HTTP answer, even 404, counts as reachable), or None."""
+    import httpx
+
+    try:
+        httpx.get(host.rstrip("/") + "/healthz", timeout=10)
+    except (httpx.HTTPError, OSError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _run_folder(args: argparse.Namespace) -> Path | None:
