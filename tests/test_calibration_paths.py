@@ -148,3 +148,30 @@ def test_every_shipped_targets_file_still_loads() -> None:
     assert files
     for path in files:
         assert load_targets(str(path)).figures, path
+
+
+def test_processing_time_figures_are_calibrated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """平均办理时间 and 提速率, as bureaus publish them, are figures a targets file can name."""
+    from supsim.cli.main import main
+
+    targets = tmp_path / "t.yaml"
+    targets.write_text(
+        "place: p\npopulation: {cases: 100}\nfigures:\n"
+        "  - {id: days, metric: mean_processing_days, value: 1.2, basis: rate}\n"
+        "  - {id: speed, metric: processing_speedup, value: 0.5, basis: rate}\n",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "calibrate",
+            str(ROOT / "scenarios" / "smoke.yaml"),
+            "--targets",
+            str(targets),
+            "--replications",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith(("days ", "speed "))}
+    assert set(rows) == {"days", "speed"} and "n/a" not in "".join(rows.values())

@@ -152,6 +152,16 @@ def test_early_completion_uses_working_time_and_legal_suspensions() -> None:
     assert k.on_time_rate == pytest.approx(0.8)
 
 
+def test_mean_processing_time_and_speedup_of_promised_cases() -> None:
+    """c1 13.5 h, c2 12.5 h (suspension paused), c3 19.5 h, c4 14 h, c8 7 h = 66.5 of 5 x 14 h."""
+    events, alerts = world()
+    k = hall_kpis(events, alerts, calendar=CAL)
+    assert k.mean_processing_days == pytest.approx(66.5 / 7 / 5)
+    assert k.processing_speedup == pytest.approx(1 - 66.5 / 70)
+    empty = hall_kpis([], [], calendar=CAL)
+    assert empty.mean_processing_days is None and empty.processing_speedup is None
+
+
 def test_alert_counts_per_10k_and_departments() -> None:
     events, alerts = world()
     k = hall_kpis(events, alerts, calendar=CAL)

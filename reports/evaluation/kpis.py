@@ -106,6 +106,12 @@ class HallKpis(msgspec.Struct, frozen=True, kw_only=True):
     alerts: AlertCounts
     per_10k_cases: AlertRates | None
     departments: tuple[DepartmentKpis, ...] = ()
+    #: Mean working days from acceptance to closure of the promised cases closed, the clock
+    #: stopped during legal suspensions (平均办理时间); ``None`` without such a case.
+    mean_processing_days: float | None = None
+    #: 1 − their total processing time / their total promised limits (提速率, against the
+    #: promised limit): 0.6 means closed in 40 % of the promised time; negative when late.
+    processing_speedup: float | None = None
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -228,13 +234,19 @@ _FLAGS = (
 )
 
 
-def _case_flags(case: _Case, promised: dict[str, int], calendar: WorkingCalendar) -> tuple[int, ...]:
+def _timing(case: _Case, promised: dict[str, int], calendar: WorkingCalendar) -> tuple[float, float] | None:
+    """(effective elapsed, promised limit) in working seconds of a closed promised case, else None."""
     days = promised.get(case.item or "", 0)
     accepted, closed = case.accepted, case.closed
-    scored = early = on_time = False
     if case.case_type == "promised" and days > 0 and accepted is not None and closed is not None:
-        limit = days * calendar.day_seconds
-        elapsed = _effective_elapsed(case, accepted, closed, calendar)
+        return _effective_elapsed(case, accepted, closed, calendar), days * calendar.day_seconds
+    return None
+
+
+def _case_flags(case: _Case, timing: tuple[float, float] | None) -> tuple[int, ...]:
+    scored = early = on_time = False
+    if timing is not None:
+        elapsed, limit = timing
         scored, early, on_time = True, elapsed < limit - _EPS, elapsed <= limit + _EPS
     return (
         int(case.submitted),
@@ -259,12 +271,18 @@ def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: Wor
     zero = dict.fromkeys(_FLAGS, 0)
     totals = dict(zero)
     by_dept: dict[str, dict[str, int]] = {}
+    elapsed_sum = limit_sum = 0.0
     for case_id in sorted(cases):
         case = cases[case_id]
         dept_row = by_dept.setdefault(case.department or NO_DEPARTMENT, dict(zero))
-        for name, flag in zip(_FLAGS, _case_flags(case, promised, calendar), strict=True):
+        timing = _timing(case, promised, calendar)
+        if timing is not None:
+            elapsed_sum += timing[0]
+            limit_sum += timing[1]
+        for name, flag in zip(_FLAGS, _case_flags(case, timing), strict=True):
             totals[name] += flag
             dept_row[name] += flag
+    timed = totals["promised_closed"]
 
     case_dept = {cid: c.department for cid, c in cases.items()}
     dept_alerts: dict[str, list[Alert]] = defaultdict(list)
@@ -317,4 +335,6 @@ def hall_kpis(events: Sequence[Event], alerts: Sequence[Alert], *, calendar: Wor
         alerts=counts,
         per_10k_cases=rates,
         departments=departments,
+        mean_processing_days=round(elapsed_sum / calendar.day_seconds / timed, _DIGITS) if timed else None,
+        processing_speedup=round(1.0 - elapsed_sum / limit_sum, _DIGITS) if limit_sum else None,
     )

@@ -103,6 +103,8 @@ def kpi_figures(kpis: HallKpis) -> Figures:
         "yellow_cards": float(a.yellow_cards),
         "red_cards": float(a.red_cards),
         "late_closed": float(kpis.promised_closed - kpis.on_time_completed),
+        "mean_processing_days": kpis.mean_processing_days,
+        "processing_speedup": kpis.processing_speedup,
     }
 
 

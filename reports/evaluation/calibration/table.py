@@ -139,7 +139,7 @@ def scaled_target(fig: Figure, targets: Targets, scale: ScenarioScale, sim_cases
 
 
 #: Figures that may fall below 0: a discount is negative when an award exceeds its control price.
-SIGNED = frozenset({"award_discount_mean", "award_discount_max", "award_discount_p95"})
+SIGNED = frozenset({"award_discount_mean", "award_discount_max", "award_discount_p95", "processing_speedup"})
 
 
 def value_range(metric: str) -> ValueRange:

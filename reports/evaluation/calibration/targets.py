@@ -76,6 +76,8 @@ METRICS: dict[str, str] = {
     "instant_items": "instant items in the catalogue",
     "instant_item_share": "instant items / catalogue items",
     "halls": "halls",
+    "mean_processing_days": "mean working days from acceptance to closure, promised cases (平均办理时间)",
+    "processing_speedup": "1 - processing time / promised limit, promised cases closed (提速率)",
     **KIND_METRICS,
     **COMPLAINT_METRICS,
     **INSPECTION_METRICS,

@@ -103,10 +103,17 @@ def _kpi_lines(k: HallKpis) -> list[tuple[str, str]]:
         ("completion rate (closed / accepted)", _pct(k.completion_rate)),
         ("early-completion rate", early),
         ("on-time rate", f"{_pct(k.on_time_rate)} ({k.on_time_completed} of {k.promised_closed})"),
+        ("mean processing time, promised cases", _days(k.mean_processing_days, k.processing_speedup)),
     ]
     for field, label in _ALERT_LABELS:
         rows.append((label, _count_and_rate(k.alerts, k.per_10k_cases, field)))
     return rows
+
+
+def _days(mean: float | None, speedup: float | None) -> str:
+    if mean is None or speedup is None:
+        return NA
+    return f"{mean:.2f} working days ({_pct(1 - speedup)} of the promised limit)"
 
 
 def _count_and_rate(counts: AlertCounts, rates: AlertRates | None, field: str) -> str:
