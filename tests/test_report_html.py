@@ -123,3 +123,21 @@ def test_report_renders_in_headless_chromium(report: Path) -> None:
     assert pixels.shape[0] == 4200 and pixels.shape[1] == 1100
     assert pixels[..., :3].std() > 0.05  # not a blank page
     shutil.copy(report, ARTEFACTS / "report.html")
+
+
+def test_the_kpi_table_shows_processing_time_and_reads_older_runs() -> None:
+    from reports.render.report.tables import kpi_table
+
+    kpis = {
+        "cases_seen": 10, "cases_closed": 8, "completion_rate": 0.8, "early_completion_rate": 1.0,
+        "early_completed": 5, "promised_closed": 5, "on_time_rate": 1.0, "instant_share": 0.5,
+        "online_share": 0.1, "per_10k_cases": None,
+        "alerts": dict.fromkeys(
+            ("deadline_warnings", "step_warnings", "logic_warnings", "yellow_cards", "red_cards"), 0
+        ),
+    }  # fmt: skip
+    _, older = kpi_table({"kpis": kpis})  # a run folder written before the figure existed
+    assert ("mean processing time (平均办理时间)", "n/a", "") in older
+    _, rows = kpi_table({"kpis": {**kpis, "mean_processing_days": 1.9, "processing_speedup": 0.05}})
+    row = next(r for r in rows if r[0].startswith("mean processing time"))
+    assert row[1] == "1.90 working days" and "95.00 % of their promised limit" in row[2]

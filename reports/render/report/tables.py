@@ -55,6 +55,15 @@ def facts_table(run: Mapping[str, Any]) -> Table:
     return ("fact", "value"), rows
 
 
+def _days(mean: float | None) -> str:
+    return NA if mean is None else f"{mean:.2f} working days"
+
+
+def _speed(speedup: float | None) -> str:
+    """A run folder written before the figure existed has none: n/a, not an error."""
+    return "" if speedup is None else f"promised cases closed, {_pct(1 - speedup)} of their promised limit"
+
+
 def kpi_table(run: Mapping[str, Any]) -> Table:
     k = run["kpis"]
     a, per = k["alerts"], k.get("per_10k_cases") or {}
@@ -65,6 +74,8 @@ def kpi_table(run: Mapping[str, Any]) -> Table:
         ("early-completion rate (提前办结率)", _pct(k["early_completion_rate"]),
          f"{k['early_completed']:,} of {k['promised_closed']:,} promised cases closed"),
         ("on-time rate", _pct(k["on_time_rate"]), ""),
+        ("mean processing time (平均办理时间)", _days(k.get("mean_processing_days")),
+         _speed(k.get("processing_speedup"))),
         ("instant-case share (即办件)", _pct(k["instant_share"]), ""),
         ("online share", _pct(k["online_share"]), ""),
     ]  # fmt: skip
