@@ -106,15 +106,11 @@ def test_copies_rename_joint_reviews_and_inspections_consistently() -> None:
     assert source_of(finding)[:2] == ("H1~r2/complaints", "complaints")
 
 
-def test_an_unreachable_deployment_is_named_before_anything_runs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """It was an httpx traceback, after the scenario had been simulated."""
+def _loadtest_refused_host(out: Path) -> int:
+    """``supsim loadtest`` of the smoke hall against a port nothing listens on."""
     from supsim.cli.main import main
 
-    monkeypatch.chdir(tmp_path)
-    out = tmp_path / "lt"
-    code = main(
+    return main(
         [
             "loadtest",
             str(ROOT / "scenarios" / "smoke.yaml"),
@@ -124,6 +120,15 @@ def test_an_unreachable_deployment_is_named_before_anything_runs(
             str(out),
         ]
     )
+
+
+def test_an_unreachable_deployment_is_named_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was an httpx traceback, after the scenario had been simulated."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "lt"
+    code = _loadtest_refused_host(out)
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the deployment at http://127.0.0.1:1" in err
     assert "Traceback" not in err and not out.exists()
@@ -135,7 +140,6 @@ def test_a_deployment_lost_mid_run_fails_the_run_with_a_message(
     import httpx
 
     import supsim.cli.loadtest as lt
-    from supsim.cli.main import main
 
     def gone(*_: object) -> int:
         raise httpx.ConnectError("[Errno 111] Connection refused")
@@ -143,15 +147,6 @@ def test_a_deployment_lost_mid_run_fails_the_run_with_a_message(
     monkeypatch.setattr(lt, "_unreachable", lambda host: None)
     monkeypatch.setattr(lt, "drive", gone)
     out = tmp_path / "lt"
-    code = main(
-        [
-            "loadtest",
-            str(ROOT / "scenarios" / "smoke.yaml"),
-            "--host",
-            "http://127.0.0.1:1",
-            "--out",
-            str(out),
-        ]
-    )
+    code = _loadtest_refused_host(out)
     err = capsys.readouterr().err
     assert code == 1 and "FAILED: lost contact with the deployment at http://127.0.0.1:1" in err
