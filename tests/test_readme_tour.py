@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -100,14 +101,53 @@ def test_the_check_finds_a_file_nothing_ships() -> None:
     assert not (ROOT / "new.csv").exists()
 
 
+README_PORT = 8000  # `supsim serve &` and `--host http://127.0.0.1:8000` in the tour
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _on_port(line: str, port: int) -> str:
+    """``line`` with the tour's service on ``port`` instead of 8000 (unchanged when it is 8000)."""
+    if port == README_PORT:
+        return line
+    line = line.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{port}")
+    if shlex.split(line)[1] == "serve" and "--port" not in line:
+        line = line.removesuffix("&").rstrip() + f" --port {port} &"
+    return line
+
+
+def test_the_tour_moves_to_a_free_port_only_when_8000_is_taken() -> None:
+    serve, load = "supsim serve &", "supsim loadtest s.yaml --host http://127.0.0.1:8000"
+    assert [_on_port(x, 8000) for x in (serve, load)] == [serve, load]
+    assert [_on_port(x, 8123) for x in (serve, load)] == [
+        "supsim serve --port 8123 &",
+        "supsim loadtest s.yaml --host http://127.0.0.1:8123",
+    ]
+
+
 @pytest.mark.slow  # the whole tour: simulations, a service, Locust and a NATS cluster
 def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
     # Latency SLOs are the load-test suite's to judge; on a shared test machine they would be flaky.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SUPSIM_SLO": '{"p95_ms": 5000, "p99_ms": 10000}'}
+    # As written, unless another process holds port 8000: then its /readyz would answer for the
+    # tour's service (which fails to bind) and the load test would talk to a stranger.
+    tour_port = README_PORT
+    if not _port_free(tour_port):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            tour_port = int(sock.getsockname()[1])
+    lines = [_on_port(x, tour_port) for x in tour()]
     background: list[subprocess.Popen[bytes]] = []
     try:
-        for line in tour():
+        for line in lines:
             argv = [sys.executable, "-m", "supsim", *_argv(line)]
             if line.endswith("&"):
                 log = (tmp_path / f"background-{len(background)}.log").open("wb")
