@@ -149,4 +149,4 @@ def test_a_deployment_lost_mid_run_fails_the_run_with_a_message(
     out = tmp_path / "lt"
     code = _loadtest_refused_host(out)
     err = capsys.readouterr().err
-    assert code == 1 and "FAILED: lost contact with the deployment at http://127.0.0.1:1" in err
+    assert code == 1 and "FAILED: a request to the deployment at http://127.0.0.1:1 failed" in err

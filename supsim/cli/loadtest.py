@@ -90,11 +90,12 @@ def loadtest(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     try:
         return drive(args, scenario, simulate(scenario, seed=seed), seed)
-    except (OSError, _http_error()) as exc:  # the deployment went away during the run
-        logger.error("lost contact with %s during the load test", args.host, exc_info=True)
+    except (OSError, _http_error()) as exc:  # the deployment went away, or refused the harness's checks
+        logger.error("a request to %s failed during the load test", args.host, exc_info=True)
         print(
-            f"supsim loadtest: FAILED: lost contact with the deployment at {args.host} during the run "
-            f"({exc}); the run folder {out} holds what was written before",
+            f"supsim loadtest: FAILED: a request to the deployment at {args.host} failed during the run "
+            f"({exc}: gone, or refusing the tokens in use?); the run folder {out} holds what was written "
+            "before",
             file=sys.stderr,
         )
         return 1
