@@ -75,6 +75,8 @@ def loadtest(args: argparse.Namespace) -> int:
     from sim.hall.world import simulate
 
     require("locust", "httpx")  # before the simulation, not after it
+    import httpx
+
     if (why := _unreachable(args.host)) is not None:
         print(
             f"supsim loadtest: cannot reach the deployment at {args.host} ({why}); start one "
@@ -90,7 +92,7 @@ def loadtest(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     try:
         return drive(args, scenario, simulate(scenario, seed=seed), seed)
-    except (OSError, _http_error()) as exc:  # the deployment went away, or refused the harness's checks
+    except (OSError, httpx.HTTPError) as exc:  # the deployment went away, or refused the harness's checks
         logger.error("a request to %s failed during the load test", args.host, exc_info=True)
         print(
             f"supsim loadtest: FAILED: a request to the deployment at {args.host} failed during the run "
@@ -99,12 +101,6 @@ def loadtest(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-def _http_error() -> type[Exception]:
-    import httpx
-
-    return httpx.HTTPError
 
 
 def _unreachable(host: str) -> str | None:

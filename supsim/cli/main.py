@@ -182,13 +182,6 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 #: Integer options that mean something only from a minimum, by name, whichever command declares
 #: them: the parser refuses the rest naming the option (a negative ``--seed`` or ``--seeds 0``
 #: used to end in a traceback from deep inside a run).
@@ -223,10 +216,13 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return check
 
 
+_positive = _at_least(1)
+
+
 def _bound_counts(sub: argparse._SubParsersAction) -> None:
     for command in sub.choices.values():
         for action in command._actions:
-            if isinstance(action, argparse._SubParsersAction):  # `cluster up`, `cluster check`
+            if isinstance(action, argparse._SubParsersAction):  # `cluster up`, `cluster chaos`
                 _bound_counts(action)
             elif action.type is int and action.dest in _MINIMUM:
                 action.type = _at_least(_MINIMUM[action.dest])
