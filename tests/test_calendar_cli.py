@@ -310,10 +310,18 @@ def test_service_reports_the_fallback(service: object) -> None:
         ["plan", "s.yaml", "--target", "wait_p90<=15min", "--vary", "windows=1..2"],
     ],
 )
-def test_every_counting_command_takes_the_calendar_flags(argv: list[str]) -> None:
+def test_every_counting_command_takes_the_calendar_flags(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from supsim.cli.calendar import calendar_override
     from supsim.cli.main import build_parser
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "b.yaml").write_text(
+        "year: 2028\nsource: test\nholidays:\n  - [2028-01-03, 2028-01-03]\n", encoding="utf-8"
+    )
     args = build_parser().parse_args(
         [*argv, "--holidays", "a.yaml", "--holidays", "dir", "--beyond-range", "weekdays"]
     )
@@ -322,6 +330,20 @@ def test_every_counting_command_takes_the_calendar_flags(argv: list[str]) -> Non
     assert override is not None and [Path(p).name for p in override.holidays] == ["a.yaml", "dir"]
     assert all(Path(p).is_absolute() for p in override.holidays)
     assert calendar_override(build_parser().parse_args(argv)) is None
+
+
+def test_a_bad_holidays_file_is_named_as_the_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not as the scenario's ``$.calendar.holidays``: the scenario never named that file."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("year: 2026\nsource: test\nholidays:\n  - [2026-13-01, 2026-13-02]\n", encoding="utf-8")
+    scenario = ROOT / "scenarios" / "smoke.yaml"
+    code, _, err = run_cli(capsys, "run", str(scenario), "--out", str(tmp_path / "r"), "--holidays", str(bad))
+    assert code == 2 and not (tmp_path / "r").exists()
+    assert err.splitlines()[0] == "supsim: error: --holidays: cannot use the holiday files"
+    assert f"{bad}:4:" in err and "2026-13-01 is not a date" in err
+    assert "$.calendar" not in err
 
 
 def test_plan_prints_the_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,8 +75,18 @@ def add_calendar_options(p: argparse.ArgumentParser) -> None:
 
 
 def calendar_override(args: argparse.Namespace) -> CalendarOverride | None:
-    """The flags as an override (paths made absolute: worker processes may run elsewhere)."""
+    """The flags as an override (paths made absolute: worker processes may run elsewhere).
+
+    The files are read here once, so that a bad one is reported as the flag's, not as the
+    scenario's ``$.calendar.holidays`` field, which is where the scenario checks would meet it.
+    """
     files = tuple(os.path.abspath(p) for p in getattr(args, "holidays", None) or ())
+    if files:
+        try:
+            load_holiday_table(files)
+        except HolidayError as exc:
+            head = Problem("--holidays", None, "cannot use the holiday files")
+            raise HolidayError([head, *exc.problems]) from None
     beyond = getattr(args, "beyond_range", None)
     return CalendarOverride(holidays=files, beyond_range=beyond) if files or beyond else None
 
