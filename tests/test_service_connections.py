@@ -5,8 +5,11 @@ Every server binds 127.0.0.1 on a free port; every wait has a deadline.
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.service_process import Server
+from tests.service_process import ROOT, Server
 
 pytestmark = pytest.mark.slow  # service processes and hundreds of sockets
 ADMIN = "conn-admin-token-00000"
@@ -103,3 +106,22 @@ def test_slow_heads_and_bodies_are_cut_off(tmp_path: Path, sockets: list[socket.
         assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
     finally:
         server.kill()
+
+
+def test_a_port_in_use_is_said_before_any_address_is_printed(tmp_path: Path) -> None:
+    """Before: the centre-page line was printed, then uvicorn failed to bind and exited 3."""
+    server = _server(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", server.port))
+        holder.listen()
+        argv = ["serve", "--config", str(server.config), "--port", str(server.port)]
+        done = subprocess.run(
+            [sys.executable, "-m", "supsim", *argv],
+            capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        == f"supsim serve: cannot listen on 127.0.0.1:{server.port}: Address already in use"
+    )
+    assert "centre page" not in done.stdout

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.service.centre.units import UnitTree
+    from engine.service.node.layout import NodeLayout
 
 __all__ = ["DEFAULT_DB", "DEFAULT_TOKENS", "register", "serve"]
 
@@ -90,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
             beyond_range=override.beyond_range or cal.beyond_range,
         )
         config = msgspec.structs.replace(config, calendar=cal)
+    sockets = _bind(args, node)  # before the address is printed: a port in use is said instead
     if not child:
         print(
             f"supsim serve: log {config.db}; centre page http://{args.host}:{args.port}/ ; "
@@ -120,22 +122,29 @@ def serve(args: argparse.Namespace) -> int:
         h11_max_incomplete_event_size=config.max_head_bytes,  # if run with http="h11" instead
         backlog=256,
     )
-    server = uvicorn.Server(server_config)
-    if node is None:
-        server.run()
-    else:
-        server.run(
-            sockets=[
-                _listen(args.host, args.port, shared=True),
-                _listen(args.host, node.peer_port(node.index)),
-            ]
-        )
+    uvicorn.Server(server_config).run(sockets=sockets)
     logger.info("the service on %s:%d has stopped", args.host, args.port)
     return 0
 
 
 def _peer_base(args: argparse.Namespace) -> int:
     return int(args.peer_port) if args.peer_port is not None else int(args.port) + 1
+
+
+def _bind(args: argparse.Namespace, node: NodeLayout | None) -> list[socket.socket]:
+    """The service's listening sockets, or exit naming the address that could not be had."""
+    ports = [(args.port, node is not None)] + ([(node.peer_port(node.index), False)] if node else [])
+    sockets = []
+    for port, shared in ports:
+        try:
+            sockets.append(_listen(args.host, port, shared=shared))
+        except OSError as exc:
+            for sock in sockets:
+                sock.close()
+            raise SystemExit(
+                f"supsim serve: cannot listen on {args.host}:{port}: {exc.strerror or exc}"
+            ) from None
+    return sockets
 
 
 def _listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
