@@ -48,6 +48,8 @@ import msgspec
 import yaml
 from msgspec import Meta
 
+from engine.contract.yaml_checks import yaml_problems
+
 __all__ = [
     "BEYOND_RANGE_CHOICES",
     "BeyondRange",
@@ -180,6 +182,8 @@ def parse_arrangement(text: str, name: str) -> tuple[HolidayArrangement | None, 
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else int(mark.line) + 1
         return None, [Problem(name, line, f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+    if twice := yaml_problems(text):
+        return None, [Problem(name, None, f"`{path}` - {reason}") for path, reason in twice]
     try:
         arr = msgspec.yaml.decode(text, type=HolidayArrangement)
     except msgspec.ValidationError as exc:

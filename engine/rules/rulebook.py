@@ -29,6 +29,7 @@ from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.holidays import CalendarOverride, HolidayError
+from engine.contract.yaml_checks import type_hint, yaml_problems
 from engine.rules.base import Rule, param_specs
 from engine.rules.registry import REGISTRY, registry_version
 from engine.rules.settings import CalendarSection, ScoringSection, Section, SourcesSection
@@ -123,7 +124,7 @@ def _format(where: str, exc: msgspec.ValidationError) -> str:
     m = _AT.match(str(exc))
     if m is None:
         return f"{where}: `$` - {exc}"
-    return f"{where}: `{m['path']}` - {m['msg']}"
+    return f"{where}: `{m['path']}` - {type_hint(m['msg'])}"
 
 
 def _camel(section: str) -> str:
@@ -285,6 +286,8 @@ def _check_periods(periods: tuple[tuple[str, str], ...], where: str) -> None:
 
 def decode_rulebook(data: bytes | str, *, where: str = "rulebook") -> Rulebook:
     """Decode YAML text; errors name ``where`` and the JSON path of the bad field."""
+    if problems := yaml_problems(data):
+        raise RulebookError("\n".join(f"{where}: `{path}` - {reason}" for path, reason in problems))
     try:
         rb = msgspec.yaml.decode(data, type=rulebook_type())
     except msgspec.ValidationError as exc:

@@ -38,6 +38,7 @@ import yaml
 from msgspec import Meta
 
 from engine.contract.holidays import CalendarOverride
+from engine.contract.yaml_checks import yaml_problems
 from engine.service.auth import AuthError, TokenSpec, check_specs
 
 __all__ = ["ServiceCalendar", "ServiceConfig", "demo_config", "load_config", "write_tokens"]
@@ -86,7 +87,10 @@ def load_config(path: str | Path) -> ServiceConfig:
     """Decode and check a config file; errors name the file and the field."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        if problems := yaml_problems(text):  # a token or limit given twice: the last would win silently
+            raise AuthError("\n".join(f"{path}: `{field}` - {reason}" for field, reason in problems))
+        data = yaml.safe_load(text) or {}
         config = msgspec.convert(data, ServiceConfig)
     except (yaml.YAMLError, msgspec.ValidationError) as exc:
         raise AuthError(f"{path}: {exc}") from None

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from engine.contract.holidays import CalendarOverride
+from engine.contract.yaml_checks import type_hint, yaml_problems
 from sim.common.hall_scenario import Scenario, resolve_targets
 from sim.common.scenario_calendar import resolve_holiday_paths, with_override
 from sim.common.scenario_checks import check_scenario
@@ -56,7 +57,7 @@ def _split_validation(message: str) -> tuple[str, str]:
     match = _AT_PATH.match(message)
     if match is None:
         return "$", message
-    return match["path"], match["reason"] + (" (a key of this mapping)" if match["key"] else "")
+    return match["path"], type_hint(match["reason"]) + (" (a key of this mapping)" if match["key"] else "")
 
 
 def decode_scenario(
@@ -67,6 +68,8 @@ def decode_scenario(
     ``calendar`` (a command line's ``--holidays`` / ``--beyond-range``) is applied before the
     checks, so a run the override makes possible is not refused.
     """
+    if problems := yaml_problems(data):
+        raise ScenarioError(source, problems)
     try:
         scenario = msgspec.yaml.decode(data, type=Scenario)
     except msgspec.ValidationError as exc:

@@ -25,6 +25,7 @@ from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.holidays import CalendarOverride
+from engine.contract.yaml_checks import type_hint, yaml_problems
 from sim.common.scenario import resolve_targets
 from sim.common.scenario_calendar import (
     build_scenario_calendar,
@@ -293,12 +294,14 @@ def load_market_scenario(path: str | Path, *, calendar: CalendarOverride | None 
         data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(str(path), [("$", f"cannot read the file ({exc.strerror})")]) from None
+    if problems := yaml_problems(data):
+        raise ScenarioError(str(path), problems)
     try:
         scenario = msgspec.yaml.decode(data, type=MarketScenario)
     except msgspec.ValidationError as exc:
         text = str(exc)
         where, _, reason = text.rpartition(" - at `")
-        problem = (reason.rstrip("`"), where) if where else ("$", text)
+        problem = (reason.rstrip("`"), type_hint(where)) if where else ("$", text)
         raise ScenarioError(str(path), [problem]) from None
     except msgspec.DecodeError as exc:
         raise ScenarioError(str(path), [("$", f"malformed YAML: {exc}")]) from None

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from engine.contract.holidays import CalendarOverride
+from engine.contract.yaml_checks import yaml_problems
 from sim.common.scenario import ScenarioError, _split_validation
 from sim.common.scenario_calendar import resolve_holiday_paths, with_override
 from sim.common.scenario_checks import check_scenario
@@ -148,6 +149,8 @@ def decode_network(
     data: bytes | str, *, source: str = "<network>", calendar: CalendarOverride | None = None
 ) -> NetworkScenario:
     """Decode and check network scenario YAML; errors name ``source`` and the field path."""
+    if problems := yaml_problems(data):
+        raise ScenarioError(source, problems)
     try:
         net = msgspec.yaml.decode(data, type=NetworkScenario)
     except msgspec.ValidationError as exc:

@@ -32,6 +32,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from engine.contract.yaml_checks import type_hint, yaml_problems
 from reports.evaluation.calibration.complaint_metrics import COMPLAINT_METRICS
 from reports.evaluation.calibration.inspection_metrics import INSPECTION_METRICS
 from reports.evaluation.calibration.kinds import KIND_METRICS, UNSIMULATED
@@ -248,11 +249,13 @@ def _check(t: Targets) -> list[tuple[str, str]]:
 
 def decode_targets(data: bytes | str, *, source: str = "<targets>", tag: str | None = None) -> Targets:
     """Decode and check targets YAML; keep only the figures (and fit parameters) tagged ``tag``."""
+    if problems := yaml_problems(data):
+        raise TargetsError(source, problems)
     try:
         targets = msgspec.yaml.decode(data, type=Targets)
     except msgspec.ValidationError as exc:
         match = _AT_PATH.match(str(exc))
-        path, reason = (match["path"], match["reason"]) if match else ("$", str(exc))
+        path, reason = (match["path"], type_hint(match["reason"])) if match else ("$", str(exc))
         raise TargetsError(source, [(path, reason)]) from None
     except msgspec.DecodeError as exc:
         raise TargetsError(source, [("$", f"malformed YAML: {' '.join(str(exc).split())}")]) from None

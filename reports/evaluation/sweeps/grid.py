@@ -29,6 +29,7 @@ import msgspec
 import numpy as np
 from msgspec import Meta
 
+from engine.contract.yaml_checks import type_hint, yaml_problems
 from engine.rules import rule_class
 from engine.rules.base import param_specs
 from engine.rules.registry import REGISTRY
@@ -305,10 +306,15 @@ def _check(grid: Grid, where: str) -> Grid:
 
 
 def decode_grid(data: bytes | str, *, where: str = "grid") -> Grid:
+    if problems := yaml_problems(data):
+        raise GridError("\n".join(f"{where}: `{path}` - {reason}" for path, reason in problems))
     try:
         grid = msgspec.yaml.decode(data, type=Grid)
     except msgspec.ValidationError as exc:
-        raise GridError(f"{where}: {exc}") from None
+        reason, _, path = str(exc).rpartition(" - at `")
+        raise GridError(
+            f"{where}: `{path.rstrip('`')}` - {type_hint(reason)}" if reason else f"{where}: `$` - {exc}"
+        ) from None
     except msgspec.DecodeError as exc:
         raise GridError(f"{where}: `$` - malformed YAML ({exc})") from None
     return _check(grid, where)
