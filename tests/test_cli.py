@@ -234,3 +234,46 @@ def test_detect_reads_a_json_array_file_and_names_a_bad_element(
     array.write_text(json.dumps(events), encoding="utf-8")
     assert main(["detect", str(array), "--out", str(tmp_path / "b.jsonl")]) == 2
     assert f"{array}: Invalid value 'case.bogus' - at `$[5].kind`" in capsys.readouterr().err
+
+
+def test_validate_reports_every_bad_file_and_the_files_a_scenario_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: it stopped at the first bad file, and said "ok" for a rulebook or targets it could not read."""
+    text = SMOKE.read_text(encoding="utf-8")
+    book = str(SMOKE.parent / "rulebooks" / "default.yaml")
+    no_rulebook = tmp_path / "no_rulebook.yaml"  # `rulebook:` left out, written outside scenarios/
+    no_rulebook.write_text("\n".join(r for r in text.splitlines() if not r.startswith("rulebook:")))
+    no_targets = tmp_path / "no_targets.yaml"
+    no_targets.write_text(
+        f"{text}\nrulebook: {book}\ntargets: missing.yaml#tag\n".replace("\nrulebook: rulebooks", "\n# ")
+    )
+    assert main(["validate", str(no_rulebook), str(SMOKE), str(no_targets)]) == 2
+    out, err = capsys.readouterr()
+    assert out == f"{SMOKE}: ok (smoke)\n"
+    first, second = err.splitlines()
+    assert first.startswith(f"supsim: error: {no_rulebook}: `$.rulebook` - ") and "left out means" in first
+    assert second.startswith(f"supsim: error: {no_targets}: `$.targets` - ") and "missing.yaml" in second
+
+
+def test_run_checks_the_targets_before_simulating(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: the run simulated and wrote its folder, then failed on the targets it names."""
+    scenario = tmp_path / "s.yaml"
+    book = str(SMOKE.parent / "rulebooks" / "default.yaml")
+    text = SMOKE.read_text(encoding="utf-8").replace("\nrulebook: rulebooks", "\n# ")
+    scenario.write_text(f"{text}\nrulebook: {book}\ntargets: missing.yaml\n")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 2
+    assert "`$.targets` - " in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_out_onto_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: a FileExistsError traceback."""
+    taken = tmp_path / "taken"
+    taken.write_text("mine", encoding="utf-8")
+    assert main(["run", str(SMOKE), "--out", str(taken), "--quiet"]) == 2
+    assert (
+        capsys.readouterr().err == f"supsim: error: {taken}: File exists (a file is there: give a folder)\n"
+    )
+    assert taken.read_text(encoding="utf-8") == "mine"

@@ -57,6 +57,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{flag} applies to network scenarios only ({args.scenario} is one hall or market)"
             )
+    from sim.common.scenario import load_scenario
+    from sim.market.scenario import is_market_file, load_market_scenario
+
+    load = load_market_scenario if is_market_file(args.scenario) else load_scenario
+    scenario = load(args.scenario, calendar=calendar_override(args))
+    check_references(scenario, Path(args.scenario), rulebook=Path(args.rulebook) if args.rulebook else None)
     result = run_scenario(
         Path(args.scenario),
         seed=args.seed,
@@ -144,17 +150,57 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    """Every file is checked, with the rulebook and targets it names; each bad one is reported."""
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file, load_market_scenario
     from sim.network.scenario import is_network_file, load_network
 
+    bad = 0
     for path in args.files:
-        if is_network_file(path):
-            scenario: Any = load_network(path)
-        else:
-            scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
+        try:
+            if is_network_file(path):
+                scenario: Any = load_network(path)
+            else:
+                scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
+            check_references(scenario, Path(path))
+        except _user_errors() as exc:
+            print(f"supsim: error: {_said(exc)}", file=sys.stderr)
+            bad += 1
+            continue
         print(f"{path}: ok ({scenario.name})")
-    return 0
+    return 2 if bad else 0
+
+
+_DEFAULT_RULEBOOK = "rulebooks/default.yaml"
+
+
+def check_references(scenario: Any, path: Path, *, rulebook: Path | None = None) -> None:
+    """The rulebook and targets a scenario names load, or the error names the scenario's field.
+
+    Checked before a run simulates anything: a bad ``targets:`` used to surface only after the
+    run folder was written. A ``rulebook:`` left out means ``rulebooks/default.yaml`` beside the
+    scenario file, which a scenario written elsewhere does not have: the error says so.
+    """
+    from engine.rules.rulebook import RulebookError, load_rulebook
+    from reports.evaluation.calibration.targets import TargetsError, load_targets
+
+    if rulebook is None:
+        try:
+            load_rulebook(path.parent / scenario.rulebook)
+        except RulebookError as exc:
+            default = (
+                f" (`rulebook:` left out means {_DEFAULT_RULEBOOK} beside the scenario file; "
+                "name one there, or give --rulebook)"
+                if scenario.rulebook == _DEFAULT_RULEBOOK
+                else ""
+            )
+            raise UserError(f"{path}: `$.rulebook` - {exc}{default}") from None
+    ref = scenario.targets_path(path) if hasattr(scenario, "targets_path") else None
+    if ref is not None:
+        try:
+            load_targets(ref)
+        except TargetsError as exc:
+            raise UserError(f"{path}: `$.targets` - {exc}") from None
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -370,8 +416,22 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         EventDecodeError,
         HolidayError,
         FileNotFoundError,
+        FileExistsError,
         IsADirectoryError,
+        NotADirectoryError,
     )
+
+
+def _said(exc: BaseException) -> str:
+    """A user error as one line; a file-system error as ``path: reason`` (``--out x`` onto a file)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        hint = (
+            " (a file is there: give a folder)"
+            if isinstance(exc, (FileExistsError, NotADirectoryError))
+            else ""
+        )
+        return f"{exc.filename}: {exc.strerror}{hint}"
+    return str(exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -384,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = int(args.func(args))
     except _user_errors() as exc:
-        print(f"supsim: error: {exc}", file=sys.stderr)
+        print(f"supsim: error: {_said(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         extra = missing_extra(exc)
