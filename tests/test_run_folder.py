@@ -90,3 +90,27 @@ def test_detect_does_not_replace_a_runs_alerts_with_different_ones(
     argv = ["detect", str(run / "events.jsonl"), "--rulebook", str(strict), "--out", str(elsewhere)]
     assert main(argv) == 0
     assert elsewhere.read_bytes() != alerts_before
+
+
+@pytest.mark.parametrize(
+    ("metrics", "said"),
+    [
+        (b"{bad", "metrics.json: not JSON (line 1, column 2: "),
+        (b"[1]", "metrics.json: holds a JSON list, not the object"),
+        (None, "metrics.json: not in the shape `supsim run` writes (TypeError: "),
+    ],
+)
+def test_report_names_an_edited_metrics_file(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], metrics: bytes | None, said: str
+) -> None:
+    """Before: a JSONDecodeError or TypeError traceback (its own digest cannot be inside it)."""
+    run = _copy(smoke_run, tmp_path / "run")
+    if metrics is None:
+        edited = json.loads((run / "metrics.json").read_bytes())
+        edited["evaluation"] = "x"
+        metrics = json.dumps(edited).encode()
+    (run / "metrics.json").write_bytes(metrics)
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"supsim: error: {run / 'metrics.json'}") and said in err
+    assert not (run / "report.html").exists()

@@ -11,11 +11,12 @@ refuses, naming the files.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DIGESTED_FILES", "RunFolderError", "check_run_files", "sha256_of"]
+__all__ = ["DIGESTED_FILES", "RunFolderError", "check_run_files", "read_metrics", "sha256_of"]
 
 #: The files whose digests ``metrics.json`` records, with the key it records them under.
 DIGESTED_FILES = {
@@ -27,6 +28,28 @@ DIGESTED_FILES = {
 
 class RunFolderError(ValueError):
     """A run folder whose files cannot be trusted or read (the message names the files)."""
+
+
+def read_metrics(run: Path) -> dict[str, Any]:
+    """``run/metrics.json`` as a mapping, or :class:`RunFolderError` naming the file and where it breaks.
+
+    Its own digest cannot be recorded inside it, so an edited or truncated file is caught here.
+    """
+    path = run / "metrics.json"
+    try:
+        metrics = json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(
+            f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); it was edited or cut "
+            f"short after `supsim run` wrote it. Run the scenario again (`supsim run SCENARIO --out {run}`)."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise RunFolderError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not isinstance(metrics, dict):
+        raise RunFolderError(
+            f"{path}: holds a JSON {type(metrics).__name__}, not the object `supsim run` writes"
+        )
+    return metrics
 
 
 def sha256_of(path: Path) -> str:

@@ -22,8 +22,11 @@ calendar (found through the scenario's digest, :mod:`reports.render.report.run_c
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +34,12 @@ from engine.contract.alerts import read_alerts
 from engine.contract.calendar import WorkingCalendar
 from reports.evaluation.accuracy import working_latency_h
 from reports.evaluation.matching import RULE_TO_TRUTH, family_of, match_alerts
-from reports.render.report.integrity import RunFolderError, check_run_files
+from reports.render.report.integrity import RunFolderError, check_run_files, read_metrics
 from reports.render.report.provenance import provenance
 from reports.render.report.run_calendar import RunCalendar, run_calendar
 from sim.common.truth import read_truth
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["build_report", "folder_kind", "load_market", "load_run", "normalise_sweep"]
 
@@ -202,7 +207,7 @@ def load_run(
     Latencies are counted on ``calendar`` when given, else on the run's own scenario calendar
     (``scenarios`` adds files to look for it in, matched by digest).
     """
-    metrics = json.loads((run / "metrics.json").read_bytes())
+    metrics = read_metrics(run)
     check_run_files(run, metrics)
     ev = metrics["evaluation"]
     found = RunCalendar(calendar, "given by the caller", None) if calendar is not None else None
@@ -237,7 +242,7 @@ def load_run(
 
 def load_market(run: Path) -> dict[str, Any]:
     """A bidding-market run folder (``metrics.json`` with ``collusion``) as a report section."""
-    metrics = json.loads((run / "metrics.json").read_bytes())
+    metrics = read_metrics(run)
     check_run_files(run, metrics)
     return {
         **_identity(run, metrics),
@@ -245,6 +250,18 @@ def load_market(run: Path) -> dict[str, Any]:
         "engine": {k: metrics.get("engine_stats", {}).get(k) for k in ("events_in", "alerts")},
         "timings": _json(run / "timings.json"),
     }
+
+
+def _shaped(run: Path, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``load()``, with a metrics.json missing a figure or holding one of another type named as such."""
+    try:
+        return load()
+    except (KeyError, TypeError, AttributeError) as exc:
+        logger.debug("reading %s", run, exc_info=True)
+        raise RunFolderError(
+            f"{run / 'metrics.json'}: not in the shape `supsim run` writes ({type(exc).__name__}: {exc}); "
+            f"edited after the run? Run the scenario again (`supsim run SCENARIO --out {run}`)."
+        ) from None
 
 
 def build_report(
@@ -259,7 +276,7 @@ def build_report(
         raise ValueError("a report needs at least one run folder")
     kinds = [(r, folder_kind(r)) for r in runs]
     run_dirs = [r for r, k in kinds if k == "run"]
-    metrics = [(r.name, json.loads((r / "metrics.json").read_bytes())) for r in run_dirs]
+    metrics = [(r.name, read_metrics(r)) for r in run_dirs]
     hall_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "evaluation" in m]
     market_dirs = [r for r, (_, m) in zip(run_dirs, metrics, strict=True) if "collusion" in m]
     for r, (_, m) in zip(run_dirs, metrics, strict=True):
@@ -273,8 +290,8 @@ def build_report(
                 f"{r / 'metrics.json'}: neither 'evaluation' (a hall run) nor 'collusion' (a bidding-market "
                 "run); was it written by `supsim run`?"
             )
-    sections = [load_run(r, scenarios=scenarios) for r in hall_dirs]
-    markets = [load_market(r) for r in market_dirs]
+    sections = [_shaped(r, functools.partial(load_run, r, scenarios=scenarios)) for r in hall_dirs]
+    markets = [_shaped(r, functools.partial(load_market, r)) for r in market_dirs]
     prov = provenance(metrics, source_dir=source_dir)
     import msgspec
 
