@@ -106,11 +106,25 @@ def test_rates_must_fit_one_draw_per_case(tmp_path: Path) -> None:
 
 def test_run_outside_the_calendar_years(tmp_path: Path) -> None:
     data = _base()
-    data["start"] = date(1999, 3, 1)
+    data["start"] = date(2002, 3, 1)
     _fails(tmp_path, data, "$.start", "outside the calendar")
     data = _base()
     data["start"] = date(2026, 12, 25)
     _fails(tmp_path, data, "$.days", "after the calendar's last day")
+
+
+def test_a_run_must_give_events_the_contract_accepts(tmp_path: Path) -> None:
+    """Before: with ``beyond_range: weekdays`` a 1999 run and a 10^13-yuan fee ran, and ``detect`` then
+    refused the run's own events.jsonl (instants before 2000-01-01, amounts above 10^12)."""
+    data = _base()
+    data["start"] = date(1999, 12, 27)
+    data["calendar"] = {**data.get("calendar", {}), "beyond_range": "weekdays"}
+    _fails(tmp_path, data, "$.start", "before the window: events are dated 2000-01-01..2100-12-31")
+    data["start"] = date(2100, 12, 25)
+    _fails(tmp_path, data, "$.days", "the run ends on 2101-01-08, after the window")
+    data = _base()
+    data["halls"][0]["items"][0]["fee_standard"] = 1.0e13
+    _fails(tmp_path, data, "$.halls[0].items[0].fee_standard", "<= 1000000000000.0")
 
 
 def test_instant_item_with_steps_and_limits_over_the_promise(tmp_path: Path) -> None:

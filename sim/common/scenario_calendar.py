@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from engine.contract.calendar import WorkingCalendar
+from engine.contract.event_base import EARLIEST, LATEST
 from engine.contract.holidays import CalendarOverride, HolidayError, Problem, how_to_add
 from sim.common.scenario_types import CalendarSpec, parse_period
 
@@ -79,6 +80,13 @@ def coverage_problems(
     """The run's days and the extra days must lie where the calendar can count."""
     out: list[tuple[str, str]] = []
     end = start + timedelta(days=days)
+    if start < EARLIEST or end > LATEST:  # its own events.jsonl would fail `detect` and the service
+        window = f"events are dated {EARLIEST}..{LATEST} (the event contract's window)"
+        return (
+            [("$.start", f"{start} is before the window: {window}")]
+            if start < EARLIEST
+            else [("$.days", f"the run ends on {end}, after the window: {window}")]
+        )
     first, last = calendar.first, calendar.last
     if not first <= start <= last:
         out.append(

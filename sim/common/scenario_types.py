@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from engine.contract.event_base import MAX_YUAN
+
 __all__ = [
     "DECIDE_POST",
     "LEGAL_SUSPENSION_REASONS",
@@ -207,7 +209,7 @@ class ItemDef(_Spec, frozen=True):
     name: Name
     department: Ident
     promised_days: Annotated[int, Meta(ge=0, le=365)]
-    fee_standard: NonNeg = 0.0
+    fee_standard: Annotated[float, Meta(ge=0, le=MAX_YUAN)] = 0.0  # the event contract's bound
     steps: list[StepDef] = []
     issues_certificate: bool = False
     popularity: Positive = 1.0
