@@ -360,3 +360,22 @@ def test_plan_prints_the_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[
     ]
     code, out, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "p"), "--beyond-range", "weekdays")
     assert code == 0 and "(years assumed: 2027)" in out
+
+
+def test_run_says_when_the_rulebooks_calendar_is_not_the_one_it_counts_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``run`` counts on the scenario's calendar; a rulebook's ``calendar:`` section is detect's. Before:
+    ignored without a word, so the same rulebook gave 4 alerts under run and 0 under detect."""
+    from supsim.experiments.run import run_scenario
+
+    smoke = ROOT / "scenarios" / "smoke.yaml"
+    book = tmp_path / "rb.yaml"
+    book.write_text("calendar:\n  extra_holidays: [2025-03-04]\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="supsim.experiments.run"):
+        run_scenario(smoke, out_dir=tmp_path / "a", rulebook=RULEBOOK, progress=False)
+        assert caplog.records == []
+        run_scenario(smoke, out_dir=tmp_path / "b", rulebook=book, progress=False)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{book}: `calendar:` is not used by run (the scenario's is); detect uses it"
+    ]

@@ -11,6 +11,7 @@ that the deterministic files stay byte-identical between runs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -27,11 +28,13 @@ from engine.contract.holidays import CalendarOverride
 from engine.core import SIDE_REASONS, Engine, SideRecord
 from engine.replay import detect, fixed_clock
 from engine.rules.rulebook import Rulebook, load_rulebook
+from engine.rules.settings import CalendarSection
 from engine.scoring import score_units
 from reports.render.report.integrity import sha256_of
 from sim.common.scenario import Scenario, load_scenario
 from sim.common.truth import write_truth
 from sim.hall.world import SimResult, simulate
+from sim.market.scenario import MarketScenario
 from supsim import __version__
 from supsim.experiments.progress import Progress
 from supsim.experiments.run_folder import MANIFEST, staged, write_json
@@ -45,6 +48,8 @@ __all__ = [
     "side_counts",
     "write_side_output",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,9 +91,15 @@ def _write_data_files(
     }
 
 
-def _rulebook_for(scenario: Scenario, scenario_path: Path, override: Path | None) -> tuple[Path, Rulebook]:
+def _rulebook_for(
+    scenario: Scenario | MarketScenario, scenario_path: Path, override: Path | None
+) -> tuple[Path, Rulebook]:
+    """The rulebook, and a warning when its ``calendar:`` section is one a run does not use."""
     path = override if override is not None else scenario.rulebook_path(scenario_path)
-    return path, load_rulebook(path)
+    book = load_rulebook(path)
+    if book.calendar != CalendarSection():  # the world works on the scenario's days; the engine too
+        logger.warning("%s: `calendar:` is not used by run (the scenario's is); detect uses it", path)
+    return path, book
 
 
 def _chunks(events: list[Event], size: int) -> Iterator[list[Event]]:
@@ -281,8 +292,7 @@ def run_market_scenario(
     from sim.market.world import simulate_market
 
     scenario = load_market_scenario(scenario_path, calendar=calendar)
-    rulebook_path = rulebook if rulebook is not None else scenario.rulebook_path(scenario_path)
-    book = load_rulebook(rulebook_path)
+    rulebook_path, book = _rulebook_for(scenario, scenario_path, rulebook)
     seed = scenario.seed if seed is None else seed
     out = out_dir if out_dir is not None else Path("runs") / f"{scenario_path.stem}-seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
