@@ -46,3 +46,20 @@ def test_markdown_has_every_department_and_the_deduction_rule() -> None:
     assert md.index("D-good") < md.index("D-mid") < md.index("D-bad")
     assert "| 3 | D-bad | 91.0 | 3 | 2 | 0 | 1 | 1 |" in md
     assert "S-clean" not in md
+
+
+def test_the_rule_shown_is_the_rulebooks() -> None:
+    """Before: "100 + bonus − deductions … late −1 …" whatever the rulebook's scoring table said."""
+    from engine.rules.settings import ScoringSection
+
+    assert (
+        "Score = 100 + bonus − deductions (per case: below standard −1, late −1, both −2, red card −3;"
+        in (render_scorecard_markdown(CARD))
+    )
+    own = ScoringSection(base=50.0, late=4.0, red_card=5.0, class_one_fraction=0.1, class_two_fraction=0.7)
+    md = render_scorecard_markdown(CARD, own)
+    assert (
+        "Score = 50 + bonus − deductions (per case: below standard −1, late −4, both −2, red card −5;" in md
+    )
+    assert "top 10 % class 1, next 70 % class 2" in md
+    assert render_scorecard_table(CARD, own).startswith("Performance evaluation (50 + bonus − deductions)")

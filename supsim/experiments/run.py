@@ -234,10 +234,11 @@ def run_scenario(
         write_json(stage / "metrics.json", metrics)
         write_json(stage / "scores.json", scorecard)
         title = f"{scenario.name} — seed {seed}"
-        summary = render_markdown(evaluation, title=title) + "\n" + render_scorecard_markdown(scorecard)
+        scores_md = render_scorecard_markdown(scorecard, book.scoring)
+        summary = render_markdown(evaluation, title=title) + "\n" + scores_md
         if note := calendar_note(coverage):
             summary = f"> {note}\n\n{summary}"
-        table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard)
+        table = render_table(evaluation) + "\n\n" + render_scorecard_table(scorecard, book.scoring)
         if discipline is not None:
             from reports.render.tables.discipline import render_discipline
 
