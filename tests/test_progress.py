@@ -50,7 +50,8 @@ def test_disabled_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_detect_shows_reading_and_judging_on_a_terminal_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from supsim.experiments.run import detect_file, run_scenario
+    from supsim.experiments.detect import detect_file
+    from supsim.experiments.run import run_scenario
 
     root = Path(__file__).resolve().parents[1]
     run = tmp_path / "run"

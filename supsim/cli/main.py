@@ -105,7 +105,7 @@ def _run_network(args: argparse.Namespace) -> int:
 
 def _cmd_detect(args: argparse.Namespace) -> int:
     from supsim.cli.calendar import calendar_override
-    from supsim.experiments.run import detect_file
+    from supsim.experiments.detect import detect_file
 
     out = Path(args.out) if args.out else Path(args.events).with_name("alerts.jsonl")
     if out.is_dir():  # a folder: its alerts.jsonl (a run folder's is guarded by detect_file)
