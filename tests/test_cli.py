@@ -277,3 +277,18 @@ def test_out_onto_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
         capsys.readouterr().err == f"supsim: error: {taken}: File exists (a file is there: give a folder)\n"
     )
     assert taken.read_text(encoding="utf-8") == "mine"
+
+
+def test_detect_warns_when_the_reference_time_is_before_the_events(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: every event set aside as future, 0 alerts, exit 0, and no word of why."""
+    argv = ["detect", str(smoke_run / "events.jsonl"), "--out", str(tmp_path / "a.jsonl")]
+    assert main([*argv, "--reference-time", "2025-03-01T00:00+08:00"]) == 0
+    out = capsys.readouterr().out
+    assert "0 alerts written" in out
+    assert (
+        "warning: 3,693 of 3,693 events are stamped after --reference-time 2025-03-01T00:00:00+08:00" in out
+    )
+    assert main([*argv, "--reference-time", "2025-04-01T00:00+08:00"]) == 0
+    assert "warning" not in capsys.readouterr().out

@@ -113,6 +113,12 @@ def detect_file(
             "aside as late. Is the file in arrival order? An export sorted by case or hall replays in "
             "event-time order with --in-time-order"
         )
+    if counts.get("future", 0) >= LATE_WARNING * max(len(events), 1):
+        when = f"after --reference-time {reference.isoformat()}" if reference is not None else "far ahead"
+        lines.append(
+            f"warning: {counts['future']:,} of {len(events):,} events are stamped {when} and were set aside "
+            "as future, unjudged. --reference-time should be the instant the export was taken (or later)"
+        )
     if note := calendar_note(cal.coverage()):
         lines.append(note)
     first = next((r.detail for r in result.side_output if r.reason == "out_of_calendar"), None)
@@ -131,7 +137,7 @@ def _counted(events: list[Event], bar: Progress, every: int = 20_000) -> Iterato
 
 #: Share of an event file set aside as late above which ``detect`` asks whether the file is in
 #: arrival order: a live feed's stragglers are a few per cent at most; an export sorted by case
-#: makes most of the file late.
+#: makes most of the file late. The same share set aside as future questions the reference time.
 LATE_WARNING = 0.05
 
 
