@@ -291,4 +291,4 @@ def test_detect_warns_when_the_reference_time_is_before_the_events(
         "warning: 3,693 of 3,693 events are stamped after --reference-time 2025-03-01T00:00:00+08:00" in out
     )
     assert main([*argv, "--reference-time", "2025-04-01T00:00+08:00"]) == 0
-    assert "warning" not in capsys.readouterr().out
+    assert "warning:" not in capsys.readouterr().out
