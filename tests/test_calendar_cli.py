@@ -43,7 +43,12 @@ def test_calendar_prints_a_year_with_marks_and_the_covered_range(capsys: pytest.
 
 def test_calendar_of_an_uncovered_year_says_how_to_add_it(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "calendar", "2027")
-    assert code == 1 and "no holiday arrangement for 2027" in out and "--holidays FILE" in out
+    assert (
+        code == 1
+        and "no holiday arrangement for 2027" in out
+        and "`supsim calendar 2027 --holidays FILE`" in out
+    )
+    assert "--beyond-range" not in out  # a flag of the counting commands, which `calendar` does not take
     code, out, _ = run_cli(capsys, "calendar", "2027", "--holidays", str(FIXTURE))
     assert code == 0 and "cover 2004..2027" in out and "TEST FIXTURE" in out
     assert " 8* 9*10*11*12*13*14*" in out and "15 16 17 18 19 20+21" in out
@@ -158,6 +163,10 @@ def test_run_in_2027_needs_a_file_or_the_fallback(tmp_path: Path, capsys: pytest
     assert code == 2 and "2027" in err and "--beyond-range weekdays" in err
     assert not (tmp_path / "r0").exists()
 
+    code, out, err = run_cli(capsys, "validate", str(scenario))
+    assert code == 2 and "--beyond-range weekdays" in err  # the hint names flags validate takes
+    code, out, _ = run_cli(capsys, "validate", str(scenario), "--holidays", str(FIXTURE))
+    assert code == 0 and out == f"{scenario}: ok (smoke)\n"
     code, out, _ = run_cli(
         capsys, "run", str(scenario), "--out", str(tmp_path / "r1"), "-q", "--beyond-range", "weekdays"
     )
@@ -303,6 +312,7 @@ def test_service_reports_the_fallback(service: object) -> None:
     "argv",
     [
         ["run", "s.yaml"],
+        ["validate", "s.yaml"],
         ["detect", "e.jsonl"],
         ["serve"],
         ["sweep", "s.yaml", "--grid", "g.yaml"],

@@ -30,7 +30,6 @@ from engine.contract.holidays import (
     Problem,
     combine,
     expand_files,
-    how_to_add,
     load_holiday_table,
     parse_arrangement,
     shipped_arrangements,
@@ -137,7 +136,9 @@ def render_year(year: int, table: HolidayTable) -> str:
     """The year month by month (three months a row), a legend, the arrangement and its sources."""
     if not table.first_year <= year <= table.last_year:
         raise HolidayError([Problem(f"year {year}", None, f"outside the covered years {table.covered}: "
-                                    + how_to_add(year))])  # fmt: skip
+                                    f"no holiday arrangement for {year} is loaded; show one from a file with "
+                                    f"`supsim calendar {year} --holidays FILE` (the file's format: "
+                                    "`supsim calendar --help`)")])  # fmt: skip
     lines = [f"{year}    (holiday arrangements cover {table.covered})", ""]
     for first in (1, 4, 7, 10):
         blocks = [_month(year, m, table) for m in range(first, first + 3)]

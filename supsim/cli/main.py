@@ -154,14 +154,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.common.scenario import load_scenario
     from sim.market.scenario import is_market_file, load_market_scenario
     from sim.network.scenario import is_network_file, load_network
+    from supsim.cli.calendar import calendar_override
 
     bad = 0
+    calendar = calendar_override(args)  # --holidays / --beyond-range, as `run` would be given them
     for path in args.files:
         try:
             if is_network_file(path):
-                scenario: Any = load_network(path)
+                scenario: Any = load_network(path, calendar=calendar)
             else:
-                scenario = load_market_scenario(path) if is_market_file(path) else load_scenario(path)
+                load = load_market_scenario if is_market_file(path) else load_scenario
+                scenario = load(path, calendar=calendar)
             check_references(scenario, Path(path))
         except _user_errors() as exc:
             print(f"supsim: error: {_said(exc)}", file=sys.stderr)
@@ -348,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+")
+    add_calendar_options(val)
     val.set_defaults(func=_cmd_validate)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
