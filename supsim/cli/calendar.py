@@ -8,7 +8,7 @@ year, no day both off and working, and how the files combine with the shipped ye
 problem naming the file and the line. Exit status: 0 ok, 1 problems found, 2 usage.
 
 The same module owns ``--holidays FILE_OR_DIR`` (repeatable) and ``--beyond-range
-error|weekdays``, which ``run``, ``detect``, ``serve``, ``sweep``, ``calibrate`` and ``plan``
+error|weekdays``, which ``run``, ``validate``, ``detect``, ``serve``, ``sweep``, ``calibrate`` and ``plan``
 accept (:func:`add_calendar_options`, :func:`calendar_override`): one spelling everywhere.
 """
 
