@@ -108,3 +108,17 @@ def test_yaml_1_1_readings_get_a_hint(line: str, hint: str, tmp_path: Path) -> N
     with pytest.raises(ScenarioError, match=rf"`\$\.{key}` - .*{hint}"):
         load_scenario(path)
     assert type_hint("Expected `int`, got `float`") == "Expected `int`, got `float`"
+
+
+def test_an_impossible_date_is_named_with_its_field_and_line() -> None:
+    """Before: "malformed YAML: day is out of range for month", with neither field nor line."""
+    text = SMOKE.read_text(encoding="utf-8").replace("start: 2025-03-03", "start: 2025-02-30")
+    line = 1 + text.splitlines().index(next(r for r in text.splitlines() if r.startswith("start:")))
+    with pytest.raises(
+        ScenarioError, match=rf"`\$\.start` - 2025-02-30 \(line {line}\) is not a date \(day is"
+    ):
+        decode_scenario(text, source="x.yaml")
+    with pytest.raises(
+        RulebookError, match=r"`\$\.calendar\.extra_holidays\[1\]` - 2025-13-01 \(line 2\) is not"
+    ):
+        decode_rulebook("calendar:\n  extra_holidays: [2025-03-04, 2025-13-01]\n", where="rb.yaml")

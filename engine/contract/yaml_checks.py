@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 import yaml
 
-__all__ = ["type_hint", "yaml_problems"]
+__all__ = ["date_problem", "type_hint", "yaml_problems"]
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -70,6 +71,34 @@ def _finite(text: str) -> bool:
         return math.isfinite(float(low.replace("_", "")))
     except ValueError:  # YAML 1.1's sexagesimal 1:30.5 and the like: the decode judges them
         return True
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def date_problem(data: bytes | str) -> tuple[str, str] | None:
+    """``(field_path, reason)`` of the first date-shaped value that is no date (``2025-02-30``).
+
+    PyYAML fails on it while constructing, without a line; a decoder calls this to say where.
+    """
+    try:
+        root = yaml.compose(data, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    stack: list[tuple[yaml.Node, str]] = [(root, "$")] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, f"{path}.{k.value}") for k, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node.value))))
+        elif node.tag == _TIMESTAMP_TAG and (m := _DATE.match(str(node.value))):
+            try:
+                date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError as exc:
+                return path, f"{node.value} (line {int(node.start_mark.line) + 1}) is not a date ({exc})"
+    return None
 
 
 _NUMBER_AS_TEXT = re.compile(r"Expected `(?:float|int|number)[^`]*`.*got `str`", re.DOTALL)

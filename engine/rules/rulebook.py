@@ -29,7 +29,7 @@ from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.holidays import CalendarOverride, HolidayError
-from engine.contract.yaml_checks import type_hint, yaml_problems
+from engine.contract.yaml_checks import date_problem, type_hint, yaml_problems
 from engine.rules.base import Rule, param_specs
 from engine.rules.registry import REGISTRY, registry_version
 from engine.rules.settings import CalendarSection, ScoringSection, Section, SourcesSection
@@ -293,7 +293,8 @@ def decode_rulebook(data: bytes | str, *, where: str = "rulebook") -> Rulebook:
     except msgspec.ValidationError as exc:
         raise RulebookError(_format(where, exc)) from None
     except msgspec.DecodeError as exc:
-        raise RulebookError(f"{where}: `$` - malformed YAML ({exc})") from None
+        path, reason = date_problem(data) or ("$", f"malformed YAML ({exc})")
+        raise RulebookError(f"{where}: `{path}` - {reason}") from None
     return _validate(rb, where)
 
 

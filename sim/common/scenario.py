@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from engine.contract.holidays import CalendarOverride
-from engine.contract.yaml_checks import type_hint, yaml_problems
+from engine.contract.yaml_checks import date_problem, type_hint, yaml_problems
 from sim.common.hall_scenario import Scenario, resolve_targets
 from sim.common.scenario_calendar import resolve_holiday_paths, with_override
 from sim.common.scenario_checks import check_scenario
@@ -75,7 +75,8 @@ def decode_scenario(
     except msgspec.ValidationError as exc:
         raise ScenarioError(source, [_split_validation(str(exc))]) from None
     except msgspec.DecodeError as exc:
-        raise ScenarioError(source, [("$", f"malformed YAML: {' '.join(str(exc).split())}")]) from None
+        where = date_problem(data) or ("$", f"malformed YAML: {' '.join(str(exc).split())}")
+        raise ScenarioError(source, [where]) from None
     spec = with_override(resolve_holiday_paths(scenario.calendar, source), calendar)
     if spec is not scenario.calendar:
         scenario = msgspec.structs.replace(scenario, calendar=spec)

@@ -25,7 +25,7 @@ from msgspec import Meta
 
 from engine.contract.calendar import WorkingCalendar
 from engine.contract.holidays import CalendarOverride
-from engine.contract.yaml_checks import type_hint, yaml_problems
+from engine.contract.yaml_checks import date_problem, type_hint, yaml_problems
 from sim.common.scenario import resolve_targets
 from sim.common.scenario_calendar import (
     build_scenario_calendar,
@@ -304,7 +304,7 @@ def load_market_scenario(path: str | Path, *, calendar: CalendarOverride | None 
         problem = (reason.rstrip("`"), type_hint(where)) if where else ("$", text)
         raise ScenarioError(str(path), [problem]) from None
     except msgspec.DecodeError as exc:
-        raise ScenarioError(str(path), [("$", f"malformed YAML: {exc}")]) from None
+        raise ScenarioError(str(path), [date_problem(data) or ("$", f"malformed YAML: {exc}")]) from None
     spec = with_override(resolve_holiday_paths(scenario.calendar, path), calendar)
     if spec is not scenario.calendar:
         scenario = msgspec.structs.replace(scenario, calendar=spec)
