@@ -165,3 +165,14 @@ def test_json_schema_is_generated_from_the_structs() -> None:
     assert defs["Scenario"]["additionalProperties"] is False
     assert "halls" in defs["Scenario"]["required"]
     assert defs["Department"]["properties"]["windows"]["minimum"] == 1
+
+
+def test_a_day_both_extra_holiday_and_extra_workday_is_named_as_a_date(tmp_path: Path) -> None:
+    """Before: the message held ``[datetime.date(2025, 3, 4)]``."""
+    data = _base()
+    data["calendar"] = {**data.get("calendar", {}), "extra_holidays": [date(2025, 3, 4)]}
+    data["calendar"]["extra_workdays"] = [date(2025, 3, 4)]
+    error = _fails(
+        tmp_path, data, "$.calendar", "listed both in extra_holidays and in extra_workdays: 2025-03-04"
+    )
+    assert "datetime" not in str(error)

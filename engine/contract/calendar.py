@@ -225,7 +225,8 @@ class WorkingCalendar:
         table = load_holiday_table(holiday_files)
         xh, xw = set(extra_holidays), set(extra_workdays)
         if both := sorted(xh & xw):
-            raise ValueError(f"dates both extra holiday and extra working day: {both}")
+            days = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"listed both in extra_holidays and in extra_workdays: {days}")
         cal = cls(
             first=date(table.first_year, 1, 1),
             last=date(table.last_year, 12, 31),
