@@ -292,3 +292,37 @@ def test_detect_warns_when_the_reference_time_is_before_the_events(
     )
     assert main([*argv, "--reference-time", "2025-04-01T00:00+08:00"]) == 0
     assert "warning:" not in capsys.readouterr().out
+
+
+ONE_DAY_ITEM = """\
+name: one_day
+start: 2025-03-03
+days: 5
+rulebook: {rulebook}
+halls:
+  - id: H1
+    name: Hall
+    departments: [{{id: D1, name: Dept, windows: 1}}]
+    items:
+      - id: I1
+        name: Item
+        department: D1
+        promised_days: 1
+        steps: [{{name: review, post: review, limit_days: 0.5}}]
+arrivals: {{cases_per_day: 40}}
+"""
+
+
+def test_a_one_day_item_runs_and_its_truth_agrees_with_the_engine(tmp_path: Path) -> None:
+    """Before: refused ("promised_days must exceed truth.warning_lead_days (1)"), and lowering the truth's
+    lead made truth and rulebook disagree. A limit within the lead has no warning window on either side."""
+    scenario = tmp_path / "one_day.yaml"
+    scenario.write_text(
+        ONE_DAY_ITEM.format(rulebook=SMOKE.parent / "rulebooks" / "default.yaml"), encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    rules = {r["name"]: r for r in json.loads((out / "metrics.json").read_bytes())["evaluation"]["rules"]}
+    assert rules["deadline.warning"]["episodes"] == rules["deadline.warning"]["alerts"] == 0
+    overdue = rules["deadline.overdue"]
+    assert overdue["episodes"] > 0 and overdue["alerts"] == overdue["episodes"]  # the limit itself is watched

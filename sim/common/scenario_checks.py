@@ -105,7 +105,6 @@ def _check_hall(s: Scenario, hall: Hall, at: str, item_ids: dict[str, str], prob
             if post in _RESERVED_POSTS:
                 problems.append((f"{at}.departments[{j}].posts.{post}", f"{post!r} is a reserved post name"))
     needs_decide: dict[str, str] = {}
-    lead = s.truth.warning_lead_days
     for k, item in enumerate(hall.items):
         ip = f"{at}.items[{k}]"
         if item.id in item_ids:
@@ -122,10 +121,6 @@ def _check_hall(s: Scenario, hall: Hall, at: str, item_ids: dict[str, str], prob
                 problems.append((f"{ip}.steps", "an instant item (promised_days 0) has no back-office steps"))
             continue
         needs_decide.setdefault(owner.id, f"{ip}.department")
-        if item.promised_days <= lead:
-            problems.append(
-                (f"{ip}.promised_days", f"must exceed truth.warning_lead_days ({lead:g}) for a promised item")
-            )
         for n in _dupes(step.name for step in item.steps):
             problems.append((f"{ip}.steps[{n}].name", f"duplicate step name {item.steps[n].name!r}"))
         for n, step in enumerate(item.steps):
@@ -154,11 +149,6 @@ def _check_hall(s: Scenario, hall: Hall, at: str, item_ids: dict[str, str], prob
                 )
             elif count and mix.instant_share < 1:
                 needs_decide.setdefault(dept_id, f"{mp}.counts.{dept_id}")
-        for days in mix.promised_days:
-            if days <= lead:
-                problems.append(
-                    (f"{mp}.promised_days.{days}", f"must exceed truth.warning_lead_days ({lead:g})")
-                )
         posts = {p for d in hall.departments for p in d.posts if p != DECIDE_POST}
         for post in mix.step_weights:
             if post not in posts:

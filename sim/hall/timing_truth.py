@@ -172,8 +172,8 @@ class _Judge:
             ("overdue", limit),
             ("severely_overdue", limit + self.spec.severe_overdue_days * self.day),
         ):
-            if amount < 0:
-                continue
+            if amount < 0 or (kind == "deadline_at_risk" and amount == 0):
+                continue  # no lead window: a limit within the lead is never "at risk" before acceptance
             onset = self._onset(limit_index(c.x, amount, pauses), c.closed)
             if onset is None:
                 break  # a later threshold cannot be passed if an earlier one was not
