@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -199,3 +200,29 @@ def test_a_plan_that_would_vary_nothing_is_refused(vary: str, reps: int, message
     with pytest.raises(PlanSpecError) as err:
         run_plan(scenario, key, levels, parse_target("wait_p90<=15min"), replications=reps)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("overdue_rate<=150%", "a rate is at most 100 % (1.0)"),
+        ("overdue_rate<=2", "a rate is at most 100 % (1.0)"),
+        ("wait_p90<=15%", "wait_p90 is a time, written in min or h"),
+        ("overdue_rate<=5min", "overdue_rate is a share, written 0.05 or 5%"),
+    ],
+)
+def test_a_target_that_cannot_mean_anything_is_refused(target: str, said: str) -> None:
+    """Before: accepted, and every level of the plan 'met' a 150 % overdue rate."""
+    with pytest.raises(ValueError, match=re.escape(said)):
+        parse_target(target)
+    assert [(t.metric, t.limit) for t in parse_target("utilisation<=85%, overdue_rate<=1")] == [
+        ("utilisation", 0.85),
+        ("overdue_rate", 1.0),
+    ]
+
+
+def test_more_levels_than_a_plan_can_run_are_refused() -> None:
+    """Before: ``windows=1..100000`` set out to simulate 100,000 levels."""
+    with pytest.raises(ValueError, match=r"asks for 100,000 levels; at most 200 \(use :STEP\)"):
+        parse_vary("windows=1..100000")
+    assert len(parse_vary("windows=1..100000:500")[1]) == 200

@@ -57,6 +57,8 @@ METRIC_RANGES: dict[str, ValueRange] = {
     **dict.fromkeys(POST_METRICS, "nonnegative"),
     "overdue_rate": "proportion",
 }
+#: Figures written as shares (``5%`` or ``0.05``); the others are working minutes (``min``, ``h``).
+SHARE_METRICS = ("overdue_rate", "utilisation")
 _TERM = re.compile(r"^\s*(\w+)\s*(<=|<)\s*([0-9.]+)\s*(min|h|%)?\s*$")
 
 
@@ -85,9 +87,19 @@ def parse_target(text: str) -> list[Target]:
             )
         value = float(m[3])
         unit = m[4]
+        share = m[1] in SHARE_METRICS
+        if unit is not None and (unit == "%") != share:
+            kind = "a share, written 0.05 or 5%" if share else "a time, written in min or h"
+            raise PlanSpecError(f"bad target term {term.strip()!r}: {m[1]} is {kind}")
         value = value * 60 if unit == "h" else value / 100 if unit == "%" else value
+        if METRIC_RANGES[m[1]] == "proportion" and value > 1:
+            raise PlanSpecError(f"bad target term {term.strip()!r}: a rate is at most 100 % (1.0)")
         out.append(Target(m[1], value))
     return out
+
+
+#: Levels one ``--vary`` may ask for: each is simulated ``--replications`` times.
+MAX_LEVELS = 200
 
 
 def parse_vary(text: str) -> tuple[str, list[int]]:
@@ -100,7 +112,12 @@ def parse_vary(text: str) -> tuple[str, list[int]]:
     lo, hi, step = int(m[2]), int(m[3]), int(m[4] or 1)
     if lo > hi or step < 1:
         raise PlanSpecError(f"bad range in --vary {text!r} (A..B needs A <= B, and STEP >= 1)")
-    return m[1], list(range(lo, hi + 1, step))
+    levels = list(range(lo, hi + 1, step))
+    if len(levels) > MAX_LEVELS:
+        raise PlanSpecError(
+            f"--vary {text!r} asks for {len(levels):,} levels; at most {MAX_LEVELS} (use :STEP)"
+        )
+    return m[1], levels
 
 
 def level_scenario(scenario: Scenario, key: str, n: int) -> Scenario:
@@ -266,7 +283,7 @@ def mmc_crosscheck(
 def _fmt(e: Estimate, metric: str) -> str:
     if e.mean is None:
         return "—"
-    scale, unit = (100.0, "%") if metric in ("overdue_rate", "utilisation") else (1.0, "")
+    scale, unit = (100.0, "%") if metric in SHARE_METRICS else (1.0, "")
     if e.lo is None or e.hi is None:
         return f"{e.mean * scale:.2f}{unit}"
     return f"{e.mean * scale:.2f} [{e.lo * scale:.2f}, {e.hi * scale:.2f}]{unit}"
