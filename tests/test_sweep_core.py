@@ -114,7 +114,10 @@ def test_dask_process_pool_and_one_process_agree_and_report_progress() -> None:
 
 @pytest.mark.parametrize(
     ("values", "reason"),
-    [("[-1, 2]", "value -1 is refused by rule 'deadline.warning': Expected `float` >= 0.0")],
+    [
+        ("[-1, 2]", "value -1 is refused by rule 'deadline.warning': Expected `float` >= 0.0"),
+        ("[1, 2, 1, 0.5, 2]", "1, 2 given twice"),  # before: each run twice, and two rows alike
+    ],
 )
 def test_a_value_out_of_bounds_is_refused_before_any_run(values: str, reason: str) -> None:
     text = f"params: {{deadline.warning.warning_lead_days: {values}}}\ngoal: {{min_precision: 0.5}}"

@@ -260,6 +260,9 @@ def _check(grid: Grid, where: str) -> Grid:
         rule, param = _split(name)
         if isinstance(values, list) and not values:
             raise GridError(f"{where}: `$.params.{name}` - no values")
+        if isinstance(values, list) and len(set(values)) < len(values):
+            twice = sorted({v for v in values if values.count(v) > 1})
+            raise GridError(f"{where}: `$.params.{name}` - {', '.join(f'{v:g}' for v in twice)} given twice")
         axis = values.values() if isinstance(values, LinearRange) else [float(x) for x in values]
         if rule == ENGINE:
             _check_setting(name, param, where)
