@@ -198,3 +198,14 @@ def test_a_bad_estimate_names_file_line_and_column(
     path.write_text('Tender,Bid_value,"Pre-Tender Estimate (PTE)"\n1,100,n/a\n1,110,n/a\n', encoding="utf-8")
     assert main(["screens", "--data", str(path)]) == 2
     assert "e.csv:2: Pre-Tender Estimate (PTE) 'n/a' is not a number" in capsys.readouterr().err
+
+
+def test_a_file_not_in_utf8_is_named_with_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: "'utf-8' codec can't decode byte 0xe9 in position 27", naming no file."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("Tender,Bid_value,Société\n1,100,a\n1,120,b\n".encode("latin-1"))
+    assert main(["screens", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"supsim screens: {path}: not UTF-8 text (it holds byte 0xe9); save it as UTF-8"
+    )

@@ -75,7 +75,13 @@ def _bids(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
     if is_market_run(path):
         return bids_from_run(path)
-    return load_bids_csv(path, columns=_columns(args), decimal=args.decimal)
+    try:
+        return load_bids_csv(path, columns=_columns(args), decimal=args.decimal)
+    except UnicodeDecodeError as exc:  # it names neither the file nor what to do
+        raise ValueError(
+            f"{path}: not UTF-8 text (it holds byte 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8 (a spreadsheet's 'CSV UTF-8'), e.g. iconv -f latin1 -t utf-8"
+        ) from None
 
 
 def _write(args: argparse.Namespace, text: str, what: str) -> None:
