@@ -206,6 +206,4 @@ def test_a_file_not_in_utf8_is_named_with_the_fix(tmp_path: Path, capsys: pytest
     path.write_bytes("Tender,Bid_value,Société\n1,100,a\n1,120,b\n".encode("latin-1"))
     assert main(["screens", "--data", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(
-        f"supsim screens: {path}: not UTF-8 text (it holds byte 0xe9); save it as UTF-8"
-    )
+    assert err.startswith(f"supsim screens: {path}: not UTF-8 text (it holds byte 0xe9); save it as UTF-8")
