@@ -125,7 +125,10 @@ def test_bad_queries_are_refused_naming_the_parameter(client: TestClient) -> Non
     r = client.get("/v1/board/network?unit=NOPE_T01", headers=SUPER)
     assert r.status_code == 404 and "NOPE_T01" in r.json()["error"]
     for query, name in (("silent_minutes=0", "silent_minutes"), ("worst=500", "worst"),
-                        ("now=yesterday", "now"), ("unit=" + "x" * 200, "unit")):  # fmt: skip
+                        ("now=yesterday", "now"), ("unit=" + "x" * 200, "unit"),
+                        # before: a 500 (no UTC offset for year 9999 or year 1 in the calendar's zone)
+                        ("now=9999-12-31T23:59:59Z", "now"),
+                        ("now=0001-01-01T00:00:00%2B01:00", "now")):  # fmt: skip
         r = client.get(f"/v1/board/network?{query}", headers=SUPER)
         assert r.status_code == 422 and f"`{name}`" in r.json()["error"], query
     assert client.get("/v1/board/network").status_code == 401

@@ -170,7 +170,7 @@ def openapi_document(
             ("unit", {"type": "string", "maxLength": MAX_UNIT}),
             ("silent_minutes", {"type": "integer", "minimum": 1, "maximum": MAX_SILENT_MINUTES}),
             ("worst", {"type": "integer", "minimum": 1, "maximum": MAX_WORST}),
-            ("now", {"type": "string", "format": "date-time"}),
+            ("now", {"type": "string", "format": "date-time", "description": "in 2000-01-01..2100-12-31"}),
         )
     ]
     public: list[dict[str, list[str]]] = []

@@ -19,10 +19,12 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 
 import msgspec
 from starlette.requests import Request
+
+from engine.contract.event_base import EARLIEST, LATEST
 
 __all__ = [
     "BASE_HEADERS",
@@ -129,8 +131,22 @@ def network_query(request: Request) -> NetworkQuery:
         unit=unit,
         silent_minutes=query_int(request, "silent_minutes", 60, 1, MAX_SILENT_MINUTES),
         worst=query_int(request, "worst", 10, 1, MAX_WORST),
-        now=query_datetime(request, "now"),
+        now=_in_window(query_datetime(request, "now"), "now"),
     )
+
+
+def _in_window(posix: float | None, name: str) -> float | None:
+    """``posix`` when its date lies in the event contract's window: the board's local days need a
+    real offset, and ``9999-12-31`` or ``0001-01-01`` have none (a 500 before)."""
+    if posix is not None and not (_EARLIEST_S <= posix <= _LATEST_S):
+        raise BadRequest(
+            422, f"query parameter `{name}` must lie in {EARLIEST}..{LATEST} (the events' window)"
+        )
+    return posix
+
+
+_EARLIEST_S = datetime.combine(EARLIEST, time(), timezone(timedelta(hours=14))).timestamp()
+_LATEST_S = datetime.combine(LATEST, time.max, timezone(timedelta(hours=-12))).timestamp()
 
 
 def _hashes(html: str, tag: str) -> list[str]:
