@@ -125,3 +125,26 @@ def test_a_port_in_use_is_said_before_any_address_is_printed(tmp_path: Path) -> 
         == f"supsim serve: cannot listen on 127.0.0.1:{server.port}: Address already in use"
     )
     assert "centre page" not in done.stdout
+
+
+def test_a_client_leaving_mid_body_is_not_a_server_error(tmp_path: Path) -> None:
+    """Before: each one logged an ERROR with a ClientDisconnect traceback and counted a 500."""
+    server = _server(tmp_path)
+    try:
+        server.start()
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+                s.sendall(
+                    b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + f"Authorization: Bearer {ADMIN}\r\nContent-Length: 1000\r\n\r\n[".encode()
+                )
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        deadline = time.monotonic() + 10
+        while "the client left before its body came" not in server.log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, "the disconnects were never seen"
+            time.sleep(0.1)
+        metrics = httpx.get(server.url + "/metrics", headers=auth, timeout=5).text
+        assert 'code="500"' not in metrics
+        assert "Traceback" not in server.log.read_text(errors="replace")
+    finally:
+        server.kill()

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from engine.rules.rulebook import Rulebook, load_rulebook
@@ -134,6 +134,9 @@ class ServiceState:
             except NodeDown as exc:
                 logger.warning("%s %s: %s", request.method, request.url.path, exc)
                 response = self._fail(503, str(exc), self.retry)
+            except ClientDisconnect:  # a client that left mid-body (or a flaky network): not our error
+                logger.info("%s %s: the client left before its body came", request.method, request.url.path)
+                response = self._fail(400, "the request body did not arrive whole")
             except PeerRefused as exc:  # a peer's refusal (token, query) is the answer
                 self.metrics.request(exc.reply.status)
                 response = Response(exc.reply.body, exc.reply.status, media_type="application/json")
