@@ -166,6 +166,7 @@ def test_outage_suppresses_the_absence_and_raises_an_equipment_alert() -> None:
     assert [a.rule for a in alerts] == ["discipline.camera_offline"]
     assert alerts[0].ts == at(10, 9)  # last heartbeat 10:04 + 5 min
     assert alerts[0].subject == f"camera:{CAM}"
+    assert alerts[0].hall_id == "H"  # before: None, so a hall's alert list and board never showed it
 
 
 def test_no_equipment_alert_overnight() -> None:

@@ -191,13 +191,21 @@ class DisciplineRule(Rule, FloorHooks):
         return f"{day}:{n}"
 
     def emit_for(
-        self, subject: str, when: datetime, win: WindowState | None, evidence: dict[str, Any], tag: str
+        self,
+        subject: str,
+        when: datetime,
+        win: WindowState | None,
+        evidence: dict[str, Any],
+        tag: str,
+        *,
+        hall_id: str | None = None,
     ) -> None:
+        """An alert on ``win``'s hall, department and staff; ``hall_id`` for one without a window."""
         self.ctx.emit(
             self,
             subject,
             when,
-            hall_id=None if win is None else win.hall_id,
+            hall_id=hall_id if win is None else win.hall_id,
             department_id=None if win is None else win.department_id,
             staff_id=None if win is None else win.staff_id,
             evidence=evidence,

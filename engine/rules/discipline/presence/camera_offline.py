@@ -58,4 +58,5 @@ class CameraOfflineRule(DisciplineRule):
             None,
             {"camera_id": key, "hall_id": cam.hall_id, "last_seen": last.isoformat()},
             f"{key}:{int(cam.last_seen)}",
+            hall_id=cam.hall_id,  # before: None, so `?hall=` and the hall's board never showed it
         )
