@@ -107,3 +107,22 @@ def test_the_complaints_scenario_through_the_live_service_gives_the_in_process_a
     assert (
         rules["inspection.named_twice"] > 0 and rules["deemed.approval"] > 0 and rules["deemed.consent"] > 0
     ), rules
+
+
+def test_every_event_kind_has_a_token_role_that_may_post_it() -> None:
+    """The load harness's sender of each kind (``source_of``) holds a token the service accepts it from.
+
+    Before: ``queue.ticket`` / ``queue.called`` went out as window traffic and only an admin token could
+    post them, so a hall's queue-number machine had no token of its own.
+    """
+    from loadtests.replay_plan import source_of
+    from tests.test_events import _samples
+
+    samples = _samples()
+    assert {type(e) for e in samples} == set(ev.EVENT_TYPES)
+    refused = {}
+    for event in samples:
+        _, role, hall = source_of(event)
+        if (why := scope_error(Principal(role=role, hall=hall), event)) is not None:
+            refused[type(event).__struct_config__.tag] = why
+    assert refused == {}

@@ -15,9 +15,9 @@ compromised camera cannot forge an approval record. Reading alerts is for superv
 | ``metrics`` | nothing | no; only ``GET /metrics`` (a Prometheus scraper) |
 | ``admin`` | everything | yes, and the quarantine |
 
-(1) case lifecycle, ``item.published``, ``staff.authorised``, ``staff.clock_in/out`` and
-``source.heartbeat`` of that hall. (2) ``tender.*``, ``bid.submitted``, ``bids.opened``,
-``expert.scored``.
+(1) case lifecycle, ``item.published``, ``staff.authorised``, ``staff.clock_in/out``,
+``queue.ticket`` / ``queue.called`` (the queue-number machine) and ``source.heartbeat`` of that
+hall. (2) ``tender.*``, ``bid.submitted``, ``bids.opened``, ``expert.scored``.
 
 Tokens are looked up by their SHA-256 digest, so the table in memory holds no secrets and
 lookup time does not depend on how much of a guess matches.
@@ -108,6 +108,8 @@ _APPROVAL: tuple[type[ev.Event], ...] = (
     ev.StaffClockOut,
     ev.StaffRoster,
     ev.StaffBreak,
+    ev.QueueTicket,  # the hall's queue-number machine: the load harness sends them as window traffic
+    ev.QueueCalled,
     ev.SourceHeartbeat,
 )
 _CAMERA = (ev.PresenceDetected, ev.QueueCount, ev.CameraHeartbeat, ev.AudioAlert)
