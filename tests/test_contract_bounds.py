@@ -310,3 +310,19 @@ def test_an_instant_in_a_far_offset_is_the_same_instant() -> None:
     )
     b = datetime(2025, 3, 3, 13, 0, tzinfo=UTC)
     assert a.ts == b and a.ts.utcoffset() == timedelta(hours=14)
+
+
+def test_a_number_too_large_for_a_float_is_named_by_the_service_decoder() -> None:
+    """Before: the service rewrote integral floats through ``json``, which turned ``1e400`` into
+    ``Infinity``; the client got "malformed JSON (… byte 116)" about text it never sent."""
+    from engine.service.ingest import IngestError, decode_body
+
+    body = msgspec.json.encode([valid("item.published")]).replace(
+        b'"fee_standard":50.0', b'"fee_standard":1e400'
+    )
+    with pytest.raises(IngestError) as err:
+        decode_body(body, ndjson=False, max_events=10)
+    assert err.value.status == 422
+    assert err.value.payload["errors"] == [
+        {"index": 0, "field": "$.fee_standard", "message": "Number out of range - at `$.fee_standard`"}
+    ]

@@ -16,6 +16,7 @@ of it is stored.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import NamedTuple
 
@@ -109,6 +110,8 @@ def _integral(data: bytes) -> bytes | None:
 
     def number(text: str) -> int | float:
         value = float(text)
+        if not math.isfinite(value):  # 1e400: left to the decoder, which names the field
+            raise ValueError(text)
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
     try:
