@@ -16,6 +16,7 @@ from msgspec import Meta
 
 __all__ = [
     "EARLIEST",
+    "INSTANT_PATTERN",
     "LATEST",
     "MAX_COUNT",
     "MAX_DAYS",
@@ -54,6 +55,8 @@ Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
 Confidence = Annotated[float, Meta(ge=0, le=1)]
 Channel = Literal["window", "online"]
 CaseType = Literal["instant", "promised"]
+#: An instant as text: a year 2000-2100 and an offset within ±14:00 (for JSON Schema users).
+INSTANT_PATTERN = r"^(20\d\d|2100)-.*(Z|z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
 #: Timezone-aware, checked by msgspec; the window and the offset are checked after decoding
 #: (:func:`instant_error`), since ``Meta`` cannot bound datetimes. The pattern says the same
 #: to JSON Schema users: a year 2000-2100 and an offset within ±14:00.
@@ -62,7 +65,7 @@ Instant = Annotated[
     Meta(
         tz=True,
         description="ISO 8601 with offset; local date 2000-01-01..2100-12-31, offset within ±14:00",
-        extra_json_schema={"pattern": r"^(20\d\d|2100)-.*(Z|z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"},
+        extra_json_schema={"pattern": INSTANT_PATTERN},
     ),
 ]
 

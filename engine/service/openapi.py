@@ -20,6 +20,7 @@ import msgspec
 
 from engine.contract import events as ev
 from engine.contract.alerts import Alert
+from engine.contract.event_base import INSTANT_PATTERN
 from engine.service.centre.schema import network_board_schema
 from engine.service.edge.guards import MAX_SILENT_MINUTES, MAX_UNIT, MAX_WORST
 
@@ -170,7 +171,7 @@ def openapi_document(
             ("unit", {"type": "string", "maxLength": MAX_UNIT}),
             ("silent_minutes", {"type": "integer", "minimum": 1, "maximum": MAX_SILENT_MINUTES}),
             ("worst", {"type": "integer", "minimum": 1, "maximum": MAX_WORST}),
-            ("now", {"type": "string", "format": "date-time", "description": "in 2000-01-01..2100-12-31"}),
+            ("now", {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
         )
     ]
     public: list[dict[str, list[str]]] = []

@@ -19,12 +19,12 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime
 
 import msgspec
 from starlette.requests import Request
 
-from engine.contract.event_base import EARLIEST, LATEST
+from engine.contract.event_base import instant_error
 
 __all__ = [
     "BASE_HEADERS",
@@ -131,22 +131,20 @@ def network_query(request: Request) -> NetworkQuery:
         unit=unit,
         silent_minutes=query_int(request, "silent_minutes", 60, 1, MAX_SILENT_MINUTES),
         worst=query_int(request, "worst", 10, 1, MAX_WORST),
-        now=_in_window(query_datetime(request, "now"), "now"),
+        now=query_instant(request, "now"),
     )
 
 
-def _in_window(posix: float | None, name: str) -> float | None:
-    """``posix`` when its date lies in the event contract's window: the board's local days need a
-    real offset, and ``9999-12-31`` or ``0001-01-01`` have none (a 500 before)."""
-    if posix is not None and not (_EARLIEST_S <= posix <= _LATEST_S):
-        raise BadRequest(
-            422, f"query parameter `{name}` must lie in {EARLIEST}..{LATEST} (the events' window)"
-        )
+def query_instant(request: Request, name: str) -> float | None:
+    """:func:`query_datetime` held to the event contract's instants (year 2000-2100, offset within
+    ±14:00), as the API document's pattern says: the board's local days need a real UTC offset, and
+    ``9999-12-31`` or ``0001-01-01`` have none in the calendar's zone (a 500 before)."""
+    posix = query_datetime(request, name)
+    if posix is not None:
+        raw = request.query_params[name]
+        if (why := instant_error(_DT.decode(msgspec.json.encode(raw)))) is not None:
+            raise BadRequest(422, f"query parameter `{name}`: {why}")
     return posix
-
-
-_EARLIEST_S = datetime.combine(EARLIEST, time(), timezone(timedelta(hours=14))).timestamp()
-_LATEST_S = datetime.combine(LATEST, time.max, timezone(timedelta(hours=-12))).timestamp()
 
 
 def _hashes(html: str, tag: str) -> list[str]:
