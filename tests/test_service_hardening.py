@@ -146,6 +146,22 @@ def test_the_page_has_security_headers_and_no_token_in_its_address(client: TestC
     assert client.get("/v1/stats", headers=SUPER).headers["x-content-type-options"] == "nosniff"
 
 
+def test_starlettes_own_answers_carry_the_headers_and_never_redirect(client: TestClient) -> None:
+    """Before: 404 and 405 were plain text without nosniff/X-Frame-Options/Cache-Control, and
+    ``/v1/alerts/`` redirected to a Location built from the request's Host header."""
+    for method, path, status in (
+        ("PUT", "/v1/events", 405),
+        ("GET", "/nope", 404),
+        ("GET", "/v1/alerts/", 404),
+    ):
+        r = client.request(method, path, headers={"Host": "evil.example"}, follow_redirects=False)
+        assert r.status_code == status, path
+        assert r.headers["content-type"] == "application/json" and "error" in r.json()
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store" and "location" not in r.headers
+    assert client.request("PUT", "/v1/events").headers["allow"] == "POST"
+
+
 def test_the_acknowledgement_mark_is_private(
     client: TestClient, tmp_path: Path, stream: list[ev.Event]
 ) -> None:

@@ -33,15 +33,19 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.service.centre.units import UnitTree
 from engine.service.config import ServiceConfig
+from engine.service.edge.guards import BASE_HEADERS
 from engine.service.handlers.admin import AdminRoutes
 from engine.service.handlers.health import HealthRoutes
 from engine.service.handlers.ingest import IngestRoutes
 from engine.service.handlers.readers import ReaderRoutes
-from engine.service.handlers.state import Endpoint, logger
+from engine.service.handlers.state import Endpoint, json_response, logger
 from engine.service.node.layout import NodeLayout
 
 __all__ = ["create_app"]
@@ -102,6 +106,13 @@ def create_app(
     if config.parse_only_route:
         endpoints.append(("/v1/events/parse-only", svc.parse_only, "POST"))
     routes = [Route(path, svc.logged(fn), methods=[method]) for path, fn, method in endpoints]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.router.redirect_slashes = False  # its redirect took the Location's host from the Host header
     app.state.service = svc
     return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405 as JSON with the headers every answer carries (they were plain text)."""
+    assert isinstance(exc, HTTPException)
+    return json_response({"error": exc.detail}, exc.status_code, {**BASE_HEADERS, **(exc.headers or {})})
