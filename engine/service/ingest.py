@@ -148,6 +148,13 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
     else:
         _check_count(len(events), max_events)
         return _without_duplicates(body, events)
+    try:  # shape and count first: the slow paths below must not run on a body refused anyway
+        raws = _RAW_LIST.decode(body)
+    except msgspec.ValidationError as exc:
+        raise IngestError(422, f"the body must be a JSON array of events ({exc})") from None
+    except msgspec.DecodeError as exc:
+        raise IngestError(400, f"malformed JSON: {exc}") from None
+    _check_count(len(raws), max_events)
     whole = _integral(body)
     if whole is not None and whole != body:
         try:
@@ -155,15 +162,7 @@ def _decode_body(body: bytes, *, ndjson: bool, max_events: int) -> Batch:
         except ev.EventDecodeError:
             pass
         else:
-            _check_count(len(events), max_events)
             return _without_duplicates(body, events)
-    try:
-        raws = _RAW_LIST.decode(body)
-    except msgspec.ValidationError as exc:
-        raise IngestError(422, f"the body must be a JSON array of events ({exc})") from None
-    except msgspec.DecodeError as exc:
-        raise IngestError(400, f"malformed JSON: {exc}") from None
-    _check_count(len(raws), max_events)
     events, errors = _decode_each([_integral(bytes(r)) or bytes(r) for r in raws])
     if not errors:  # cannot happen unless the whole-array decoder disagrees; be safe
         errors = [{"index": None, "field": "$", "message": "the batch could not be decoded"}]
