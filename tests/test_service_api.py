@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -166,12 +167,20 @@ ALLOWED = {
 }
 
 
+#: Which role's family each sample belongs to (before: every refusal named ``$.kind``, even another hall's).
+FAMILY_ROLE = {"approval": "window", "break": "window", "camera": "camera", "tendering": "trading",
+               "complaint": "complaints", "inspection": "complaints"}  # fmt: skip
+
+
 def test_scopes_for_every_role_and_family(client: TestClient, stream: list[ev.Event]) -> None:
     sample = _sample(stream)
     for who, what in itertools.product(ALLOWED, sample):
         r = client.post("/v1/events", content=body([sample[what]]), headers=auth(who))
         expected = 202 if what in ALLOWED[who] else 403
         assert r.status_code == expected, (who, what, r.text)
+        if expected == 403 and TOKENS[who].role not in ("supervisor", "metrics"):  # they post nothing
+            own = FAMILY_ROLE[what.split("_")[0]] == TOKENS[who].role
+            assert r.json()["errors"][0]["field"] == ("$.hall_id" if own else "$.kind"), (who, what)
     for who in ALLOWED:
         reads = client.get("/v1/alerts", headers=auth(who)).status_code
         assert reads == (200 if who in ("admin", "supervisor") else 403), who
@@ -280,3 +289,20 @@ def test_overload_gives_429_then_recovers(tmp_path: Path, stream: list[ev.Event]
         gate.set()  # never leave the writer thread parked if the scenario failed
     assert sorted(codes) == [202] * 2 + [429] * 18 and retry == "2"
     assert later == 202  # recovered once the queue drained
+
+
+def test_a_heartbeat_refusal_says_it_is_the_hall() -> None:
+    """Before: "may not post events of hall None"; a trading heartbeat with a hall was refused as a kind."""
+    from engine.service.auth import Principal, scope_error
+
+    ts = datetime(2025, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    bare = ev.SourceHeartbeat(event_id="hb-1", ts=ts, source_id="terminals")
+    assert scope_error(Principal(role="window", hall="H1"), bare) == (
+        "$.hall_id",
+        "a window terminal of hall H1 must name its hall (`hall_id`)",
+    )
+    with_hall = ev.SourceHeartbeat(event_id="hb-2", ts=ts, source_id="platform", hall_id="H1")
+    assert scope_error(Principal(role="trading", hall=None), with_hall) == (
+        "$.hall_id",
+        "a trading platform's heartbeats name no hall (it serves none)",
+    )

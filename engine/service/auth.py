@@ -124,38 +124,42 @@ _COMPLAINTS: tuple[type[ev.Event], ...] = (
 _HALL_ROLES = ("window", "camera", "complaints")
 
 
-def scope_error(who: Principal, event: ev.Event) -> str | None:
-    """Why ``who`` may not post ``event``, or None when it may."""
+#: The families a hall-bound role may post, and how its refusals name the sender.
+_HALL_SCOPES: dict[str, tuple[tuple[type[ev.Event], ...], str]] = {
+    "window": (_APPROVAL, "a window terminal"),
+    "camera": (_CAMERA, "a camera"),
+    "complaints": (_COMPLAINTS, "a complaints platform"),
+}
+
+
+def scope_error(who: Principal, event: ev.Event) -> tuple[str, str] | None:
+    """Why ``who`` may not post ``event`` (the field at fault and the reason), or None when it may."""
     role = who.role
     kind = type(event).__struct_config__.tag
     hall = getattr(event, "hall_id", None)
     if hall is not None and hall.startswith(RESERVED_PREFIX):
-        return f"hall ids beginning with `{RESERVED_PREFIX}` are reserved (got {hall!r})"
+        return "$.hall_id", f"hall ids beginning with `{RESERVED_PREFIX}` are reserved (got {hall!r})"
     if role == "admin":
         return None
-    if role == "window":
-        if not isinstance(event, _APPROVAL):
-            return f"a window terminal may not post `{kind}` events"
+    allowed = {"window": _APPROVAL, "camera": _CAMERA, "complaints": _COMPLAINTS}.get(role)
+    if allowed is not None:
+        who_is = {"window": "a window terminal", "camera": "a camera", "complaints": "a complaints platform"}[
+            role
+        ]
+        if not isinstance(event, allowed):
+            return "$.kind", f"{who_is} may not post `{kind}` events"
+        if hall is None:
+            return "$.hall_id", f"{who_is} of hall {who.hall} must name its hall (`hall_id`)"
         if hall != who.hall:
-            return f"a window terminal of hall {who.hall} may not post events of hall {hall}"
-        return None
-    if role == "camera":
-        if not isinstance(event, _CAMERA):
-            return f"a camera may not post `{kind}` events"
-        if hall != who.hall:
-            return f"a camera of hall {who.hall} may not post events of hall {hall}"
-        return None
-    if role == "complaints":
-        if not isinstance(event, _COMPLAINTS):
-            return f"a complaints platform may not post `{kind}` events"
-        if hall != who.hall:
-            return f"a complaints platform of hall {who.hall} may not post events of hall {hall}"
+            return "$.hall_id", f"{who_is} of hall {who.hall} may not post events of hall {hall}"
         return None
     if role == "trading":
         if isinstance(event, _TRADING) or (isinstance(event, ev.SourceHeartbeat) and hall is None):
             return None
-        return f"a trading platform may not post `{kind}` events"
-    return f"a {role} token may not post events"
+        if isinstance(event, ev.SourceHeartbeat):
+            return "$.hall_id", "a trading platform's heartbeats name no hall (it serves none)"
+        return "$.kind", f"a trading platform may not post `{kind}` events"
+    return "$.kind", f"a {role} token may not post events"
 
 
 def _digest(token: str) -> bytes:

@@ -58,9 +58,8 @@ class IngestRoutes(ServiceState):
             return json_response(exc.payload, exc.status)
         denied = []
         for i, event in enumerate(batch.events):
-            reason = scope_error(who, event)
-            if reason is not None:
-                denied.append({"index": i, "field": "$.kind", "message": reason})
+            if (refused := scope_error(who, event)) is not None:
+                denied.append({"index": i, "field": refused[0], "message": refused[1]})
         if denied:
             self.metrics.request(403)
             return json_response({"error": "events out of this token's scope", "errors": denied}, 403)
