@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import hashlib
 import re
 import sqlite3
@@ -86,6 +87,11 @@ def test_only_json_and_ndjson_bodies_are_taken(client: TestClient, stream: list[
         ).status_code
         == 415
     )
+    assert client.get("/v1/stats", headers=ADMIN).json()["events_stored"] == 2
+    # before: a gzip body was "malformed JSON" (byte 0), and a `br` label on a plain body was ignored
+    for coding, content in (("gzip", gzip.compress(body(stream[2:4]))), ("br", body(stream[2:4]))):
+        r = client.post("/v1/events", content=content, headers={**ADMIN, "Content-Encoding": coding})
+        assert r.status_code == 415 and f"Content-Encoding `{coding}` is not taken" in r.json()["error"]
     assert client.get("/v1/stats", headers=ADMIN).json()["events_stored"] == 2
 
 

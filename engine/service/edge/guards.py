@@ -61,6 +61,9 @@ def check_content_type(request: Request, allowed: tuple[str, ...]) -> str:
     if media not in allowed:
         got = f"`{raw[:80]}`" if raw else "none"
         raise BadRequest(415, f"Content-Type must be one of {', '.join(allowed)} (got {got})")
+    coding = request.headers.get("content-encoding", "identity").strip().lower()
+    if coding != "identity":  # before: a gzip body read as "malformed JSON", a br label ignored
+        raise BadRequest(415, f"Content-Encoding `{coding[:40]}` is not taken; send the body uncompressed")
     return media
 
 
