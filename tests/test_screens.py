@@ -54,6 +54,15 @@ def test_undefined_screens_are_nan() -> None:
     assert math.isnan(cv([7.0]))
 
 
+def test_equal_bids_give_no_float_noise() -> None:
+    """Identical cover bids are the cartel's own pattern. Before: a computed sd of ~1e-16 gave
+    CV 1.5e-16, RD 4.96e14, kurtosis -3 and skewness 1.3 for them, depending on the amount."""
+    assert cv([6515930.08] * 7) == 0.0
+    assert all(math.isnan(f([6515930.08] * 7)) for f in (skewness, kurtosis))
+    for amount in (5487352.77, 5487352.00):  # one amount gave 4.96e14, the other nan
+        assert math.isnan(rd([5e6, *[amount] * 10]))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=1e3, max_value=1e7), min_size=4, max_size=30))
 def test_moments_and_ks_match_scipy(bids: list[float]) -> None:

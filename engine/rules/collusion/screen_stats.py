@@ -69,6 +69,8 @@ def cv(bids: Bids) -> float:
     b = _sorted(bids)
     if b.size < 2 or b.mean() == 0:
         return _NAN
+    if b[-1] == b[0]:  # equal bids: exactly 0, not the float noise of a computed sd (1.5e-16)
+        return 0.0
     return float(b.std(ddof=1) / b.mean())
 
 
@@ -91,9 +93,9 @@ def rd(bids: Bids) -> float:
     b = _sorted(bids)
     if b.size < 3:
         return _NAN
-    sd = float(b[1:].std(ddof=1))
-    if sd == 0:
+    if b[-1] == b[1]:  # equal losing bids (identical covers): no spread, whatever sd's noise says
         return _NAN
+    sd = float(b[1:].std(ddof=1))
     return float((b[1] - b[0]) / sd)
 
 
@@ -122,7 +124,7 @@ def skewness(bids: Bids) -> float:
     """Adjusted Fisher–Pearson skewness G1 (``scipy.stats.skew(bias=False)``)."""
     b = _sorted(bids)
     n = b.size
-    if n < 3:
+    if n < 3 or b[-1] == b[0]:  # equal bids have no shape; m2 would be noise, not 0
         return _NAN
     m2, m3, _ = _moments(b)
     if m2 == 0:
@@ -134,7 +136,7 @@ def kurtosis(bids: Bids) -> float:
     """Bias-corrected excess kurtosis G2 (``scipy.stats.kurtosis(bias=False)``)."""
     b = _sorted(bids)
     n = b.size
-    if n < 4:
+    if n < 4 or b[-1] == b[0]:
         return _NAN
     m2, _, m4 = _moments(b)
     if m2 == 0:
