@@ -207,3 +207,12 @@ def test_a_file_not_in_utf8_is_named_with_the_fix(tmp_path: Path, capsys: pytest
     assert main(["screens", "--data", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"supsim screens: {path}: not UTF-8 text (it holds byte 0xe9); save it as UTF-8")
+
+
+def test_out_onto_the_bids_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: ``--out`` equal to ``--data`` replaced the bids with their screens, exit 0."""
+    path = _csv(tmp_path / "bids.csv", [("1", "100", "0"), ("1", "120", "0")])
+    before = path.read_bytes()
+    assert main(["screens", "--data", str(path), "--out", str(path)]) == 2
+    assert capsys.readouterr().err == f"supsim screens: --out {path} is an input file; give another name\n"
+    assert path.read_bytes() == before

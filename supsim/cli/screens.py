@@ -214,6 +214,11 @@ def run_screens(args: argparse.Namespace) -> int:
     if args.evaluate or args.train:
         require("sklearn")
     path = Path(args.data)
+    inputs = {Path(p).resolve() for p in (args.data, args.train) if p}
+    for flag, out in (("--out", args.out), ("--report", args.report)):
+        if out and Path(out).resolve() in inputs:  # before: the bids file was overwritten without a word
+            print(f"supsim screens: {flag} {out} is an input file; give another name", file=sys.stderr)
+            return 2
     try:
         if args.evaluate:
             return _evaluate(args, path)
