@@ -216,3 +216,19 @@ def test_out_onto_the_bids_file_is_refused(tmp_path: Path, capsys: pytest.Captur
     assert main(["screens", "--data", str(path), "--out", str(path)]) == 2
     assert capsys.readouterr().err == f"supsim screens: --out {path} is an input file; give another name\n"
     assert path.read_bytes() == before
+
+
+def test_a_mapped_column_wins_over_one_of_the_standard_name(tmp_path: Path) -> None:
+    """Before: with ``--columns Bid_value=amount`` a column named Bid_value later in the row silently
+    replaced the mapped one; and a case variant (bid_value) replaced the exact name."""
+    mapped = tmp_path / "m.csv"
+    mapped.write_text("Tender,amount,Bid_value\n1,100,5\n1,110,6\n", encoding="utf-8")
+    (bids,) = load_bids_csv(mapped, columns={"Bid_value": "amount"}).values()
+    assert sorted(bids.bids) == [100.0, 110.0]
+    lots = tmp_path / "l.csv"
+    lots.write_text("lot,amount,Tender\n1,100,X\n2,110,X\n", encoding="utf-8")
+    assert sorted(load_bids_csv(lots, columns={"Tender": "lot", "Bid_value": "amount"})) == ["1", "2"]
+    variants = tmp_path / "v.csv"
+    variants.write_text("Tender,bid_value,Bid_value\n1,100,5\n1,110,6\n", encoding="utf-8")
+    (bids,) = load_bids_csv(variants).values()
+    assert sorted(bids.bids) == [5.0, 6.0]

@@ -185,12 +185,13 @@ def _header_names(path: Path, header: list[str], columns: Mapping[str, str]) -> 
     if absent:
         names = ", ".join(absent)
         raise ValueError(f"{path}: --columns names {names}, not in the header ({', '.join(header)})")
-    rename = {h: c for c, h in columns.items()}
-    folded = {c.strip().casefold(): c for c in KNOWN_COLUMNS}
-    for h in header:
-        std = folded.get(h.strip().casefold())
-        if h not in rename and std is not None and std != h and std not in rename.values():
-            rename[h] = std
+    rename, folded = {h: c for c, h in columns.items()}, {c.strip().casefold(): c for c in KNOWN_COLUMNS}
+    served = set(rename.values())  # one column per name: the mapping's, else the exact name, else a variant
+    for h in sorted((h for h in header if h not in rename), key=lambda h: h not in KNOWN_COLUMNS):
+        if (std := folded.get(h.strip().casefold())) is not None:
+            if std in served or std != h:
+                rename[h] = f"~{h}" if std in served else std  # "~": a shadowed column, never read
+            served.add(std)
     return rename
 
 
