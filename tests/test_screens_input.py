@@ -232,3 +232,19 @@ def test_a_mapped_column_wins_over_one_of_the_standard_name(tmp_path: Path) -> N
     variants.write_text("Tender,bid_value,Bid_value\n1,100,5\n1,110,6\n", encoding="utf-8")
     (bids,) = load_bids_csv(variants).values()
     assert sorted(bids.bids) == [5.0, 6.0]
+
+
+def test_lines_are_physical_and_a_row_without_a_tender_is_named(tmp_path: Path) -> None:
+    """Before: a short row was a TypeError traceback, an empty tender id one pseudo-tender "", " 1" and
+    "1" two tenders, and after blank lines the line named was the record's count, not the line."""
+    blank = tmp_path / "b.csv"
+    blank.write_text("Tender,Bid_value\n1,100\n\n\n1,110\n1,abc\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"b\.csv:6: Bid_value 'abc' is not a number"):
+        load_bids_csv(blank)
+    short = tmp_path / "s.csv"
+    short.write_text("Bid_value,Tender\n100,1\n110\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"s\.csv:3: no Tender \(an empty cell, or a short row\)"):
+        load_bids_csv(short)
+    spaced = tmp_path / "p.csv"
+    spaced.write_text("Tender,Bid_value\n 1,100\n1 ,110\n1,120\n", encoding="utf-8")
+    assert [len(t.bids) for t in load_bids_csv(spaced).values()] == [3]

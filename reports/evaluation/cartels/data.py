@@ -230,13 +230,14 @@ def load_bids_csv(
                 f"found {', '.join(header) or 'none'}; map other names with --columns "
                 f"{TENDER_COL}=<name>,{BID_COL}=<name>)"
             )
-        for lineno, raw in enumerate(reader, start=2):
+        for lineno, raw in ((reader.line_num, r) for r in reader):  # physical lines: blanks, quoted breaks
             row = {rename.get(k, k): v for k, v in raw.items()} if rename else raw
             where = f"{path}:{lineno}"
             bid = _bid(row, path, lineno, decimal)
             cons = _num(row, CONSORTIUM_COL, where)
             label = _label(row, path, lineno)
-            tender = row[TENDER_COL]
+            if not (tender := (row[TENDER_COL] or "").strip()):  # None: a row shorter than the header
+                raise ValueError(f"{where}: no {TENDER_COL} (an empty cell, or a short row)")
             tb = out.get(tender)
             if tb is None:
                 tb = out[tender] = TenderBids(label=label, pte=_num(row, PTE_COL, where, decimal))
@@ -257,14 +258,9 @@ def load_bids_csv(
                 if any(row.get(c) not in (None, "", "0", "0.0") for c in MEMBER_COLS if c in cols):
                     tb.members.add(firm)
     if mixed:
-        logger.warning(
-            "%s: %d tender(s) carry different %s values on their rows; each counts as collusive when any "
-            "of its bids is (e.g. tender %s)",
-            path,
-            len(mixed),
-            LABEL_COL,
-            min(mixed, key=_tender_key),
-        )
+        logger.warning("%s: %d tender(s) carry different %s values on their rows; each counts as collusive "
+                       "when any of its bids is (e.g. tender %s)", path, len(mixed), LABEL_COL,
+                       min(mixed, key=_tender_key))  # fmt: skip
     return out
 
 
