@@ -77,7 +77,8 @@ def test_evaluate_with_fewer_collusive_tenders_than_folds_names_the_fix(
     rows = [(str(t), str(100 + 7 * b + t), "1" if t < 3 else "0") for t in range(20) for b in range(4)]
     path = _csv(tmp_path / "few.csv", rows)
     assert main(["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5"]) == 2
-    assert "only 3 collusive tender(s) for 5-fold cross-validation; lower --folds" in capsys.readouterr().err
+    said = "only 3 collusive tender(s) for 5-fold cross-validation with a model chosen inside each fold"
+    assert f"{said}; use --folds 3 or add labelled tenders" in capsys.readouterr().err
 
 
 def _two_kinds(tmp_path: Path) -> TenderScreens:
@@ -248,3 +249,16 @@ def test_lines_are_physical_and_a_row_without_a_tender_is_named(tmp_path: Path) 
     spaced = tmp_path / "p.csv"
     spaced.write_text("Tender,Bid_value\n 1,100\n1 ,110\n1,120\n", encoding="utf-8")
     assert [len(t.bids) for t in load_bids_csv(spaced).values()] == [3]
+
+
+def test_two_folds_need_four_of_each_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: 2 collusive tenders passed the check for ``--folds 2``; an outer training fold then held 1,
+    an inner fold of the model choice none, and predict_proba raised IndexError."""
+    pytest.importorskip("sklearn")
+    rows = [(str(t), str(100 + 7 * b + t), "1" if t < 3 else "0") for t in range(20) for b in range(4)]
+    path = _csv(tmp_path / "few.csv", rows)
+    argv = ["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5", "--folds", "2"]
+    assert main(argv) == 2
+    assert "only 3 collusive tender(s) for 2-fold cross-validation" in (err := capsys.readouterr().err)
+    assert "use --folds 3 or add labelled tenders" in err
+    assert main([*argv[:-1], "3"]) == 0  # three folds leave 2 of each kind in every training fold

@@ -225,12 +225,20 @@ def _need_both_classes(y: npt.NDArray[np.int64], folds: int, what: str) -> None:
             f"{what}: all {int(y.size)} labelled tenders are {kind}; a model needs both kinds "
             "(Collusive_competitor 0 and 1)"
         )
-    if counts.min() < folds:
+    if not _enough(int(counts.min()), folds):
         kind = "collusive" if counts[1] < counts[0] else "competitive"
+        fits = [f for f in range(2, int(counts.min()) + 1) if _enough(int(counts.min()), f)]
+        hint = f"use --folds {fits[-1]} or add labelled tenders" if fits else "add labelled tenders"
         raise ValueError(
-            f"{what}: only {int(counts.min())} {kind} tender(s) for {folds}-fold cross-validation; "
-            f"lower --folds to at most {int(counts.min())} or add labelled tenders"
+            f"{what}: only {int(counts.min())} {kind} tender(s) for {folds}-fold cross-validation "
+            f"with a model chosen inside each fold; {hint}"
         )
+
+
+def _enough(members: int, folds: int) -> bool:
+    """Every stratified fold holds the kind, and every training fold at least 2 of it, so that the
+    model choice's inner folds each train on both kinds (with 1, an inner fold has none: a crash)."""
+    return members >= folds and members - math.ceil(members / folds) >= 2
 
 
 def compare_with_reference(
