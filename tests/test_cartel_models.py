@@ -59,6 +59,9 @@ def test_round_and_tie_shares() -> None:
     assert round_share([2_853_000.0, 2_853_100.0, 999.0, 1_234_567.0]) == 0.5
     assert tie_share([100.0, 100.0, 105.0, 110.0]) == 0.5
     assert tie_share([100.0, 101.0]) == 0.0
+    # the same bids in millions: before, rounding to the cent made them ties (share 1.0)
+    millions = [5_487_352.77, 5_487_352.77, 5_488_100.0, 5_490_000.0]
+    assert tie_share([b / 1e6 for b in millions]) == tie_share(millions) == 0.5
 
 
 def test_feature_row_has_the_literature_set_and_estimate_ratios() -> None:

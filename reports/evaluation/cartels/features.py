@@ -14,8 +14,8 @@ serves every market, the synthetic one included:
   by one wild bid than CV);
 * what rounding and ties leave: ``ROUND_SHARE``, the share of bids with at most four
   significant digits (2,853,000 is round, 2,853,100 is not), and ``TIE_SHARE``, the share of
-  bids equal to another bid of the tender — ties are common on coarse lattices and in cartels
-  that copy one price;
+  bids equal (to 1e-9 of their size, whatever the currency unit) to another bid of the tender
+  — ties are common on coarse lattices and in cartels that copy one price;
 * where every tender has a pre-tender estimate, ``MIN_PTE`` and ``MEAN_PTE`` (the lowest and
   the mean bid over the estimate).
 
@@ -79,12 +79,18 @@ def round_share(bids: Sequence[float] | npt.NDArray[np.float64], digits: int = 4
 
 
 def tie_share(bids: Sequence[float] | npt.NDArray[np.float64]) -> float:
-    """Share of bids equal (to the cent) to another bid of the same tender."""
-    b = np.round(np.asarray(bids, dtype=np.float64), 2)
+    """Share of bids equal to another bid of the same tender (to 1e-9 of their size).
+
+    Relative, so the currency unit does not matter: rounding to the cent made every bid written in
+    millions (``5.487``) a tie with its neighbours (Ticino in millions: mean share 0.39, not 0)."""
+    b = np.sort(np.asarray(bids, dtype=np.float64))
     if b.size == 0:
         return math.nan
-    _, inverse, counts = np.unique(b, return_inverse=True, return_counts=True)
-    return float(np.mean(counts[inverse] > 1))
+    same = np.abs(np.diff(b)) <= 1e-9 * np.maximum(np.abs(b[1:]), np.abs(b[:-1]))
+    tied = np.zeros(b.size, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    return float(tied.mean())
 
 
 def _ratio(a: float, b: float) -> float:
