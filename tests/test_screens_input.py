@@ -161,6 +161,7 @@ def test_an_estimate_on_only_some_tenders_is_said_not_silently_dropped(
         ("1.234,5", ","),
         ("1 234,50", ","),
         ("1234,5", ","),
+        ("1,234.50", "."),  # before: refused under "." and under "," alike, though unambiguous
     ],
 )
 def test_amounts_in_other_locales_read_as_the_same_number(written: str, decimal: str) -> None:
@@ -169,7 +170,9 @@ def test_amounts_in_other_locales_read_as_the_same_number(written: str, decimal:
     assert parse_amount(written, decimal) == 1234.5
 
 
-@pytest.mark.parametrize(("written", "decimal"), [("1,500", "."), ("1.5", ","), ("1.23,4", ",")])
+@pytest.mark.parametrize(
+    ("written", "decimal"), [("1,500", "."), ("1.5", ","), ("1.23,4", ","), ("1,23.4", "."), ("1,234", ".")]
+)
 def test_an_ambiguous_mark_is_refused_not_guessed(written: str, decimal: str) -> None:
     from reports.evaluation.cartels.amounts import parse_amount
 
