@@ -265,3 +265,14 @@ def test_two_folds_need_four_of_each_kind(tmp_path: Path, capsys: pytest.Capture
     assert "only 3 collusive tender(s) for 2-fold cross-validation" in (err := capsys.readouterr().err)
     assert "use --folds 3 or add labelled tenders" in err
     assert main([*argv[:-1], "3"]) == 0  # three folds leave 2 of each kind in every training fold
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: --report without --evaluate/--train was ignored (exit 0), and a missing folder for
+    --out was found after the cross-validation, as a bare "[Errno 2]"."""
+    path = _csv(tmp_path / "bids.csv", [("1", "100", "0"), ("1", "120", "0")])
+    assert main(["screens", "--data", str(path), "--report", str(tmp_path / "r.md")]) == 2
+    assert capsys.readouterr().err == "supsim screens: --report needs --evaluate or --train\n"
+    missing = tmp_path / "nope" / "s.csv"
+    assert main(["screens", "--data", str(path), "--evaluate", "--out", str(missing)]) == 2
+    assert capsys.readouterr().err == f"supsim screens: --out {missing}: no folder {missing.parent}\n"

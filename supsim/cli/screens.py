@@ -215,10 +215,16 @@ def run_screens(args: argparse.Namespace) -> int:
         require("sklearn")
     path = Path(args.data)
     inputs = {Path(p).resolve() for p in (args.data, args.train) if p}
+    alone = args.report and not (args.evaluate or args.train)  # before: ignored without a word
+    problems = ["--report needs --evaluate or --train"] if alone else []
     for flag, out in (("--out", args.out), ("--report", args.report)):
         if out and Path(out).resolve() in inputs:  # before: the bids file was overwritten without a word
-            print(f"supsim screens: {flag} {out} is an input file; give another name", file=sys.stderr)
-            return 2
+            problems.append(f"{flag} {out} is an input file; give another name")
+        elif out and not Path(out).resolve().parent.is_dir():  # said before the work, not after it
+            problems.append(f"{flag} {out}: no folder {Path(out).parent}")
+    if problems:
+        print("\n".join(f"supsim screens: {p}" for p in problems), file=sys.stderr)
+        return 2
     try:
         if args.evaluate:
             return _evaluate(args, path)
