@@ -199,9 +199,11 @@ def test_a_bad_estimate_names_file_line_and_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "e.csv"
-    path.write_text('Tender,Bid_value,"Pre-Tender Estimate (PTE)"\n1,100,n/a\n1,110,n/a\n', encoding="utf-8")
-    assert main(["screens", "--data", str(path)]) == 2
-    assert "e.csv:2: Pre-Tender Estimate (PTE) 'n/a' is not a number" in capsys.readouterr().err
+    path.write_text(
+        'Tender,Bid_value,"Pre-Tender Estimate (PTE)"\n1,100,about 120\n1,110,\n', encoding="utf-8"
+    )
+    assert main(["screens", "--data", str(path)]) == 2  # ("n/a", "NA", "-", empty: an estimate left out)
+    assert "e.csv:2: Pre-Tender Estimate (PTE) 'about 120' is not a number" in capsys.readouterr().err
 
 
 def test_a_file_not_in_utf8_is_named_with_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -276,3 +278,15 @@ def test_output_paths_are_checked_before_the_work(tmp_path: Path, capsys: pytest
     missing = tmp_path / "nope" / "s.csv"
     assert main(["screens", "--data", str(path), "--evaluate", "--out", str(missing)]) == 2
     assert capsys.readouterr().err == f"supsim screens: --out {missing}: no folder {missing.parent}\n"
+
+
+def test_an_estimate_on_a_later_row_or_written_na_is_read(tmp_path: Path) -> None:
+    """Before: the estimate was read off a tender's first row only (one tender with it on its second
+    row dropped MIN_PTE/MEAN_PTE for the whole market), and ``NA`` in an optional column stopped the run."""
+    path = tmp_path / "pte.csv"
+    path.write_text(
+        "Tender,Bid_value,Pre-Tender Estimate (PTE),Winner\n"
+        "1,100,,NA\n1,110,120,1\n2,100,NA,\n2,105,130,N/A\n",
+        encoding="utf-8",
+    )
+    assert {k: t.pte for k, t in load_bids_csv(path).items()} == {"1": 120.0, "2": 130.0}

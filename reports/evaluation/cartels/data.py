@@ -127,7 +127,7 @@ class TenderScreens:
 
 def _num(row: dict[str, str], col: str, where: str, decimal: str = ".") -> float:
     v = row.get(col)
-    if v is None or not v.strip():
+    if v is None or v.strip().upper() in _MISSING:  # an optional figure left out, as exports write it
         return math.nan
     try:
         return parse_amount(v, decimal)
@@ -136,6 +136,7 @@ def _num(row: dict[str, str], col: str, where: str, decimal: str = ".") -> float
 
 
 _DELIMITERS = ",;\t"
+_MISSING = ("", "NA", "N/A", "NAN", "NULL", "-")
 
 
 def _delimiter(header: str) -> str:
@@ -241,7 +242,9 @@ def load_bids_csv(
             tb = out.get(tender)
             if tb is None:
                 tb = out[tender] = TenderBids(label=label, pte=_num(row, PTE_COL, where, decimal))
-            elif label != tb.label:
+            elif math.isnan(tb.pte):  # an estimate on a later row of the tender (the first had none)
+                tb.pte = _num(row, PTE_COL, where, decimal)
+            if label != tb.label:
                 mixed.add(tender)
                 tb.label = max(tb.label, label)
             tb.rows += 1
