@@ -213,6 +213,10 @@ def test_a_file_not_in_utf8_is_named_with_the_fix(tmp_path: Path, capsys: pytest
     assert main(["screens", "--data", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"supsim screens: {path}: not UTF-8 text (it holds byte 0xe9); save it as UTF-8")
+    wide = tmp_path / "unicode.txt"  # Excel's "Unicode text": UTF-16 with a byte-order mark
+    wide.write_bytes("Tender\tBid_value\n1\t100\n1\t120\n".encode("utf-16"))
+    assert main(["screens", "--data", str(wide)]) == 2
+    assert capsys.readouterr().err.endswith("e.g. iconv -f utf-16 -t utf-8\n")
 
 
 def test_out_onto_the_bids_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

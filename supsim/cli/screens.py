@@ -78,9 +78,11 @@ def _bids(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     try:
         return load_bids_csv(path, columns=_columns(args), decimal=args.decimal)
     except UnicodeDecodeError as exc:  # it names neither the file nor what to do
+        utf16 = bytes(exc.object[:2]) in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text"
         raise ValueError(
             f"{path}: not UTF-8 text (it holds byte 0x{exc.object[exc.start]:02x}); "
-            "save it as UTF-8 (a spreadsheet's 'CSV UTF-8'), e.g. iconv -f latin1 -t utf-8"
+            "save it as UTF-8 (a spreadsheet's 'CSV UTF-8'), e.g. "
+            + ("iconv -f utf-16 -t utf-8" if utf16 else "iconv -f latin1 -t utf-8 (if it is Latin-1)")
         ) from None
 
 
