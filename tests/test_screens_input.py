@@ -260,13 +260,14 @@ def test_lines_are_physical_and_a_row_without_a_tender_is_named(tmp_path: Path) 
     assert [len(t.bids) for t in load_bids_csv(spaced).values()] == [3]
 
 
+@pytest.mark.filterwarnings("ignore:The least populated class in y:UserWarning")  # the boundary tested here
 def test_two_folds_need_four_of_each_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Before: 2 collusive tenders passed the check for ``--folds 2``; an outer training fold then held 1,
     an inner fold of the model choice none, and predict_proba raised IndexError."""
     pytest.importorskip("sklearn")
     rows = [(str(t), str(100 + 7 * b + t), "1" if t < 3 else "0") for t in range(20) for b in range(4)]
     path = _csv(tmp_path / "few.csv", rows)
-    argv = ["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "5", "--folds", "2"]
+    argv = ["screens", "--data", str(path), "--evaluate", "--repeats", "1", "--trees", "40", "--folds", "2"]
     assert main(argv) == 2
     assert "only 3 collusive tender(s) for 2-fold cross-validation" in (err := capsys.readouterr().err)
     assert "use --folds 3 or add labelled tenders" in err
