@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from engine.contract.events import SourceHeartbeat, decode_event
 from reports.evaluation.network import HallRecord, KpiCounts, NetworkAggregator, RuleCounts
 from supsim.cli.main import main
-from supsim.experiments.network import HallLine, run_network
-from supsim.experiments.network_hall import PartitionResult
-from supsim.experiments.network_store import CHUNK, PartitionWriter, iter_partition_events, partition_dir
+from supsim.experiments.network.hall import PartitionResult
+from supsim.experiments.network.run import HallLine, run_network
+from supsim.experiments.network.store import CHUNK, PartitionWriter, iter_partition_events, partition_dir
 
 COUNTY = Path(__file__).resolve().parent.parent / "scenarios" / "county_network.yaml"
 DAYS = 2  # Monday and Tuesday: every kind of hall produces cases, cameras and alerts

@@ -81,7 +81,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _run_network(args: argparse.Namespace) -> int:
     from supsim.cli.calendar import calendar_override
-    from supsim.experiments.network import run_network
+    from supsim.experiments.network.run import run_network
 
     result = run_network(
         Path(args.scenario),

@@ -27,7 +27,7 @@ from reports.evaluation.network import HallRecord, hall_record
 from sim.network.halls import hall_scenario
 from sim.network.layout import HallSpec
 from sim.network.scenario_types import NetworkScenario
-from supsim.experiments.network_store import HallSlice, PartitionWriter, partition_dir
+from supsim.experiments.network.store import HallSlice, PartitionWriter, partition_dir
 
 __all__ = ["HallTiming", "PartitionResult", "PartitionTask", "run_hall", "run_partition"]
 

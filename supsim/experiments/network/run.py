@@ -6,7 +6,7 @@ partitions of ``partition_halls`` halls in network order. The partitions are a p
 of the scenario file, not of the machine, and every hall's seed comes from the network
 seed and its unit path, so the outputs are byte-identical whatever the number of workers
 or the order partitions finish in. Workers (a process pool, or a Dask cluster with
-``--dask``) run :func:`supsim.experiments.network_hall.run_partition`; each writes its own
+``--dask``) run :func:`supsim.experiments.network.hall.run_partition`; each writes its own
 partition folder and sends back one record per hall, which this process adds to a
 :class:`~reports.evaluation.network.NetworkAggregator`. Nothing here ever holds events.
 
@@ -42,8 +42,8 @@ from reports.evaluation.network import HallRecord, NetworkAggregator, NetworkRep
 from sim.network.layout import HallSpec, layout_halls, sample_halls
 from sim.network.scenario import load_network
 from supsim import __version__
-from supsim.experiments.network_hall import HallTiming, PartitionResult, PartitionTask, run_partition
-from supsim.experiments.network_store import HallSlice
+from supsim.experiments.network.hall import HallTiming, PartitionResult, PartitionTask, run_partition
+from supsim.experiments.network.store import HallSlice
 from supsim.experiments.progress import Progress
 from supsim.experiments.run_folder import write_json
 
