@@ -141,11 +141,8 @@ def scope_error(who: Principal, event: ev.Event) -> tuple[str, str] | None:
         return "$.hall_id", f"hall ids beginning with `{RESERVED_PREFIX}` are reserved (got {hall!r})"
     if role == "admin":
         return None
-    allowed = {"window": _APPROVAL, "camera": _CAMERA, "complaints": _COMPLAINTS}.get(role)
-    if allowed is not None:
-        who_is = {"window": "a window terminal", "camera": "a camera", "complaints": "a complaints platform"}[
-            role
-        ]
+    if role in _HALL_SCOPES:
+        allowed, who_is = _HALL_SCOPES[role]
         if not isinstance(event, allowed):
             return "$.kind", f"{who_is} may not post `{kind}` events"
         if hall is None:
