@@ -48,7 +48,7 @@ import msgspec
 import yaml
 from msgspec import Meta
 
-from engine.contract.yaml_checks import yaml_problems
+from engine.contract.yaml_checks import impossible_date, yaml_problems
 
 __all__ = [
     "BEYOND_RANGE_CHOICES",
@@ -195,34 +195,11 @@ def parse_arrangement(text: str, name: str) -> tuple[HolidayArrangement | None, 
             msg += " (write dates unquoted, as YYYY-MM-DD)"
         return None, [Problem(name, _node_line(root, _steps(m["path"])), f"`{m['path']}` - {msg}")]
     except msgspec.DecodeError as exc:  # YAML reads 2012-13-07 as a date and fails on it
-        line, value = _impossible_date(root)
-        return None, [Problem(name, line, f"{value or 'a value'} is not a date ({exc})")]
+        if (found := impossible_date(root)) is None:
+            return None, [Problem(name, None, f"a value is not a date ({exc})")]
+        _, line, value, reason = found
+        return None, [Problem(name, line, f"{value} is not a date ({reason})")]
     return arr, check_arrangement(arr, name, root)
-
-
-_DATE_SHAPED = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-
-
-def _impossible_date(node: yaml.Node | None) -> tuple[int | None, str]:
-    """Line and text of the first date-shaped scalar that is no calendar date (``2012-02-30``)."""
-    if isinstance(node, yaml.ScalarNode):
-        if _DATE_SHAPED.fullmatch(node.value):
-            try:
-                y, m, d = (int(x) for x in node.value.split("-"))
-                date(y, m, d)
-            except ValueError:
-                return int(node.start_mark.line) + 1, node.value
-        return None, ""
-    children: Iterable[yaml.Node] = ()
-    if isinstance(node, yaml.SequenceNode):
-        children = node.value
-    elif isinstance(node, yaml.MappingNode):
-        children = (v for _, v in node.value)
-    for child in children:
-        line, value = _impossible_date(child)
-        if value:
-            return line, value
-    return None, ""
 
 
 def check_arrangement(arr: HolidayArrangement, name: str, root: yaml.Node | None = None) -> list[Problem]:

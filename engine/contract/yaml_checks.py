@@ -20,7 +20,7 @@ from datetime import date
 
 import yaml
 
-__all__ = ["date_problem", "type_hint", "yaml_problems"]
+__all__ = ["date_problem", "impossible_date", "type_hint", "yaml_problems"]
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -83,9 +83,18 @@ def date_problem(data: bytes | str) -> tuple[str, str] | None:
     PyYAML fails on it while constructing, without a line; a decoder calls this to say where.
     """
     try:
-        root = yaml.compose(data, Loader=_Loader)
+        found = impossible_date(yaml.compose(data, Loader=_Loader))
     except yaml.YAMLError:
         return None
+    if found is None:
+        return None
+    path, line, text, reason = found
+    return path, f"{text} (line {line}) is not a date ({reason})"
+
+
+def impossible_date(root: yaml.Node | None) -> tuple[str, int, str, str] | None:
+    """Path, 1-based line, text and reason of the first date-shaped value of a composed YAML tree
+    that is no calendar date (``2012-02-30``), or None."""
     stack: list[tuple[yaml.Node, str]] = [(root, "$")] if root is not None else []
     while stack:
         node, path = stack.pop()
@@ -97,7 +106,7 @@ def date_problem(data: bytes | str) -> tuple[str, str] | None:
             try:
                 date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError as exc:
-                return path, f"{node.value} (line {int(node.start_mark.line) + 1}) is not a date ({exc})"
+                return path, int(node.start_mark.line) + 1, str(node.value), str(exc)
     return None
 
 
